@@ -1,0 +1,74 @@
+"""The portal's code and date formats (domain.md section 2): one definition used by schemas, checks and mocks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
+
+# Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no tz database.
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+
+AGENCY_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+DOSSIER_CODE = re.compile(r"^(?P<agency>\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})-(?P<day>\d{6})-(?P<sequence>\d{4,5})$")
+PROCEDURE_CODE = re.compile(r"^[12]\.\d{6}$")
+# The local form of a procedure code appends the agency code: 1.003560.000.00.00.H56.
+LOCAL_PROCEDURE_CODE = re.compile(r"^[12]\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})?$")
+PORTAL_DATETIME = "%Y%m%d%H%M%S"
+_PORTAL_DATETIME_SHAPE = re.compile(r"^\d{14}$")
+
+
+class DossierCode(NamedTuple):
+    agency: str
+    day: date
+    sequence: int
+
+
+def is_agency_code(value: str) -> bool:
+    return bool(AGENCY_CODE.match(value))
+
+
+def is_procedure_code(value: str) -> bool:
+    return bool(LOCAL_PROCEDURE_CODE.match(value))
+
+
+def parse_dossier_code(value: str) -> DossierCode | None:
+    """Split `{agency}-{yyMMdd}-{sequence}`; None when the code is malformed or its date does not exist."""
+    match = DOSSIER_CODE.match(value)
+    if match is None:
+        return None
+    try:
+        day = datetime.strptime(match["day"], "%y%m%d").date()
+    except ValueError:
+        return None
+    return DossierCode(match["agency"], day, int(match["sequence"]))
+
+
+def is_dossier_code(value: str) -> bool:
+    return parse_dossier_code(value) is not None
+
+
+def format_dossier_code(agency: str, day: date, sequence: int) -> str:
+    return f"{agency}-{day:%y%m%d}-{sequence:04d}"
+
+
+def parse_portal_datetime(value: str) -> datetime | None:
+    """`yyyyMMddHHmmss` in Vietnam time; None when the string is not such a date."""
+    if not _PORTAL_DATETIME_SHAPE.match(value):
+        return None
+    try:
+        return datetime.strptime(value, PORTAL_DATETIME).replace(tzinfo=VIETNAM_TIME)
+    except ValueError:
+        return None
+
+
+def is_portal_datetime(value: str) -> bool:
+    return parse_portal_datetime(value) is not None
+
+
+def format_portal_datetime(moment: datetime) -> str:
+    return moment.astimezone(VIETNAM_TIME).strftime(PORTAL_DATETIME)
+
+
+def vietnam_now() -> datetime:
+    return datetime.now(VIETNAM_TIME)
