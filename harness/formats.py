@@ -9,13 +9,16 @@ from typing import NamedTuple
 # Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no tz database.
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 
-AGENCY_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
-DOSSIER_CODE = re.compile(r"^(?P<agency>\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})-(?P<day>\d{6})-(?P<sequence>\d{4,5})$")
-PROCEDURE_CODE = re.compile(r"^[12]\.\d{6}$")
+# [0-9], not \d (which admits other scripts' digits); matched with fullmatch, since $ alone admits a trailing newline.
+# Anchored all the same, so that each pattern also means the same in a JSON Schema `pattern` (a search).
+AGENCY_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$")
+DOSSIER_CODE = re.compile(
+    r"^(?P<agency>[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-(?P<day>[0-9]{6})-(?P<sequence>[0-9]{4,5})$")
+PROCEDURE_CODE = re.compile(r"^[12]\.[0-9]{6}$")
 # The local form of a procedure code appends the agency code: 1.003560.000.00.00.H56.
-LOCAL_PROCEDURE_CODE = re.compile(r"^[12]\.\d{6}(\.\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})?$")
+LOCAL_PROCEDURE_CODE = re.compile(r"^[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?$")
 PORTAL_DATETIME = "%Y%m%d%H%M%S"
-_PORTAL_DATETIME_SHAPE = re.compile(r"^\d{14}$")
+_PORTAL_DATETIME_SHAPE = re.compile(r"^[0-9]{14}$")
 
 
 class DossierCode(NamedTuple):
@@ -25,16 +28,16 @@ class DossierCode(NamedTuple):
 
 
 def is_agency_code(value: str) -> bool:
-    return bool(AGENCY_CODE.match(value))
+    return bool(AGENCY_CODE.fullmatch(value))
 
 
 def is_procedure_code(value: str) -> bool:
-    return bool(LOCAL_PROCEDURE_CODE.match(value))
+    return bool(LOCAL_PROCEDURE_CODE.fullmatch(value))
 
 
 def parse_dossier_code(value: str) -> DossierCode | None:
     """Split `{agency}-{yyMMdd}-{sequence}`; None when the code is malformed or its date does not exist."""
-    match = DOSSIER_CODE.match(value)
+    match = DOSSIER_CODE.fullmatch(value)
     if match is None:
         return None
     try:
@@ -54,7 +57,7 @@ def format_dossier_code(agency: str, day: date, sequence: int) -> str:
 
 def parse_portal_datetime(value: str) -> datetime | None:
     """`yyyyMMddHHmmss` in Vietnam time; None when the string is not such a date."""
-    if not _PORTAL_DATETIME_SHAPE.match(value):
+    if not _PORTAL_DATETIME_SHAPE.fullmatch(value):
         return None
     try:
         return datetime.strptime(value, PORTAL_DATETIME).replace(tzinfo=VIETNAM_TIME)

@@ -1,0 +1,28 @@
+"""Scenarios the checks share: dossiers driven through the SUT by lawful actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.drivers import DossierView, Driver
+from harness.verdicts import Failure
+
+
+@dataclass(frozen=True)
+class Scenario:
+    dossier: DossierView  # as the SUT shows it at the end of the scenario
+    actions: tuple[str, ...]
+
+
+def drive(driver: Driver, procedure_code: str, actions: tuple[str, ...]) -> Scenario:
+    """Submits a dossier online and applies lawful actions; a lawful action refused is the SUT's failure."""
+    dossier = driver.submit(procedure_code)
+    for action in actions:
+        result = driver.act(dossier.code, action)
+        if not result.accepted:
+            raise Failure(
+                f"the SUT refused the lawful action {action!r} on {dossier.code}",
+                expected=f"{action} accepted (harness/data/lifecycle.yaml)",
+                received=f"HTTP {result.http_status}: {result.message}",
+            )
+    return Scenario(driver.get(dossier.code), actions)

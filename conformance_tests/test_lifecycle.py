@@ -1,0 +1,71 @@
+"""P111-LIFECYCLE: the one-stop lifecycle — lawful moves accepted, unlawful ones refused and never synced.
+
+«hoàn thành việc đổi mới thực hiện cơ chế một cửa, một cửa liên thông trong giải quyết TTHC …»
+The lawful moves are data: harness/data/lifecycle.yaml, cited in every failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance_tests.scenarios import drive
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
+
+LAWFUL_PATHS = {
+    "straight": ("receive", "process", "finish", "return"),
+    "finish-after-receipt": ("receive", "finish", "return"),
+    "supplement": ("receive", "process", "request-supplement", "supplement", "finish", "return"),
+    "refused-at-counter": ("refuse",),
+    "withdrawn": ("receive", "withdraw"),
+}
+
+# (path to the starting status, the unlawful action) — the moves domain.md section 8 says no lawful flow makes.
+UNLAWFUL_MOVES = {
+    "leave-returned": (("receive", "process", "finish", "return"), "process"),
+    "process-never-received": ((), "process"),
+    "finish-never-received": ((), "finish"),
+    "return-never-finished": (("receive", "process"), "return"),
+    "refuse-after-result": (("receive", "process", "finish"), "refuse"),
+    "leave-withdrawn": (("receive", "withdraw"), "receive"),
+    "leave-refused": (("refuse",), "receive"),
+}
+
+
+@pytest.mark.parametrize("name", LAWFUL_PATHS)
+def test_lawful_path_is_accepted(name, p111_driver, p111_lifecycle, procedure_codes):
+    """A lawful sequence of actions is accepted, and the SUT's status follows the lifecycle."""
+    scenario = drive(p111_driver, procedure_codes[0], LAWFUL_PATHS[name])
+    statuses = list(scenario.dossier.statuses)
+    if not p111_lifecycle.is_lawful_path(statuses):
+        raise Failure(f"{scenario.dossier.code} went through an unlawful sequence of statuses",
+                      expected="every move allowed by harness/data/lifecycle.yaml",
+                      received=" → ".join(statuses))
+
+
+@pytest.mark.parametrize("name", UNLAWFUL_MOVES)
+def test_unlawful_move_is_refused(name, p111_driver, p111_portal, p111_lifecycle, procedure_codes):
+    """An unlawful action is refused, changes nothing, and nothing of it reaches the portal."""
+    path, action = UNLAWFUL_MOVES[name]
+    scenario = drive(p111_driver, procedure_codes[0], path)
+    before = scenario.dossier
+    seen_before = len(p111_portal.progress(before.code))
+    result = p111_driver.act(before.code, action)
+    after = p111_driver.get(before.code)
+    rule = p111_lifecycle.rule(before.status)
+    if result.accepted or after.status != before.status:
+        raise Failure(
+            f"{action!r} on {before.code} in status {p111_lifecycle.name(before.status)} was accepted",
+            expected=f"refused (HTTP 4xx) and the status unchanged — {rule}",
+            received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",
+        )
+    # A refused move must not be synced either; a short wait catches a SUT that syncs before it checks.
+    rows = p111_portal.wait(lambda: p111_portal.progress(before.code)[seen_before:], bool,
+                            timeout=min(0.2, p111_portal.sync_seconds))
+    if rows:
+        raise Failure(
+            f"the refused {action!r} on {before.code} still reached the portal",
+            expected="no progress record for a refused action",
+            received=", ".join(f"TrangThai {r['item'].get('TrangThai')}" for r in rows),
+        )

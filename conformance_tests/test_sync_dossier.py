@@ -1,0 +1,130 @@
+"""P111-SYNC-DOSSIER: every dossier reaches the National Portal (DongBoHoSoMC or direct insert/update), valid.
+
+«100% dịch vụ công trực tuyến của tỉnh được tích hợp với cổng Dịch vụ công quốc gia ngay khi có quyết định công bố»
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from harness.checking import expect_valid, received_ref
+from harness.formats import format_portal_datetime, parse_portal_datetime
+from harness.observers import PortalObserver
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-SYNC-DOSSIER")
+
+# The SUT's API and its sync message may round a time differently; a minute covers any lawful rounding.
+TIME_TOLERANCE = timedelta(seconds=60)
+CHANNEL_CODES = {"counter": "1", "online": "2", "post": "3"}
+
+
+def synced(portal: PortalObserver, code: str, status: str | None = None) -> list[dict[str, Any]]:
+    """The dossier items the portal received for `code`, waiting (up to the sync window) for `status` if given."""
+    return portal.wait(
+        lambda: portal.dossiers(code),
+        lambda rows: bool(rows) and (status is None or rows[-1]["item"].get("TrangThaiHoSo") == status),
+    )
+
+
+def require_synced(portal: PortalObserver, code: str, status: str | None = None) -> list[dict[str, Any]]:
+    rows = synced(portal, code, status)
+    if not rows:
+        everything = portal.dossiers()
+        raise Failure(
+            f"dossier {code} never reached the portal",
+            expected=f"a DongBoHoSoMC (adapter) or insert (direct) carrying MaHoSo {code} within "
+                     f"{portal.sync_seconds:g} s (timeouts.sync_seconds, a target setting)",
+            received=f"nothing for {code}; {len(everything)} dossier item(s) for other codes",
+            evidence="portal /_p111/dossiers",
+        )
+    return rows
+
+
+def test_new_dossier_reaches_portal(p111_portal, received_dossier):
+    """A dossier received by an officer is sent to the portal."""
+    require_synced(p111_portal, received_dossier.dossier.code)
+
+
+def test_synced_dossier_is_schema_valid(p111_portal, received_dossier):
+    """Every dossier item sent to the portal is a valid HoSoDongBoDVC."""
+    expect_valid("portal/HoSoDongBoDVC", require_synced(p111_portal, received_dossier.dossier.code), "dossier")
+
+
+def test_portal_accepted_the_sync(p111_portal, received_dossier):
+    """The portal accepted the SUT's sync (a lawful insert-then-update on "đã tồn tại" is not a refusal)."""
+    code = received_dossier.dossier.code
+    require_synced(p111_portal, code)
+    requests = {r["seq"]: r for r in p111_portal.requests()}
+    for row in p111_portal.dossiers(code):
+        reply = requests[row["request_seq"]]["reply"]
+        message = str(reply.get("message", ""))
+        if str(reply.get("error_code")) != "0" and "đã tồn tại" not in message:
+            raise Failure(
+                f"the portal refused the sync of {code}",
+                expected='error_code 0 from the portal',
+                received=f"error_code {reply.get('error_code')}: {message}",
+                evidence=received_ref(row),
+            )
+
+
+def _mismatches(item: dict[str, Any], dossier) -> list[str]:
+    wanted = {
+        "MaHoSo": dossier.code,
+        "MaTTHC": dossier.procedure_code,
+        "TrangThaiHoSo": dossier.status,
+        "KenhThucHien": CHANNEL_CODES[dossier.channel],
+    }
+    problems = [f"{field}: SUT says {value!r}, portal got {item.get(field)!r}"
+                for field, value in wanted.items() if item.get(field) != value]
+    for field, moment in (("NgayNopHoSo", dossier.submitted_at), ("NgayTiepNhan", dossier.received_at)):
+        sent = item.get(field)
+        if moment is None or not sent:
+            continue  # an optional date the SUT has nothing to say about
+        parsed = parse_portal_datetime(sent)
+        if parsed is None or abs(parsed - moment) > TIME_TOLERANCE:
+            problems.append(f"{field}: SUT says {format_portal_datetime(moment)}, portal got {sent!r} "
+                            f"(tolerance {TIME_TOLERANCE.seconds} s)")
+    return problems
+
+
+def test_synced_dossier_matches_sut(p111_portal, received_dossier):
+    """What the portal holds for a dossier is what the SUT holds: code, procedure, status, channel, dates."""
+    dossier = received_dossier.dossier
+    rows = require_synced(p111_portal, dossier.code, dossier.status)
+    problems = _mismatches(rows[-1]["item"], dossier)
+    if problems:
+        raise Failure(
+            f"the portal's copy of {dossier.code} differs from the SUT's",
+            expected="the latest synced dossier equals the SUT's record",
+            received="; ".join(problems),
+            evidence=received_ref(rows[-1]),
+        )
+
+
+def test_status_changes_are_synced(p111_portal, handled_dossier):
+    """After the result is returned, the portal's copy shows status 10 with its end dates."""
+    dossier = handled_dossier.dossier
+    rows = synced(p111_portal, dossier.code, dossier.status)
+    latest = rows[-1]["item"] if rows else None
+    if latest is None or latest.get("TrangThaiHoSo") != dossier.status:
+        raise Failure(
+            f"the portal was not told that {dossier.code} reached status {dossier.status}",
+            expected=f"an update of {dossier.code} with TrangThaiHoSo {dossier.status!r} within "
+                     f"{p111_portal.sync_seconds:g} s",
+            received=f"latest TrangThaiHoSo {latest.get('TrangThaiHoSo')!r}" if latest else "no dossier item at all",
+            evidence=received_ref(rows[-1]) if rows else "portal /_p111/dossiers",
+        )
+    # The portal's 766 scoring counts a dossier on time by NgayKetThucXuLy <= NgayHenTra (domain.md section 6).
+    missing = [f for f in ("NgayKetThucXuLy", "NgayHenTra") if not latest.get(f)]
+    if missing:
+        raise Failure(
+            f"the portal's copy of finished dossier {dossier.code} lacks {', '.join(missing)}",
+            expected="NgayKetThucXuLy and NgayHenTra set once handling is finished (the portal scores timeliness "
+                     "from them)",
+            received=", ".join(f"{f}={latest.get(f)!r}" for f in missing),
+            evidence=received_ref(rows[-1]),
+        )

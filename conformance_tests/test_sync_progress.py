@@ -1,0 +1,81 @@
+"""P111-SYNC-PROGRESS: every status a dossier passes through reaches the portal (CapNhatTienDoHoSoMC), in order.
+
+«100% dịch vụ công trực tuyến của tỉnh được tích hợp với cổng Dịch vụ công quốc gia ngay khi có quyết định công bố»
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.checking import expect_valid, received_ref
+from harness.formats import parse_portal_datetime
+from harness.observers import PortalObserver
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-SYNC-PROGRESS")
+
+
+def expected_statuses(statuses: tuple[str, ...]) -> list[str]:
+    """The statuses the portal must hear of. A submission record (status 1) is optional (domain.md section 8)."""
+    return [s for s in statuses if s != "1"]
+
+
+def progress_until_done(portal: PortalObserver, code: str, final: str) -> list[dict[str, Any]]:
+    return portal.wait(lambda: portal.progress(code),
+                       lambda rows: any(r["item"].get("TrangThai") == final for r in rows))
+
+
+def is_subsequence(wanted: list[str], received: list[str]) -> bool:
+    remaining = iter(received)
+    return all(status in remaining for status in wanted)
+
+
+def test_every_status_reaches_portal_in_order(p111_portal, p111_lifecycle, handled_dossier):
+    """Every status the dossier passed through reaches the portal, in the order it happened (extra records allowed)."""
+    dossier = handled_dossier.dossier
+    rows = progress_until_done(p111_portal, dossier.code, dossier.status)
+    received = [str(r["item"].get("TrangThai")) for r in rows]
+    wanted = expected_statuses(dossier.statuses)
+    if not is_subsequence(wanted, received):
+        names = " → ".join(p111_lifecycle.name(s) for s in wanted)
+        raise Failure(
+            f"the portal did not receive {dossier.code}'s progress in order",
+            expected=f"progress records with TrangThai {' → '.join(wanted)} in this order ({names}); "
+                     "extra records allowed",
+            received=f"TrangThai in arrival order: {' → '.join(received) or 'none'}",
+            evidence=received_ref(rows[0]) if rows else "portal /_p111/progress",
+        )
+
+
+def test_progress_records_are_schema_valid(p111_portal, handled_dossier):
+    """Every progress record is a valid TienDoHoSo (CapNhatTienDoHoSoMC item)."""
+    dossier = handled_dossier.dossier
+    rows = progress_until_done(p111_portal, dossier.code, dossier.status)
+    if not rows:
+        raise Failure(f"no progress record for {dossier.code} reached the portal",
+                      expected="progress records (CapNhatTienDoHoSoMC) for each status change",
+                      received="none", evidence="portal /_p111/progress")
+    expect_valid("portal/TienDoHoSo", rows, "progress record")
+
+
+def test_progress_times_never_go_back(p111_portal, handled_dossier):
+    """Progress records arrive with ThoiDiemXuLy that never goes back in time."""
+    dossier = handled_dossier.dossier
+    rows = progress_until_done(p111_portal, dossier.code, dossier.status)
+    timed = [(r, parse_portal_datetime(str(r["item"].get("ThoiDiemXuLy")))) for r in rows]
+    for row, moment in timed:
+        if moment is None:
+            raise Failure(f"progress record of {dossier.code} has no valid ThoiDiemXuLy",
+                          expected="ThoiDiemXuLy as yyyyMMddHHmmss (Vietnam time)",
+                          received=repr(row["item"].get("ThoiDiemXuLy")), evidence=received_ref(row))
+    for (before, earlier), (after, later) in zip(timed, timed[1:], strict=False):
+        if later is not None and earlier is not None and later < earlier:
+            raise Failure(
+                f"progress of {dossier.code} goes back in time",
+                expected="each record's ThoiDiemXuLy at or after the previous one's",
+                received=f"TrangThai {after['item'].get('TrangThai')} at {after['item'].get('ThoiDiemXuLy')} after "
+                         f"TrangThai {before['item'].get('TrangThai')} at {before['item'].get('ThoiDiemXuLy')}",
+                evidence=received_ref(after),
+            )

@@ -1,0 +1,179 @@
+"""The `p111` command: run the suite, list requirements and defects, validate files, serve the counterparts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from harness import report as reports
+from harness import resources, schemas
+from harness.catalog import format_threshold, load_catalog
+from harness.target import TargetError, embedded_target, load_target
+
+USAGE_ERROR = 2
+
+
+def _print_problems(error: TargetError) -> int:
+    print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    # The same validation as validate-config, before anything is sent.
+    try:
+        target = load_target(args.target) if args.target else embedded_target(year=args.year)
+        target.with_changes(year=args.year, defects=args.defect or None)
+    except TargetError as exc:
+        return _print_problems(exc)
+    if args.defect:
+        from mocks.reference.defects import registry  # lazily: only the embedded default has defects
+
+        unknown = sorted(set(args.defect) - set(registry()))
+        if unknown:
+            print(f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)",
+                  file=sys.stderr)
+            return USAGE_ERROR
+    directory = Path(args.report)
+    suite = resources.suite_dir()
+    pytest_args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite.parent),
+                   "--p111-report", str(directory), "-q", "--no-header", "-p", "no:randomly"]
+    if args.target:
+        pytest_args += ["--p111-target", args.target]
+    if args.year:
+        pytest_args += ["--p111-year", str(args.year)]
+    for name in args.defect:
+        pytest_args += ["--p111-defect", name]
+    pytest_args += args.pytest_args
+    status = pytest.main(pytest_args)
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return USAGE_ERROR
+    report = json.loads((directory / reports.REPORT_FILE).read_text(encoding="utf-8"))
+    return reports.exit_code(report)
+
+
+def cmd_requirements(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    year = args.year or embedded_target().year
+    print(f"Danh mục yêu cầu Kế hoạch 111/KH-UBND (phiên bản {catalog.version}) — năm {year}")
+    for r in catalog:
+        print(f"{r.id:<26} {r.kind:<9} {format_threshold(r.thresholds_for_year(year)):<34} {r.title_vi}")
+    return 0
+
+
+def cmd_validate_config(args: argparse.Namespace) -> int:
+    try:
+        target = load_target(args.file)
+    except TargetError as exc:
+        return _print_problems(exc)
+    where = "embedded" if target.sut.embedded else target.sut.base_url
+    print(f"Hợp lệ / valid: {target.name} — SUT {where}, năm / year {target.year}, "
+          f"đồng bộ / sync {target.sync.transport}, chế độ / mode {target.safety_mode}")
+    return 0
+
+
+def cmd_validate_message(args: argparse.Namespace) -> int:
+    if args.kind not in schemas.MESSAGE_KINDS:
+        print(f"Loại thông điệp không hỗ trợ / unknown kind {args.kind!r}; known: {', '.join(schemas.MESSAGE_KINDS)}",
+              file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        message = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"Không đọc được tệp / cannot read {args.file}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    error, extra = schemas.validate_message(args.kind, message)
+    for path in extra:
+        print(f"Cảnh báo / warning: {path}: trường Cổng bỏ qua / field the portal ignores")
+    if error is not None:
+        print(f"Không hợp lệ / invalid ({schemas.MESSAGE_KINDS[args.kind]}): {schemas.describe(error)}")
+        return 1
+    print(f"Hợp lệ / valid: {schemas.MESSAGE_KINDS[args.kind]}")
+    return 0
+
+
+def cmd_defects(args: argparse.Namespace) -> int:
+    from mocks.reference.defects import registry
+
+    for defect in registry().values():
+        print(f"{defect.name:<28} {', '.join(defect.requirements):<52} {defect.vi}")
+    return 0
+
+
+def cmd_mocks_serve(args: argparse.Namespace) -> int:
+    from mocks.wiring import serve_counterparts
+
+    try:
+        target = load_target(args.target) if args.target else embedded_target()
+    except TargetError as exc:
+        return _print_problems(exc)
+    served = serve_counterparts(target, host=args.host, portal_port=args.portal_port,
+                                reference_port=args.reference_port if args.reference else None)
+    for app in served:
+        print(f"{app.name}: {app.url}")
+    print("Tiếp nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress — Ctrl-C để dừng / to stop",
+          flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    for app in served:
+        app.stop()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="p111", description="Kiểm tra tuân thủ tích hợp theo Kế hoạch 111/KH-UBND "
+                                  "/ Plan 111 integration conformance harness")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="chạy bộ kiểm tra / run the conformance suite")
+    run.add_argument("--target", help="target.yaml (mặc định: hệ thống tham chiếu nhúng / default: embedded)")
+    run.add_argument("--report", default="p111-report", help="thư mục báo cáo / report directory")
+    run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
+    run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
+    run.set_defaults(handler=cmd_run)
+
+    requirements = sub.add_parser("requirements", help="danh mục yêu cầu / list the requirements")
+    requirements.add_argument("--year", type=int)
+    requirements.set_defaults(handler=cmd_requirements)
+
+    config = sub.add_parser("validate-config", help="kiểm tra target.yaml / validate a target file")
+    config.add_argument("file")
+    config.set_defaults(handler=cmd_validate_config)
+
+    message = sub.add_parser("validate-message", help="kiểm tra một thông điệp / validate a captured message")
+    message.add_argument("kind", help="one of: " + ", ".join(schemas.MESSAGE_KINDS))
+    message.add_argument("file")
+    message.set_defaults(handler=cmd_validate_message)
+
+    sub.add_parser("defects", help="danh sách lỗi cố ý / list reference defects").set_defaults(handler=cmd_defects)
+
+    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
+    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
+    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
+    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--portal-port", type=int, default=8701)
+    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
+    serve.add_argument("--reference-port", type=int, default=8700)
+    serve.set_defaults(handler=cmd_mocks_serve)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
+        args.pytest_args = args.pytest_args[1:]
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

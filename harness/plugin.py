@@ -1,0 +1,250 @@
+"""The pytest plugin (entry point pytest11): options, the requirement marker, fixtures, verdicts and reports.
+
+Inert in a pytest session that collects no check marked with `requirement` and asks for no report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from harness import report as reports
+from harness.catalog import load_catalog
+from harness.client import make_client
+from harness.drivers import DRIVERS, Driver
+from harness.evidence import EvidenceRecorder
+from harness.formats import vietnam_now
+from harness.lifecycle import Lifecycle, load_lifecycle
+from harness.observers import ObserverError, PortalObserver
+from harness.redaction import Redactor
+from harness.run import CheckRecord, RunRecord
+from harness.target import Target, TargetError, embedded_target, load_target
+from harness.verdicts import ConformanceWarning, Failure, NotApplicable, Verdict
+
+RUN = pytest.StashKey[RunRecord]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("p111", "P111 conformance (Kế hoạch 111/KH-UBND)")
+    group.addoption("--p111-target", metavar="FILE", help="target.yaml of the system under test (default: embedded)")
+    group.addoption("--p111-report", metavar="DIR", help="write report.json, evidence and junit.xml to DIR")
+    group.addoption("--p111-year", type=int, metavar="YEAR", help="evaluation year (default: the target's)")
+    group.addoption("--p111-defect", action="append", default=[], metavar="NAME",
+                    help="switch on a defect of the embedded reference system (repeatable)")
+
+
+def _load_target(config: pytest.Config) -> Target:
+    path, year, defects = (config.getoption(o) for o in ("p111_target", "p111_year", "p111_defect"))
+    try:
+        if path:
+            return load_target(path).with_changes(year=year, defects=defects or None)
+        return embedded_target(year=year, defects=tuple(defects))
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
+    target = _load_target(config)
+    config.stash[RUN] = RunRecord(
+        catalog=load_catalog(), target=target, recorder=EvidenceRecorder(Redactor(target.secret_values())),
+        started_at=vietnam_now(),
+    )
+    config.pluginmanager.register(_WarningCollector(config.stash[RUN]), "p111-warnings")
+    directory = config.getoption("p111_report")
+    if directory and not config.option.xmlpath:
+        config.option.xmlpath = str(Path(directory) / reports.JUNIT_FILE)
+
+
+def _register(config: pytest.Config, items: list[pytest.Item], *, deselected: bool) -> None:
+    run = config.stash[RUN]
+    for item in items:
+        for marker in item.iter_markers("requirement"):
+            for requirement_id in marker.args:
+                if requirement_id not in run.catalog:
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: unknown requirement id {requirement_id!r}; "
+                        f"the catalog has: {', '.join(run.catalog.ids)}")
+                doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]  # type: ignore[union-attr]
+                record = CheckRecord(item.nodeid, requirement_id, doc)
+                if deselected:
+                    record.outcome, record.message = Verdict.NOT_TESTED, "bỏ chọn / deselected"
+                run.add(record)
+                if ("requirement", requirement_id) not in item.user_properties:
+                    item.user_properties.append(("requirement", requirement_id))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _register(config, items, deselected=False)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        _register(items[0].config, items, deselected=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    recorder = item.config.stash[RUN].recorder
+    recorder.current_check = item.nodeid
+    yield
+    recorder.current_check = None
+
+
+def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    return f"{excinfo.type.__name__}: {excinfo.value}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    records = item.config.stash[RUN].records_of(item.nodeid)
+    if not records:
+        return
+    verdict: Verdict | None = None
+    message: str | None = None
+    failure: dict[str, str | None] | None = None
+    excinfo = call.excinfo
+    if report.skipped and excinfo is not None:
+        applies = not excinfo.errisinstance(NotApplicable)
+        verdict = Verdict.NOT_TESTED if applies else Verdict.NOT_APPLICABLE
+        message = str(getattr(excinfo.value, "msg", excinfo.value))
+    elif report.failed and excinfo is not None:
+        if call.when == "call" and excinfo.errisinstance(AssertionError):
+            verdict, message = Verdict.FAILED, str(excinfo.value)
+            if isinstance(excinfo.value, Failure):
+                f = excinfo.value
+                failure = {"summary": f.summary, "expected": f.expected, "received": f.received, "evidence": f.evidence}
+        else:
+            verdict, message = Verdict.ERROR, f"[{call.when}] {_describe(excinfo)}"
+    elif report.passed and call.when == "call":
+        verdict = Verdict.PASSED
+    for record in records:
+        record.duration += report.duration
+        # The first decisive outcome stands: a teardown error does not hide a failure.
+        if verdict is not None and record.outcome in (None, Verdict.PASSED):
+            record.outcome, record.message, record.failure = verdict, message, failure
+
+
+class _WarningCollector:
+    """pytest_warning_recorded receives no config; an object registered per session carries the run instead."""
+
+    def __init__(self, run: RunRecord) -> None:
+        self.run = run
+
+    def pytest_warning_recorded(self, warning_message: Any, nodeid: str) -> None:
+        if issubclass(warning_message.category, ConformanceWarning):
+            for record in self.run.records_of(nodeid):
+                record.warnings.append(str(warning_message.message))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash[RUN]
+    run.finished_at = vietnam_now()
+    run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
+    directory = session.config.getoption("p111_report")
+    if directory:
+        reports.write_report(reports.build_report(run), run, Path(directory))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    run = config.stash[RUN]
+    if not run.checks:
+        return
+    terminalreporter.write_sep("=", "P111: kết quả theo yêu cầu / verdict per requirement")
+    terminalreporter.write_line(reports.verdict_table(reports.build_report(run)))
+    directory = config.getoption("p111_report")
+    if directory:
+        terminalreporter.write_line(f"Báo cáo / report: {Path(directory) / reports.REPORT_FILE}")
+
+
+# ---- fixtures -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class System:
+    """The SUT and the counterparts as the checks reach them."""
+
+    client: httpx.Client
+    portal: PortalObserver | None
+
+
+@pytest.fixture(scope="session")
+def p111_run(pytestconfig: pytest.Config) -> RunRecord:
+    return pytestconfig.stash[RUN]
+
+
+@pytest.fixture(scope="session")
+def p111_target(p111_run: RunRecord) -> Target:
+    return p111_run.target
+
+
+@pytest.fixture(scope="session")
+def p111_lifecycle() -> Lifecycle:
+    return load_lifecycle()
+
+
+@pytest.fixture(scope="session")
+def p111_system(p111_run: RunRecord) -> Iterator[System]:
+    target, recorder = p111_run.target, p111_run.recorder
+    timeouts = target.timeouts
+    with ExitStack() as stack:
+        if target.sut.embedded:
+            # The one place the harness reaches into mocks/: the embedded default, loaded lazily.
+            from mocks.wiring import start_embedded
+
+            embedded = start_embedded(target.province_code, target.sync, target.sut.defects)
+            stack.callback(embedded.close)
+            recorder.redactor.add(*embedded.secrets)
+            client = make_client(embedded.sut_url, timeouts=timeouts, recorder=recorder,
+                                 transport=embedded.sut_transport)
+            portal_client = make_client(embedded.portal_url, timeouts=timeouts, recorder=recorder,
+                                        transport=embedded.portal_transport)
+        else:
+            headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
+            assert target.sut.base_url is not None  # the target schema demands it when not embedded
+            client = make_client(target.sut.base_url, timeouts=timeouts, recorder=recorder, headers=headers)
+            portal_client = None
+            if target.portal.url:
+                portal_url = target.portal.url
+                if target.portal.serve:
+                    from mocks.wiring import serve_portal
+
+                    served = serve_portal(target)
+                    stack.callback(served.stop)
+                    portal_url = served.url
+                portal_client = make_client(portal_url, timeouts=timeouts, recorder=recorder)
+        for opened in (client, portal_client):
+            if opened is not None:
+                stack.callback(opened.close)
+        portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
+        yield System(client, portal)
+
+
+@pytest.fixture(scope="session")
+def p111_client(p111_system: System) -> httpx.Client:
+    """The HTTP client that speaks to the SUT (recorded, redacted, never following redirects)."""
+    return p111_system.client
+
+
+@pytest.fixture(scope="session")
+def p111_driver(p111_target: Target, p111_client: httpx.Client) -> Driver:
+    return DRIVERS[p111_target.sut.driver](p111_client)
+
+
+@pytest.fixture(scope="session")
+def p111_portal(p111_system: System) -> PortalObserver:
+    """What the portal counterpart received; ERROR for every check that needs it when it cannot be observed."""
+    if p111_system.portal is None:
+        raise ObserverError("no portal counterpart in the target (counterparts.portal.url): "
+                            "what the SUT sends to the portal cannot be observed")
+    return p111_system.portal

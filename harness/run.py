@@ -1,0 +1,69 @@
+"""The record of one conformance run: which checks serve which requirement, and how each ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harness.catalog import Catalog
+from harness.evidence import EvidenceRecorder
+from harness.target import Target
+from harness.verdicts import Verdict
+
+
+@dataclass
+class CheckRecord:
+    nodeid: str
+    requirement: str
+    title: str  # the check's docstring, first line
+    outcome: Verdict | None = None
+    message: str | None = None
+    failure: dict[str, str | None] | None = None
+    duration: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunRecord:
+    catalog: Catalog
+    target: Target
+    recorder: EvidenceRecorder
+    started_at: datetime
+    finished_at: datetime | None = None
+    checks: dict[str, list[CheckRecord]] = field(default_factory=dict)  # nodeid -> one record per requirement
+    incomplete: bool = False
+
+    @property
+    def year(self) -> int:
+        return self.target.year
+
+    def add(self, record: CheckRecord) -> None:
+        existing = self.checks.setdefault(record.nodeid, [])
+        if all(r.requirement != record.requirement for r in existing):
+            existing.append(record)
+
+    def records_of(self, nodeid: str) -> list[CheckRecord]:
+        return self.checks.get(nodeid, [])
+
+    def by_requirement(self) -> dict[str, list[CheckRecord]]:
+        grouped: dict[str, list[CheckRecord]] = {rid: [] for rid in self.catalog.ids}
+        for records in self.checks.values():
+            for record in records:
+                grouped[record.requirement].append(record)
+        return grouped
+
+    def defects(self) -> list[str]:
+        return list(self.target.sut.defects)
+
+
+def check_outcome(record: CheckRecord) -> Verdict:
+    return record.outcome or Verdict.NOT_TESTED
+
+
+def as_dict(record: CheckRecord, evidence: list[int]) -> dict[str, Any]:
+    return {
+        "nodeid": record.nodeid, "title": record.title, "outcome": check_outcome(record).value,
+        "message": record.message, "failure": record.failure, "duration_seconds": round(record.duration, 3),
+        "warnings": record.warnings, "evidence": evidence,
+    }

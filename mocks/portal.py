@@ -1,0 +1,215 @@
+"""The National Public Service Portal's dossier sync, as a counterpart: both transports, validating and recording.
+
+Adapter style (OpenCPS): login for a session, then one integration URL multiplexed by `service`.
+Direct style (the .NET client): JSON arrays posted to insert, update and progress URLs.
+What it received is listed under /_p111/ for the checks (and for a vendor pointing a staging system at it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from harness import schemas
+from harness.formats import is_agency_code, vietnam_now
+from harness.redaction import Redactor
+
+OK = 0
+REFUSED = -1  # [I] the portal's non-zero code; clients only test for 0
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    province_code: str
+    username: str
+    password: str | None  # None: any login is accepted (a vendor's staging system with no credentials configured)
+    auth_path: str = "/api/adapter/auth"
+    integration_path: str = "/api/adapter/integration"
+    insert_path: str = "/api/dossier/insert"
+    update_path: str = "/api/dossier/update"
+    progress_path: str = "/api/dossier/progress"
+    procedures: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass
+class PortalState:
+    """Everything the portal received, in order. Items are kept even when refused: the checks judge them."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    dossiers: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[dict[str, Any]] = field(default_factory=list)
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: set[str] = field(default_factory=set)
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+
+def create_portal_app(settings: PortalSettings) -> Starlette:
+    state = PortalState()
+    redactor = Redactor([settings.password or ""])
+
+    def reply(code: int, message: str, **extra: Any) -> JSONResponse:
+        return JSONResponse({"error_code": code, "message": message, **extra})
+
+    def log_request(request: Request, channel: str, service: str, body: Any, answer: JSONResponse) -> int:
+        seq = next(state.counter)
+        state.requests.append({
+            "seq": seq, "received_at": vietnam_now().isoformat(), "channel": channel, "service": service,
+            "path": request.url.path, "dstcode": request.headers.get("dstcode"),
+            "body": redactor.data(body), "reply": json.loads(answer.body),
+        })
+        return seq
+
+    async def read_json(request: Request) -> Any:
+        try:
+            return json.loads(await request.body())
+        except ValueError:
+            return None
+
+    def accept_items(kind: str, items: list[Any], request_seq: int, operation: str) -> None:
+        """Validate each item; record it with the verdict, whatever the reply to the whole request."""
+        name = "portal/HoSoDongBoDVC" if kind == "dossier" else "portal/TienDoHoSo"
+        log = state.dossiers if kind == "dossier" else state.progress
+        for index, item in enumerate(items):
+            error = schemas.first_error(name, item)
+            log.append({
+                "seq": len(log) + 1, "request_seq": request_seq, "index": index, "operation": operation,
+                "received_at": vietnam_now().isoformat(),
+                "MaHoSo": item.get("MaHoSo") if isinstance(item, dict) else None,
+                "valid": error is None, "error": schemas.describe(error) if error else None,
+                "unknown_fields": schemas.unknown_fields(name, item) if error is None else [],
+                "item": item,
+            })
+
+    def sync_dossiers(items: Any, updating: bool) -> tuple[int, str]:
+        if not isinstance(items, list) or not items:
+            return REFUSED, "Dữ liệu không hợp lệ: cần một danh sách hồ sơ"
+        for item in items:
+            error = schemas.first_error("portal/HoSoDongBoDVC", item)
+            if error is not None:
+                return REFUSED, f"Dữ liệu không hợp lệ: {schemas.describe(error)}"
+        for item in items:
+            code = item["MaHoSo"]
+            if not updating and code in state.stored:
+                return REFUSED, f"Hồ sơ {code} đã tồn tại"
+            if updating and code not in state.stored:
+                return REFUSED, f"Hồ sơ {code} không tồn tại"
+        for item in items:
+            state.stored[item["MaHoSo"]] = item
+        return OK, "Đồng bộ thành công"
+
+    def sync_progress(items: Any) -> tuple[int, str]:
+        if not isinstance(items, list) or not items:
+            return REFUSED, "Dữ liệu không hợp lệ: cần một danh sách tiến độ"
+        for item in items:
+            error = schemas.first_error("portal/TienDoHoSo", item)
+            if error is not None:
+                return REFUSED, f"Dữ liệu không hợp lệ: {schemas.describe(error)}"
+        return OK, "Cập nhật tiến độ thành công"
+
+    def of_province(code: Any) -> bool:
+        # madonvi may be the province's code or the sending agency's (domain.md section 8): any agency of it.
+        return isinstance(code, str) and is_agency_code(code) and code.endswith("." + settings.province_code)
+
+    async def adapter_auth(request: Request) -> JSONResponse:
+        body = await read_json(request)
+        if schemas.first_error("portal/adapter-auth.request", body) is None and (
+            settings.password is None
+            or (body["username"] == settings.username and body["password"] == settings.password)
+        ):
+            session = secrets.token_urlsafe(24)
+            state.sessions.add(session)
+            answer = reply(OK, "Đăng nhập thành công", session=session)
+        else:
+            answer = reply(REFUSED, "Sai tên đăng nhập hoặc mật khẩu")
+        log_request(request, "adapter", "auth", body, answer)
+        return answer
+
+    async def adapter_integration(request: Request) -> JSONResponse:
+        body = await read_json(request)
+        service = body.get("service") if isinstance(body, dict) else None
+        error = schemas.first_error("portal/adapter-integration.request", body)
+        result: Any = None
+        if not isinstance(body, dict) or body.get("session") not in state.sessions:
+            code, message = REFUSED, "Phiên làm việc không hợp lệ hoặc đã hết hạn"
+        elif not of_province(body.get("madonvi")):
+            code, message = REFUSED, f"madonvi không thuộc tỉnh {settings.province_code}"
+        elif service == "TraCuuHoSo":
+            code, message, result = OK, "Thành công", state.stored.get(str(body.get("MaHoSo")))
+        elif service == "LayDanhSachTTHC":
+            code, message, result = OK, "Thành công", list(settings.procedures)
+        elif service == "LayThuTuc":
+            found = [p for p in settings.procedures if p.get("maTTHC") == body.get("maTTHC")]
+            code, message, result = OK, "Thành công", (found[0] if found else None)
+        elif service == "DongBoHoSoMC":
+            code, message = sync_dossiers(body.get("data"), body.get("isUpdating") == "True")
+        elif service == "CapNhatTienDoHoSoMC":
+            code, message = sync_progress(body.get("data"))
+        elif error is not None:
+            code, message = REFUSED, f"Dữ liệu không hợp lệ: {schemas.describe(error)}"
+        else:
+            code, message = REFUSED, f"Dịch vụ không được hỗ trợ: {service}"
+        answer = reply(code, message, result=result)
+        seq = log_request(request, "adapter", str(service), body, answer)
+        if service in ("DongBoHoSoMC", "CapNhatTienDoHoSoMC") and isinstance(body, dict):
+            data = body.get("data") if isinstance(body.get("data"), list) else []
+            if service == "DongBoHoSoMC":
+                accept_items("dossier", data, seq, "update" if body.get("isUpdating") == "True" else "insert")
+            else:
+                accept_items("progress", data, seq, "progress")
+        return answer
+
+    def direct(service: str):  # type: ignore[no-untyped-def]
+        async def endpoint(request: Request) -> JSONResponse:
+            body = await read_json(request)
+            if service == "progress":
+                code, message = sync_progress(body)
+            else:
+                code, message = sync_dossiers(body, updating=service == "update")
+            answer = reply(code, message)
+            seq = log_request(request, "direct", service, body, answer)
+            items = body if isinstance(body, list) else []
+            accept_items("progress" if service == "progress" else "dossier", items, seq, service)
+            return answer
+
+        return endpoint
+
+    def listing(log: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+        async def endpoint(request: Request) -> JSONResponse:
+            code = request.query_params.get("MaHoSo")
+            after = int(request.query_params.get("after", "0"))
+            # Items come back as sent: the harness re-validates them, and redacts whatever it records as evidence.
+            rows = [r for r in log if (code is None or r.get("MaHoSo") == code) and r["seq"] > after]
+            return JSONResponse(rows)
+
+        return endpoint
+
+    async def reset(request: Request) -> JSONResponse:
+        for log in (state.requests, state.dossiers, state.progress):
+            log.clear()
+        state.stored.clear()
+        return JSONResponse({"reset": True})
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "received": len(state.requests)})
+
+    routes = [
+        Route(settings.auth_path, adapter_auth, methods=["POST"]),
+        Route(settings.integration_path, adapter_integration, methods=["POST"]),
+        Route(settings.insert_path, direct("insert"), methods=["POST"]),
+        Route(settings.update_path, direct("update"), methods=["POST"]),
+        Route(settings.progress_path, direct("progress"), methods=["POST"]),
+        Route("/_p111/requests", listing(state.requests)),
+        Route("/_p111/dossiers", listing(state.dossiers)),
+        Route("/_p111/progress", listing(state.progress)),
+        Route("/_p111/reset", reset, methods=["POST"]),
+        Route("/_p111/health", health),
+    ]
+    return Starlette(routes=routes)

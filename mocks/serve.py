@@ -1,0 +1,38 @@
+"""Runs the counterparts (and the reference system) on real loopback ports with uvicorn, from the same code."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+
+@dataclass
+class ServedApp:
+    name: str
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+def serve_in_thread(name: str, app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0) -> ServedApp:
+    """Starts `app` on host:port (0 = any free port) in a daemon thread and waits until it listens."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"p111-{name}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"{name} could not listen on {host}:{port}")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    return ServedApp(name, f"http://{shown_host}:{bound}", server, thread)

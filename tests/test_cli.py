@@ -1,0 +1,86 @@
+"""The `p111` command as a newcomer uses it, from a directory that is not the checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness import schemas
+from tests.support import read_report, run_p111
+
+
+def test_run_embedded_writes_a_valid_report_and_junit(tmp_path: Path):
+    result = run_p111("run", "--report", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    report = read_report(tmp_path / "out")
+    assert schemas.first_error("report", report) is None
+    assert (tmp_path / "out" / "junit.xml").is_file()
+    assert (tmp_path / "out" / "evidence.ndjson").is_file()
+    assert "Kết luận / overall: ĐẠT (PASSED)" in result.stdout
+    assert "P111-PAY-INIT" in result.stdout and "CHƯA KIỂM TRA (NOT-TESTED)" in result.stdout
+
+
+def test_run_refuses_an_unknown_defect(tmp_path: Path):
+    result = run_p111("run", "--defect", "no-such-defect", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no-such-defect" in result.stderr
+
+
+def test_requirements_lists_thresholds_of_the_year(tmp_path: Path):
+    result = run_p111("requirements", "--year", "2023", cwd=tmp_path)
+    assert result.returncode == 0
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("P111-")}
+    assert len(lines) == 18
+    assert "70%" in lines["P111-KPI-DIGITISATION"] and "55%" in lines["P111-KPI-DIGITISATION"]
+    assert "behaviour" in lines["P111-SYNC-DOSSIER"]
+
+
+def test_defects_lists_each_with_its_requirements(tmp_path: Path):
+    result = run_p111("defects", cwd=tmp_path)
+    assert result.returncode == 0
+    assert any(line.startswith("sync-never-sent") and "P111-SYNC-DOSSIER" in line for line in result.stdout.splitlines())
+
+
+def test_validate_config_names_every_bad_field(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: Tỉnh thử\n"
+        "sut: {embedded: false}\n"
+        "sync: {transport: pigeon}\n"
+        "counterparts: {portal: {url: 'http://127.0.0.1:8701', serve: true, password: 'literal-canary-secret'}}\n",
+        encoding="utf-8")
+    result = run_p111("validate-config", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    for field in ("sut", "base_url", "sync.transport", "counterparts.portal.password"):
+        assert field in result.stderr, result.stderr
+    assert "literal-canary-secret" not in result.stderr + result.stdout
+
+
+def test_validate_config_accepts_the_example(tmp_path: Path):
+    example = Path(__file__).resolve().parents[1] / "examples" / "staging.target.yaml"
+    env = {name: "x" for name in ("P111_SUT_API_KEY", "P111_PORTAL_PASSWORD", "P111_PAYMENT_SECRET",
+                                  "P111_SSO_CLIENT_SECRET")}
+    result = run_p111("validate-config", str(example), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Hợp lệ / valid")
+
+
+def test_validate_message_points_at_the_field(tmp_path: Path):
+    dossier = {"MaHoSo": "000.00.06.H40-261127-0001", "MaTTHC": "1.001193", "TenTTHC": "x", "ChuHoSo": "y",
+               "TrangThaiHoSo": "2", "NgayTiepNhan": "27/11/2026 10:00:00", "TruongLa": ""}
+    path = tmp_path / "dossier.json"
+    path.write_text(json.dumps(dossier), encoding="utf-8")
+    result = run_p111("validate-message", "dossier", str(path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "$.NgayTiepNhan" in result.stdout
+    assert "$.TruongLa" in result.stdout  # an extra field is a warning, not the error
+    dossier["NgayTiepNhan"] = "20261127100000"
+    path.write_text(json.dumps(dossier), encoding="utf-8")
+    assert run_p111("validate-message", "dossier", str(path), cwd=tmp_path).returncode == 0
+
+
+def test_validate_message_refuses_a_file_that_is_not_json(tmp_path: Path):
+    path = tmp_path / "x.json"
+    path.write_text("not json", encoding="utf-8")
+    result = run_p111("validate-message", "dossier", str(path), cwd=tmp_path)
+    assert result.returncode == 2 and "x.json" in result.stderr

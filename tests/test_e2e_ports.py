@@ -1,0 +1,86 @@
+"""End to end over real loopback ports: `p111 mocks serve --reference` in one process, `p111 run` in another."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import P111, read_report, run_p111, verdicts
+
+pytestmark = pytest.mark.slow
+
+SAMPLE_DOSSIER = {
+    "MaHoSo": "000.00.06.H40-261127-9001", "MaTTHC": "1.001193", "TenTTHC": "Cấp bản sao trích lục hộ tịch",
+    "ChuHoSo": "Nguyễn Văn Thử", "TrangThaiHoSo": "2", "KenhThucHien": "2", "NgayTiepNhan": "20261127090000",
+    "NgayHenTra": "20261130170000", "TaiLieuNop": [], "DanhSachLePhi": [],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """Portal counterpart and reference system on real ports, as a vendor would start them."""
+    portal_port, reference_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [*P111, "mocks", "serve", "--reference", "--portal-port", str(portal_port),
+         "--reference-port", str(reference_port)],
+        cwd=tmp_path_factory.mktemp("serve"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    urls: dict[str, str] = {}
+    deadline = time.monotonic() + 30
+    while len(urls) < 2 and time.monotonic() < deadline:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line and process.poll() is not None:
+            break
+        name, _, url = line.strip().partition(": ")
+        if name in ("portal", "reference"):
+            urls[name] = url
+    assert len(urls) == 2, f"mocks serve did not start: {process.stderr.read() if process.stderr else ''}"
+    yield urls
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
+    portal = served["portal"]
+    session = httpx.post(f"{portal}/api/adapter/auth", json={"username": "p111", "password": "any"},
+                         headers={"dstcode": "H40"}).json()["session"]
+    reply = httpx.post(f"{portal}/api/adapter/integration", json={
+        "session": session, "madonvi": "000.00.06.H40", "service": "DongBoHoSoMC", "isUpdating": "False",
+        "data": [SAMPLE_DOSSIER]}).json()
+    assert str(reply["error_code"]) == "0", reply
+    listed = httpx.get(f"{portal}/_p111/dossiers", params={"MaHoSo": SAMPLE_DOSSIER["MaHoSo"]}).json()
+    assert [row["valid"] for row in listed] == [True]
+    assert listed[0]["item"]["ChuHoSo"] == "Nguyễn Văn Thử"
+
+
+def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path: Path):
+    target = tmp_path / "loopback.target.yaml"
+    target.write_text(json.dumps({
+        "name": "Hệ thống tham chiếu qua mạng (loopback)",
+        "sut": {"embedded": False, "base_url": served["reference"]},
+        "counterparts": {"portal": {"url": served["portal"], "serve": False}},
+        "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 3},
+    }, ensure_ascii=False), encoding="utf-8")
+    result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
+    report = read_report(tmp_path / "out")
+    got = verdicts(report)
+    for requirement in ("P111-SYNC-DOSSIER", "P111-SYNC-PROGRESS", "P111-CODES", "P111-LIFECYCLE"):
+        assert got[requirement] == "PASSED", result.stdout[-4000:]
+    assert result.returncode == 0
+    assert report["target"]["document"]["sut"]["base_url"] == served["reference"]

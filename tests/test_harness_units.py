@@ -1,0 +1,170 @@
+"""Unit tests of the harness's parts: verdicts, lifecycle data, redaction, evidence, the in-process bridge,
+the driver and the observer against odd answers (respx)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+from anyio.from_thread import start_blocking_portal
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from harness.drivers import DriverError, ReferenceApiDriver
+from harness.evidence import EvidenceRecorder
+from harness.inprocess import BlockingASGITransport
+from harness.lifecycle import load_lifecycle
+from harness.observers import ObserverError, PortalObserver
+from harness.redaction import REDACTED, Redactor
+from harness.verdicts import Failure, Verdict, combine
+
+V = Verdict
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        ([], V.NOT_TESTED),
+        ([V.PASSED, V.PASSED], V.PASSED),
+        ([V.PASSED, V.FAILED, V.ERROR], V.FAILED),
+        ([V.PASSED, V.ERROR], V.ERROR),
+        ([V.PASSED, V.NOT_TESTED], V.NOT_TESTED),
+        ([V.NOT_APPLICABLE, V.NOT_APPLICABLE], V.NOT_APPLICABLE),
+        ([V.NOT_APPLICABLE, V.PASSED], V.PASSED),
+    ],
+)
+def test_combine(outcomes, expected):
+    assert combine(outcomes) is expected
+
+
+def test_failure_is_an_assertion_with_expected_and_received():
+    failure = Failure("code malformed", expected="yyMMdd", received="yyyyMMdd", evidence="item #2")
+    assert isinstance(failure, AssertionError)
+    assert str(failure) == "code malformed\nExpected: yyMMdd\nReceived: yyyyMMdd\nEvidence: item #2"
+
+
+class TestLifecycle:
+    lifecycle = load_lifecycle()
+
+    @pytest.mark.parametrize(("current", "new"), [("1", "2"), ("2", "9"), ("9", "10"), ("5", "4"), ("6", "4")])
+    def test_lawful(self, current, new):
+        assert self.lifecycle.allows(current, new)
+
+    @pytest.mark.parametrize(("current", "new"), [("10", "4"), ("1", "4"), ("1", "9"), ("4", "10"), ("9", "3"),
+                                                  ("7", "2"), ("3", "2"), ("8", "4")])
+    def test_unlawful(self, current, new):
+        assert not self.lifecycle.allows(current, new)
+
+    def test_terminal_states_have_no_way_out(self):
+        for status in ("3", "7", "8", "10"):
+            assert self.lifecycle.transitions[status] == frozenset()
+        assert self.lifecycle.transitions["9"] == frozenset({"10"})
+
+    def test_every_action_leads_to_a_known_status(self):
+        for action in self.lifecycle.actions.values():
+            assert action.to == "resume" or action.to in self.lifecycle.statuses
+
+    def test_rule_is_quotable(self):
+        assert self.lifecycle.rule("10") == "lifecycle.yaml: from 10 (Đã trả kết quả) the lawful moves are: none (end state)"
+
+
+class TestRedaction:
+    def test_sensitive_fields_headers_and_secret_values(self):
+        redactor = Redactor(["s3cr3t-canary"])
+        data = {"password": "hunter2", "SoDinhDanh": "001099000001", "nested": [{"Email": "a@b.vn"}],
+                "note": "token is s3cr3t-canary here", "MaHoSo": "000.00.06.H40-261127-0001", "SoDienThoai": ""}
+        clean = redactor.data(data)
+        assert clean["password"] == clean["SoDinhDanh"] == clean["nested"][0]["Email"] == REDACTED
+        assert clean["note"] == f"token is {REDACTED} here"
+        assert clean["MaHoSo"] == data["MaHoSo"]
+        assert clean["SoDienThoai"] == "", "nothing to hide in an empty field"
+        headers = redactor.headers([("Authorization", "Bearer abc"), ("X-Trace", "s3cr3t-canary")])
+        assert headers == {"Authorization": REDACTED, "X-Trace": REDACTED}
+
+    def test_longest_secret_first(self):
+        assert Redactor(["abc", "abcdef"]).text("xabcdefx") == f"x{REDACTED}x"
+
+
+def _echo_app() -> Starlette:
+    async def echo(request):
+        return JSONResponse({"got": (await request.json()), "path": request.url.path})
+
+    async def boom(request):
+        raise RuntimeError("bug in the SUT")
+
+    return Starlette(routes=[Route("/echo", echo, methods=["POST"]), Route("/boom", boom)])
+
+
+def test_inprocess_bridge_serves_a_sync_client_and_turns_crashes_into_500():
+    recorder = EvidenceRecorder(Redactor(["canary-secret"]))
+    with start_blocking_portal() as loop:
+        client = httpx.Client(base_url="http://sut.embedded", transport=BlockingASGITransport(loop, _echo_app()),
+                              event_hooks={"response": [recorder.record]})
+        recorder.current_check = "check-1"
+        answer = client.post("/echo", json={"password": "canary-secret", "MaHoSo": "x"})
+        assert answer.json() == {"got": {"password": "canary-secret", "MaHoSo": "x"}, "path": "/echo"}
+        assert client.get("/boom").status_code == 500
+    first = recorder.exchanges[0]
+    assert first["check"] == "check-1" and first["status"] == 200
+    assert "canary-secret" not in repr(recorder.exchanges)
+    assert recorder.for_check("check-1") == [1, 2]
+
+
+class TestDriverAgainstOddAnswers:
+    def driver(self, router: respx.Router) -> ReferenceApiDriver:
+        return ReferenceApiDriver(httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(router.handler)))
+
+    def test_server_error_on_submit_is_a_driver_error(self):
+        router = respx.Router()
+        router.post("http://sut.test/api/dossiers").respond(500)
+        with pytest.raises(DriverError, match="expected HTTP 201, got 500"):
+            self.driver(router).submit("1.001193")
+
+    def test_garbage_body(self):
+        router = respx.Router()
+        router.get("http://sut.test/api/procedures").respond(200, text="<html>oops</html>")
+        with pytest.raises(DriverError, match="not JSON"):
+            self.driver(router).procedures()
+
+    def test_wrong_shape(self):
+        router = respx.Router()
+        router.get("http://sut.test/api/dossiers/X").respond(200, json={"code": "X"})
+        with pytest.raises(DriverError, match="shape"):
+            self.driver(router).get("X")
+
+    def test_timeout(self):
+        router = respx.Router()
+        router.get("http://sut.test/api/procedures").mock(side_effect=httpx.ReadTimeout("slow"))
+        with pytest.raises(DriverError, match="did not answer"):
+            self.driver(router).procedures()
+
+    def test_refusal_is_reported_not_raised(self):
+        router = respx.Router()
+        router.post("http://sut.test/api/dossiers/X/actions/return").respond(409, json={"message": "not finished"})
+        result = self.driver(router).act("X", "return")
+        assert not result.accepted and result.http_status == 409 and result.message == "not finished"
+
+    def test_redirect_is_not_followed(self):
+        router = respx.Router()
+        router.get("http://sut.test/api/procedures").respond(302, headers={"Location": "http://elsewhere.test/"})
+        with pytest.raises(DriverError, match="got 302"):
+            self.driver(router).procedures()
+
+
+def test_observer_refuses_a_portal_it_cannot_observe():
+    router = respx.Router()
+    router.get("http://portal.test/_p111/dossiers").respond(404)
+    observer = PortalObserver(httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)),
+                              sync_seconds=0.1)
+    with pytest.raises(ObserverError, match="not observable"):
+        observer.dossiers("X")
+
+
+def test_observer_waits_for_a_late_sync():
+    router = respx.Router()
+    router.get("http://portal.test/_p111/dossiers").mock(side_effect=[
+        httpx.Response(200, json=[]), httpx.Response(200, json=[]), httpx.Response(200, json=[{"seq": 1}])])
+    observer = PortalObserver(httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)),
+                              sync_seconds=5)
+    assert observer.wait(lambda: observer.dossiers("X"), bool) == [{"seq": 1}]

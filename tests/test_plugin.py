@@ -1,0 +1,151 @@
+"""The pytest plugin as a user meets it: markers, verdicts per requirement, the table, report.json and junit.xml."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness import schemas
+from tests.support import read_report, verdicts
+
+pytest_plugins = ["pytester"]
+
+CHECKS = """
+import warnings
+import pytest
+from harness.verdicts import ConformanceWarning, Failure, not_applicable
+
+@pytest.fixture
+def broken_fixture():
+    raise ConnectionError("SUT unreachable")
+
+@pytest.mark.requirement("P111-SYNC-DOSSIER")
+def test_sync_ok():
+    '''The dossier reaches the portal.'''
+    warnings.warn(ConformanceWarning("extra field TruongLa ignored by the portal"))
+
+@pytest.mark.requirement("P111-SYNC-DOSSIER")
+def test_sync_broken():
+    raise Failure("dossier X never reached the portal", expected="a sync within 2 s", received="nothing",
+                  evidence="portal item #3")
+
+@pytest.mark.requirement("P111-CODES")
+def test_codes_ok():
+    pass
+
+@pytest.mark.requirement("P111-LIFECYCLE")
+def test_lifecycle_harness_broke():
+    raise RuntimeError("harness bug")
+
+@pytest.mark.requirement("P111-SYNC-PROGRESS")
+def test_progress_cannot_reach(broken_fixture):
+    pass
+
+@pytest.mark.requirement("P111-CATALOG")
+def test_catalog_na():
+    not_applicable("the target publishes no catalog")
+
+@pytest.mark.requirement("P111-TRANSFER")
+def test_transfer_skipped():
+    pytest.skip("not ready")
+
+@pytest.mark.requirement("P111-AUTH-SSO")
+def test_sso_one():
+    pass
+
+@pytest.mark.requirement("P111-AUTH-SSO")
+def test_sso_two():
+    pass
+
+def test_unmarked():
+    pass
+"""
+
+
+@pytest.fixture
+def run(pytester, tmp_path):
+    pytester.makepyfile(test_checks=CHECKS)
+    out = tmp_path / "out"
+    result = pytester.runpytest("--p111-report", str(out), "-k", "not test_sso_two")
+    return result, read_report(out), out
+
+
+def test_verdict_per_requirement(run):
+    _, report, _ = run
+    got = verdicts(report)
+    assert got["P111-SYNC-DOSSIER"] == "FAILED"
+    assert got["P111-CODES"] == "PASSED"
+    assert got["P111-LIFECYCLE"] == "ERROR"
+    assert got["P111-SYNC-PROGRESS"] == "ERROR"
+    assert got["P111-CATALOG"] == "NOT-APPLICABLE"
+    assert got["P111-TRANSFER"] == "NOT-TESTED"
+    assert got["P111-AUTH-SSO"] == "NOT-TESTED", "one of its two checks was deselected"
+    assert got["P111-PAY-INIT"] == "NOT-TESTED"
+    assert report["summary"]["verdict"] == "FAILED"
+
+
+def test_report_is_schema_valid_and_carries_failures(run):
+    _, report, _ = run
+    assert schemas.first_error("report", report) is None
+    sync = next(r for r in report["requirements"] if r["id"] == "P111-SYNC-DOSSIER")
+    assert sync["quote_vi"].startswith("100% dịch vụ công trực tuyến")
+    broken = next(c for c in sync["checks"] if c["nodeid"].endswith("test_sync_broken"))
+    assert broken["failure"] == {"summary": "dossier X never reached the portal", "expected": "a sync within 2 s",
+                                 "received": "nothing", "evidence": "portal item #3"}
+    ok = next(c for c in sync["checks"] if c["nodeid"].endswith("test_sync_ok"))
+    assert ok["title"] == "The dossier reaches the portal."
+    assert ok["warnings"] == ["extra field TruongLa ignored by the portal"]
+    progress = next(r for r in report["requirements"] if r["id"] == "P111-SYNC-PROGRESS")
+    assert "SUT unreachable" in progress["checks"][0]["message"]
+    assert len(report["requirements"]) == 18
+
+
+def test_terminal_table_in_vietnamese(run):
+    result, _, _ = run
+    result.stdout.fnmatch_lines([
+        "*P111: kết quả theo yêu cầu*",
+        "*P111-SYNC-DOSSIER*KHÔNG ĐẠT (FAILED)*Đồng bộ*",
+        "*P111-CODES*ĐẠT (PASSED)*",
+        "*Kết luận / overall: KHÔNG ĐẠT (FAILED)*",
+    ])
+
+
+def test_junit_cases_carry_the_requirement(run):
+    _, _, out = run
+    tree = ET.parse(out / "junit.xml")
+    properties = {
+        case.get("name"): [p.get("value") for p in case.iter("property") if p.get("name") == "requirement"]
+        for case in tree.iter("testcase")
+    }
+    assert properties["test_codes_ok"] == ["P111-CODES"]
+    assert properties["test_unmarked"] == []
+
+
+def test_unknown_requirement_id_is_refused(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.requirement("P111-NOPE")
+        def test_x():
+            pass
+    """)
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown requirement id 'P111-NOPE'*P111-SYNC-DOSSIER*"])
+
+
+def test_plugin_is_inert_without_requirement_checks(pytester):
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert "P111" not in result.stdout.str()
+
+
+def test_bad_target_is_a_usage_error(pytester, tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text("name: x\nsut: {embedded: false}\nsync: {transport: pigeon}\n", encoding="utf-8")
+    pytester.makepyfile("def test_plain():\n    pass\n")
+    result = pytester.runpytest("--p111-target", str(bad))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*sync.transport*"])
