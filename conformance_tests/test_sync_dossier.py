@@ -57,9 +57,9 @@ def test_synced_dossier_is_schema_valid(p111_portal, received_dossier):
 def test_portal_accepted_the_sync(p111_portal, received_dossier):
     """The portal accepted the SUT's sync (a lawful insert-then-update on "đã tồn tại" is not a refusal)."""
     code = received_dossier.dossier.code
-    require_synced(p111_portal, code)
-    requests = {r["seq"]: r for r in p111_portal.requests()}
-    for row in p111_portal.dossiers(code):
+    rows = require_synced(p111_portal, code)
+    requests = {r["seq"]: r for r in p111_portal.requests(tuple(row["request_seq"] for row in rows))}
+    for row in rows:
         reply = requests[row["request_seq"]]["reply"]
         message = str(reply.get("message", ""))
         if str(reply.get("error_code")) != "0" and "đã tồn tại" not in message:

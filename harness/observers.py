@@ -21,9 +21,12 @@ class PortalObserver:
         self._client = client
         self.sync_seconds = sync_seconds
 
-    def _list(self, kind: str, code: str | None) -> list[dict[str, Any]]:
+    def _list(self, kind: str, code: str | None, seqs: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"seq": list(seqs)} if seqs else {}
+        if code:
+            params["MaHoSo"] = code
         try:
-            response = self._client.get(f"/_p111/{kind}", params={"MaHoSo": code} if code else None)
+            response = self._client.get(f"/_p111/{kind}", params=params)
         except httpx.HTTPError as exc:
             raise ObserverError(f"the portal counterpart did not answer: {exc}") from exc
         if response.status_code != 200:
@@ -38,8 +41,9 @@ class PortalObserver:
     def progress(self, code: str | None = None) -> list[dict[str, Any]]:
         return self._list("progress", code)
 
-    def requests(self) -> list[dict[str, Any]]:
-        return self._list("requests", None)
+    def requests(self, seqs: tuple[int, ...] = ()) -> list[dict[str, Any]]:
+        """The whole requests the portal received (all of them, or those numbered `seqs`), with its replies."""
+        return self._list("requests", None, seqs)
 
     def wait(self, fetch: Callable[[], list[dict[str, Any]]], until: Callable[[list[dict[str, Any]]], bool],
              timeout: float | None = None) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ SENSITIVE_FIELDS = frozenset(
     for name in (
         "password", "secret", "client_secret", "api_key", "token", "access_token", "id_token", "refresh_token",
         "session", "MaXacThuc", "SoDinhDanh", "SoGiayToChuHoSo", "SoCMND", "Email", "SoDienThoai",
-        "applicant_id_number", "applicant_phone", "applicant_email",
+        "id_number", "applicant_id_number", "phone", "email", "cccd", "cmnd",
     )
 )
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})

@@ -284,7 +284,7 @@ _TYPE_WORDS = {"string": "a string", "integer": "an integer (whole number)", "nu
 # Plain words for the patterns of the schema (the agency code's is the one of harness.formats; a test keeps them equal).
 _PATTERN_WORDS = {
     AGENCY_CODE.pattern: "a valid agency code (mã định danh) such as 000.00.00.H40",
-    r"^H\d{2}$": "a province code such as H40",
+    r"^H[0-9]{2}$": "a province code such as H40",
     r"^https?://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL, without credentials",
     r"^(https?|embedded)://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL (or embedded://), without credentials",
     r"^/\S*$": "a path starting with /",

@@ -186,7 +186,9 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
             code = request.query_params.get("MaHoSo")
             after = int(request.query_params.get("after", "0"))
             # Items come back as sent: the harness re-validates them, and redacts whatever it records as evidence.
-            rows = [r for r in log if (code is None or r.get("MaHoSo") == code) and r["seq"] > after]
+            wanted = {int(v) for v in request.query_params.getlist("seq") if v.isdigit()}
+            rows = [r for r in log if (code is None or r.get("MaHoSo") == code) and r["seq"] > after
+                    and (not wanted or r["seq"] in wanted)]
             return JSONResponse(rows)
 
         return endpoint
