@@ -6,6 +6,16 @@ import httpx
 
 from harness.evidence import EvidenceRecorder
 from harness.target import Timeouts
+from harness.verdicts import NotTested
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def read_only_guard(request: httpx.Request) -> None:
+    """In safety mode read-only, a check that would change the SUT is not run (NOT-TESTED), nothing is sent."""
+    if request.method not in READ_ONLY_METHODS:
+        raise NotTested(f"safety.mode read-only: {request.method} {request.url.path} would change the SUT; "
+                        "set safety.mode: full (staging or test only) to run this check")
 
 
 def make_client(
@@ -15,6 +25,7 @@ def make_client(
     recorder: EvidenceRecorder,
     transport: httpx.BaseTransport | None = None,
     headers: dict[str, str] | None = None,
+    read_only: bool = False,
 ) -> httpx.Client:
     return httpx.Client(
         base_url=base_url,
@@ -23,5 +34,5 @@ def make_client(
         timeout=httpx.Timeout(timeouts.request, connect=timeouts.connect),
         # A redirect is the SUT's answer, to be judged; never followed blindly (it may lead off the target).
         follow_redirects=False,
-        event_hooks={"response": [recorder.record]},
+        event_hooks={"request": [read_only_guard] if read_only else [], "response": [recorder.record]},
     )

@@ -212,7 +212,8 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
         else:
             headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
             assert target.sut.base_url is not None  # the target schema demands it when not embedded
-            client = make_client(target.sut.base_url, timeouts=timeouts, recorder=recorder, headers=headers)
+            client = make_client(target.sut.base_url, timeouts=timeouts, recorder=recorder, headers=headers,
+                                 read_only=target.safety_mode == "read-only")
             portal_client = None
             if target.portal.url:
                 portal_url = target.portal.url

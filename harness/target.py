@@ -408,6 +408,11 @@ def _semantic_problems(document: Mapping[str, Any], env: Mapping[str, str]) -> l
 
     sut = document.get("sut")
     embedded = isinstance(sut, dict) and sut.get("embedded") is True
+    safety = document.get("safety")
+    if isinstance(safety, dict) and safety.get("mode") == "full" and safety.get("environment") == "production":
+        # `full` creates dossiers and payments: never on a production system.
+        problems.append(Problem("safety.mode", "full creates dossiers and payments; it is allowed only with "
+                                               "environment: staging or test, never production"))
     counterparts = document.get("counterparts")
     for name in COUNTERPARTS:
         counterpart = counterparts.get(name) if isinstance(counterparts, dict) else None

@@ -51,6 +51,10 @@ class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined,misc]
     """The check does not apply to this target (a skip that the report shows as NOT-APPLICABLE)."""
 
 
+class NotTested(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """The harness chose not to run the check (a safety mode, a missing capability): NOT-TESTED, with the reason."""
+
+
 def not_applicable(reason: str) -> None:
     raise NotApplicable(reason)
 

@@ -73,16 +73,19 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         except ValueError:
             return None
 
-    def accept_items(kind: str, items: list[Any], request_seq: int, operation: str) -> None:
-        """Validate each item; record it with the verdict, whatever the reply to the whole request."""
+    def record_items(kind: str, items: list[Any], request_seq: int, channel: str, operation: str,
+                     reply: tuple[int, str]) -> None:
+        """Each item with its own schema verdict and the portal's answer to the request that carried it; refused
+        items are kept too: the checks judge them."""
         name = "portal/HoSoDongBoDVC" if kind == "dossier" else "portal/TienDoHoSo"
         log = state.dossiers if kind == "dossier" else state.progress
         for index, item in enumerate(items):
             error = schemas.first_error(name, item)
             log.append({
-                "seq": len(log) + 1, "request_seq": request_seq, "index": index, "operation": operation,
-                "received_at": vietnam_now().isoformat(),
+                "seq": len(log) + 1, "request_seq": request_seq, "index": index, "channel": channel,
+                "operation": operation, "received_at": vietnam_now().isoformat(),
                 "MaHoSo": item.get("MaHoSo") if isinstance(item, dict) else None,
+                "accepted": reply[0] == OK, "reply": reply[1],
                 "valid": error is None, "error": schemas.describe(error) if error else None,
                 "unknown_fields": schemas.unknown_fields(name, item) if error is None else [],
                 "item": item,
@@ -161,9 +164,10 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         if service in ("DongBoHoSoMC", "CapNhatTienDoHoSoMC") and isinstance(body, dict):
             data = body.get("data") if isinstance(body.get("data"), list) else []
             if service == "DongBoHoSoMC":
-                accept_items("dossier", data, seq, "update" if body.get("isUpdating") == "True" else "insert")
+                operation = "update" if body.get("isUpdating") == "True" else "insert"
+                record_items("dossier", data, seq, "adapter", operation, (code, message))
             else:
-                accept_items("progress", data, seq, "progress")
+                record_items("progress", data, seq, "adapter", "progress", (code, message))
         return answer
 
     def direct(service: str):  # type: ignore[no-untyped-def]
@@ -176,7 +180,8 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
             answer = reply(code, message)
             seq = log_request(request, "direct", service, body, answer)
             items = body if isinstance(body, list) else []
-            accept_items("progress" if service == "progress" else "dossier", items, seq, service)
+            kind = "progress" if service == "progress" else "dossier"
+            record_items(kind, items, seq, "direct", service, (code, message))
             return answer
 
         return endpoint

@@ -69,14 +69,19 @@ def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
     assert listed[0]["item"]["ChuHoSo"] == "Nguyễn Văn Thử"
 
 
-def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path: Path):
-    target = tmp_path / "loopback.target.yaml"
-    target.write_text(json.dumps({
+def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full") -> Path:
+    path.write_text(json.dumps({
         "name": "Hệ thống tham chiếu qua mạng (loopback)",
-        "sut": {"embedded": False, "base_url": served["reference"]},
-        "counterparts": {"portal": {"url": served["portal"], "serve": False}},
-        "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 3},
+        "sut": {"embedded": False, "base_url": sut_url},
+        "counterparts": {"portal": {"url": portal_url, "serve": False}},
+        "safety": {"mode": mode, "environment": "staging"},
+        "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
     }, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path: Path):
+    target = write_target(tmp_path / "loopback.target.yaml", served["reference"], served["portal"])
     result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
     report = read_report(tmp_path / "out")
     got = verdicts(report)
@@ -84,3 +89,51 @@ def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path
         assert got[requirement] == "PASSED", result.stdout[-4000:]
     assert result.returncode == 0
     assert report["target"]["document"]["sut"]["base_url"] == served["reference"]
+
+
+BUILT = ("P111-SYNC-DOSSIER", "P111-SYNC-PROGRESS", "P111-CODES", "P111-LIFECYCLE")
+
+
+def test_read_only_mode_sends_nothing_that_changes_the_sut(served, tmp_path: Path):
+    before = httpx.get(f"{served['reference']}/api/dossiers").json()["total"]
+    target = write_target(tmp_path / "ro.yaml", served["reference"], served["portal"], mode="read-only")
+    result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
+    report = read_report(tmp_path / "out")
+    assert httpx.get(f"{served['reference']}/api/dossiers").json()["total"] == before
+    sent = {json.loads(line)["method"] for line in (tmp_path / "out" / "evidence.ndjson").read_text().splitlines()}
+    assert sent <= {"GET", "HEAD"}
+    for requirement in BUILT:
+        assert verdicts(report)[requirement] == "NOT-TESTED", result.stdout[-3000:]
+    assert "safety.mode read-only" in result.stdout + json.dumps(report, ensure_ascii=False)
+
+
+async def garbage_app(scope, receive, send):
+    """A bare ASGI app that answers every request with a broken HTML page."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+    await send({"type": "http.response.body", "body": "<html><h1>Lỗi hệ thống".encode()})
+
+
+def test_a_sut_that_sends_garbage_gets_error_verdicts_and_a_report(served, tmp_path: Path):
+    from mocks.serve import serve_in_thread
+
+    garbage = serve_in_thread("garbage", garbage_app)
+    try:
+        target = write_target(tmp_path / "g.yaml", garbage.url, served["portal"])
+        result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
+    finally:
+        garbage.stop()
+    report = read_report(tmp_path / "out")
+    assert result.returncode == 2, result.stdout[-3000:]
+    for requirement in BUILT:
+        assert verdicts(report)[requirement] == "ERROR"
+    messages = [c["message"] for r in report["requirements"] for c in r["checks"] if c["outcome"] == "ERROR"]
+    assert messages and all("not JSON" in m for m in messages), messages[:3]
+
+
+def test_an_unreachable_sut_gets_error_verdicts(served, tmp_path: Path):
+    target = write_target(tmp_path / "down.yaml", f"http://127.0.0.1:{free_port()}", served["portal"])
+    result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
+    report = read_report(tmp_path / "out")
+    assert result.returncode == 2
+    assert {verdicts(report)[r] for r in BUILT} == {"ERROR"}
+    assert "did not answer" in json.dumps(report, ensure_ascii=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness import schemas
@@ -64,3 +66,26 @@ def test_every_defect_names_requirements_of_the_catalog():
     catalog = load_catalog()
     for defect in registry().values():
         assert set(defect.requirements) <= set(catalog.ids), defect
+
+
+DIRECT_CASES = {None: set(), "sync-never-sent": {"P111-SYNC-DOSSIER"}, "progress-out-of-order": {"P111-SYNC-PROGRESS"}}
+
+
+@pytest.mark.parametrize("defect", DIRECT_CASES, ids=lambda d: d or "clean")
+def test_direct_transport_is_judged_the_same(defect, tmp_path, clean_run):
+    """The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks."""
+    target = tmp_path / "direct.target.yaml"
+    target.write_text(json.dumps({
+        "name": "Hệ thống tham chiếu nhúng, đồng bộ trực tiếp", "sut": {"embedded": True},
+        "sync": {"transport": "direct"}, "safety": {"mode": "full", "environment": "test"},
+        "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 1.5},
+    }, ensure_ascii=False), encoding="utf-8")
+    args = ["run", "--target", str(target), "--report", str(tmp_path / "out")]
+    result = run_p111(*args, *(["--defect", defect] if defect else []), cwd=tmp_path)
+    report = read_report(tmp_path / "out")
+    failed = {rid for rid, v in verdicts(report).items() if v == "FAILED"}
+    assert failed == DIRECT_CASES[defect], result.stdout[-3000:]
+    for rid in built(clean_run[1]) - failed:
+        assert verdicts(report)[rid] == "PASSED"
+    if defect is None:  # the portal's request log, fetched by the checks, shows which transport carried the sync
+        assert '"channel": "direct"' in (tmp_path / "out" / "evidence.ndjson").read_text(encoding="utf-8")

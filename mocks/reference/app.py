@@ -84,6 +84,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             channel = body.get("channel", "online")
             if channel not in model.CHANNELS:
                 raise KeyError("channel")
+            if not model.is_id_number(str(applicant.get("id_number", ""))):
+                raise ValueError("applicant.id_number must be a 12-digit citizen id or a 9-digit old id")
         except (ValueError, KeyError, TypeError) as exc:
             return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
         now = vietnam_now()

@@ -11,6 +11,11 @@ from harness.formats import format_dossier_code, format_portal_datetime
 from harness.lifecycle import Lifecycle
 
 CHANNELS = {"counter": "1", "online": "2", "post": "3"}
+ID_KINDS = {12: "1", 9: "2"}  # LoaiDinhDanh: 12-digit citizen id, 9-digit old id
+
+
+def is_id_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) in ID_KINDS
 
 
 @dataclass
@@ -144,7 +149,8 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "DanhSachTepDinhKemKhac": [],
         "DanhSachHoSoBoSung": [],
         "DanhSachGiayToKetQua": [],
-        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": dossier.applicant_id_number}],
+        "DinhDanhCHS": [{"LoaiDinhDanh": ID_KINDS[len(dossier.applicant_id_number)],
+                         "SoDinhDanh": dossier.applicant_id_number}],
         "DSKetNoiCSDL": [],
     }
 
