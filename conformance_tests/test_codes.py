@@ -47,8 +47,12 @@ def test_dossier_codes_have_the_national_form(fresh_dossiers, p111_target):
                 received=parsed.agency,
             )
         if p111_target.agencies and p111_target.agency_level(parsed.agency) is None:
-            warnings.warn(ConformanceWarning(
-                f"agency {parsed.agency} of dossier {dossier.code} is not in the target's agency registry"), stacklevel=1)
+            warnings.warn(
+                ConformanceWarning(
+                    f"agency {parsed.agency} of dossier {dossier.code} is not in the target's agency registry"
+                ),
+                stacklevel=1,
+            )
 
 
 def test_dossier_code_date_is_registration_or_receipt_day(fresh_dossiers):
@@ -73,8 +77,9 @@ def test_dossier_codes_are_unique_and_sequenced(fresh_dossiers):
     codes = [d.code for d in fresh_dossiers]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        raise Failure("dossier codes repeat", expected="a distinct code for every dossier",
-                      received=", ".join(duplicates))
+        raise Failure(
+            "dossier codes repeat", expected="a distinct code for every dossier", received=", ".join(duplicates)
+        )
     last: dict[tuple[str, object], tuple[int, str]] = {}
     for code in codes:
         parsed = parse_dossier_code(code)
@@ -94,6 +99,8 @@ def test_published_procedures_have_national_codes(p111_driver):
     """Every procedure the SUT offers carries a national procedure code (1.xxxxxx / 2.xxxxxx, or its local form)."""
     bad = [p.get("code") for p in p111_driver.procedures() if not is_procedure_code(str(p.get("code")))]
     if bad:
-        raise Failure("procedures without a national procedure code",
-                      expected="codes matching ^[12]\\.\\d{6}$ (local form may append an agency code)",
-                      received=", ".join(map(repr, bad)))
+        raise Failure(
+            "procedures without a national procedure code",
+            expected="codes matching ^[12]\\.\\d{6}$ (local form may append an agency code)",
+            received=", ".join(map(repr, bad)),
+        )

@@ -39,9 +39,11 @@ def test_lawful_path_is_accepted(name, p111_driver, p111_lifecycle, procedure_co
     scenario = drive(p111_driver, procedure_codes[0], LAWFUL_PATHS[name])
     statuses = list(scenario.dossier.statuses)
     if not p111_lifecycle.is_lawful_path(statuses):
-        raise Failure(f"{scenario.dossier.code} went through an unlawful sequence of statuses",
-                      expected="every move allowed by harness/data/lifecycle.yaml",
-                      received=" → ".join(statuses))
+        raise Failure(
+            f"{scenario.dossier.code} went through an unlawful sequence of statuses",
+            expected="every move allowed by harness/data/lifecycle.yaml",
+            received=" → ".join(statuses),
+        )
 
 
 @pytest.mark.parametrize("name", UNLAWFUL_MOVES)
@@ -61,8 +63,9 @@ def test_unlawful_move_is_refused(name, p111_driver, p111_portal, p111_lifecycle
             received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",
         )
     # A refused move must not be synced either; a short wait catches a SUT that syncs before it checks.
-    rows = p111_portal.wait(lambda: p111_portal.progress(before.code)[seen_before:], bool,
-                            timeout=min(0.2, p111_portal.sync_seconds))
+    rows = p111_portal.wait(
+        lambda: p111_portal.progress(before.code)[seen_before:], bool, timeout=min(0.2, p111_portal.sync_seconds)
+    )
     if rows:
         raise Failure(
             f"the refused {action!r} on {before.code} still reached the portal",

@@ -43,7 +43,7 @@ def require_synced(portal: PortalObserver, code: str) -> list[dict[str, Any]]:
         raise Failure(
             f"dossier {code} never reached the portal",
             expected=f"a DongBoHoSoMC (adapter) or insert (direct) carrying MaHoSo {code} within "
-                     f"{portal.sync_seconds:g} s (timeouts.sync_seconds, a target setting)",
+            f"{portal.sync_seconds:g} s (timeouts.sync_seconds, a target setting)",
             received=f"nothing for {code}; {len(everything)} dossier item(s) for other codes",
             evidence="portal /_p111/dossiers",
         )
@@ -59,9 +59,9 @@ def require_held(portal: PortalObserver, code: str, status: str) -> dict[str, An
         raise Failure(
             f"the portal does not hold {code} in status {status}",
             expected=f"an accepted sync of {code} with TrangThaiHoSo {status!r} within {portal.sync_seconds:g} s "
-                     "(timeouts.sync_seconds)",
+            "(timeouts.sync_seconds)",
             received=f"{held}; {len(rows) - len(taken)} refused item(s)"
-                     + (f", last refusal: {rows[-1]['reply']}" if len(rows) > len(taken) else ""),
+            + (f", last refusal: {rows[-1]['reply']}" if len(rows) > len(taken) else ""),
             evidence=received_ref(rows[-1]) if rows else "portal /_p111/dossiers",
         )
     return taken[-1]
@@ -86,7 +86,7 @@ def test_portal_accepted_the_sync(p111_portal, received_dossier):
     for number, row in enumerate(rows):
         if row["accepted"]:
             continue
-        updated_later = any(later["accepted"] for later in rows[number + 1:])
+        updated_later = any(later["accepted"] for later in rows[number + 1 :])
         if "đã tồn tại" in row["reply"] and updated_later:
             continue
         raise Failure(
@@ -104,16 +104,21 @@ def _mismatches(item: dict[str, Any], dossier) -> list[str]:
         "TrangThaiHoSo": dossier.status,
         "KenhThucHien": CHANNEL_CODES[dossier.channel],
     }
-    problems = [f"{field}: SUT says {value!r}, portal got {item.get(field)!r}"
-                for field, value in wanted.items() if item.get(field) != value]
+    problems = [
+        f"{field}: SUT says {value!r}, portal got {item.get(field)!r}"
+        for field, value in wanted.items()
+        if item.get(field) != value
+    ]
     for field, moment in (("NgayNopHoSo", dossier.submitted_at), ("NgayTiepNhan", dossier.received_at)):
         sent = item.get(field)
         if moment is None or not sent:
             continue  # an optional date the SUT has nothing to say about
         parsed = parse_portal_datetime(sent)
         if parsed is None or abs(parsed - moment) > TIME_TOLERANCE:
-            problems.append(f"{field}: SUT says {format_portal_datetime(moment)}, portal got {sent!r} "
-                            f"(tolerance {TIME_TOLERANCE.seconds} s)")
+            problems.append(
+                f"{field}: SUT says {format_portal_datetime(moment)}, portal got {sent!r} "
+                f"(tolerance {TIME_TOLERANCE.seconds} s)"
+            )
     return problems
 
 
@@ -141,7 +146,7 @@ def test_status_changes_are_synced(p111_portal, handled_dossier):
         raise Failure(
             f"the portal's copy of finished dossier {dossier.code} lacks {', '.join(missing)}",
             expected="NgayKetThucXuLy and NgayHenTra set once handling is finished (the portal scores timeliness "
-                     "from them)",
+            "from them)",
             received=", ".join(f"{f}={held['item'].get(f)!r}" for f in missing),
             evidence=received_ref(held),
         )

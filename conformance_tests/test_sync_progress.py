@@ -24,8 +24,10 @@ def expected_statuses(statuses: tuple[str, ...]) -> list[str]:
 
 def progress_until_done(portal: PortalObserver, code: str, final: str) -> list[dict[str, Any]]:
     """The progress records received for `code`, once one with the final status was accepted (or the window ends)."""
-    return portal.wait(lambda: portal.progress(code),
-                       lambda rows: any(r["accepted"] and r["item"].get("TrangThai") == final for r in rows))
+    return portal.wait(
+        lambda: portal.progress(code),
+        lambda rows: any(r["accepted"] and r["item"].get("TrangThai") == final for r in rows),
+    )
 
 
 def is_subsequence(wanted: list[str], received: list[str]) -> bool:
@@ -44,7 +46,7 @@ def test_every_status_reaches_portal_in_order(p111_portal, p111_lifecycle, handl
         raise Failure(
             f"the portal did not receive {dossier.code}'s progress in order",
             expected=f"progress records with TrangThai {' → '.join(wanted)} in this order ({names}); "
-                     "extra records allowed",
+            "extra records allowed",
             received=f"TrangThai of the accepted records in arrival order: {' → '.join(received) or 'none'}",
             evidence=received_ref(rows[0]) if rows else "portal /_p111/progress",
         )
@@ -55,9 +57,12 @@ def test_progress_records_are_schema_valid(p111_portal, handled_dossier):
     dossier = handled_dossier.dossier
     rows = progress_until_done(p111_portal, dossier.code, dossier.status)
     if not rows:
-        raise Failure(f"no progress record for {dossier.code} reached the portal",
-                      expected="progress records (CapNhatTienDoHoSoMC) for each status change",
-                      received="none", evidence="portal /_p111/progress")
+        raise Failure(
+            f"no progress record for {dossier.code} reached the portal",
+            expected="progress records (CapNhatTienDoHoSoMC) for each status change",
+            received="none",
+            evidence="portal /_p111/progress",
+        )
     expect_valid("portal/TienDoHoSo", rows, "progress record")
 
 
@@ -68,15 +73,18 @@ def test_progress_times_never_go_back(p111_portal, handled_dossier):
     timed = [(r, parse_portal_datetime(str(r["item"].get("ThoiDiemXuLy")))) for r in rows]
     for row, moment in timed:
         if moment is None:
-            raise Failure(f"progress record of {dossier.code} has no valid ThoiDiemXuLy",
-                          expected="ThoiDiemXuLy as yyyyMMddHHmmss (Vietnam time)",
-                          received=repr(row["item"].get("ThoiDiemXuLy")), evidence=received_ref(row))
+            raise Failure(
+                f"progress record of {dossier.code} has no valid ThoiDiemXuLy",
+                expected="ThoiDiemXuLy as yyyyMMddHHmmss (Vietnam time)",
+                received=repr(row["item"].get("ThoiDiemXuLy")),
+                evidence=received_ref(row),
+            )
     for (before, earlier), (after, later) in zip(timed, timed[1:], strict=False):
         if later is not None and earlier is not None and later < earlier:
             raise Failure(
                 f"progress of {dossier.code} goes back in time",
                 expected="each record's ThoiDiemXuLy at or after the previous one's",
                 received=f"TrangThai {after['item'].get('TrangThai')} at {after['item'].get('ThoiDiemXuLy')} after "
-                         f"TrangThai {before['item'].get('TrangThai')} at {before['item'].get('ThoiDiemXuLy')}",
+                f"TrangThai {before['item'].get('TrangThai')} at {before['item'].get('ThoiDiemXuLy')}",
                 evidence=received_ref(after),
             )

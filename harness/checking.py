@@ -27,6 +27,9 @@ def expect_valid(schema_name: str, rows: list[dict[str, Any]], what: str) -> Non
             )
         extra = schemas.unknown_fields(schema_name, row["item"])
         if extra:
-            warnings.warn(ConformanceWarning(
-                f"{what} {row['MaHoSo']}: fields the portal ignores: {', '.join(extra)} ({received_ref(row)})"),
-                stacklevel=2)
+            warnings.warn(
+                ConformanceWarning(
+                    f"{what} {row['MaHoSo']}: fields the portal ignores: {', '.join(extra)} ({received_ref(row)})"
+                ),
+                stacklevel=2,
+            )

@@ -37,13 +37,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         unknown = sorted(set(args.defect) - set(registry()))
         if unknown:
-            print(f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)",
-                  file=sys.stderr)
+            print(
+                f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)", file=sys.stderr
+            )
             return USAGE_ERROR
     directory = Path(args.report)
     suite = resources.suite_dir()
-    pytest_args = [str(suite), "-c", str(suite / "pytest.ini"), "--rootdir", str(suite.parent),
-                   "--p111-report", str(directory), "-q", "--no-header", "-p", "no:randomly"]
+    pytest_args = [
+        str(suite),
+        "-c",
+        str(suite / "pytest.ini"),
+        "--rootdir",
+        str(suite.parent),
+        "--p111-report",
+        str(directory),
+        "-q",
+        "--no-header",
+        "-p",
+        "no:randomly",
+    ]
     if args.target:
         pytest_args += ["--p111-target", args.target]
     if args.year:
@@ -73,15 +85,19 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
     except TargetError as exc:
         return _print_problems(exc)
     where = "embedded" if target.sut.embedded else target.sut.base_url
-    print(f"Hợp lệ / valid: {target.name} — SUT {where}, năm / year {target.year}, "
-          f"đồng bộ / sync {target.sync.transport}, chế độ / mode {target.safety_mode}")
+    print(
+        f"Hợp lệ / valid: {target.name} — SUT {where}, năm / year {target.year}, "
+        f"đồng bộ / sync {target.sync.transport}, chế độ / mode {target.safety_mode}"
+    )
     return 0
 
 
 def cmd_validate_message(args: argparse.Namespace) -> int:
     if args.kind not in schemas.MESSAGE_KINDS:
-        print(f"Loại thông điệp không hỗ trợ / unknown kind {args.kind!r}; known: {', '.join(schemas.MESSAGE_KINDS)}",
-              file=sys.stderr)
+        print(
+            f"Loại thông điệp không hỗ trợ / unknown kind {args.kind!r}; known: {', '.join(schemas.MESSAGE_KINDS)}",
+            file=sys.stderr,
+        )
         return USAGE_ERROR
     try:
         message = json.loads(Path(args.file).read_text(encoding="utf-8"))
@@ -113,12 +129,18 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
         target = load_target(args.target) if args.target else embedded_target()
     except TargetError as exc:
         return _print_problems(exc)
-    served = serve_counterparts(target, host=args.host, portal_port=args.portal_port,
-                                reference_port=args.reference_port if args.reference else None)
+    served = serve_counterparts(
+        target,
+        host=args.host,
+        portal_port=args.portal_port,
+        reference_port=args.reference_port if args.reference else None,
+    )
     for app in served:
         print(f"{app.name}: {app.url}")
-    print("Tiếp nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress — Ctrl-C để dừng / to stop",
-          flush=True)
+    print(
+        "Đã nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress; Ctrl-C: dừng / stop",
+        flush=True,
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -129,8 +151,10 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="p111", description="Kiểm tra tuân thủ tích hợp theo Kế hoạch 111/KH-UBND "
-                                  "/ Plan 111 integration conformance harness")
+    top = argparse.ArgumentParser(
+        prog="p111",
+        description="Kiểm tra tuân thủ tích hợp theo Kế hoạch 111/KH-UBND / Plan 111 integration conformance harness",
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="chạy bộ kiểm tra / run the conformance suite")

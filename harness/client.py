@@ -14,8 +14,10 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 def read_only_guard(request: httpx.Request) -> None:
     """In safety mode read-only, a check that would change the SUT is not run (NOT-TESTED), nothing is sent."""
     if request.method not in READ_ONLY_METHODS:
-        raise NotTested(f"safety.mode read-only: {request.method} {request.url.path} would change the SUT; "
-                        "set safety.mode: full (staging or test only) to run this check")
+        raise NotTested(
+            f"safety.mode read-only: {request.method} {request.url.path} would change the SUT; "
+            "set safety.mode: full (staging or test only) to run this check"
+        )
 
 
 def make_client(

@@ -42,10 +42,14 @@ class EvidenceRecorder:
                 "method": request.method,
                 "url": self.redactor.text(str(request.url)),
                 "status": response.status_code,
-                "request": {"headers": self.redactor.headers(request.headers.multi_items()),
-                            "body": _body(request.content, self.redactor) if request.content else None},
-                "response": {"headers": self.redactor.headers(response.headers.multi_items()),
-                             "body": _body(response.content, self.redactor) if response.content else None},
+                "request": {
+                    "headers": self.redactor.headers(request.headers.multi_items()),
+                    "body": _body(request.content, self.redactor) if request.content else None,
+                },
+                "response": {
+                    "headers": self.redactor.headers(response.headers.multi_items()),
+                    "body": _body(response.content, self.redactor) if response.content else None,
+                },
             }
         )
 

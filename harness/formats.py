@@ -13,7 +13,8 @@ VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
 # Anchored all the same, so that each pattern also means the same in a JSON Schema `pattern` (a search).
 AGENCY_CODE = re.compile(r"^[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}$")
 DOSSIER_CODE = re.compile(
-    r"^(?P<agency>[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-(?P<day>[0-9]{6})-(?P<sequence>[0-9]{4,5})$")
+    r"^(?P<agency>[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})-(?P<day>[0-9]{6})-(?P<sequence>[0-9]{4,5})$"
+)
 PROCEDURE_CODE = re.compile(r"^[12]\.[0-9]{6}$")
 # The local form of a procedure code appends the agency code: 1.003560.000.00.00.H56.
 LOCAL_PROCEDURE_CODE = re.compile(r"^[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?$")

@@ -30,8 +30,10 @@ class PortalObserver:
         except httpx.HTTPError as exc:
             raise ObserverError(f"the portal counterpart did not answer: {exc}") from exc
         if response.status_code != 200:
-            raise ObserverError(f"the portal at {self._client.base_url} is not observable "
-                                f"(GET /_p111/{kind} answered {response.status_code}): is it the harness's counterpart?")
+            raise ObserverError(
+                f"the portal at {self._client.base_url} is not observable "
+                f"(GET /_p111/{kind} answered {response.status_code}): is it the harness's counterpart?"
+            )
         return list(response.json())
 
     def dossiers(self, code: str | None = None) -> list[dict[str, Any]]:
@@ -45,8 +47,12 @@ class PortalObserver:
         """The whole requests the portal received (all of them, or those numbered `seqs`), with its replies."""
         return self._list("requests", None, seqs)
 
-    def wait(self, fetch: Callable[[], list[dict[str, Any]]], until: Callable[[list[dict[str, Any]]], bool],
-             timeout: float | None = None) -> list[dict[str, Any]]:
+    def wait(
+        self,
+        fetch: Callable[[], list[dict[str, Any]]],
+        until: Callable[[list[dict[str, Any]]], bool],
+        timeout: float | None = None,
+    ) -> list[dict[str, Any]]:
         """Polls until `until(rows)` holds or the sync window (a target setting) ends; returns the last rows.
         A SUT may sync through a queue, so what it sends is awaited, not expected at once."""
         deadline = time.monotonic() + (self.sync_seconds if timeout is None else timeout)

@@ -5,7 +5,7 @@ Inert in a pytest session that collects no check marked with `requirement` and a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +35,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--p111-target", metavar="FILE", help="target.yaml of the system under test (default: embedded)")
     group.addoption("--p111-report", metavar="DIR", help="write report.json, evidence and junit.xml to DIR")
     group.addoption("--p111-year", type=int, metavar="YEAR", help="evaluation year (default: the target's)")
-    group.addoption("--p111-defect", action="append", default=[], metavar="NAME",
-                    help="switch on a defect of the embedded reference system (repeatable)")
+    group.addoption(
+        "--p111-defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a defect of the embedded reference system (repeatable)",
+    )
 
 
 def _load_target(config: pytest.Config) -> Target:
@@ -54,7 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
     target = _load_target(config)
     config.stash[RUN] = RunRecord(
-        catalog=load_catalog(), target=target, recorder=EvidenceRecorder(Redactor(target.secret_values())),
+        catalog=load_catalog(),
+        target=target,
+        recorder=EvidenceRecorder(Redactor(target.secret_values())),
         started_at=vietnam_now(),
     )
     config.pluginmanager.register(_WarningCollector(config.stash[RUN]), "p111-warnings")
@@ -71,7 +78,8 @@ def _register(config: pytest.Config, items: list[pytest.Item], *, deselected: bo
                 if requirement_id not in run.catalog:
                     raise pytest.UsageError(
                         f"{item.nodeid}: unknown requirement id {requirement_id!r}; "
-                        f"the catalog has: {', '.join(run.catalog.ids)}")
+                        f"the catalog has: {', '.join(run.catalog.ids)}"
+                    )
                 doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]  # type: ignore[union-attr]
                 record = CheckRecord(item.nodeid, requirement_id, doc)
                 if deselected:
@@ -103,10 +111,16 @@ def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     return f"{excinfo.type.__name__}: {excinfo.value}"
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _record_outcome(item, call, report)
+    return report
+
+
+def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     records = item.config.stash[RUN].records_of(item.nodeid)
     if not records:
         return
@@ -205,15 +219,22 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             embedded = start_embedded(target.province_code, target.sync, target.sut.defects)
             stack.callback(embedded.close)
             recorder.redactor.add(*embedded.secrets)
-            client = make_client(embedded.sut_url, timeouts=timeouts, recorder=recorder,
-                                 transport=embedded.sut_transport)
-            portal_client = make_client(embedded.portal_url, timeouts=timeouts, recorder=recorder,
-                                        transport=embedded.portal_transport)
+            client = make_client(
+                embedded.sut_url, timeouts=timeouts, recorder=recorder, transport=embedded.sut_transport
+            )
+            portal_client = make_client(
+                embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport
+            )
         else:
             headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
             assert target.sut.base_url is not None  # the target schema demands it when not embedded
-            client = make_client(target.sut.base_url, timeouts=timeouts, recorder=recorder, headers=headers,
-                                 read_only=target.safety_mode == "read-only")
+            client = make_client(
+                target.sut.base_url,
+                timeouts=timeouts,
+                recorder=recorder,
+                headers=headers,
+                read_only=target.safety_mode == "read-only",
+            )
             portal_client = None
             if target.portal.url:
                 portal_url = target.portal.url
@@ -246,6 +267,8 @@ def p111_driver(p111_target: Target, p111_client: httpx.Client) -> Driver:
 def p111_portal(p111_system: System) -> PortalObserver:
     """What the portal counterpart received; ERROR for every check that needs it when it cannot be observed."""
     if p111_system.portal is None:
-        raise ObserverError("no portal counterpart in the target (counterparts.portal.url): "
-                            "what the SUT sends to the portal cannot be observed")
+        raise ObserverError(
+            "no portal counterpart in the target (counterparts.portal.url): "
+            "what the SUT sends to the portal cannot be observed"
+        )
     return p111_system.portal

@@ -11,9 +11,27 @@ REDACTED = "[REDACTED]"
 SENSITIVE_FIELDS = frozenset(
     name.lower()
     for name in (
-        "password", "secret", "client_secret", "api_key", "token", "access_token", "id_token", "refresh_token",
-        "session", "MaXacThuc", "SoDinhDanh", "SoGiayToChuHoSo", "SoCMND", "Email", "SoDienThoai",
-        "id_number", "applicant_id_number", "phone", "email", "cccd", "cmnd",
+        "password",
+        "secret",
+        "client_secret",
+        "api_key",
+        "token",
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "session",
+        "MaXacThuc",
+        "SoDinhDanh",
+        "SoGiayToChuHoSo",
+        "SoCMND",
+        "Email",
+        "SoDienThoai",
+        "id_number",
+        "applicant_id_number",
+        "phone",
+        "email",
+        "cccd",
+        "cmnd",
     )
 )
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})

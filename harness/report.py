@@ -48,18 +48,26 @@ def overall_verdict(verdicts: list[Verdict]) -> Verdict:
 
 
 def build_report(run: RunRecord) -> dict[str, Any]:
-    requirements = []
+    requirements: list[dict[str, Any]] = []
+    verdicts: list[Verdict] = []
     for requirement_id, records in run.by_requirement().items():
         requirement = run.catalog[requirement_id]
         verdict, reason = requirement_verdict(records)
-        requirements.append({
-            "id": requirement.id, "kind": requirement.kind, "family": requirement.family,
-            "title_vi": requirement.title_vi, "title_en": requirement.title_en, "quote_vi": requirement.quote_vi,
-            "threshold": requirement.thresholds_for_year(run.year) or None,
-            "verdict": verdict.value, "reason": reason,
-            "checks": [as_dict(r, run.recorder.for_check(r.nodeid)) for r in records],
-        })
-    verdicts = [Verdict(r["verdict"]) for r in requirements]
+        verdicts.append(verdict)
+        requirements.append(
+            {
+                "id": requirement.id,
+                "kind": requirement.kind,
+                "family": requirement.family,
+                "title_vi": requirement.title_vi,
+                "title_en": requirement.title_en,
+                "quote_vi": requirement.quote_vi,
+                "threshold": requirement.thresholds_for_year(run.year) or None,
+                "verdict": verdict.value,
+                "reason": reason,
+                "checks": [as_dict(r, run.recorder.for_check(r.nodeid)) for r in records],
+            }
+        )
     finished = run.finished_at or vietnam_now()
     return {
         "format": REPORT_FORMAT,
@@ -125,5 +133,7 @@ def verdict_table(report: dict[str, Any]) -> str:
     summary = Verdict(report["summary"]["verdict"])
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report["summary"]["counts"].items()))
     lines.append("")
-    lines.append(f"Kết luận / overall: {summary.vi} ({summary.value}) — năm đánh giá / year {report['year']} — {counts}")
+    lines.append(
+        f"Kết luận / overall: {summary.vi} ({summary.value}) — năm đánh giá / year {report['year']} — {counts}"
+    )
     return "\n".join(lines)

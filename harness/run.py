@@ -63,7 +63,12 @@ def check_outcome(record: CheckRecord) -> Verdict:
 
 def as_dict(record: CheckRecord, evidence: list[int]) -> dict[str, Any]:
     return {
-        "nodeid": record.nodeid, "title": record.title, "outcome": check_outcome(record).value,
-        "message": record.message, "failure": record.failure, "duration_seconds": round(record.duration, 3),
-        "warnings": record.warnings, "evidence": evidence,
+        "nodeid": record.nodeid,
+        "title": record.title,
+        "outcome": check_outcome(record).value,
+        "message": record.message,
+        "failure": record.failure,
+        "duration_seconds": round(record.duration, 3),
+        "warnings": record.warnings,
+        "evidence": evidence,
     }

@@ -173,8 +173,9 @@ def _applicable(v: Draft202012Validator, schema: Any, resolver: Any, instance: A
     return found
 
 
-def _walk(v: Draft202012Validator, schema: Any, resolver: Any, instance: Any, at: list[str | int],
-          unknown: list[str]) -> None:
+def _walk(
+    v: Draft202012Validator, schema: Any, resolver: Any, instance: Any, at: list[str | int], unknown: list[str]
+) -> None:
     parts = _applicable(v, schema, resolver, instance)
     if isinstance(instance, dict):
         # Only a schema that names fields can call one unknown; an open object names none.

@@ -230,8 +230,9 @@ class _StrictLoader(yaml.SafeLoader):
                 continue  # unhashable keys are the schema's to refuse
             if key in seen:
                 mark = key_node.start_mark
-                self.duplicates.append(Problem(FILE, f"line {mark.line + 1}, column {mark.column + 1}: "
-                                                     f"duplicate key '{key}'"))
+                self.duplicates.append(
+                    Problem(FILE, f"line {mark.line + 1}, column {mark.column + 1}: duplicate key '{key}'")
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -277,10 +278,24 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(_schema())
 
 
-_KIND = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
-         dict: "a mapping", type(None): "nothing (null)"}
-_TYPE_WORDS = {"string": "a string", "integer": "an integer (whole number)", "number": "a number",
-               "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "null"}
+_KIND = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "nothing (null)",
+}
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer (whole number)",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
 # Plain words for the patterns of the schema (the agency code's is the one of harness.formats; a test keeps them equal).
 _PATTERN_WORDS = {
     AGENCY_CODE.pattern: "a valid agency code (mã định danh) such as 000.00.00.H40",
@@ -337,8 +352,9 @@ def _describe(error: ValidationError) -> Iterator[Problem]:
         yield Problem(path, f"expected {_TYPE_WORDS.get(expected, expected)}, found {found}")
     elif kind in ("enum", "const"):
         options = expected if kind == "enum" else [expected]
-        yield Problem(path, "expected one of: " + ", ".join(json.dumps(o) if not isinstance(o, str) else o
-                                                             for o in options))
+        yield Problem(
+            path, "expected one of: " + ", ".join(json.dumps(o) if not isinstance(o, str) else o for o in options)
+        )
     elif kind == "pattern":
         yield Problem(path, f"expected {_PATTERN_WORDS.get(expected, f'text matching {expected}')}")
     elif kind == "minimum":
@@ -366,6 +382,7 @@ def _literal_secret_message(parts: Sequence[str | int]) -> str:
 
 def _secret_fields(document: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """(dotted path, value) of every secret field present, wherever the document nests it."""
+
     def walk(node: Any, parts: list[str | int]) -> Iterator[tuple[str, Any]]:
         if isinstance(node, dict):
             for key, value in node.items():
@@ -401,8 +418,11 @@ def _semantic_problems(document: Mapping[str, Any], env: Mapping[str, str]) -> l
         if not isinstance(code, str):
             continue
         if code in first_seen:
-            problems.append(Problem(f"agencies[{index}].code",
-                                    f"duplicate agency code {code} (already at agencies[{first_seen[code]}])"))
+            problems.append(
+                Problem(
+                    f"agencies[{index}].code", f"duplicate agency code {code} (already at agencies[{first_seen[code]}])"
+                )
+            )
         else:
             first_seen[code] = index
 
@@ -411,8 +431,13 @@ def _semantic_problems(document: Mapping[str, Any], env: Mapping[str, str]) -> l
     safety = document.get("safety")
     if isinstance(safety, dict) and safety.get("mode") == "full" and safety.get("environment") == "production":
         # `full` creates dossiers and payments: never on a production system.
-        problems.append(Problem("safety.mode", "full creates dossiers and payments; it is allowed only with "
-                                               "environment: staging or test, never production"))
+        problems.append(
+            Problem(
+                "safety.mode",
+                "full creates dossiers and payments; it is allowed only with "
+                "environment: staging or test, never production",
+            )
+        )
     counterparts = document.get("counterparts")
     for name in COUNTERPARTS:
         counterpart = counterparts.get(name) if isinstance(counterparts, dict) else None
@@ -432,12 +457,17 @@ def _counterpart_url_problem(url: str, *, serve: bool, embedded: bool) -> str | 
     except ValueError:
         return None  # malformed: the schema's pattern already says so
     if parts.scheme == "embedded":
-        return None if embedded else "the embedded:// scheme is only for the embedded reference system " \
-                                     "(sut.embedded: true)"
+        return (
+            None
+            if embedded
+            else "the embedded:// scheme is only for the embedded reference system (sut.embedded: true)"
+        )
     if serve and host is not None and not _is_loopback(host):
         # The harness's own counterparts are test doubles without hardening: never exposed beyond this machine.
-        return (f"serve: true starts the harness's own counterpart, which may listen only on a loopback host "
-                f"(127.0.0.0/8, localhost, ::1), not '{host}'; use serve: false for an external counterpart")
+        return (
+            f"serve: true starts the harness's own counterpart, which may listen only on a loopback host "
+            f"(127.0.0.0/8, localhost, ::1), not '{host}'; use serve: false for an external counterpart"
+        )
     return None
 
 
@@ -493,9 +523,13 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
     def counterpart(name: str) -> CounterpartConfig:
         c = document["counterparts"].get(name, {})
         return CounterpartConfig(
-            url=c.get("url"), serve=c.get("serve", False), username=c.get("username"),
-            password=_secret(c.get("password"), env), merchant_code=c.get("merchant_code"),
-            secret=_secret(c.get("secret"), env), client_id=c.get("client_id"),
+            url=c.get("url"),
+            serve=c.get("serve", False),
+            username=c.get("username"),
+            password=_secret(c.get("password"), env),
+            merchant_code=c.get("merchant_code"),
+            secret=_secret(c.get("secret"), env),
+            client_id=c.get("client_id"),
             client_secret=_secret(c.get("client_secret"), env),
         )
 
@@ -506,8 +540,13 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
         province_code=document["province"]["code"],
         province_name=document["province"]["name"],
         agencies=tuple(Agency(a["code"], a["name"], a["level"]) for a in document["agencies"]),
-        sut=SutConfig(embedded=sut["embedded"], base_url=sut.get("base_url"), driver=sut["driver"],
-                      api_key=_secret(sut.get("api_key"), env), defects=tuple(sut["defects"])),
+        sut=SutConfig(
+            embedded=sut["embedded"],
+            base_url=sut.get("base_url"),
+            driver=sut["driver"],
+            api_key=_secret(sut.get("api_key"), env),
+            defects=tuple(sut["defects"]),
+        ),
         portal=counterpart("portal"),
         payment=counterpart("payment"),
         sso=counterpart("sso"),
@@ -515,8 +554,11 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
         payment_checksum=document["payment"]["checksum"],
         safety_mode=document["safety"]["mode"],
         environment=document["safety"]["environment"],
-        timeouts=Timeouts(connect=float(timeouts["connect_seconds"]), request=float(timeouts["request_seconds"]),
-                          sync=float(timeouts["sync_seconds"])),
+        timeouts=Timeouts(
+            connect=float(timeouts["connect_seconds"]),
+            request=float(timeouts["request_seconds"]),
+            sync=float(timeouts["sync_seconds"]),
+        ),
         rate_limit=_float_or_none(document.get("rate_limit", {}).get("requests_per_second")),
         source=source,
         digest=digest,

@@ -1,14 +1,14 @@
-"""Verdicts, and the split between "the SUT is wrong" (Failure) and "the harness or its input is wrong" (anything else)."""
+"""Verdicts, and the split between "the SUT is wrong" (Failure) and "the harness or its input is wrong" (the rest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 import pytest
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASSED = "PASSED"
     FAILED = "FAILED"
     ERROR = "ERROR"

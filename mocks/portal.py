@@ -60,11 +60,18 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
 
     def log_request(request: Request, channel: str, service: str, body: Any, answer: JSONResponse) -> int:
         seq = next(state.counter)
-        state.requests.append({
-            "seq": seq, "received_at": vietnam_now().isoformat(), "channel": channel, "service": service,
-            "path": request.url.path, "dstcode": request.headers.get("dstcode"),
-            "body": redactor.data(body), "reply": json.loads(answer.body),
-        })
+        state.requests.append(
+            {
+                "seq": seq,
+                "received_at": vietnam_now().isoformat(),
+                "channel": channel,
+                "service": service,
+                "path": request.url.path,
+                "dstcode": request.headers.get("dstcode"),
+                "body": redactor.data(body),
+                "reply": json.loads(bytes(answer.body)),
+            }
+        )
         return seq
 
     async def read_json(request: Request) -> Any:
@@ -73,23 +80,32 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         except ValueError:
             return None
 
-    def record_items(kind: str, items: list[Any], request_seq: int, channel: str, operation: str,
-                     reply: tuple[int, str]) -> None:
+    def record_items(
+        kind: str, items: list[Any], request_seq: int, channel: str, operation: str, reply: tuple[int, str]
+    ) -> None:
         """Each item with its own schema verdict and the portal's answer to the request that carried it; refused
         items are kept too: the checks judge them."""
         name = "portal/HoSoDongBoDVC" if kind == "dossier" else "portal/TienDoHoSo"
         log = state.dossiers if kind == "dossier" else state.progress
         for index, item in enumerate(items):
             error = schemas.first_error(name, item)
-            log.append({
-                "seq": len(log) + 1, "request_seq": request_seq, "index": index, "channel": channel,
-                "operation": operation, "received_at": vietnam_now().isoformat(),
-                "MaHoSo": item.get("MaHoSo") if isinstance(item, dict) else None,
-                "accepted": reply[0] == OK, "reply": reply[1],
-                "valid": error is None, "error": schemas.describe(error) if error else None,
-                "unknown_fields": schemas.unknown_fields(name, item) if error is None else [],
-                "item": item,
-            })
+            log.append(
+                {
+                    "seq": len(log) + 1,
+                    "request_seq": request_seq,
+                    "index": index,
+                    "channel": channel,
+                    "operation": operation,
+                    "received_at": vietnam_now().isoformat(),
+                    "MaHoSo": item.get("MaHoSo") if isinstance(item, dict) else None,
+                    "accepted": reply[0] == OK,
+                    "reply": reply[1],
+                    "valid": error is None,
+                    "error": schemas.describe(error) if error else None,
+                    "unknown_fields": schemas.unknown_fields(name, item) if error is None else [],
+                    "item": item,
+                }
+            )
 
     def sync_dossiers(items: Any, updating: bool) -> tuple[int, str]:
         if not isinstance(items, list) or not items:
@@ -162,7 +178,8 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         answer = reply(code, message, result=result)
         seq = log_request(request, "adapter", str(service), body, answer)
         if service in ("DongBoHoSoMC", "CapNhatTienDoHoSoMC") and isinstance(body, dict):
-            data = body.get("data") if isinstance(body.get("data"), list) else []
+            data = body.get("data")
+            data = data if isinstance(data, list) else []
             if service == "DongBoHoSoMC":
                 operation = "update" if body.get("isUpdating") == "True" else "insert"
                 record_items("dossier", data, seq, "adapter", operation, (code, message))
@@ -192,8 +209,11 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
             after = int(request.query_params.get("after", "0"))
             # Items come back as sent: the harness re-validates them, and redacts whatever it records as evidence.
             wanted = {int(v) for v in request.query_params.getlist("seq") if v.isdigit()}
-            rows = [r for r in log if (code is None or r.get("MaHoSo") == code) and r["seq"] > after
-                    and (not wanted or r["seq"] in wanted)]
+            rows = [
+                r
+                for r in log
+                if (code is None or r.get("MaHoSo") == code) and r["seq"] > after and (not wanted or r["seq"] in wanted)
+            ]
             return JSONResponse(rows)
 
         return endpoint

@@ -33,15 +33,38 @@ class EmbeddedSystem:
         self._stack.close()
 
 
-def portal_link(base_url: str, sync: SyncConfig, username: str, password: str,
-                http_transport: httpx.AsyncBaseTransport | None = None) -> PortalLink:
-    return PortalLink(base_url, sync.transport, username, password, sync.auth_path, sync.integration_path,
-                      sync.insert_path, sync.update_path, sync.progress_path, http_transport)
+def portal_link(
+    base_url: str,
+    sync: SyncConfig,
+    username: str,
+    password: str,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+) -> PortalLink:
+    return PortalLink(
+        base_url,
+        sync.transport,
+        username,
+        password,
+        sync.auth_path,
+        sync.integration_path,
+        sync.insert_path,
+        sync.update_path,
+        sync.progress_path,
+        http_transport,
+    )
 
 
 def portal_settings(province_code: str, sync: SyncConfig, username: str, password: str | None) -> PortalSettings:
-    return PortalSettings(province_code, username, password, sync.auth_path, sync.integration_path,
-                          sync.insert_path, sync.update_path, sync.progress_path)
+    return PortalSettings(
+        province_code,
+        username,
+        password,
+        sync.auth_path,
+        sync.integration_path,
+        sync.insert_path,
+        sync.update_path,
+        sync.progress_path,
+    )
 
 
 def start_embedded(province_code: str, sync: SyncConfig, defects: tuple[str, ...]) -> EmbeddedSystem:

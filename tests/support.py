@@ -12,10 +12,13 @@ from typing import Any
 P111 = [sys.executable, "-m", "harness.cli"]
 
 
-def run_p111(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def run_p111(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     """Runs the `p111` command in a fresh process, as a user would, from `cwd`."""
-    return subprocess.run([*P111, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*P111, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
 
 
 def read_report(directory: Path) -> dict[str, Any]:

@@ -42,7 +42,9 @@ def test_requirements_lists_thresholds_of_the_year(tmp_path: Path):
 def test_defects_lists_each_with_its_requirements(tmp_path: Path):
     result = run_p111("defects", cwd=tmp_path)
     assert result.returncode == 0
-    assert any(line.startswith("sync-never-sent") and "P111-SYNC-DOSSIER" in line for line in result.stdout.splitlines())
+    assert any(
+        line.startswith("sync-never-sent") and "P111-SYNC-DOSSIER" in line for line in result.stdout.splitlines()
+    )
 
 
 def test_validate_config_names_every_bad_field(tmp_path: Path):
@@ -52,7 +54,8 @@ def test_validate_config_names_every_bad_field(tmp_path: Path):
         "sut: {embedded: false}\n"
         "sync: {transport: pigeon}\n"
         "counterparts: {portal: {url: 'http://127.0.0.1:8701', serve: true, password: 'literal-canary-secret'}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run_p111("validate-config", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     for field in ("sut", "base_url", "sync.transport", "counterparts.portal.password"):
@@ -62,16 +65,25 @@ def test_validate_config_names_every_bad_field(tmp_path: Path):
 
 def test_validate_config_accepts_the_example(tmp_path: Path):
     example = Path(__file__).resolve().parents[1] / "examples" / "staging.target.yaml"
-    env = {name: "x" for name in ("P111_SUT_API_KEY", "P111_PORTAL_PASSWORD", "P111_PAYMENT_SECRET",
-                                  "P111_SSO_CLIENT_SECRET")}
+    env = {
+        name: "x"
+        for name in ("P111_SUT_API_KEY", "P111_PORTAL_PASSWORD", "P111_PAYMENT_SECRET", "P111_SSO_CLIENT_SECRET")
+    }
     result = run_p111("validate-config", str(example), cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Hợp lệ / valid")
 
 
 def test_validate_message_points_at_the_field(tmp_path: Path):
-    dossier = {"MaHoSo": "000.00.06.H40-261127-0001", "MaTTHC": "1.001193", "TenTTHC": "x", "ChuHoSo": "y",
-               "TrangThaiHoSo": "2", "NgayTiepNhan": "27/11/2026 10:00:00", "TruongLa": ""}
+    dossier = {
+        "MaHoSo": "000.00.06.H40-261127-0001",
+        "MaTTHC": "1.001193",
+        "TenTTHC": "x",
+        "ChuHoSo": "y",
+        "TrangThaiHoSo": "2",
+        "NgayTiepNhan": "27/11/2026 10:00:00",
+        "TruongLa": "",
+    }
     path = tmp_path / "dossier.json"
     path.write_text(json.dumps(dossier), encoding="utf-8")
     result = run_p111("validate-message", "dossier", str(path), cwd=tmp_path)

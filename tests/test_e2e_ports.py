@@ -17,9 +17,16 @@ from tests.support import P111, read_report, run_p111, verdicts
 pytestmark = pytest.mark.slow
 
 SAMPLE_DOSSIER = {
-    "MaHoSo": "000.00.06.H40-261127-9001", "MaTTHC": "1.001193", "TenTTHC": "Cấp bản sao trích lục hộ tịch",
-    "ChuHoSo": "Nguyễn Văn Thử", "TrangThaiHoSo": "2", "KenhThucHien": "2", "NgayTiepNhan": "20261127090000",
-    "NgayHenTra": "20261130170000", "TaiLieuNop": [], "DanhSachLePhi": [],
+    "MaHoSo": "000.00.06.H40-261127-9001",
+    "MaTTHC": "1.001193",
+    "TenTTHC": "Cấp bản sao trích lục hộ tịch",
+    "ChuHoSo": "Nguyễn Văn Thử",
+    "TrangThaiHoSo": "2",
+    "KenhThucHien": "2",
+    "NgayTiepNhan": "20261127090000",
+    "NgayHenTra": "20261130170000",
+    "TaiLieuNop": [],
+    "DanhSachLePhi": [],
 }
 
 
@@ -34,9 +41,20 @@ def served(tmp_path_factory):
     """Portal counterpart and reference system on real ports, as a vendor would start them."""
     portal_port, reference_port = free_port(), free_port()
     process = subprocess.Popen(
-        [*P111, "mocks", "serve", "--reference", "--portal-port", str(portal_port),
-         "--reference-port", str(reference_port)],
-        cwd=tmp_path_factory.mktemp("serve"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            *P111,
+            "mocks",
+            "serve",
+            "--reference",
+            "--portal-port",
+            str(portal_port),
+            "--reference-port",
+            str(reference_port),
+        ],
+        cwd=tmp_path_factory.mktemp("serve"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     urls: dict[str, str] = {}
     deadline = time.monotonic() + 30
@@ -58,11 +76,19 @@ def served(tmp_path_factory):
 
 def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
     portal = served["portal"]
-    session = httpx.post(f"{portal}/api/adapter/auth", json={"username": "p111", "password": "any"},
-                         headers={"dstcode": "H40"}).json()["session"]
-    reply = httpx.post(f"{portal}/api/adapter/integration", json={
-        "session": session, "madonvi": "000.00.06.H40", "service": "DongBoHoSoMC", "isUpdating": "False",
-        "data": [SAMPLE_DOSSIER]}).json()
+    session = httpx.post(
+        f"{portal}/api/adapter/auth", json={"username": "p111", "password": "any"}, headers={"dstcode": "H40"}
+    ).json()["session"]
+    reply = httpx.post(
+        f"{portal}/api/adapter/integration",
+        json={
+            "session": session,
+            "madonvi": "000.00.06.H40",
+            "service": "DongBoHoSoMC",
+            "isUpdating": "False",
+            "data": [SAMPLE_DOSSIER],
+        },
+    ).json()
     assert str(reply["error_code"]) == "0", reply
     listed = httpx.get(f"{portal}/_p111/dossiers", params={"MaHoSo": SAMPLE_DOSSIER["MaHoSo"]}).json()
     assert [row["valid"] for row in listed] == [True]
@@ -70,13 +96,19 @@ def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
 
 
 def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full") -> Path:
-    path.write_text(json.dumps({
-        "name": "Hệ thống tham chiếu qua mạng (loopback)",
-        "sut": {"embedded": False, "base_url": sut_url},
-        "counterparts": {"portal": {"url": portal_url, "serve": False}},
-        "safety": {"mode": mode, "environment": "staging"},
-        "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
-    }, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "name": "Hệ thống tham chiếu qua mạng (loopback)",
+                "sut": {"embedded": False, "base_url": sut_url},
+                "counterparts": {"portal": {"url": portal_url, "serve": False}},
+                "safety": {"mode": mode, "environment": "staging"},
+                "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 

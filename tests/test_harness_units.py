@@ -51,8 +51,10 @@ class TestLifecycle:
     def test_lawful(self, current, new):
         assert self.lifecycle.allows(current, new)
 
-    @pytest.mark.parametrize(("current", "new"), [("10", "4"), ("1", "4"), ("1", "9"), ("4", "10"), ("9", "3"),
-                                                  ("7", "2"), ("3", "2"), ("8", "4")])
+    @pytest.mark.parametrize(
+        ("current", "new"),
+        [("10", "4"), ("1", "4"), ("1", "9"), ("4", "10"), ("9", "3"), ("7", "2"), ("3", "2"), ("8", "4")],
+    )
     def test_unlawful(self, current, new):
         assert not self.lifecycle.allows(current, new)
 
@@ -66,14 +68,23 @@ class TestLifecycle:
             assert action.to == "resume" or action.to in self.lifecycle.statuses
 
     def test_rule_is_quotable(self):
-        assert self.lifecycle.rule("10") == "lifecycle.yaml: from 10 (Đã trả kết quả) the lawful moves are: none (end state)"
+        assert (
+            self.lifecycle.rule("10")
+            == "lifecycle.yaml: from 10 (Đã trả kết quả) the lawful moves are: none (end state)"
+        )
 
 
 class TestRedaction:
     def test_sensitive_fields_headers_and_secret_values(self):
         redactor = Redactor(["s3cr3t-canary"])
-        data = {"password": "hunter2", "SoDinhDanh": "001099000001", "nested": [{"Email": "a@b.vn"}],
-                "note": "token is s3cr3t-canary here", "MaHoSo": "000.00.06.H40-261127-0001", "SoDienThoai": ""}
+        data = {
+            "password": "hunter2",
+            "SoDinhDanh": "001099000001",
+            "nested": [{"Email": "a@b.vn"}],
+            "note": "token is s3cr3t-canary here",
+            "MaHoSo": "000.00.06.H40-261127-0001",
+            "SoDienThoai": "",
+        }
         clean = redactor.data(data)
         assert clean["password"] == clean["SoDinhDanh"] == clean["nested"][0]["Email"] == REDACTED
         assert clean["note"] == f"token is {REDACTED} here"
@@ -99,8 +110,11 @@ def _echo_app() -> Starlette:
 def test_inprocess_bridge_serves_a_sync_client_and_turns_crashes_into_500():
     recorder = EvidenceRecorder(Redactor(["canary-secret"]))
     with start_blocking_portal() as loop:
-        client = httpx.Client(base_url="http://sut.embedded", transport=BlockingASGITransport(loop, _echo_app()),
-                              event_hooks={"response": [recorder.record]})
+        client = httpx.Client(
+            base_url="http://sut.embedded",
+            transport=BlockingASGITransport(loop, _echo_app()),
+            event_hooks={"response": [recorder.record]},
+        )
         recorder.current_check = "check-1"
         answer = client.post("/echo", json={"password": "canary-secret", "MaHoSo": "x"})
         assert answer.json() == {"got": {"password": "canary-secret", "MaHoSo": "x"}, "path": "/echo"}
@@ -113,7 +127,9 @@ def test_inprocess_bridge_serves_a_sync_client_and_turns_crashes_into_500():
 
 class TestDriverAgainstOddAnswers:
     def driver(self, router: respx.Router) -> ReferenceApiDriver:
-        return ReferenceApiDriver(httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(router.handler)))
+        return ReferenceApiDriver(
+            httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(router.handler))
+        )
 
     def test_server_error_on_submit_is_a_driver_error(self):
         router = respx.Router()
@@ -155,16 +171,19 @@ class TestDriverAgainstOddAnswers:
 def test_observer_refuses_a_portal_it_cannot_observe():
     router = respx.Router()
     router.get("http://portal.test/_p111/dossiers").respond(404)
-    observer = PortalObserver(httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)),
-                              sync_seconds=0.1)
+    observer = PortalObserver(
+        httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)), sync_seconds=0.1
+    )
     with pytest.raises(ObserverError, match="not observable"):
         observer.dossiers("X")
 
 
 def test_observer_waits_for_a_late_sync():
     router = respx.Router()
-    router.get("http://portal.test/_p111/dossiers").mock(side_effect=[
-        httpx.Response(200, json=[]), httpx.Response(200, json=[]), httpx.Response(200, json=[{"seq": 1}])])
-    observer = PortalObserver(httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)),
-                              sync_seconds=5)
+    router.get("http://portal.test/_p111/dossiers").mock(
+        side_effect=[httpx.Response(200, json=[]), httpx.Response(200, json=[]), httpx.Response(200, json=[{"seq": 1}])]
+    )
+    observer = PortalObserver(
+        httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)), sync_seconds=5
+    )
     assert observer.wait(lambda: observer.dossiers("X"), bool) == [{"seq": 1}]

@@ -91,8 +91,12 @@ def test_report_is_schema_valid_and_carries_failures(run):
     sync = next(r for r in report["requirements"] if r["id"] == "P111-SYNC-DOSSIER")
     assert sync["quote_vi"].startswith("100% dịch vụ công trực tuyến")
     broken = next(c for c in sync["checks"] if c["nodeid"].endswith("test_sync_broken"))
-    assert broken["failure"] == {"summary": "dossier X never reached the portal", "expected": "a sync within 2 s",
-                                 "received": "nothing", "evidence": "portal item #3"}
+    assert broken["failure"] == {
+        "summary": "dossier X never reached the portal",
+        "expected": "a sync within 2 s",
+        "received": "nothing",
+        "evidence": "portal item #3",
+    }
     ok = next(c for c in sync["checks"] if c["nodeid"].endswith("test_sync_ok"))
     assert ok["title"] == "The dossier reaches the portal."
     assert ok["warnings"] == ["extra field TruongLa ignored by the portal"]
@@ -103,12 +107,14 @@ def test_report_is_schema_valid_and_carries_failures(run):
 
 def test_terminal_table_in_vietnamese(run):
     result, _, _ = run
-    result.stdout.fnmatch_lines([
-        "*P111: kết quả theo yêu cầu*",
-        "*P111-SYNC-DOSSIER*KHÔNG ĐẠT (FAILED)*Đồng bộ*",
-        "*P111-CODES*ĐẠT (PASSED)*",
-        "*Kết luận / overall: KHÔNG ĐẠT (FAILED)*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*P111: kết quả theo yêu cầu*",
+            "*P111-SYNC-DOSSIER*KHÔNG ĐẠT (FAILED)*Đồng bộ*",
+            "*P111-CODES*ĐẠT (PASSED)*",
+            "*Kết luận / overall: KHÔNG ĐẠT (FAILED)*",
+        ]
+    )
 
 
 def test_junit_cases_carry_the_requirement(run):

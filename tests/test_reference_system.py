@@ -43,7 +43,9 @@ def system():
 
 
 def submit(sut: httpx.Client, procedure: str = "1.001193") -> dict:
-    answer = sut.post("/api/dossiers", json={"procedure_code": procedure, "applicant": {"name": "A", "id_number": "000000000001"}})
+    answer = sut.post(
+        "/api/dossiers", json={"procedure_code": procedure, "applicant": {"name": "A", "id_number": "000000000001"}}
+    )
     assert answer.status_code == 201
     return answer.json()
 
@@ -67,8 +69,12 @@ def test_every_change_reaches_the_portal_through_the_adapter(system):
     dossiers = portal.get("/_p111/dossiers", params={"MaHoSo": code}).json()
     assert [d["operation"] for d in dossiers] == ["insert", "update", "update", "update"]
     assert all(d["valid"] and d["accepted"] for d in dossiers)
-    assert [p["item"]["TrangThai"] for p in portal.get("/_p111/progress", params={"MaHoSo": code}).json()] == \
-        ["1", "2", "4", "9"]
+    assert [p["item"]["TrangThai"] for p in portal.get("/_p111/progress", params={"MaHoSo": code}).json()] == [
+        "1",
+        "2",
+        "4",
+        "9",
+    ]
 
 
 def test_an_unlawful_action_is_refused_with_the_rule(system):
@@ -91,12 +97,16 @@ def test_portal_refuses_bad_logins_sessions_and_agencies():
     with start_blocking_portal() as loop:
         portal = httpx.Client(base_url="http://portal.test", transport=BlockingASGITransport(loop, app))
         assert portal.post("/api/adapter/auth", json={"username": "u", "password": "wrong"}).json()["error_code"] != 0
-        reply = portal.post("/api/adapter/integration", json={"session": "forged", "madonvi": "000.00.00.H40",
-                                                               "service": "LayDanhSachTTHC"}).json()
+        reply = portal.post(
+            "/api/adapter/integration",
+            json={"session": "forged", "madonvi": "000.00.00.H40", "service": "LayDanhSachTTHC"},
+        ).json()
         assert reply["error_code"] != 0 and "Phiên" in reply["message"]
         session = portal.post("/api/adapter/auth", json={"username": "u", "password": "secret-pw"}).json()["session"]
-        reply = portal.post("/api/adapter/integration", json={"session": session, "madonvi": "000.00.00.H56",
-                                                               "service": "LayDanhSachTTHC"}).json()
+        reply = portal.post(
+            "/api/adapter/integration",
+            json={"session": session, "madonvi": "000.00.00.H56", "service": "LayDanhSachTTHC"},
+        ).json()
         assert reply["error_code"] != 0 and "H40" in reply["message"]
         logged = portal.get("/_p111/requests").json()
         assert "secret-pw" not in json.dumps(logged) and "wrong" not in json.dumps(logged)

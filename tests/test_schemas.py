@@ -24,8 +24,15 @@ PROGRESS = "portal/TienDoHoSo"
 SYNC = "portal/adapter-integration.request"
 DIRECT_DOSSIERS = "portal/direct-dossiers.request"
 DIRECT_PROGRESS = "portal/direct-progress.request"
-PORTAL_SCHEMAS = [DOSSIER, PROGRESS, SYNC, DIRECT_DOSSIERS, DIRECT_PROGRESS, "portal/adapter-auth.request",
-                  "portal/reply"]
+PORTAL_SCHEMAS = [
+    DOSSIER,
+    PROGRESS,
+    SYNC,
+    DIRECT_DOSSIERS,
+    DIRECT_PROGRESS,
+    "portal/adapter-auth.request",
+    "portal/reply",
+]
 
 
 def load(name: str) -> Any:
@@ -74,9 +81,15 @@ def test_unknown_fields_inside_lists_and_open_shapes():
     assert schemas.first_error(DOSSIER, dossier) is None
     # Nested fields of an unknown field are not walked: the parent already carries the warning.
     assert schemas.unknown_fields(DOSSIER, dossier) == [
-        "$.DanhSachLePhi[0].TrangThai", "$.DanhSachHoSoBoSung[0].Moi", "$.TruongLa"]
+        "$.DanhSachLePhi[0].TrangThai",
+        "$.DanhSachHoSoBoSung[0].Moi",
+        "$.TruongLa",
+    ]
     assert schemas.unknown_fields(DIRECT_DOSSIERS, [dossier]) == [
-        "$[0].DanhSachLePhi[0].TrangThai", "$[0].DanhSachHoSoBoSung[0].Moi", "$[0].TruongLa"]
+        "$[0].DanhSachLePhi[0].TrangThai",
+        "$[0].DanhSachHoSoBoSung[0].Moi",
+        "$[0].TruongLa",
+    ]
 
 
 def test_unknown_fields_copes_with_anything():
@@ -86,6 +99,7 @@ def test_unknown_fields_copes_with_anything():
 
 
 # --- each defect yields the error that matters, at the right place ---------------------------------------------
+
 
 def td_dossier(**changes: Any) -> list[dict[str, Any]]:
     message = load("td-direct-insert.json")
@@ -134,12 +148,24 @@ def test_bad_dossier_field(field, value, expected):
     [
         ("TaiLieuNop", {"IsDeleted": "Co"}, "$[0].TaiLieuNop[0].IsDeleted", "is not one of"),
         ("DanhSachLePhi", {"Gia": True}, "$[0].DanhSachLePhi[0].Gia", "is not of type"),
-        ("DinhDanhCHS", {"LoaiDinhDanh": "1", "SoDinhDanh": "099000001"}, "$[0].DinhDanhCHS[0].SoDinhDanh",
-         "does not match"),
-        ("DinhDanhCHS", {"LoaiDinhDanh": "2", "SoDinhDanh": "001099000001"}, "$[0].DinhDanhCHS[0].SoDinhDanh",
-         "does not match"),
-        ("DanhSachGiayToKetQua", {"DuongDanTepTinKetQua": 7}, "$[0].DanhSachGiayToKetQua[0].DuongDanTepTinKetQua",
-         "is not of type"),
+        (
+            "DinhDanhCHS",
+            {"LoaiDinhDanh": "1", "SoDinhDanh": "099000001"},
+            "$[0].DinhDanhCHS[0].SoDinhDanh",
+            "does not match",
+        ),
+        (
+            "DinhDanhCHS",
+            {"LoaiDinhDanh": "2", "SoDinhDanh": "001099000001"},
+            "$[0].DinhDanhCHS[0].SoDinhDanh",
+            "does not match",
+        ),
+        (
+            "DanhSachGiayToKetQua",
+            {"DuongDanTepTinKetQua": 7},
+            "$[0].DanhSachGiayToKetQua[0].DuongDanTepTinKetQua",
+            "is not of type",
+        ),
     ],
 )
 def test_bad_list_item(field, item, path, expected):
@@ -152,7 +178,10 @@ def test_bad_list_item(field, item, path, expected):
 @pytest.mark.parametrize(
     "item",
     [
-        {"IsDeleted": "True"}, {"IsDeleted": "false"}, {"IsDeleted": None}, {"IsDeleted": ""},
+        {"IsDeleted": "True"},
+        {"IsDeleted": "false"},
+        {"IsDeleted": None},
+        {"IsDeleted": ""},
         {"TepDinhKemId": None, "DuocSoHoa": "", "Khac": 1},
     ],
 )
@@ -163,11 +192,18 @@ def test_lawful_submitted_files(item):
 @pytest.mark.parametrize(
     "changes",
     [
-        {"DuocThanhToanTrucTuyen": "khong"}, {"DuocThanhToanTrucTuyen": None}, {"KenhThucHien": ""},
-        {"LoaiDoiTuong": None}, {"NgayTiepNhan": None}, {"NgayTra": ""}, {"DonViXuLy": "Sở Tư pháp"},
+        {"DuocThanhToanTrucTuyen": "khong"},
+        {"DuocThanhToanTrucTuyen": None},
+        {"KenhThucHien": ""},
+        {"LoaiDoiTuong": None},
+        {"NgayTiepNhan": None},
+        {"NgayTra": ""},
+        {"DonViXuLy": "Sở Tư pháp"},
         {"DinhDanhCHS": [{"LoaiDinhDanh": "2", "SoDinhDanh": "099000001"}, {"LoaiDinhDanh": "1", "SoDinhDanh": ""}]},
-        {"DinhDanhCHS": None}, {"DanhSachLePhi": [{"Gia": 20000.5}]},
-        {"MaTTHC": "1.003560.000.00.00.H56"}, {"MaHoSo": "000.00.06.H56-231027-03611"},
+        {"DinhDanhCHS": None},
+        {"DanhSachLePhi": [{"Gia": 20000.5}]},
+        {"MaTTHC": "1.003560.000.00.00.H56"},
+        {"MaHoSo": "000.00.06.H56-231027-03611"},
     ],
 )
 def test_lawful_variants_are_not_failed(changes):
@@ -281,11 +317,24 @@ def test_reply_and_login(name, body, valid):
 
 FORMAT_CASES = {
     "p111-dossier-code": (
-        ["000.00.06.H56-231027-0361", "000.00.06.H56-231027-03611", "000.20.31.H40-240229-0001",
-         "000.00.00.G01-260101-9999"],
-        ["000.00.06.H56-231027-361", "000.00.06.H56-231027-036111", "000.00.06.H40-20261127-0001",
-         "000.00.06.H56-231327-0361", "000.00.06.H56-230229-0001", "000.00.06.h56-231027-0361",
-         "000.00.06.H56 231027 0361", "000.00.06.H56-231027-0361 ", "", "HS-0001"],
+        [
+            "000.00.06.H56-231027-0361",
+            "000.00.06.H56-231027-03611",
+            "000.20.31.H40-240229-0001",
+            "000.00.00.G01-260101-9999",
+        ],
+        [
+            "000.00.06.H56-231027-361",
+            "000.00.06.H56-231027-036111",
+            "000.00.06.H40-20261127-0001",
+            "000.00.06.H56-231327-0361",
+            "000.00.06.H56-230229-0001",
+            "000.00.06.h56-231027-0361",
+            "000.00.06.H56 231027 0361",
+            "000.00.06.H56-231027-0361 ",
+            "",
+            "HS-0001",
+        ],
     ),
     "p111-agency-code": (
         ["000.00.00.H42", "000.00.00.G01", "000.20.31.H40", "123.45.67.Z99"],
@@ -297,8 +346,17 @@ FORMAT_CASES = {
     ),
     "p111-datetime": (
         ["20261127083000", "20240229235959", "20000101000000"],
-        ["20260230101010", "20230229120000", "20261127", "2026-11-27T08:30:00", "27/11/2026 10:00:00",
-         "20261127240000", "20261127086000", "202611270830001", ""],
+        [
+            "20260230101010",
+            "20230229120000",
+            "20261127",
+            "2026-11-27T08:30:00",
+            "27/11/2026 10:00:00",
+            "20261127240000",
+            "20261127086000",
+            "202611270830001",
+            "",
+        ],
     ),
 }
 
@@ -322,6 +380,7 @@ def test_format_checker_keeps_the_draft_formats_and_leaves_the_shared_one_alone(
 
 
 # --- the registry and the helpers ---------------------------------------------------------------------------
+
 
 def test_schema_id():
     assert schemas.schema_id(DOSSIER) == "https://p111.example/schemas/portal/HoSoDongBoDVC.schema.json"
@@ -375,7 +434,8 @@ def test_registry_keys_files_without_id_by_path(private_schema_dir):
 def test_registry_refuses_two_schemas_with_one_id(private_schema_dir):
     for name in ("a", "b"):
         (private_schema_dir / f"{name}.schema.json").write_text(
-            '{"$id": "https://p111.example/schemas/same.schema.json"}', encoding="utf-8")
+            '{"$id": "https://p111.example/schemas/same.schema.json"}', encoding="utf-8"
+        )
     with pytest.raises(ValueError, match="two schemas"):
         schemas.registry()
 
@@ -403,8 +463,12 @@ def test_describe_never_echoes_long_citizen_data():
 
 def test_validate_message_and_kinds():
     assert schemas.MESSAGE_KINDS == {
-        "dossier": DOSSIER, "progress": PROGRESS, "sync-request": SYNC, "direct-dossiers": DIRECT_DOSSIERS,
-        "direct-progress": DIRECT_PROGRESS, "adapter-auth": "portal/adapter-auth.request",
+        "dossier": DOSSIER,
+        "progress": PROGRESS,
+        "sync-request": SYNC,
+        "direct-dossiers": DIRECT_DOSSIERS,
+        "direct-progress": DIRECT_PROGRESS,
+        "adapter-auth": "portal/adapter-auth.request",
     }
     error, unknown = schemas.validate_message("progress", {"MaHoSo": "x", "Them": 1})
     assert error is not None and unknown == ["$.Them"]
@@ -427,12 +491,15 @@ AGENCIES = st.from_regex(r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}", fullmat
 CUSTOM_FORMATS = {
     "p111-agency-code": AGENCIES,
     # %y round-trips for 1969-2068; sequences up to 99999 give the 5-digit fallback too.
-    "p111-dossier-code": st.builds(format_dossier_code, AGENCIES, st.dates(date(2000, 1, 1), date(2068, 12, 31)),
-                                   st.integers(0, 99_999)),
-    "p111-procedure-code": st.from_regex(r"[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?",
-                                         fullmatch=True),
+    "p111-dossier-code": st.builds(
+        format_dossier_code, AGENCIES, st.dates(date(2000, 1, 1), date(2068, 12, 31)), st.integers(0, 99_999)
+    ),
+    "p111-procedure-code": st.from_regex(
+        r"[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?", fullmatch=True
+    ),
     "p111-datetime": st.datetimes(datetime(1970, 1, 1), datetime(2099, 12, 31)).map(
-        lambda moment: moment.strftime("%Y%m%d%H%M%S")),
+        lambda moment: moment.strftime("%Y%m%d%H%M%S")
+    ),
 }
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
 
@@ -463,8 +530,9 @@ def generated(name: str) -> st.SearchStrategy[Any]:
     return strategy_for(schemas.validator(name).schema, schemas.registry().resolver(schemas.schema_id(name)), name)
 
 
-PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                           HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @PROPERTY
@@ -483,8 +551,7 @@ def test_generated_progress_chunks_validate(chunk):
 
 
 @PROPERTY
-@given(generated(DOSSIER), st.dictionaries(st.from_regex(r"[A-Z][A-Za-z]{2,15}", fullmatch=True), SCALARS,
-                                            max_size=3))
+@given(generated(DOSSIER), st.dictionaries(st.from_regex(r"[A-Z][A-Za-z]{2,15}", fullmatch=True), SCALARS, max_size=3))
 def test_extra_fields_are_warnings_not_errors(dossier, extra):
     extra = {key: value for key, value in extra.items() if key not in schemas.validator(DOSSIER).schema["properties"]}
     message = {**SESSION, "service": "DongBoHoSoMC", "isUpdating": "False", "data": [{**dossier, **extra}]}

@@ -75,11 +75,19 @@ DIRECT_CASES = {None: set(), "sync-never-sent": {"P111-SYNC-DOSSIER"}, "progress
 def test_direct_transport_is_judged_the_same(defect, tmp_path, clean_run):
     """The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks."""
     target = tmp_path / "direct.target.yaml"
-    target.write_text(json.dumps({
-        "name": "Hệ thống tham chiếu nhúng, đồng bộ trực tiếp", "sut": {"embedded": True},
-        "sync": {"transport": "direct"}, "safety": {"mode": "full", "environment": "test"},
-        "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 1.5},
-    }, ensure_ascii=False), encoding="utf-8")
+    target.write_text(
+        json.dumps(
+            {
+                "name": "Hệ thống tham chiếu nhúng, đồng bộ trực tiếp",
+                "sut": {"embedded": True},
+                "sync": {"transport": "direct"},
+                "safety": {"mode": "full", "environment": "test"},
+                "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 1.5},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     args = ["run", "--target", str(target), "--report", str(tmp_path / "out")]
     result = run_p111(*args, *(["--defect", defect] if defect else []), cwd=tmp_path)
     report = read_report(tmp_path / "out")

@@ -145,7 +145,8 @@ def test_a_broken_file_reports_every_fault_in_one_error(tmp_path: Path) -> None:
     assert found["agencies[2].code"] == "duplicate agency code 000.00.00.H40 (already at agencies[0])"
     assert "valid agency code" in found["agencies[3].code"]
     assert found["counterparts.portal.password"] == (
-        "must be an environment-variable reference such as ${P111_PORTAL_PASSWORD}, not a literal secret")
+        "must be an environment-variable reference such as ${P111_PORTAL_PASSWORD}, not a literal secret"
+    )
     assert found["counterparts.payment.secret"] == "environment variable P111_UNSET_SECRET is not set"
     assert "embedded" in found["sut.defects"]
     assert len(error.problems) == len(found) == 9
@@ -165,8 +166,9 @@ def test_a_literal_secret_appears_in_no_message(tmp_path: Path) -> None:
 
 
 # Wrapped in '~', which no message contains, so that a literal cannot match our own wording by chance.
-_LITERALS = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters="~\"\\"),
-                    min_size=1, max_size=40).map(lambda s: f"~{s}~")
+_LITERALS = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters='~"\\'), min_size=1, max_size=40
+).map(lambda s: f"~{s}~")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -185,8 +187,10 @@ def test_no_literal_secret_leaks_whatever_it_is(tmp_path: Path, literal: str, fi
 
 def test_an_empty_environment_variable_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "name: T\nsut:\n  base_url: https://sut.example.vn\n  api_key: ${P111_SUT_API_KEY}\n")
-    assert paths(problems_of(path, {"P111_SUT_API_KEY": ""}))["sut.api_key"] == \
-        "environment variable P111_SUT_API_KEY is empty"
+    assert (
+        paths(problems_of(path, {"P111_SUT_API_KEY": ""}))["sut.api_key"]
+        == "environment variable P111_SUT_API_KEY is empty"
+    )
     assert load_target(path, env={"P111_SUT_API_KEY": "k"}).sut.api_key is not None
 
 
@@ -205,11 +209,14 @@ def test_a_yaml_syntax_error_does_not_quote_the_line(tmp_path: Path) -> None:
     assert "line 3" in str(error) and CANARY not in str(error)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("- name: T\n- sut: {}\n", "expected a mapping of settings at the top level, found a list"),
-    ("just a string\n", "expected a mapping of settings at the top level, found a string"),
-    ("# nothing but a comment\n", "the file is empty; expected a mapping of settings"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- name: T\n- sut: {}\n", "expected a mapping of settings at the top level, found a list"),
+        ("just a string\n", "expected a mapping of settings at the top level, found a string"),
+        ("# nothing but a comment\n", "the file is empty; expected a mapping of settings"),
+    ],
+)
 def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, expected: str) -> None:
     assert problems_of(write(tmp_path, text)).problems == (Problem("(file)", expected),)
 
@@ -242,8 +249,9 @@ def test_serving_on_a_loopback_host_is_allowed(tmp_path: Path, host: str) -> Non
 
 
 def test_an_external_counterpart_may_be_anywhere(tmp_path: Path) -> None:
-    target = load_target(write(tmp_path, with_counterpart("{url: 'https://dichvucong.example.vn', serve: false}")),
-                         env={})
+    target = load_target(
+        write(tmp_path, with_counterpart("{url: 'https://dichvucong.example.vn', serve: false}")), env={}
+    )
     assert target.portal.url == "https://dichvucong.example.vn" and not target.portal.serve
 
 
@@ -271,8 +279,10 @@ def test_base_url_must_be_a_plain_http_url(tmp_path: Path, url: str) -> None:
 
 
 def test_numbers_and_years_are_checked(tmp_path: Path) -> None:
-    text = MINIMAL + "evaluation_year: 2020\ntimeouts: {connect_seconds: 0, request_seconds: '15'}\n" \
-                     "rate_limit: {requests_per_second: -1}\nprovince: {code: '40', name: X}\n"
+    text = (
+        MINIMAL + "evaluation_year: 2020\ntimeouts: {connect_seconds: 0, request_seconds: '15'}\n"
+        "rate_limit: {requests_per_second: -1}\nprovince: {code: '40', name: X}\n"
+    )
     found = paths(problems_of(write(tmp_path, text)))
     assert found == {
         "evaluation_year": "expected at least 2021",

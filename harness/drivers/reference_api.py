@@ -22,9 +22,14 @@ def _time(value: Any) -> datetime | None:
 def _view(data: dict[str, Any]) -> DossierView:
     try:
         return DossierView(
-            code=data["code"], procedure_code=data["procedure_code"], agency_code=data["agency_code"],
-            channel=data["channel"], status=str(data["status"]), submitted_at=datetime.fromisoformat(data["submitted_at"]),
-            received_at=_time(data.get("received_at")), due_at=_time(data.get("due_at")),
+            code=data["code"],
+            procedure_code=data["procedure_code"],
+            agency_code=data["agency_code"],
+            channel=data["channel"],
+            status=str(data["status"]),
+            submitted_at=datetime.fromisoformat(data["submitted_at"]),
+            received_at=_time(data.get("received_at")),
+            due_at=_time(data.get("due_at")),
             statuses=tuple(str(step["status"]) for step in data.get("history", [])),
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -43,8 +48,10 @@ class ReferenceApiDriver:
 
     def _json(self, response: httpx.Response, *expected: int) -> Any:
         if response.status_code not in expected:
-            raise DriverError(f"{response.request.method} {response.request.url.path}: expected HTTP "
-                              f"{'/'.join(map(str, expected))}, got {response.status_code}")
+            raise DriverError(
+                f"{response.request.method} {response.request.url.path}: expected HTTP "
+                f"{'/'.join(map(str, expected))}, got {response.status_code}"
+            )
         try:
             return response.json()
         except ValueError as exc:
@@ -56,8 +63,12 @@ class ReferenceApiDriver:
     def submit(self, procedure_code: str, *, channel: str = "online") -> DossierView:
         # Test citizens carry obviously fake id numbers (0000 + a counter); evidence redacts them anyway.
         number = f"0000{next(_citizen_numbers):08d}"
-        body = {"procedure_code": procedure_code, "channel": channel, "summary": "Hồ sơ kiểm thử P111",
-                "applicant": {"name": CITIZEN, "id_number": number}}
+        body = {
+            "procedure_code": procedure_code,
+            "channel": channel,
+            "summary": "Hồ sơ kiểm thử P111",
+            "applicant": {"name": CITIZEN, "id_number": number},
+        }
         return _view(self._json(self._call("POST", "/api/dossiers", json=body), 201))
 
     def act(self, code: str, action: str) -> ActionResult:

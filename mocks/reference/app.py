@@ -71,10 +71,12 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         await sync.push(record, progress, dossier.procedure["agency_code"])
 
     async def list_procedures(request: Request) -> JSONResponse:
-        return JSONResponse([
-            {"code": p["code"], "name": p["name"], "agency_code": p["agency_code"], "level": p["level"]}
-            for p in procedures.values()
-        ])
+        return JSONResponse(
+            [
+                {"code": p["code"], "name": p["name"], "agency_code": p["agency_code"], "level": p["level"]}
+                for p in procedures.values()
+            ]
+        )
 
     async def submit(request: Request) -> JSONResponse:
         try:
@@ -92,9 +94,14 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         due = model.due_date(now, procedure["days"])
         code_day = due.date() if "dossier-code-wrong-date" in defects else now.date()
         dossier = model.Dossier(
-            code=codes.next_code(procedure["agency_code"], code_day), procedure=procedure, channel=channel,
-            applicant_name=str(applicant.get("name", "")), applicant_id_number=str(applicant.get("id_number", "")),
-            summary=str(body.get("summary", "")), submitted_at=now, due_at=due,
+            code=codes.next_code(procedure["agency_code"], code_day),
+            procedure=procedure,
+            channel=channel,
+            applicant_name=str(applicant.get("name", "")),
+            applicant_id_number=str(applicant.get("id_number", "")),
+            summary=str(body.get("summary", "")),
+            submitted_at=now,
+            due_at=due,
         )
         dossier.history.append(model.Step("1", now, dossier.applicant_name, "submit", "citizen"))
         store[dossier.code] = dossier
@@ -113,7 +120,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             size = min(500, max(1, int(request.query_params.get("size", "100"))))
         except ValueError:
             return problem(422, "invalid-request", "page and size must be integers")
-        items = list(store.values())[(page - 1) * size: page * size]
+        items = list(store.values())[(page - 1) * size : page * size]
         return JSONResponse({"page": page, "size": size, "total": len(store), "items": [d.public() for d in items]})
 
     async def act(request: Request) -> JSONResponse:
@@ -131,26 +138,32 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             return problem(422, "invalid-request", "actor is required: every transaction names who acted")
         before = dossier.status
         now: datetime = vietnam_now()
-        moved = model.apply(dossier, action, lifecycle, actor, now, guarded="illegal-transition-accepted" not in defects)
+        moved = model.apply(
+            dossier, action, lifecycle, actor, now, guarded="illegal-transition-accepted" not in defects
+        )
         if not moved:
-            return problem(409, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}",
-                           status=before)
+            return problem(
+                409, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}", status=before
+            )
         await tell_portal(dossier)
         return JSONResponse(dossier.public())
 
     async def openapi(request: Request) -> Response:
-        return Response((resources.schema_dir() / "reference-api.openapi.json").read_bytes(),
-                        media_type="application/json")
+        return Response(
+            (resources.schema_dir() / "reference-api.openapi.json").read_bytes(), media_type="application/json"
+        )
 
     async def sync_failures(request: Request) -> JSONResponse:
         return JSONResponse(sync.failures)
 
-    return Starlette(routes=[
-        Route("/openapi.json", openapi),
-        Route("/api/procedures", list_procedures),
-        Route("/api/dossiers", submit, methods=["POST"]),
-        Route("/api/dossiers", export, methods=["GET"]),
-        Route("/api/dossiers/{code}", show),
-        Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
-        Route("/_p111/sync-failures", sync_failures),
-    ])
+    return Starlette(
+        routes=[
+            Route("/openapi.json", openapi),
+            Route("/api/procedures", list_procedures),
+            Route("/api/dossiers", submit, methods=["POST"]),
+            Route("/api/dossiers", export, methods=["GET"]),
+            Route("/api/dossiers/{code}", show),
+            Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+            Route("/_p111/sync-failures", sync_failures),
+        ]
+    )

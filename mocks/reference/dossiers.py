@@ -52,12 +52,22 @@ class Dossier:
             return moment.isoformat() if moment else None
 
         return {
-            "code": self.code, "procedure_code": self.procedure["code"], "procedure_name": self.procedure["name"],
-            "agency_code": self.procedure["agency_code"], "channel": self.channel, "status": self.status,
-            "applicant": {"name": self.applicant_name}, "summary": self.summary,
-            "submitted_at": iso(self.submitted_at), "received_at": iso(self.received_at), "due_at": iso(self.due_at),
-            "finished_at": iso(self.finished_at), "returned_at": iso(self.returned_at),
-            "history": [{"status": s.status, "at": iso(s.at), "actor": s.actor, "action": s.action} for s in self.history],
+            "code": self.code,
+            "procedure_code": self.procedure["code"],
+            "procedure_name": self.procedure["name"],
+            "agency_code": self.procedure["agency_code"],
+            "channel": self.channel,
+            "status": self.status,
+            "applicant": {"name": self.applicant_name},
+            "summary": self.summary,
+            "submitted_at": iso(self.submitted_at),
+            "received_at": iso(self.received_at),
+            "due_at": iso(self.due_at),
+            "finished_at": iso(self.finished_at),
+            "returned_at": iso(self.returned_at),
+            "history": [
+                {"status": s.status, "at": iso(s.at), "actor": s.actor, "action": s.action} for s in self.history
+            ],
         }
 
 
@@ -149,13 +159,16 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "DanhSachTepDinhKemKhac": [],
         "DanhSachHoSoBoSung": [],
         "DanhSachGiayToKetQua": [],
-        "DinhDanhCHS": [{"LoaiDinhDanh": ID_KINDS[len(dossier.applicant_id_number)],
-                         "SoDinhDanh": dossier.applicant_id_number}],
+        "DinhDanhCHS": [
+            {"LoaiDinhDanh": ID_KINDS[len(dossier.applicant_id_number)], "SoDinhDanh": dossier.applicant_id_number}
+        ],
         "DSKetNoiCSDL": [],
     }
 
 
-def portal_progress(dossier: Dossier, step: Step, lifecycle: Lifecycle, date_format: str | None = None) -> dict[str, Any]:
+def portal_progress(
+    dossier: Dossier, step: Step, lifecycle: Lifecycle, date_format: str | None = None
+) -> dict[str, Any]:
     """One progress record (`CapNhatTienDoHoSoMC`) for a step the dossier took."""
 
     return {

@@ -57,11 +57,13 @@ class PortalSync:
     async def _integration(self, agency: str, service: str, **fields: Any) -> dict[str, Any]:
         for attempt in range(2):
             if self._session is None:
-                reply = await self._post(self._link.auth_path,
-                                         {"username": self._link.username, "password": self._link.password})
+                reply = await self._post(
+                    self._link.auth_path, {"username": self._link.username, "password": self._link.password}
+                )
                 self._session = reply.get("session")
-            reply = await self._post(self._link.integration_path,
-                                     {"session": self._session, "madonvi": agency, "service": service, **fields})
+            reply = await self._post(
+                self._link.integration_path, {"session": self._session, "madonvi": agency, "service": service, **fields}
+            )
             if "Phiên" not in str(reply.get("message")) or attempt:
                 return reply
             self._session = None  # the session expired: log in again once
@@ -81,7 +83,7 @@ class PortalSync:
             if "đã tồn tại" in str(reply.get("message")):
                 await self._post(self._link.update_path, [dossier])
         for start in range(0, len(progress), PROGRESS_CHUNK):
-            await self._post(self._link.progress_path, progress[start:start + PROGRESS_CHUNK])
+            await self._post(self._link.progress_path, progress[start : start + PROGRESS_CHUNK])
 
     async def aclose(self) -> None:
         await self._client.aclose()
