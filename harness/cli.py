@@ -15,7 +15,7 @@ import pytest
 from harness import report as reports
 from harness import resources, schemas
 from harness.catalog import format_threshold, load_catalog
-from harness.target import TargetError, embedded_target, load_target
+from harness.target import TargetError, embedded_target, is_loopback, load_target
 
 USAGE_ERROR = 2
 
@@ -129,6 +129,10 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
         target = load_target(args.target) if args.target else embedded_target()
     except TargetError as exc:
         return _print_problems(exc)
+    if not is_loopback(args.host):
+        print(f"Chỉ phục vụ trên địa chỉ loopback / the counterparts listen only on loopback, not {args.host!r}",
+              file=sys.stderr)
+        return USAGE_ERROR
     served = serve_counterparts(
         target,
         host=args.host,
@@ -137,6 +141,8 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
     )
     for app in served:
         print(f"{app.name}: {app.url}")
+    if target.portal.password is None:
+        print("Cổng nhận mọi tài khoản / the portal accepts any login (no counterparts.portal.password in the target)")
     print(
         "Đã nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress; Ctrl-C: dừng / stop",
         flush=True,

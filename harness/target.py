@@ -462,7 +462,7 @@ def _counterpart_url_problem(url: str, *, serve: bool, embedded: bool) -> str | 
             if embedded
             else "the embedded:// scheme is only for the embedded reference system (sut.embedded: true)"
         )
-    if serve and host is not None and not _is_loopback(host):
+    if serve and host is not None and not is_loopback(host):
         # The harness's own counterparts are test doubles without hardening: never exposed beyond this machine.
         return (
             f"serve: true starts the harness's own counterpart, which may listen only on a loopback host "
@@ -471,7 +471,8 @@ def _counterpart_url_problem(url: str, *, serve: bool, embedded: bool) -> str | 
     return None
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """The harness's own counterparts are test doubles: they may listen only on this machine."""
     if host == "localhost":
         return True
     try:

@@ -100,3 +100,8 @@ def test_validate_message_refuses_a_file_that_is_not_json(tmp_path: Path):
     path.write_text("not json", encoding="utf-8")
     result = run_p111("validate-message", "dossier", str(path), cwd=tmp_path)
     assert result.returncode == 2 and "x.json" in result.stderr
+
+
+def test_mocks_serve_refuses_a_non_loopback_address(tmp_path: Path):
+    result = run_p111("mocks", "serve", "--host", "0.0.0.0", cwd=tmp_path)
+    assert result.returncode == 2 and "loopback" in result.stderr
