@@ -5,15 +5,20 @@ from __future__ import annotations
 import pytest
 
 from conformance_tests.scenarios import Scenario, drive
-from harness.drivers import Driver
+from harness.drivers import Driver, Service
 
 
 @pytest.fixture(scope="session")
-def procedure_codes(p111_driver: Driver) -> list[str]:
-    codes = [p["code"] for p in p111_driver.procedures()]
-    if not codes:
-        pytest.fail("the SUT publishes no procedure: nothing to submit a dossier to")
-    return codes
+def services(p111_driver: Driver) -> list[Service]:
+    published = p111_driver.services()
+    if not published:
+        pytest.fail("the SUT publishes no online service: nothing to submit a dossier to")
+    return published
+
+
+@pytest.fixture(scope="session")
+def procedure_codes(services: list[Service]) -> list[str]:
+    return [s.code for s in services]
 
 
 @pytest.fixture(scope="module")

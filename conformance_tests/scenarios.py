@@ -14,15 +14,20 @@ class Scenario:
     actions: tuple[str, ...]
 
 
-def drive(driver: Driver, procedure_code: str, actions: tuple[str, ...]) -> Scenario:
-    """Submits a dossier online and applies lawful actions; a lawful action refused is the SUT's failure."""
-    dossier = driver.submit(procedure_code)
+def drive_actions(driver: Driver, code: str, actions: tuple[str, ...], *, to_agency: str | None = None) -> None:
+    """Applies lawful actions in order; a lawful action refused is the SUT's failure."""
     for action in actions:
-        result = driver.act(dossier.code, action)
+        result = driver.act(code, action, to_agency=to_agency)
         if not result.accepted:
             raise Failure(
-                f"the SUT refused the lawful action {action!r} on {dossier.code}",
+                f"the SUT refused the lawful action {action!r} on {code}",
                 expected=f"{action} accepted (harness/data/lifecycle.yaml)",
                 received=f"HTTP {result.http_status}: {result.message}",
             )
+
+
+def drive(driver: Driver, procedure_code: str, actions: tuple[str, ...]) -> Scenario:
+    """Submits a dossier online and applies lawful actions."""
+    dossier = driver.submit(procedure_code)
+    drive_actions(driver, dossier.code, actions)
     return Scenario(driver.get(dossier.code), actions)

@@ -95,12 +95,16 @@ def test_dossier_codes_are_unique_and_sequenced(fresh_dossiers):
         last[key] = (parsed.sequence, code)
 
 
-def test_published_procedures_have_national_codes(p111_driver):
-    """Every procedure the SUT offers carries a national procedure code (1.xxxxxx / 2.xxxxxx, or its local form)."""
-    bad = [p.get("code") for p in p111_driver.procedures() if not is_procedure_code(str(p.get("code")))]
+def test_published_services_have_national_codes(services):
+    """Every online service carries a national procedure code (1.xxxxxx / 2.xxxxxx) and its local form."""
+    bad = [
+        f"{s.service_id}: {s.code!r} / {s.local_code!r}"
+        for s in services
+        if not (is_procedure_code(s.code) and is_procedure_code(s.local_code))
+    ]
     if bad:
         raise Failure(
-            "procedures without a national procedure code",
-            expected="codes matching ^[12]\\.\\d{6}$ (local form may append an agency code)",
-            received=", ".join(map(repr, bad)),
+            "services without a national procedure code",
+            expected="MaTTHC matching ^[12]\\.[0-9]{6}$ and MaTTHCDP the same with an agency code appended",
+            received=", ".join(bad),
         )

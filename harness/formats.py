@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
@@ -72,6 +73,19 @@ def is_portal_datetime(value: str) -> bool:
 
 def format_portal_datetime(moment: datetime) -> str:
     return moment.astimezone(VIETNAM_TIME).strftime(PORTAL_DATETIME)
+
+
+# Service levels: Decree 42/2022 replaced levels 3/4 (Decree 43/2011) on 15/08/2022; level 4 ≈ toàn trình and
+# level 3 ≈ một phần [inferred, domain.md section 1]. Data in either vocabulary is read as the new one.
+SERVICE_LEVELS = {"toàn trình": "toàn trình", "một phần": "một phần", "4": "toàn trình", "3": "một phần"}
+
+
+def service_level(value: object) -> str | None:
+    """`toàn trình` or `một phần` for either vocabulary; None for anything else."""
+    if value is None:
+        return None
+    # Vietnamese text arrives composed or decomposed depending on the system that wrote it.
+    return SERVICE_LEVELS.get(unicodedata.normalize("NFC", str(value)).strip().lower())
 
 
 def vietnam_now() -> datetime:

@@ -43,6 +43,10 @@ class PortalObserver:
     def progress(self, code: str | None = None) -> list[dict[str, Any]]:
         return self._list("progress", code)
 
+    def catalog(self) -> list[dict[str, Any]]:
+        """The national procedure catalog the portal counterpart serves."""
+        return self._list("catalog", None)
+
     def requests(self, seqs: tuple[int, ...] = ()) -> list[dict[str, Any]]:
         """The whole requests the portal received (all of them, or those numbered `seqs`), with its replies."""
         return self._list("requests", None, seqs)

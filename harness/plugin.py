@@ -133,11 +133,14 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
         verdict = Verdict.NOT_TESTED if applies else Verdict.NOT_APPLICABLE
         message = str(getattr(excinfo.value, "msg", excinfo.value))
     elif report.failed and excinfo is not None:
+        # Notes carry what a tool added, e.g. hypothesis's shrunk sequence of steps: part of the evidence.
+        notes = "\n".join(getattr(excinfo.value, "__notes__", ()))
         if call.when == "call" and excinfo.errisinstance(AssertionError):
-            verdict, message = Verdict.FAILED, str(excinfo.value)
+            verdict, message = Verdict.FAILED, "\n".join(filter(None, [str(excinfo.value), notes]))
             if isinstance(excinfo.value, Failure):
                 f = excinfo.value
-                failure = {"summary": f.summary, "expected": f.expected, "received": f.received, "evidence": f.evidence}
+                evidence = "\n".join(filter(None, [f.evidence, notes])) or None
+                failure = {"summary": f.summary, "expected": f.expected, "received": f.received, "evidence": evidence}
         else:
             verdict, message = Verdict.ERROR, f"[{call.when}] {_describe(excinfo)}"
     elif report.passed and call.when == "call":
@@ -190,6 +193,7 @@ class System:
 
     client: httpx.Client
     portal: PortalObserver | None
+    sign_on_urls: tuple[str, ...]  # where the SUT may lawfully send a citizen to sign on
 
 
 @pytest.fixture(scope="session")
@@ -216,7 +220,7 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             # The one place the harness reaches into mocks/: the embedded default, loaded lazily.
             from mocks.wiring import start_embedded
 
-            embedded = start_embedded(target.province_code, target.sync, target.sut.defects)
+            embedded = start_embedded(target)
             stack.callback(embedded.close)
             recorder.redactor.add(*embedded.secrets)
             client = make_client(
@@ -225,6 +229,7 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             portal_client = make_client(
                 embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport
             )
+            sign_on_urls: tuple[str, ...] = (embedded.sign_on_url,)
         else:
             headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
             assert target.sut.base_url is not None  # the target schema demands it when not embedded
@@ -236,6 +241,7 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 read_only=target.safety_mode == "read-only",
             )
             portal_client = None
+            sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
             if target.portal.url:
                 portal_url = target.portal.url
                 if target.portal.serve:
@@ -249,7 +255,7 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             if opened is not None:
                 stack.callback(opened.close)
         portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
-        yield System(client, portal)
+        yield System(client, portal, sign_on_urls)
 
 
 @pytest.fixture(scope="session")

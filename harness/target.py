@@ -91,6 +91,7 @@ class SutConfig:
     embedded: bool
     base_url: str | None
     driver: str
+    handoff_path: str
     api_key: Secret | None
     defects: tuple[str, ...]
 
@@ -545,6 +546,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             embedded=sut["embedded"],
             base_url=sut.get("base_url"),
             driver=sut["driver"],
+            handoff_path=sut["handoff_path"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
         ),

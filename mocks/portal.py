@@ -11,8 +11,10 @@ import itertools
 import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -36,7 +38,19 @@ class PortalSettings:
     insert_path: str = "/api/dossier/insert"
     update_path: str = "/api/dossier/update"
     progress_path: str = "/api/dossier/progress"
-    procedures: tuple[dict[str, Any], ...] = ()
+    procedures: tuple[dict[str, Any], ...] = field(default_factory=lambda: load_catalog())
+
+
+CATALOG_FILE = Path(__file__).parent / "data" / "portal-catalog.yaml"
+
+
+def load_catalog() -> tuple[dict[str, Any], ...]:
+    """The national procedure catalog the counterpart serves (mocks/data/portal-catalog.yaml, schema-checked)."""
+    catalog = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    error = schemas.first_error("mocks/portal-catalog", catalog)
+    if error is not None:
+        raise ValueError(f"{CATALOG_FILE.name} is invalid: {schemas.describe(error)}")
+    return tuple(catalog)
 
 
 @dataclass
@@ -218,6 +232,9 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
 
         return endpoint
 
+    async def catalog(request: Request) -> JSONResponse:
+        return JSONResponse(list(settings.procedures))
+
     async def reset(request: Request) -> JSONResponse:
         for log in (state.requests, state.dossiers, state.progress):
             log.clear()
@@ -236,6 +253,7 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         Route("/_p111/requests", listing(state.requests)),
         Route("/_p111/dossiers", listing(state.dossiers)),
         Route("/_p111/progress", listing(state.progress)),
+        Route("/_p111/catalog", catalog),
         Route("/_p111/reset", reset, methods=["POST"]),
         Route("/_p111/health", health),
     ]

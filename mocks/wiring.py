@@ -18,6 +18,7 @@ from mocks.serve import ServedApp, serve_in_thread
 
 SUT_URL = "http://sut.embedded"
 PORTAL_URL = "http://portal.embedded"
+SIGN_ON_URL = "http://sso.embedded"
 
 
 @dataclass
@@ -28,6 +29,7 @@ class EmbeddedSystem:
     _stack: ExitStack = field(repr=False)
     sut_url: str = SUT_URL
     portal_url: str = PORTAL_URL
+    sign_on_url: str = SIGN_ON_URL
 
     def close(self) -> None:
         self._stack.close()
@@ -67,13 +69,15 @@ def portal_settings(province_code: str, sync: SyncConfig, username: str, passwor
     )
 
 
-def start_embedded(province_code: str, sync: SyncConfig, defects: tuple[str, ...]) -> EmbeddedSystem:
+def start_embedded(target: Target) -> EmbeddedSystem:
     stack = ExitStack()
     loop = stack.enter_context(start_blocking_portal())
     username, password = "p111-embedded", secrets.token_urlsafe(18)  # fresh per run: nothing to leak or configure
-    portal_app = create_portal_app(portal_settings(province_code, sync, username, password))
-    link = portal_link(PORTAL_URL, sync, username, password, httpx.ASGITransport(app=portal_app))
-    reference_app = create_reference_app(ReferenceSettings(link, frozenset(defects)))
+    portal_app = create_portal_app(portal_settings(target.province_code, target.sync, username, password))
+    link = portal_link(PORTAL_URL, target.sync, username, password, httpx.ASGITransport(app=portal_app))
+    reference_app = create_reference_app(
+        ReferenceSettings(link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path)
+    )
     return EmbeddedSystem(
         sut_transport=BlockingASGITransport(loop, reference_app),
         portal_transport=BlockingASGITransport(loop, portal_app),
@@ -102,6 +106,9 @@ def serve_counterparts(target: Target, *, host: str, portal_port: int, reference
     if reference_port is not None:
         # With no password configured the portal accepts any login; the reference then sends a throwaway one.
         link = portal_link(served[0].url, target.sync, username, password or secrets.token_urlsafe(12))
-        reference = create_reference_app(ReferenceSettings(link, frozenset(target.sut.defects)))
+        # Until a sign-on counterpart runs here, citizens without a session are sent to the portal's address.
+        sign_on = target.sso.url if target.sso.url and not target.sut.embedded else served[0].url
+        settings = ReferenceSettings(link, frozenset(target.sut.defects), sign_on, target.sut.handoff_path)
+        reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))
     return served

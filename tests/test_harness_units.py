@@ -141,7 +141,7 @@ class TestDriverAgainstOddAnswers:
         router = respx.Router()
         router.get("http://sut.test/api/procedures").respond(200, text="<html>oops</html>")
         with pytest.raises(DriverError, match="not JSON"):
-            self.driver(router).procedures()
+            self.driver(router).services()
 
     def test_wrong_shape(self):
         router = respx.Router()
@@ -153,7 +153,7 @@ class TestDriverAgainstOddAnswers:
         router = respx.Router()
         router.get("http://sut.test/api/procedures").mock(side_effect=httpx.ReadTimeout("slow"))
         with pytest.raises(DriverError, match="did not answer"):
-            self.driver(router).procedures()
+            self.driver(router).services()
 
     def test_refusal_is_reported_not_raised(self):
         router = respx.Router()
@@ -165,7 +165,7 @@ class TestDriverAgainstOddAnswers:
         router = respx.Router()
         router.get("http://sut.test/api/procedures").respond(302, headers={"Location": "http://elsewhere.test/"})
         with pytest.raises(DriverError, match="got 302"):
-            self.driver(router).procedures()
+            self.driver(router).services()
 
 
 def test_observer_refuses_a_portal_it_cannot_observe():

@@ -35,7 +35,7 @@ def test_every_route_of_the_reference_api_is_documented():
 @pytest.fixture
 def system():
     target = embedded_target()
-    embedded = start_embedded(target.province_code, target.sync, ())
+    embedded = start_embedded(target)
     sut = httpx.Client(base_url=embedded.sut_url, transport=embedded.sut_transport)
     portal = httpx.Client(base_url=embedded.portal_url, transport=embedded.portal_transport)
     yield sut, portal

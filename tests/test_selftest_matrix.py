@@ -1,21 +1,84 @@
-"""The self-test matrix: the reference system passes every built requirement; each defect fails exactly its own."""
+"""The self-test matrix: the reference system passes every built requirement; each defect fails exactly its own.
+
+Every case is a real `p111 run` in a fresh process; the cases run two at a time (this machine has two cores).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
 
 import pytest
 
 from harness import schemas
+from harness.catalog import load_catalog
+from harness.target import embedded_target
 from mocks.reference.defects import registry
 from tests.support import read_report, run_p111, verdicts
 
+# The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks.
+DIRECT_DEFECTS = (None, "sync-never-sent", "progress-out-of-order")
+
+
+@dataclass(frozen=True)
+class Case:
+    defect: str | None
+    transport: str  # adapter (the embedded default) | direct
+
+    @property
+    def name(self) -> str:
+        return f"{self.transport}-{self.defect or 'clean'}"
+
+
+CASES = [Case(d, "adapter") for d in (None, *sorted(registry()))] + [Case(d, "direct") for d in DIRECT_DEFECTS]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: CompletedProcess[str]
+    report: dict[str, Any]
+    directory: Path
+
+
+def direct_target(path: Path) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "name": "Hệ thống tham chiếu nhúng, đồng bộ trực tiếp",
+                "agencies": embedded_target().public_dict()["agencies"],
+                "sut": {"embedded": True},
+                "sync": {"transport": "direct"},
+                "safety": {"mode": "full", "environment": "test"},
+                "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 0.5},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_case(case: Case, directory: Path) -> Outcome:
+    args = ["run", "--report", str(directory / "out")]
+    if case.transport == "direct":
+        args += ["--target", str(direct_target(directory / "direct.target.yaml"))]
+    if case.defect:
+        args += ["--defect", case.defect]
+    result = run_p111(*args, cwd=directory)
+    return Outcome(result, read_report(directory / "out"), directory / "out")
+
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("clean")
-    result = run_p111("run", "--report", str(directory), cwd=directory)
-    return result, read_report(directory)
+def outcomes(tmp_path_factory) -> dict[str, Outcome]:
+    directories = {case.name: tmp_path_factory.mktemp(case.name) for case in CASES}
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        done = pool.map(lambda case: run_case(case, directories[case.name]), CASES)
+        return {case.name: outcome for case, outcome in zip(CASES, done, strict=True)}
 
 
 def built(report) -> set[str]:
@@ -23,36 +86,50 @@ def built(report) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["checks"]}
 
 
-def test_reference_system_passes_every_built_requirement(clean_run):
-    result, report = clean_run
+@pytest.mark.parametrize("transport", ["adapter", "direct"])
+def test_reference_system_passes_every_built_requirement(outcomes, transport):
+    outcome = outcomes[f"{transport}-clean"]
+    report = outcome.report
     assert schemas.first_error("report", report) is None
-    assert built(report) >= {"P111-SYNC-DOSSIER", "P111-SYNC-PROGRESS", "P111-CODES", "P111-LIFECYCLE"}
+    assert built(report) >= {
+        "P111-SYNC-DOSSIER",
+        "P111-SYNC-PROGRESS",
+        "P111-CODES",
+        "P111-LIFECYCLE",
+        "P111-CATALOG",
+        "P111-TRANSFER",
+    }
     failing = {rid: v for rid, v in verdicts(report).items() if rid in built(report) and v != "PASSED"}
-    assert failing == {}, result.stdout[-3000:]
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert failing == {}, outcome.result.stdout[-3000:]
+    assert outcome.result.returncode == 0, outcome.result.stdout[-3000:] + outcome.result.stderr[-2000:]
     assert report["summary"]["verdict"] == "PASSED"
 
 
-def test_requirements_without_checks_are_not_tested(clean_run):
-    _, report = clean_run
-    for requirement in report["requirements"]:
+def test_the_direct_transport_really_carried_the_sync(outcomes):
+    # The portal's item log, fetched by the checks, says which transport carried each item.
+    evidence = (outcomes["direct-clean"].directory / "evidence.ndjson").read_text(encoding="utf-8")
+    assert '"channel": "direct"' in evidence and '"channel": "adapter"' not in evidence
+
+
+def test_requirements_without_checks_are_not_tested(outcomes):
+    for requirement in outcomes["adapter-clean"].report["requirements"]:
         if not requirement["checks"]:
             assert requirement["verdict"] == "NOT-TESTED"
             assert requirement["reason"]
 
 
-@pytest.mark.parametrize("defect", sorted(registry()))
-def test_defect_fails_exactly_its_requirements(defect, tmp_path, clean_run):
-    result = run_p111("run", "--defect", defect, "--report", str(tmp_path), cwd=tmp_path)
-    report = read_report(tmp_path)
-    assert report["defects"] == [defect]
+@pytest.mark.parametrize("case", [c for c in CASES if c.defect], ids=lambda c: c.name)
+def test_defect_fails_exactly_its_requirements(case, outcomes):
+    outcome = outcomes[case.name]
+    report, result = outcome.report, outcome.result
+    assert report["defects"] == [case.defect]
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     got = verdicts(report)
-    expected_failed = set(registry()[defect].requirements)
+    expected_failed = set(registry()[case.defect].requirements)
     failed = {rid for rid, v in got.items() if v == "FAILED"}
     assert failed == expected_failed, result.stdout[-4000:]
-    for rid in built(clean_run[1]) - expected_failed:
-        assert got[rid] == "PASSED", f"{defect} disturbed {rid}: {got[rid]}"
+    for rid in built(outcomes[f"{case.transport}-clean"].report) - expected_failed:
+        assert got[rid] == "PASSED", f"{case.defect} disturbed {rid}: {got[rid]}"
     # Every failed check says what was expected and what came back.
     for requirement in report["requirements"]:
         for check in requirement["checks"]:
@@ -61,39 +138,12 @@ def test_defect_fails_exactly_its_requirements(defect, tmp_path, clean_run):
 
 
 def test_every_defect_names_requirements_of_the_catalog():
-    from harness.catalog import load_catalog
-
     catalog = load_catalog()
     for defect in registry().values():
         assert set(defect.requirements) <= set(catalog.ids), defect
 
 
-DIRECT_CASES = {None: set(), "sync-never-sent": {"P111-SYNC-DOSSIER"}, "progress-out-of-order": {"P111-SYNC-PROGRESS"}}
-
-
-@pytest.mark.parametrize("defect", DIRECT_CASES, ids=lambda d: d or "clean")
-def test_direct_transport_is_judged_the_same(defect, tmp_path, clean_run):
-    """The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks."""
-    target = tmp_path / "direct.target.yaml"
-    target.write_text(
-        json.dumps(
-            {
-                "name": "Hệ thống tham chiếu nhúng, đồng bộ trực tiếp",
-                "sut": {"embedded": True},
-                "sync": {"transport": "direct"},
-                "safety": {"mode": "full", "environment": "test"},
-                "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 1.5},
-            },
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
-    args = ["run", "--target", str(target), "--report", str(tmp_path / "out")]
-    result = run_p111(*args, *(["--defect", defect] if defect else []), cwd=tmp_path)
-    report = read_report(tmp_path / "out")
-    failed = {rid for rid, v in verdicts(report).items() if v == "FAILED"}
-    assert failed == DIRECT_CASES[defect], result.stdout[-3000:]
-    for rid in built(clean_run[1]) - failed:
-        assert verdicts(report)[rid] == "PASSED"
-    if defect is None:  # the portal's request log, fetched by the checks, shows which transport carried the sync
-        assert '"channel": "direct"' in (tmp_path / "out" / "evidence.ndjson").read_text(encoding="utf-8")
+def test_every_built_requirement_has_a_defect_that_bites(outcomes):
+    """No requirement is built without a defect proving its checks can fail."""
+    bitten = {rid for defect in registry().values() for rid in defect.requirements}
+    assert built(outcomes["adapter-clean"].report) <= bitten

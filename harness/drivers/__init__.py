@@ -1,8 +1,18 @@
 """Drivers make the SUT act (a citizen submits, an officer receives …) and report what it now says."""
 
-from harness.drivers.base import ActionResult, DossierView, Driver, DriverError
+from harness.drivers.base import ActionResult, DossierView, Driver, DriverError, FileView, InboxItem, Service
 from harness.drivers.reference_api import ReferenceApiDriver
 
 DRIVERS = {"reference-api": ReferenceApiDriver}
 
-__all__ = ["DRIVERS", "ActionResult", "DossierView", "Driver", "DriverError", "ReferenceApiDriver"]
+__all__ = [
+    "DRIVERS",
+    "ActionResult",
+    "DossierView",
+    "Driver",
+    "DriverError",
+    "FileView",
+    "InboxItem",
+    "ReferenceApiDriver",
+    "Service",
+]

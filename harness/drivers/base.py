@@ -12,16 +12,50 @@ class DriverError(Exception):
 
 
 @dataclass(frozen=True)
+class Service:
+    """An online service the SUT publishes, and the national procedure it maps to."""
+
+    code: str  # national procedure code (MaTTHC)
+    local_code: str  # MaTTHCDP
+    service_id: str  # MaDVC
+    name: str
+    agency_code: str  # MaCoQuanThucHien
+    level: str  # as the SUT states it: toàn trình / một phần (or 4 / 3)
+    fee_bearing: bool
+    second_agency_code: str | None  # the agency it moves to (liên thông), if any
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: str
+    name: str
+    sha256: str
+    url: str
+
+
+@dataclass(frozen=True)
 class DossierView:
     code: str
     procedure_code: str
     agency_code: str
+    current_agency_code: str
     channel: str  # online | counter | post
     status: str
     submitted_at: datetime
     received_at: datetime | None
     due_at: datetime | None
     statuses: tuple[str, ...]  # every status the dossier passed through, in order
+    files: tuple[FileView, ...]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A dossier another agency moved to this one, as the receiving agency sees it."""
+
+    code: str
+    source_agency: str
+    method: str  # electronic | paper
+    files: tuple[FileView, ...]
 
 
 @dataclass(frozen=True)
@@ -33,10 +67,16 @@ class ActionResult:
 
 
 class Driver(Protocol):
-    def procedures(self) -> list[dict[str, str]]: ...
+    def services(self) -> list[Service]: ...
 
-    def submit(self, procedure_code: str, *, channel: str = "online") -> DossierView: ...
+    def submit(
+        self, procedure_code: str, *, channel: str = "online", files: tuple[tuple[str, bytes], ...] = ()
+    ) -> DossierView: ...
 
-    def act(self, code: str, action: str) -> ActionResult: ...
+    def act(self, code: str, action: str, *, to_agency: str | None = None) -> ActionResult: ...
 
     def get(self, code: str) -> DossierView: ...
+
+    def inbox(self, agency_code: str) -> list[InboxItem]: ...
+
+    def download(self, url: str) -> bytes: ...

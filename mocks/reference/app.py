@@ -1,50 +1,69 @@
 """The reference provincial one-stop system: a documented API for drivers, and a client of the National Portal.
 
-It generates dossier codes per the national format, follows the lifecycle of harness/data/lifecycle.yaml and syncs
-every dossier and every status change to the portal it is configured with. Named defects break it on purpose.
+It generates dossier codes per the national format, follows the lifecycle of harness/data/lifecycle.yaml, moves
+dossiers electronically to a second agency (liên thông), welcomes citizens handed off by the portal, and syncs every
+dossier and every status change to the portal it is configured with. Named defects break it on purpose.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import html
 import json
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from harness import resources
-from harness.formats import vietnam_now
+from harness.formats import is_agency_code, vietnam_now
 from harness.lifecycle import load_lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
 from mocks.reference.portal_sync import PortalLink, PortalSync
 
-PROCEDURES_FILE = Path(__file__).with_name("procedures.yaml")
+SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN
+SESSION_COOKIE = "p111_session"
 
 
 @dataclass(frozen=True)
 class ReferenceSettings:
     portal: PortalLink
     defects: frozenset[str] = frozenset()
+    sign_on_url: str = "http://sso.embedded"  # where a citizen without a session is sent to sign on
+    handoff_path: str = "/dvc/vnconnect"
 
 
-def load_procedures() -> list[dict[str, Any]]:
-    return list(yaml.safe_load(PROCEDURES_FILE.read_text(encoding="utf-8")))
+def local_code(service: dict[str, Any]) -> str:
+    """MaTTHCDP: the national code with the handling agency's code appended (domain.md section 2)."""
+    return f"{service['code']}.{service['agency_code']}"
+
+
+def load_services(defects: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    services = [dict(s) for s in yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))]
+    if "catalog-unknown-code" in defects:
+        services[1]["code"] = "2.999999"  # well formed, but no such procedure in the national catalog
+    if "catalog-level-mismatch" in defects:
+        services[2]["level"] = "một phần"  # the portal lists it as level 4, toàn trình
+    return services
 
 
 def create_reference_app(settings: ReferenceSettings) -> Starlette:
     defects = check_names(settings.defects)
     lifecycle = load_lifecycle()
-    procedures = {p["code"]: p for p in load_procedures()}
+    services = {s["code"]: s for s in load_services(defects)}
     codes = model.CodeBook(malformed="malformed-dossier-code" in defects)
     store: dict[str, model.Dossier] = {}
+    files: dict[str, model.StoredFile] = {}
     sync = PortalSync(settings.portal)
     date_format = WRONG_DATE_FORMAT if "wrong-date-format" in defects else None
     held_progress: dict[str, list[dict[str, Any]]] = {}
@@ -55,6 +74,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     async def tell_portal(dossier: model.Dossier) -> None:
         step = dossier.history[-1]
         progress = [model.portal_progress(dossier, step, lifecycle, date_format)]
+        if "transfer-portal-unaware" in defects:
+            # The defect: the portal only ever hears of the first agency.
+            for told in progress:
+                told["DonViXuLy"] = told["PhongBanXuLy"] = dossier.service["agency_name"]
         if "progress-out-of-order" in defects:
             # The defect: a stack instead of a queue, flushed only when handling ends.
             queue = held_progress.setdefault(dossier.code, [])
@@ -68,43 +91,68 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             record = None
         elif "sync-missing-field" in defects and record is not None:
             del record["MaTTHC"]
-        await sync.push(record, progress, dossier.procedure["agency_code"])
+        await sync.push(record, progress, dossier.service["agency_code"])
 
-    async def list_procedures(request: Request) -> JSONResponse:
-        return JSONResponse(
-            [
-                {"code": p["code"], "name": p["name"], "agency_code": p["agency_code"], "level": p["level"]}
-                for p in procedures.values()
-            ]
-        )
+    def service_view(s: dict[str, Any]) -> dict[str, Any]:
+        view = {
+            "code": s["code"],
+            "local_code": local_code(s),
+            "service_id": s["service_id"],
+            "name": s["name"],
+            "agency_code": s["agency_code"],
+            "level": s["level"],
+            "fee_bearing": s["fee_bearing"],
+        }
+        if "second_agency_code" in s:
+            view["second_agency_code"] = s["second_agency_code"]
+        return view
+
+    async def list_services(request: Request) -> JSONResponse:
+        return JSONResponse([service_view(s) for s in services.values()])
+
+    def read_files(body: dict[str, Any]) -> tuple[model.StoredFile, ...]:
+        stored = []
+        for entry in body.get("files", []):
+            content = base64.b64decode(entry["content_base64"], validate=True)
+            stored.append(
+                model.StoredFile(
+                    secrets.token_hex(8), str(entry["name"]), str(entry.get("component_code", "")), content
+                )
+            )
+        return tuple(stored)
 
     async def submit(request: Request) -> JSONResponse:
         try:
             body = json.loads(await request.body())
-            procedure = procedures[body["procedure_code"]]
+            service = services[body["procedure_code"]]
             applicant = body["applicant"]
             channel = body.get("channel", "online")
             if channel not in model.CHANNELS:
                 raise KeyError("channel")
             if not model.is_id_number(str(applicant.get("id_number", ""))):
                 raise ValueError("applicant.id_number must be a 12-digit citizen id or a 9-digit old id")
-        except (ValueError, KeyError, TypeError) as exc:
+            submitted_files = read_files(body)
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
         now = vietnam_now()
-        due = model.due_date(now, procedure["days"])
+        due = model.due_date(now, service["days"])
         code_day = due.date() if "dossier-code-wrong-date" in defects else now.date()
+        agency = model.Agency(service["agency_code"], service["agency_name"])
         dossier = model.Dossier(
-            code=codes.next_code(procedure["agency_code"], code_day),
-            procedure=procedure,
+            code=codes.next_code(service["agency_code"], code_day),
+            service=service,
             channel=channel,
             applicant_name=str(applicant.get("name", "")),
             applicant_id_number=str(applicant.get("id_number", "")),
             summary=str(body.get("summary", "")),
             submitted_at=now,
             due_at=due,
+            agency=agency,
+            files=submitted_files,
         )
-        dossier.history.append(model.Step("1", now, dossier.applicant_name, "submit", "citizen"))
+        dossier.history.append(model.Step("1", now, dossier.applicant_name, "submit", "citizen", agency))
         store[dossier.code] = dossier
+        files.update({f.id: f for f in submitted_files})
         await tell_portal(dossier)
         return JSONResponse(dossier.public(), status_code=201)
 
@@ -123,6 +171,14 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         items = list(store.values())[(page - 1) * size : page * size]
         return JSONResponse({"page": page, "size": size, "total": len(store), "items": [d.public() for d in items]})
 
+    def destination(dossier: model.Dossier, code: Any) -> model.Agency | None:
+        if not isinstance(code, str) or not is_agency_code(code):
+            return None
+        name = dossier.service.get("second_agency_name") if code == dossier.service.get("second_agency_code") else None
+        if code == dossier.service["agency_code"]:
+            name = dossier.service["agency_name"]
+        return model.Agency(code, name or code)
+
     async def act(request: Request) -> JSONResponse:
         dossier = store.get(request.path_params["code"])
         action = request.path_params["action"]
@@ -131,22 +187,83 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if action not in lifecycle.actions:
             return problem(422, "unknown-action", f"unknown action {action}; known: {', '.join(lifecycle.actions)}")
         try:
-            actor = str(json.loads(await request.body() or b"{}").get("actor") or "")
+            body = json.loads(await request.body() or b"{}")
+            actor = str(body.get("actor") or "")
         except (ValueError, AttributeError):
             return problem(422, "invalid-request", "body must be a JSON object")
         if not actor:
             return problem(422, "invalid-request", "actor is required: every transaction names who acted")
+        to_agency = destination(dossier, body.get("to_agency")) if action == "transfer" else None
+        if action == "transfer" and (to_agency is None or to_agency.code == dossier.agency.code):
+            return problem(422, "invalid-request", "transfer needs to_agency: another agency's code")
         before = dossier.status
-        now: datetime = vietnam_now()
-        moved = model.apply(
-            dossier, action, lifecycle, actor, now, guarded="illegal-transition-accepted" not in defects
+        guarded = "illegal-transition-accepted" not in defects and not (
+            "end-state-reopened" in defects and before in lifecycle.end_states
         )
+        moved = model.apply(dossier, action, lifecycle, actor, vietnam_now(), guarded=guarded, to_agency=to_agency)
         if not moved:
             return problem(
                 409, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}", status=before
             )
         await tell_portal(dossier)
         return JSONResponse(dossier.public())
+
+    async def inbox(request: Request) -> JSONResponse:
+        """What an agency received from others: each transfer with the files as electronic documents."""
+        agency = request.path_params["agency"]
+        received = []
+        for dossier in store.values():
+            for transfer in dossier.transfers:
+                if transfer.destination.code == agency:
+                    sent = () if "transfer-drops-files" in defects else transfer.files
+                    received.append(
+                        {
+                            "code": dossier.code,
+                            "from": transfer.source.code,
+                            "at": transfer.at.isoformat(),
+                            "method": "electronic",
+                            "files": [f.public() for f in sent],
+                        }
+                    )
+        return JSONResponse(received)
+
+    async def download(request: Request) -> Response:
+        stored = files.get(request.path_params["file_id"])
+        if stored is None:
+            return problem(404, "not-found", "Không tìm thấy tệp / file not found")
+        return Response(stored.content, media_type="application/octet-stream")
+
+    async def handoff(request: Request) -> Response:
+        """The portal's hand-off (vnconnect=1&MaTTHCDP=…&MaCoQuanThucHien=…&MaDVC=…): the service page for a
+        signed-in citizen, otherwise the portal's sign-on."""
+        if "handoff-link-error" in defects:
+            return HTMLResponse("<h1>500 Internal Server Error</h1>", status_code=500)
+        query = request.query_params
+        service = next((s for s in services.values() if s["service_id"] == query.get("MaDVC")), None)
+        if (
+            query.get("vnconnect") != "1"
+            or service is None
+            or query.get("MaTTHCDP") != local_code(service)
+            or query.get("MaCoQuanThucHien") != service["agency_code"]
+        ):
+            return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
+        if SESSION_COOKIE not in request.cookies:
+            sign_on = {
+                "response_type": "code",
+                "client_id": "p111-reference",
+                "scope": "openid",
+                "redirect_uri": str(request.url_for("signed_in")),
+                "state": secrets.token_urlsafe(16),
+                "acr_values": "LoA1",
+            }
+            return RedirectResponse(f"{settings.sign_on_url}/oauth2/authorize?{urlencode(sign_on)}", status_code=302)
+        title = html.escape(service["name"])
+        return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
+
+    async def signed_in(request: Request) -> Response:
+        return HTMLResponse(
+            "<p>Đăng nhập qua Cổng DVC quốc gia: chưa hỗ trợ / sign-on callback not implemented</p>", status_code=501
+        )
 
     async def openapi(request: Request) -> Response:
         return Response(
@@ -159,11 +276,15 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     return Starlette(
         routes=[
             Route("/openapi.json", openapi),
-            Route("/api/procedures", list_procedures),
+            Route("/api/procedures", list_services),
             Route("/api/dossiers", submit, methods=["POST"]),
             Route("/api/dossiers", export, methods=["GET"]),
             Route("/api/dossiers/{code}", show),
             Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+            Route("/api/agencies/{agency}/inbox", inbox),
+            Route("/api/files/{file_id}", download),
+            Route(settings.handoff_path, handoff),
+            Route("/auth/callback", signed_in, name="signed_in"),
             Route("/_p111/sync-failures", sync_failures),
         ]
     )

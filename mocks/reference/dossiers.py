@@ -1,7 +1,9 @@
-"""The reference system's dossiers: codes per the national format, the lifecycle, and the portal's view of them."""
+"""The reference system's dossiers: codes per the national format, the lifecycle, files, transfers between agencies,
+and the portal's view of them."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +20,27 @@ def is_id_number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) in ID_KINDS
 
 
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    name: str
+    component: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    def public(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name, "sha256": self.sha256, "url": f"/api/files/{self.id}"}
+
+
 @dataclass
 class Step:
     status: str
@@ -25,18 +48,29 @@ class Step:
     actor: str
     action: str
     actor_kind: str  # citizen | officer
+    agency: Agency  # the agency handling the dossier at that step
+
+
+@dataclass(frozen=True)
+class Transfer:
+    source: Agency
+    destination: Agency
+    at: datetime
+    files: tuple[StoredFile, ...]  # what the receiving agency gets, as electronic documents
 
 
 @dataclass
 class Dossier:
     code: str
-    procedure: dict[str, Any]
+    service: dict[str, Any]
     channel: str
     applicant_name: str
     applicant_id_number: str
     summary: str
     submitted_at: datetime
     due_at: datetime
+    agency: Agency  # the agency handling it now
+    files: tuple[StoredFile, ...] = ()
     status: str = "1"
     received_at: datetime | None = None
     finished_at: datetime | None = None
@@ -44,31 +78,45 @@ class Dossier:
     refused_at: datetime | None = None
     resume_status: str | None = None
     history: list[Step] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         """The reference API's own view (ISO 8601 times; no citizen id number)."""
-
-        def iso(moment: datetime | None) -> str | None:
-            return moment.isoformat() if moment else None
-
         return {
             "code": self.code,
-            "procedure_code": self.procedure["code"],
-            "procedure_name": self.procedure["name"],
-            "agency_code": self.procedure["agency_code"],
+            "procedure_code": self.service["code"],
+            "procedure_name": self.service["name"],
+            "agency_code": self.service["agency_code"],
+            "current_agency_code": self.agency.code,
             "channel": self.channel,
             "status": self.status,
             "applicant": {"name": self.applicant_name},
             "summary": self.summary,
-            "submitted_at": iso(self.submitted_at),
-            "received_at": iso(self.received_at),
-            "due_at": iso(self.due_at),
-            "finished_at": iso(self.finished_at),
-            "returned_at": iso(self.returned_at),
+            "submitted_at": _iso(self.submitted_at),
+            "received_at": _iso(self.received_at),
+            "due_at": _iso(self.due_at),
+            "finished_at": _iso(self.finished_at),
+            "returned_at": _iso(self.returned_at),
+            "files": [f.public() for f in self.files],
             "history": [
-                {"status": s.status, "at": iso(s.at), "actor": s.actor, "action": s.action} for s in self.history
+                {
+                    "status": s.status,
+                    "at": _iso(s.at),
+                    "actor": s.actor,
+                    "action": s.action,
+                    "agency_code": s.agency.code,
+                }
+                for s in self.history
+            ],
+            "transfers": [
+                {"from": t.source.code, "to": t.destination.code, "at": _iso(t.at), "method": "electronic"}
+                for t in self.transfers
             ],
         }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 class CodeBook:
@@ -86,7 +134,16 @@ class CodeBook:
         return format_dossier_code(agency, day, sequence)
 
 
-def apply(dossier: Dossier, action: str, lifecycle: Lifecycle, actor: str, now: datetime, *, guarded: bool) -> bool:
+def apply(
+    dossier: Dossier,
+    action: str,
+    lifecycle: Lifecycle,
+    actor: str,
+    now: datetime,
+    *,
+    guarded: bool,
+    to_agency: Agency | None = None,
+) -> bool:
     """Moves the dossier by `action`; False (and nothing changed) when the lifecycle forbids it and `guarded`."""
     target = lifecycle.actions[action].to
     if target == "resume":
@@ -103,8 +160,11 @@ def apply(dossier: Dossier, action: str, lifecycle: Lifecycle, actor: str, now: 
         dossier.finished_at = now
     if target == "10":
         dossier.returned_at = now
+    if action == "transfer" and to_agency is not None:
+        dossier.transfers.append(Transfer(dossier.agency, to_agency, now, dossier.files))
+        dossier.agency = to_agency
     dossier.status = target
-    dossier.history.append(Step(target, now, actor, action, lifecycle.actions[action].actor))
+    dossier.history.append(Step(target, now, actor, action, lifecycle.actions[action].actor, dossier.agency))
     return True
 
 
@@ -121,14 +181,13 @@ def portal_time(moment: datetime | None, date_format: str | None = None) -> str:
 
 def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str, Any]:
     """The dossier as the portal's `HoSoDongBoDVC`: every value a string, nothing-to-say as ""."""
-
-    procedure = dossier.procedure
+    service = dossier.service
     return {
         "MaHoSo": dossier.code,
-        "MaTTHC": procedure["code"],
-        "TenTTHC": procedure["name"],
-        "MaLinhVuc": procedure["field_code"],
-        "TenLinhVuc": procedure["field_name"],
+        "MaTTHC": service["code"],
+        "TenTTHC": service["name"],
+        "MaLinhVuc": service["field_code"],
+        "TenLinhVuc": service["field_name"],
         "KenhThucHien": CHANNELS[dossier.channel],
         "ChuHoSo": dossier.applicant_name,
         "SoGiayToChuHoSo": dossier.applicant_id_number,
@@ -146,15 +205,28 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "ThongTinTra": "",
         "HinhThuc": "0",
         "NgayKetThucXuLy": portal_time(dossier.finished_at, date_format),
-        "DonViXuLy": procedure["agency_name"],
+        "DonViXuLy": dossier.history[-1].agency.name if dossier.history else dossier.agency.name,
         "GhiChu": "",
         "NgayTuChoi": portal_time(dossier.refused_at, date_format),
         "NgayNopHoSo": portal_time(dossier.submitted_at, date_format),
         "NoiNopHoSo": "1" if dossier.channel == "online" else "0",
-        "HoSoCoThanhPhanSoHoa": "0",
+        "HoSoCoThanhPhanSoHoa": "1" if dossier.files else "0",
         "TaiKhoanDuocXacThucVoiVNeID": "0",
         "DuocThanhToanTrucTuyen": "0",
-        "TaiLieuNop": [],
+        "TaiLieuNop": [
+            {
+                "TepDinhKemId": f.id,
+                "TenTepDinhKem": f.name,
+                "IsDeleted": "False",
+                "MaThanhPhanHoSo": f.component,
+                "DuongDanTaiTepTin": f"/api/files/{f.id}",
+                "DuocSoHoa": "1",
+                "DuocTaiSuDung": "0",
+                "DuocLayTuKhoDMQG": "0",
+                "MaKetQuaThayThe": "",
+            }
+            for f in dossier.files
+        ],
         "DanhSachLePhi": [],
         "DanhSachTepDinhKemKhac": [],
         "DanhSachHoSoBoSung": [],
@@ -169,16 +241,17 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
 def portal_progress(
     dossier: Dossier, step: Step, lifecycle: Lifecycle, date_format: str | None = None
 ) -> dict[str, Any]:
-    """One progress record (`CapNhatTienDoHoSoMC`) for a step the dossier took."""
-
+    """One progress record (`CapNhatTienDoHoSoMC`) for a step the dossier took. `DonViXuLy` is an extra field the
+    portal accepts (domain.md section 8): the agency that handled the step."""
     return {
         "MaHoSo": dossier.code,
         "NguoiXuLy": step.actor,
         "ChucDanh": "Công dân" if step.actor_kind == "citizen" else "Cán bộ một cửa",
         "ThoiDiemXuLy": portal_time(step.at, date_format),
-        "PhongBanXuLy": dossier.procedure["agency_name"],
+        "PhongBanXuLy": step.agency.name,
         "NoiDungXuLy": lifecycle.statuses[step.status][0],
         "TrangThai": step.status,
         "NgayBatDau": portal_time(dossier.received_at or dossier.submitted_at, date_format),
         "NgayKetThucTheoQuyDinh": portal_time(dossier.due_at, date_format),
+        "DonViXuLy": step.agency.name,
     }
