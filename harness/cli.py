@@ -195,6 +195,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
     serve.add_argument("--reference-port", type=int, default=8700)
     serve.set_defaults(handler=cmd_mocks_serve)
+
+    from harness.cli_metrics import add_commands as add_metric_commands
+
+    add_metric_commands(sub)
     return top
 
 

@@ -32,6 +32,7 @@ class RunRecord:
     started_at: datetime
     finished_at: datetime | None = None
     checks: dict[str, list[CheckRecord]] = field(default_factory=dict)  # nodeid -> one record per requirement
+    metrics: list[dict[str, Any]] = field(default_factory=list)  # the metric figures the checks measured
     incomplete: bool = False
 
     @property

@@ -76,7 +76,7 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     portal_app = create_portal_app(portal_settings(target.province_code, target.sync, username, password))
     link = portal_link(PORTAL_URL, target.sync, username, password, httpx.ASGITransport(app=portal_app))
     reference_app = create_reference_app(
-        ReferenceSettings(link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path)
+        ReferenceSettings(link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year)
     )
     return EmbeddedSystem(
         sut_transport=BlockingASGITransport(loop, reference_app),
@@ -108,7 +108,7 @@ def serve_counterparts(target: Target, *, host: str, portal_port: int, reference
         link = portal_link(served[0].url, target.sync, username, password or secrets.token_urlsafe(12))
         # Until a sign-on counterpart runs here, citizens without a session are sent to the portal's address.
         sign_on = target.sso.url if target.sso.url and not target.sut.embedded else served[0].url
-        settings = ReferenceSettings(link, frozenset(target.sut.defects), sign_on, target.sut.handoff_path)
+        settings = ReferenceSettings(link, frozenset(target.sut.defects), sign_on, target.sut.handoff_path, target.year)
         reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))
     return served

@@ -29,13 +29,19 @@ DIRECT_DEFECTS = (None, "sync-never-sent", "progress-out-of-order")
 class Case:
     defect: str | None
     transport: str  # adapter (the embedded default) | direct
+    year: int | None = None  # the evaluation year; None: the current one
 
     @property
     def name(self) -> str:
-        return f"{self.transport}-{self.defect or 'clean'}"
+        return f"{self.transport}-{self.defect or 'clean'}" + (f"-{self.year}" if self.year else "")
 
 
-CASES = [Case(d, "adapter") for d in (None, *sorted(registry()))] + [Case(d, "direct") for d in DIRECT_DEFECTS]
+# 2023 is the issue's own example of a boundary: commune digitisation at 55% passes, 54% fails.
+CASES = (
+    [Case(d, "adapter") for d in (None, *sorted(registry()))]
+    + [Case(d, "direct") for d in DIRECT_DEFECTS]
+    + [Case(None, "adapter", 2023), Case("kpi-digitisation-commune-below", "adapter", 2023)]
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ def run_case(case: Case, directory: Path) -> Outcome:
         args += ["--target", str(direct_target(directory / "direct.target.yaml"))]
     if case.defect:
         args += ["--defect", case.defect]
+    if case.year:
+        args += ["--year", str(case.year)]
     result = run_p111(*args, cwd=directory)
     return Outcome(result, read_report(directory / "out"), directory / "out")
 
@@ -86,9 +94,9 @@ def built(report) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["checks"]}
 
 
-@pytest.mark.parametrize("transport", ["adapter", "direct"])
-def test_reference_system_passes_every_built_requirement(outcomes, transport):
-    outcome = outcomes[f"{transport}-clean"]
+@pytest.mark.parametrize("case", [c for c in CASES if not c.defect], ids=lambda c: c.name)
+def test_reference_system_passes_every_built_requirement(outcomes, case):
+    outcome = outcomes[case.name]
     report = outcome.report
     assert schemas.first_error("report", report) is None
     assert built(report) >= {
@@ -107,12 +115,12 @@ def test_reference_system_passes_every_built_requirement(outcomes, transport):
 
 def test_the_direct_transport_really_carried_the_sync(outcomes):
     # The portal's item log, fetched by the checks, says which transport carried each item.
-    evidence = (outcomes["direct-clean"].directory / "evidence.ndjson").read_text(encoding="utf-8")
+    evidence = (outcomes[Case(None, "direct").name].directory / "evidence.ndjson").read_text(encoding="utf-8")
     assert '"channel": "direct"' in evidence and '"channel": "adapter"' not in evidence
 
 
 def test_requirements_without_checks_are_not_tested(outcomes):
-    for requirement in outcomes["adapter-clean"].report["requirements"]:
+    for requirement in outcomes[Case(None, "adapter").name].report["requirements"]:
         if not requirement["checks"]:
             assert requirement["verdict"] == "NOT-TESTED"
             assert requirement["reason"]
@@ -128,7 +136,8 @@ def test_defect_fails_exactly_its_requirements(case, outcomes):
     expected_failed = set(registry()[case.defect].requirements)
     failed = {rid for rid, v in got.items() if v == "FAILED"}
     assert failed == expected_failed, result.stdout[-4000:]
-    for rid in built(outcomes[f"{case.transport}-clean"].report) - expected_failed:
+    clean = outcomes[Case(None, case.transport, case.year).name]
+    for rid in built(clean.report) - expected_failed:
         assert got[rid] == "PASSED", f"{case.defect} disturbed {rid}: {got[rid]}"
     # Every failed check says what was expected and what came back.
     for requirement in report["requirements"]:
@@ -146,4 +155,21 @@ def test_every_defect_names_requirements_of_the_catalog():
 def test_every_built_requirement_has_a_defect_that_bites(outcomes):
     """No requirement is built without a defect proving its checks can fail."""
     bitten = {rid for defect in registry().values() for rid in defect.requirements}
-    assert built(outcomes["adapter-clean"].report) <= bitten
+    assert built(outcomes[Case(None, "adapter").name].report) <= bitten
+
+
+def test_the_2023_boundary_is_the_plans(outcomes):
+    """At exactly 55% commune digitisation 2023 passes; at 54% it fails, and the failure names both figures."""
+
+    def commune(name):
+        figures = outcomes[name].report.get("metrics", [])
+        return next(
+            (m for m in figures if m["requirement"] == "P111-KPI-DIGITISATION" and m["level"] == "commune"), None
+        )
+
+    at = commune(Case(None, "adapter", 2023).name)
+    under = commune(Case("kpi-digitisation-commune-below", "adapter", 2023).name)
+    if at is None or under is None:
+        pytest.skip("report.json carries no metric figures")
+    assert (at["ratio"], at["threshold"], at["verdict"]) == (55.0, 55.0, "PASSED")
+    assert (under["ratio"], under["threshold"], under["verdict"]) == (54.0, 55.0, "FAILED")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class DriverError(Exception):
@@ -80,3 +80,7 @@ class Driver(Protocol):
     def inbox(self, agency_code: str) -> list[InboxItem]: ...
 
     def download(self, url: str) -> bytes: ...
+
+    def export(self, kind: str) -> list[dict[str, Any]]:
+        """Every row of an export: dossiers (as synced, HoSoDongBoDVC), procedures, agencies or transactions."""
+        ...

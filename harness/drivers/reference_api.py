@@ -135,3 +135,13 @@ class ReferenceApiDriver:
         if response.status_code != 200:
             raise DriverError(f"GET {url}: expected HTTP 200, got {response.status_code}")
         return response.content
+
+    def export(self, kind: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for page in itertools.count(1):
+            data = self._json(self._call("GET", f"/api/exports/{kind}", params={"page": page, "size": 5000}), 200)
+            items = _shaped(lambda d: list(d["items"]), data, f"{kind} export")
+            rows.extend(items)
+            if not items or len(rows) >= int(data.get("total", 0)):
+                return rows
+        return rows

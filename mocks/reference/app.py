@@ -28,11 +28,13 @@ from harness.formats import is_agency_code, vietnam_now
 from harness.lifecycle import load_lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
+from mocks.reference.history import History, build_history
 from mocks.reference.portal_sync import PortalLink, PortalSync
 
 SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN
 SESSION_COOKIE = "p111_session"
+EXPORT_KINDS = ("dossiers", "procedures", "agencies", "transactions")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class ReferenceSettings:
     defects: frozenset[str] = frozenset()
     sign_on_url: str = "http://sso.embedded"  # where a citizen without a session is sent to sign on
     handoff_path: str = "/dvc/vnconnect"
+    year: int | None = None  # the evaluation year whose synthetic history the system holds (None: the current year)
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -67,6 +70,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     sync = PortalSync(settings.portal)
     date_format = WRONG_DATE_FORMAT if "wrong-date-format" in defects else None
     held_progress: dict[str, list[dict[str, Any]]] = {}
+    past_years: dict[int, History] = {}
 
     def problem(http_status: int, error: str, message: str, **extra: Any) -> JSONResponse:
         return JSONResponse({"error": error, "message": message, **extra}, status_code=http_status)
@@ -265,6 +269,28 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             "<p>Đăng nhập qua Cổng DVC quốc gia: chưa hỗ trợ / sign-on callback not implemented</p>", status_code=501
         )
 
+    def history() -> History:
+        """The year's history, built on first use: most runs of the app never ask for it."""
+        year = settings.year or vietnam_now().year
+        if year not in past_years:
+            past_years[year] = build_history(year, defects)
+        return past_years[year]
+
+    async def export_history(request: Request) -> JSONResponse:
+        """The paged export a metrics driver reads: the year's dossiers as synced to the portal, the procedure
+        catalog, the agency registry and the transaction log."""
+        kind = request.path_params["kind"]
+        rows = getattr(history(), kind, None) if kind in EXPORT_KINDS else None
+        if rows is None:
+            return problem(404, "not-found", f"unknown export {kind!r}; known: {', '.join(EXPORT_KINDS)}")
+        try:
+            page = max(1, int(request.query_params.get("page", "1")))
+            size = min(5000, max(1, int(request.query_params.get("size", "1000"))))
+        except ValueError:
+            return problem(422, "invalid-request", "page and size must be integers")
+        items = rows[(page - 1) * size : page * size]
+        return JSONResponse({"page": page, "size": size, "total": len(rows), "items": items})
+
     async def openapi(request: Request) -> Response:
         return Response(
             (resources.schema_dir() / "reference-api.openapi.json").read_bytes(), media_type="application/json"
@@ -283,6 +309,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
             Route("/api/agencies/{agency}/inbox", inbox),
             Route("/api/files/{file_id}", download),
+            Route("/api/exports/{kind}", export_history),
             Route(settings.handoff_path, handoff),
             Route("/auth/callback", signed_in, name="signed_in"),
             Route("/_p111/sync-failures", sync_failures),

@@ -1,0 +1,80 @@
+"""The plan's ratio targets (P111-KPI-*), measured over the SUT's whole year of dossiers, not a sample, per level
+where the plan distinguishes levels, against the catalog's thresholds for the evaluation year.
+
+Definitions: harness/data/metrics.yaml (each cites the plan's sentence through its requirement id).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from harness.drivers import Driver, DriverError
+from harness.metrics import MetricResult, evaluate, load_rows
+from harness.run import RunRecord
+from harness.target import Target
+from harness.verdicts import ConformanceWarning, Failure, NotTested, Verdict, not_applicable
+
+METRICS = (
+    "P111-KPI-TRANSFER",
+    "P111-KPI-PAYMENT",
+    "P111-KPI-DIGITISATION",
+    "P111-KPI-PORTAL",
+    "P111-KPI-AUTH",
+    "P111-KPI-ONLINE-SERVICES",
+    "P111-KPI-ONLINE-DOSSIERS",
+)
+EXPORTS = ("dossiers", "procedures", "agencies", "transactions")
+
+
+@pytest.fixture(scope="session")
+def metric_results(p111_driver: Driver, p111_target: Target, p111_run: RunRecord) -> list[MetricResult]:
+    """Every figure of the evaluation year, from the SUT's export; recorded in the report."""
+    try:
+        data = {kind: p111_driver.export(kind) for kind in EXPORTS}
+    except DriverError as exc:
+        raise NotTested(f"the SUT offers no export of its year's data: {exc}") from exc
+    datasets = load_rows(**data)
+    if datasets.bad_rows:
+        counts = ", ".join(f"{kind}: {n}" for kind, n in datasets.bad_row_counts().items())
+        first = datasets.bad_rows[0]
+        warnings.warn(
+            ConformanceWarning(
+                f"{len(datasets.bad_rows)} bad export row(s) not counted ({counts}); first: {first.file} line "
+                f"{first.line}: {first.reason}"
+            ),
+            stacklevel=1,
+        )
+    # The levels of the agencies in the data come from the SUT's own registry export when it has one.
+    registry = None if data["agencies"] else (p111_target.agencies or None)
+    results = evaluate(datasets, year=p111_target.year, agencies=registry)
+    p111_run.metrics.extend(r.as_dict() for r in results)
+    return results
+
+
+def _figure(r: MetricResult) -> str:
+    where = r.level if r.level != "all" else "toàn tỉnh / province-wide"
+    reading = f", {r.reading}" if r.reading else ""
+    return f"{where}{reading}: {r.numerator}/{r.denominator} = {r.ratio}% (ngưỡng / threshold {r.threshold}%)"
+
+
+@pytest.mark.parametrize("requirement", [pytest.param(r, marks=pytest.mark.requirement(r)) for r in METRICS])
+def test_target_is_met(requirement: str, metric_results: list[MetricResult]) -> None:
+    """The year's figure reaches the plan's threshold at every level the plan names (the deciding reading)."""
+    deciding = [r for r in metric_results if r.requirement == requirement and r.decides]
+    if not deciding:
+        raise NotTested(f"no figure for {requirement}: the export lacks the data it needs")
+    missing = [r for r in deciding if r.verdict is Verdict.NOT_TESTED]
+    if missing:
+        raise NotTested("; ".join(r.reason for r in missing))
+    failed = [r for r in deciding if r.verdict is Verdict.FAILED]
+    if failed:
+        raise Failure(
+            f"{requirement} is below the plan's threshold for {failed[0].year}",
+            expected="; ".join(f"{r.level}: ≥ {r.threshold}%" for r in failed),
+            received="; ".join(_figure(r) for r in failed),
+            evidence="counting against it: " + "; ".join(f"{r.level}: {', '.join(r.sample) or '—'}" for r in failed),
+        )
+    if all(r.verdict is Verdict.NOT_APPLICABLE for r in deciding):
+        not_applicable("; ".join(sorted({r.reason for r in deciding})))

@@ -1,0 +1,355 @@
+"""The fast path: DuckDB reads the dossier and transaction files directly and aggregates every tally in one pass each.
+
+Each NDJSON file is read once into a narrow table of per-row facts (the rules of data/metrics.yaml written in SQL, the
+same rules harness.metrics.oracle writes in Python); every tally, sample and per-agency count is then a query over
+that table. Rows that break the schema on a field the metrics read (or a required field) are reported as bad rows
+with their line numbers; a file DuckDB cannot parse falls back to the row-by-row loader, which names each bad line.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from harness.catalog import LEVELS
+from harness.metrics import oracle
+from harness.metrics.datasets import BadRow, Datasets, Source, _load_rows, to_ndjson
+from harness.metrics.results import ALL, SAMPLE_SIZE, AgencyCounts, Measurements, Tally, level_map
+
+DOSSIER_COLUMNS = {
+    "MaHoSo": "VARCHAR", "MaTTHC": "VARCHAR", "TenTTHC": "VARCHAR", "ChuHoSo": "VARCHAR",
+    "KenhThucHien": "VARCHAR", "TrangThaiHoSo": "VARCHAR", "NgayTiepNhan": "VARCHAR", "NgayHenTra": "VARCHAR",
+    "NgayKetThucXuLy": "VARCHAR", "DuocThanhToanTrucTuyen": "VARCHAR", "HoSoCoThanhPhanSoHoa": "VARCHAR",
+    "DanhSachLePhi": "STRUCT(Gia JSON)[]",
+    "DanhSachGiayToKetQua": "STRUCT(DuongDanTepTinKetQua VARCHAR)[]",
+    "TaiLieuNop": "STRUCT(DuocTaiSuDung VARCHAR)[]",
+    "DanhSachHoSoBoSung": "JSON[]",
+    "DSKetNoiCSDL": "JSON[]",
+}
+TRANSACTION_COLUMNS = {
+    "id": "VARCHAR", "at": "VARCHAR", "action": "VARCHAR", "MaHoSo": "VARCHAR", "subject": "VARCHAR",
+    "assurance": "VARCHAR", "transfer_method": "VARCHAR",
+}
+_DOSSIER_CODE = r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}"
+_PROCEDURE_CODE = r"[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?"
+_PLAIN_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?"
+
+
+def _t(expression: str) -> str:
+    """text(): the field with spaces trimmed, '' for null (oracle.text)."""
+    return f"trim(coalesce({expression}, ''), ' ')"
+
+
+def _bad_date(column: str) -> str:
+    return f"({column} <> '' AND try_strptime({column}, '%Y%m%d%H%M%S') IS NULL)"
+
+
+# The schema's constraints on the fields the metrics read, and on the required fields; first broken one wins.
+_DOSSIER_BAD = f"""CASE
+  WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
+  WHEN NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
+       OR try_strptime(split_part(MaHoSo, '-', 2), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
+  WHEN NOT regexp_full_match(MaTTHC, '{_PROCEDURE_CODE}') THEN '$.MaTTHC: not a p111-procedure-code'
+  WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
+  WHEN TenTTHC = '' THEN '$.TenTTHC: should be non-empty'
+  WHEN ChuHoSo IS NULL THEN '$: ''ChuHoSo'' is a required property'
+  WHEN ChuHoSo = '' THEN '$.ChuHoSo: should be non-empty'
+  WHEN TrangThaiHoSo IS NULL THEN '$: ''TrangThaiHoSo'' is a required property'
+  WHEN TrangThaiHoSo NOT IN ('1','2','3','4','5','6','7','8','9','10') THEN '$.TrangThaiHoSo: not a status 1–10'
+  WHEN KenhThucHien NOT IN ('1','2','3','') THEN '$.KenhThucHien: not one of 1, 2, 3'
+  WHEN {_bad_date('NgayTiepNhan')} THEN '$.NgayTiepNhan: not a p111-datetime'
+  WHEN {_bad_date('NgayHenTra')} THEN '$.NgayHenTra: not a p111-datetime'
+  WHEN {_bad_date('NgayKetThucXuLy')} THEN '$.NgayKetThucXuLy: not a p111-datetime'
+  WHEN HoSoCoThanhPhanSoHoa NOT IN ('0','1','') THEN '$.HoSoCoThanhPhanSoHoa: not one of 0, 1'
+END"""
+
+_FEE_POSITIVE = f"""CASE json_type(f.Gia)
+  WHEN 'VARCHAR' THEN coalesce(regexp_full_match(trim(f.Gia->>'$', ' '), '{_PLAIN_NUMBER}')
+                               AND try_cast(trim(f.Gia->>'$', ' ') AS DOUBLE) > 0, false)
+  WHEN 'BIGINT' THEN CAST(f.Gia AS DOUBLE) > 0
+  WHEN 'UBIGINT' THEN CAST(f.Gia AS DOUBLE) > 0
+  WHEN 'DOUBLE' THEN CAST(f.Gia AS DOUBLE) > 0
+  ELSE false END"""
+
+# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …).
+_DOSSIER_FACTS = f"""
+  MaHoSo AS code,
+  split_part(MaHoSo, '-', 1) AS agency,
+  left(MaTTHC, 8) AS proc,
+  CASE WHEN length(NgayTiepNhan) = 14 THEN try_cast(left(NgayTiepNhan, 4) AS INTEGER)
+       ELSE 2000 + try_cast(left(split_part(MaHoSo, '-', 2), 2) AS INTEGER) END AS year,
+  {_t('KenhThucHien')} = '2' AS online,
+  coalesce(list_bool_or(list_transform(DanhSachLePhi, lambda f: {_FEE_POSITIVE})), false) AS fee,
+  {_t('DuocThanhToanTrucTuyen')} IN ('1', '2') AS paid,
+  {_t('TrangThaiHoSo')} IN ('9', '10') AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
+  coalesce(list_bool_and(list_transform(DanhSachGiayToKetQua,
+           lambda r: {_t('r.DuongDanTepTinKetQua')} <> '')), true) AS digitised,
+  {_t('TrangThaiHoSo')} IN ('9', '10') AND length({_t('NgayKetThucXuLy')}) = 14
+      AND length({_t('NgayHenTra')}) = 14 AS dated,
+  {_t('NgayKetThucXuLy')} <= {_t('NgayHenTra')} AND coalesce(len(DanhSachHoSoBoSung), 0) <= 1 AS timely,
+  {_t('HoSoCoThanhPhanSoHoa')} = '1' AS component,
+  coalesce(list_bool_or(list_transform(TaiLieuNop,
+           lambda s: {_t('s.DuocTaiSuDung')} IN ('1', 'true', 'True'))), false) AS reused,
+  coalesce(len(DSKetNoiCSDL), 0) > 0 AS population
+"""
+
+_TRANSACTION_BAD = f"""CASE
+  WHEN id IS NULL THEN '$: ''id'' is a required property'
+  WHEN id = '' THEN '$.id: should be non-empty'
+  WHEN "at" IS NULL THEN '$: ''at'' is a required property'
+  WHEN NOT regexp_full_match("at", '[0-9]{{14}}') OR try_strptime("at", '%Y%m%d%H%M%S') IS NULL
+       THEN '$.at: not a p111-datetime'
+  WHEN action IS NULL THEN '$: ''action'' is a required property'
+  WHEN action NOT IN ('create','update','status','transfer','payment','result') THEN '$.action: not a known action'
+  WHEN MaHoSo IS NOT NULL AND NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
+       THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN action = 'transfer' AND MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
+  WHEN action = 'transfer' AND coalesce(transfer_method, '') NOT IN ('electronic', 'paper')
+       THEN '$.transfer_method: expected electronic or paper'
+END"""
+
+
+_AUTHENTICATED = f"({_t('subject')} <> '' AND {_t('assurance')} <> '')"
+# Per-row facts of a transaction, narrow: ids and dossier codes are kept only where a sample may need them.
+_TRANSACTION_FACTS = f"""
+  left("at", 4) AS year,
+  {_AUTHENTICATED} AS authenticated,
+  CASE WHEN NOT {_AUTHENTICATED} THEN id END AS id,
+  CASE WHEN action = 'transfer' THEN MaHoSo END AS code,
+  action = 'transfer' AND transfer_method <> 'electronic' AS on_paper
+"""
+
+
+def _struct(columns: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@contextmanager
+def _workspace() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    with tempfile.TemporaryDirectory(prefix="p111-metrics-") as directory:
+        con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1), "preserve_insertion_order": True})
+        try:
+            yield con, Path(directory)
+        finally:
+            con.close()
+
+
+def measure(datasets: Datasets, *, year: int, levels: Mapping[str, str] | None = None) -> Measurements:
+    """Every tally of `year` (see oracle.measure, which must give equal Measurements)."""
+    registry = dict(levels) if levels is not None else level_map(datasets.rows("agencies"))
+    have_registry = levels is not None or datasets.has("agencies")
+    procedures = list(datasets.rows("procedures"))
+    result = Measurements(year=year, levels=registry)
+    oracle._missing(result, datasets, have_registry)
+    with _workspace() as (con, scratch):
+        dossier_rows = _load_kind(con, scratch, datasets, "dossiers", DOSSIER_COLUMNS, _DOSSIER_FACTS, _DOSSIER_BAD)
+        transaction_rows = _load_kind(
+            con, scratch, datasets, "transactions", TRANSACTION_COLUMNS,
+            _TRANSACTION_FACTS, _TRANSACTION_BAD,
+        )
+        result.rows_read = {"dossiers": dossier_rows or 0, "procedures": len(procedures),
+                            "transactions": transaction_rows or 0, "agencies": len(registry)}
+        _register_catalog(con, procedures)
+        _register_levels(con, registry)
+        if dossier_rows is not None:
+            _dossier_tallies(con, result, year, have_registry)
+        if transaction_rows is not None:
+            _transaction_tallies(con, result, year)
+    oracle._procedures(result, procedures, year)  # the catalog is small: the oracle's loop is the engine's too
+    oracle.tallies_for_all_levels(result)
+    return result
+
+
+# -------------------------------------------------------------------------------------------------------- loading
+
+
+def _load_kind(
+    con: duckdb.DuckDBPyConnection, scratch: Path, datasets: Datasets, kind: str, columns: Mapping[str, str],
+    facts: str, bad: str,
+) -> int | None:
+    """Read every source of `kind` into table `kind` in one scan each (column `bad`: why a row is bad, NULL when it
+    is good); None when there is no source. Line numbers are looked up only when there are bad rows."""
+    sources = datasets.sources(kind)
+    if not sources:
+        return None
+    for index, source in enumerate(sources):
+        path, checked = _path_of(scratch, source, index)
+        try:
+            _insert(con, kind, path, columns, facts, bad, first=index == 0)
+        except (duckdb.InvalidInputException, duckdb.ConversionException):
+            # DuckDB cannot parse the file (a broken line, a wrong type): the row-by-row loader names each bad line.
+            rows = _load_rows(path, kind, "ndjson", datasets.bad_rows)
+            path = scratch / f"{kind}-{index}-checked.ndjson"
+            path.write_text(to_ndjson(rows), encoding="utf-8")
+            checked = True
+            _insert(con, kind, path, columns, facts, bad, first=index == 0)
+        if not checked:
+            _report_bad_rows(con, path, columns, bad, source, datasets.bad_rows)
+        con.execute(f"UPDATE {kind} SET bad = 'reported' WHERE bad IS NOT NULL")  # reported once, by its source
+    count = con.execute(f"SELECT count(*) FROM {kind} WHERE bad IS NULL").fetchone()
+    return int(count[0]) if count else 0
+
+
+def _path_of(scratch: Path, source: Source, index: int) -> tuple[Path, bool]:
+    """The file to read, and whether its rows were already validated (rows in memory are written out)."""
+    if source.rows is not None:
+        path = scratch / f"{source.kind}-{index}.ndjson"
+        path.write_text(to_ndjson(source.rows), encoding="utf-8")
+        return path, True
+    if source.format != "ndjson" or source.path is None:
+        raise ValueError(f"{source.name}: only NDJSON files are read by the engine directly")
+    return source.path, False
+
+
+def _read(path: Path, columns: Mapping[str, str]) -> str:
+    return f"read_json({_quote(path)}, format='newline_delimited', columns={_struct(columns)})"
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: Mapping[str, str], facts: str, bad: str,
+    *, first: bool,
+) -> None:
+    select = f"SELECT {bad} AS bad, {facts} FROM {_read(path, columns)}"
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if first else f"INSERT INTO {table} {select}")
+
+
+def _report_bad_rows(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str], bad: str, source: Source,
+    bad_rows: list[BadRow],
+) -> None:
+    table = source.kind
+    pending = con.execute(f"SELECT count(*) FROM {table} WHERE bad IS NOT NULL AND bad <> 'reported'").fetchone()
+    if not pending or not pending[0]:
+        return
+    # A second scan, only now: the records' ordinals (DuckDB skips blank lines), then their lines in the file.
+    found = con.execute(
+        f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad FROM {_read(path, columns)})"
+        " WHERE bad IS NOT NULL ORDER BY ordinal"
+    ).fetchall()
+    lines = _line_numbers(path, {int(ordinal) for ordinal, _ in found})
+    for ordinal, reason in found:
+        bad_rows.append(BadRow(source.name, lines.get(int(ordinal), int(ordinal)), str(reason)))
+
+
+def _line_numbers(path: Path, ordinals: set[int]) -> dict[int, int]:
+    """Record ordinal (1-based, blank lines skipped, as DuckDB counts) → line number in the file."""
+    found: dict[int, int] = {}
+    ordinal = 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                ordinal += 1
+                if ordinal in ordinals:
+                    found[ordinal] = number
+                    if len(found) == len(ordinals):
+                        break
+    return found
+
+
+def _register_catalog(con: duckdb.DuckDBPyConnection, procedures: list[dict[str, Any]]) -> None:
+    online: dict[str, bool] = {}
+    for procedure in procedures:
+        code = oracle.national_code(procedure["MaTTHC"])
+        online[code] = online.get(code, False) or oracle.online_level(procedure) is not None
+    con.execute("CREATE TABLE catalog (proc VARCHAR, online BOOLEAN)")
+    if online:
+        con.executemany("INSERT INTO catalog VALUES (?, ?)", list(online.items()))
+
+
+def _register_levels(con: duckdb.DuckDBPyConnection, registry: Mapping[str, str]) -> None:
+    con.execute("CREATE TABLE registry (agency VARCHAR, level VARCHAR)")
+    if registry:
+        con.executemany("INSERT INTO registry VALUES (?, ?)", list(registry.items()))
+
+
+# ------------------------------------------------------------------------------------------------------- tallying
+
+
+def _tally(con: duckdb.DuckDBPyConnection, counts_sql: str, against_sql: str, params: list[Any]) -> Tally:
+    row = con.execute(counts_sql, params).fetchone()
+    sample = [str(code) for (code,) in con.execute(f"{against_sql} ORDER BY 1 LIMIT {SAMPLE_SIZE}", params).fetchall()]
+    numerator, denominator = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+    return Tally(numerator=numerator, denominator=denominator, against=sample)
+
+
+def _dossier_tallies(con: duckdb.DuckDBPyConnection, result: Measurements, year: int, have_registry: bool) -> None:
+    con.execute(
+        "CREATE TEMP TABLE y AS SELECT d.*, coalesce(c.online, true) AS catalog_online, r.level "
+        "FROM dossiers d LEFT JOIN catalog c USING (proc) LEFT JOIN registry r USING (agency) "
+        "WHERE d.bad IS NULL AND d.year = ?",
+        [year],
+    )
+    result.tallies[("online-dossiers.online-share", ALL)] = _tally(
+        con, "SELECT count_if(online AND catalog_online), count(*) FROM y",
+        "SELECT code FROM y WHERE NOT (online AND catalog_online)", [],
+    )
+    result.tallies[("payment.per-dossier", ALL)] = _tally(
+        con, "SELECT count_if(paid), count(*) FROM y WHERE fee", "SELECT code FROM y WHERE fee AND NOT paid", []
+    )
+    con.execute("CREATE TEMP TABLE fee_proc AS SELECT proc, bool_or(paid) AS paid FROM y WHERE fee GROUP BY proc")
+    result.tallies[("payment.per-procedure", ALL)] = _tally(
+        con, "SELECT count_if(paid), count(*) FROM fee_proc", "SELECT proc FROM fee_proc WHERE NOT paid", []
+    )
+    unclassified = con.execute("SELECT count(*) FROM y WHERE fwr AND level IS NULL").fetchone()
+    if unclassified and unclassified[0]:
+        result.unclassified["digitisation.results-by-level"] = int(unclassified[0])
+    if have_registry:
+        for level in LEVELS:
+            result.tallies[("digitisation.results-by-level", level)] = _tally(
+                con, "SELECT count_if(digitised), count(*) FROM y WHERE fwr AND level = ?",
+                "SELECT code FROM y WHERE fwr AND level = ? AND NOT digitised", [level],
+            )
+    _agency_counts(con, result)
+
+
+def _agency_counts(con: duckdb.DuckDBPyConnection, result: Measurements) -> None:
+    rows = con.execute(
+        """
+        WITH per_proc AS (
+          SELECT agency, proc, bool_or(fee) AS fee, bool_or(fee AND paid) AS fee_paid, bool_or(population) AS pop
+          FROM y GROUP BY agency, proc),
+        procs AS (
+          SELECT agency, count_if(fee) AS fee_procedures, count_if(fee_paid) AS fee_procedures_paid,
+                 count(*) AS procedures, count_if(pop) AS procedures_population
+          FROM per_proc GROUP BY agency),
+        rows AS (
+          SELECT agency, count(*) AS received, count_if(online) AS online, count_if(dated) AS finished_dated,
+                 count_if(dated AND timely) AS on_time, count_if(fee) AS fee_dossiers,
+                 count_if(fee AND paid) AS fee_paid_online, count_if(fwr) AS finished_with_result,
+                 count_if(fwr AND digitised) AS digitised_results, count_if(component) AS digitised_components,
+                 count_if(reused) AS reused, count_if(population) AS population_data
+          FROM y GROUP BY agency)
+        SELECT rows.*, procs.fee_procedures, procs.fee_procedures_paid, procs.procedures, procs.procedures_population
+        FROM rows JOIN procs USING (agency) ORDER BY agency
+        """
+    )
+    names = [column[0] for column in rows.description]
+    for values in rows.fetchall():
+        record = dict(zip(names, values, strict=True))
+        agency = str(record.pop("agency"))
+        result.agencies[agency] = AgencyCounts(agency=agency, **{k: int(v) for k, v in record.items()})
+
+
+def _transaction_tallies(con: duckdb.DuckDBPyConnection, result: Measurements, year: int) -> None:
+    con.execute(f"CREATE TEMP VIEW ty AS SELECT * FROM transactions WHERE bad IS NULL AND year = '{year:04d}'")
+    result.tallies[("auth.authenticated-transactions", ALL)] = _tally(
+        con, "SELECT count_if(authenticated), count(*) FROM ty", "SELECT id FROM ty WHERE NOT authenticated", []
+    )
+    con.execute(
+        "CREATE TEMP TABLE moved AS SELECT code, bool_or(on_paper) AS on_paper FROM ty WHERE code IS NOT NULL "
+        "GROUP BY code"
+    )
+    result.tallies[("transfer.electronic-share", ALL)] = _tally(
+        con, "SELECT count_if(NOT on_paper), count(*) FROM moved", "SELECT code FROM moved WHERE on_paper", []
+    )
