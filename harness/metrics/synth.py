@@ -46,6 +46,7 @@ EXTRA_PROCEDURES = 40  # catalog procedures with no dossier in the history
 DEFAULTS: dict[str, float] = {
     "online-dossiers": 65.0,
     "payment.per-dossier": 85.0,
+    "payment.per-procedure": 95.0,
     "digitisation@province": 75.0,
     "digitisation@district": 65.0,
     "digitisation@commune": 60.0,
@@ -58,6 +59,7 @@ DEFAULTS: dict[str, float] = {
 KEYS: dict[str, tuple[str, str]] = {
     "online-dossiers": ("online-dossiers.online-share", "all"),
     "payment.per-dossier": ("payment.per-dossier", "all"),
+    "payment.per-procedure": ("payment.per-procedure", "all"),
     "transfer": ("transfer.electronic-share", "all"),
     "auth": ("auth.authenticated-transactions", "all"),
     "portal": ("portal.integrated-on-publication", "all"),
@@ -162,7 +164,13 @@ def write_history(
     in_year = array("B", _select(n, den_online, rng))
     finished_candidate = array("B", (rng.random() < 0.8 for _ in range(n)))
     transfer_candidate = array("B", (rng.random() < 0.25 for _ in range(n)))
-    never_paid = {0}  # one fee-bearing procedure is never paid online: the per-procedure reading stays below 100%
+    # Fee-bearing procedures whose dossiers are never paid online set the per-procedure reading.
+    fee_bearing_procedures = list(range(0, USED_PROCEDURES, 2))
+    den_procedures, num_procedures = exact_split(len(fee_bearing_procedures), targets["payment.per-procedure"])
+    if den_procedures != len(fee_bearing_procedures):
+        raise SynthError(f"payment.per-procedure {targets['payment.per-procedure']}% is not a share of "
+                         f"{len(fee_bearing_procedures)} fee-bearing procedures")
+    never_paid = set(fee_bearing_procedures[: den_procedures - num_procedures])
     fee_candidates = sum(1 for i in range(n) if in_year[i] and procedure_of[i] % 2 == 0)
     den_fee, num_fee = exact_split(fee_candidates, targets["payment.per-dossier"])
     fee_in = _select(fee_candidates, den_fee, rng)

@@ -22,6 +22,7 @@ OVERRIDE_KEYS = {
     ("P111-KPI-AUTH", "all"): "auth",
     ("P111-KPI-PORTAL", "all"): "portal",
     ("P111-KPI-ONLINE-SERVICES", "all"): "online-services",
+    ("P111-KPI-PAYMENT", "all"): "payment.per-procedure",  # the reading that decides (catalog: decides)
     ("P111-KPI-DIGITISATION", "province"): "digitisation@province",
     ("P111-KPI-DIGITISATION", "district"): "digitisation@district",
     ("P111-KPI-DIGITISATION", "commune"): "digitisation@commune",
@@ -35,6 +36,8 @@ BOUNDARY_DEFECTS = {
     "kpi-online-dossiers-below": ("online-dossiers", 1.0),
     "kpi-auth-below": ("auth", 1.0),
     "kpi-portal-below": ("portal", 2.5),
+    "kpi-online-services-below": ("online-services", 2.5),
+    "kpi-payment-below": ("payment.per-procedure", 5.0),  # one fee-bearing procedure of twenty
 }
 
 
@@ -58,6 +61,9 @@ def overrides_for(year: int, defects: frozenset[str], catalog: Catalog | None = 
     for defect in defects & BOUNDARY_DEFECTS.keys():
         key, drop = BOUNDARY_DEFECTS[defect]
         figures[key] = figures.get(key, 100.0) - drop
+    if "payment.per-procedure" in figures:
+        # Procedures never paid online also lower the per-dossier reading: keep it within reach (it does not decide).
+        figures["payment.per-dossier"] = 70.0
     return figures
 
 
