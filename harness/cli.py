@@ -15,6 +15,8 @@ import pytest
 from harness import report as reports
 from harness import resources, schemas
 from harness.catalog import format_threshold, load_catalog
+from harness.cli_reports import add_commands as add_report_commands
+from harness.cli_reports import signing_key
 from harness.target import TargetError, embedded_target, is_loopback, load_target
 
 USAGE_ERROR = 2
@@ -62,6 +64,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--p111-year", str(args.year)]
     for name in args.defect:
         pytest_args += ["--p111-defect", name]
+    if args.sign:
+        pytest_args += ["--p111-sign", args.sign]
+    pytest_args += ["--p111-lang", args.lang]
     pytest_args += args.pytest_args
     status = pytest.main(pytest_args)
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -168,6 +173,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--report", default="p111-report", help="thư mục báo cáo / report directory")
     run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
     run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
+    run.add_argument("--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)")
+    run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
     run.set_defaults(handler=cmd_run)
 
@@ -199,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
     from harness.cli_metrics import add_commands as add_metric_commands
 
     add_metric_commands(sub)
+    add_report_commands(sub)
     return top
 
 

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from harness.formats import vietnam_now
 from harness.redaction import Redactor
 
 MAX_BODY_CHARS = 20_000  # evidence keeps the start of a long body; the rest is summarised by its length
 
 
-def _body(content: bytes, redactor: Redactor) -> Any:
+def _body(content: bytes, redactor: Redactor, where: str) -> Any:
     text = content.decode("utf-8", errors="replace")
     try:
-        return redactor.data(json.loads(text))
+        return redactor.data(json.loads(text), where)
     except ValueError:
-        text = redactor.text(text)
+        text = redactor.text(text, where)
         if len(text) > MAX_BODY_CHARS:
             return text[:MAX_BODY_CHARS] + f"… [{len(text) - MAX_BODY_CHARS} more characters]"
         return text
+
+
+def _elapsed_ms(response: httpx.Response) -> float:
+    try:
+        return round(response.elapsed.total_seconds() * 1000, 3)
+    except RuntimeError:  # httpx knows the time only once the response is closed
+        return 0.0
 
 
 @dataclass
@@ -35,20 +44,28 @@ class EvidenceRecorder:
         """An httpx response hook: reads the body and keeps a redacted copy of the exchange."""
         response.read()
         request = response.request
+        seq = len(self.exchanges) + 1
+        where = f"evidence #{seq}"
+        elapsed = _elapsed_ms(response)
         self.exchanges.append(
             {
-                "seq": len(self.exchanges) + 1,
+                "seq": seq,
                 "check": self.current_check,
                 "method": request.method,
-                "url": self.redactor.text(str(request.url)),
+                "url": self.redactor.text(str(request.url), f"{where} url"),
                 "status": response.status_code,
+                "started_at": (vietnam_now() - timedelta(milliseconds=elapsed)).isoformat(),
+                "time_ms": elapsed,
+                "http_version": response.http_version,
                 "request": {
-                    "headers": self.redactor.headers(request.headers.multi_items()),
-                    "body": _body(request.content, self.redactor) if request.content else None,
+                    "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
+                    "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
                 },
                 "response": {
-                    "headers": self.redactor.headers(response.headers.multi_items()),
-                    "body": _body(response.content, self.redactor) if response.content else None,
+                    "headers": self.redactor.headers(response.headers.multi_items(), f"{where} response"),
+                    "body": _body(response.content, self.redactor, f"{where} response.body")
+                    if response.content
+                    else None,
                 },
             }
         )
@@ -56,7 +73,14 @@ class EvidenceRecorder:
     def for_check(self, check: str) -> list[int]:
         return [e["seq"] for e in self.exchanges if e["check"] == check]
 
+    def final(self) -> list[dict[str, Any]]:
+        """The exchanges passed once more through the redactor: a value learnt from a sensitive field late in the run
+        is then also removed from exchanges recorded before it was seen."""
+        return [self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
+
+    def ndjson(self, exchanges: list[dict[str, Any]] | None = None) -> str:
+        rows = self.final() if exchanges is None else exchanges
+        return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rows)
+
     def write_ndjson(self, path: Path) -> None:
-        with path.open("w", encoding="utf-8") as out:
-            for exchange in self.exchanges:
-                out.write(json.dumps(exchange, ensure_ascii=False) + "\n")
+        path.write_text(self.ndjson(), encoding="utf-8")

@@ -42,6 +42,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="switch on a defect of the embedded reference system (repeatable)",
     )
+    group.addoption("--p111-sign", metavar="KEYFILE", help="sign manifest.json with this Ed25519 private key (PEM)")
+    group.addoption(
+        "--p111-lang", choices=("vi", "en"), default="vi", help="language of report.html and summary.md (default: vi)"
+    )
 
 
 def _load_target(config: pytest.Config) -> Target:
@@ -61,7 +65,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN] = RunRecord(
         catalog=load_catalog(),
         target=target,
-        recorder=EvidenceRecorder(Redactor(target.secret_values())),
+        recorder=EvidenceRecorder(
+            Redactor.from_settings([(s.reference, s.reveal()) for s in target.secrets()], target.redaction)
+        ),
         started_at=vietnam_now(),
     )
     config.pluginmanager.register(_WarningCollector(config.stash[RUN]), "p111-warnings")
@@ -164,13 +170,22 @@ class _WarningCollector:
                 record.warnings.append(str(warning_message.message))
 
 
+# trylast: after pytest's junitxml plugin has written junit.xml, so that the manifest covers it (and it is redacted).
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
     run.finished_at = vietnam_now()
     run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
     directory = session.config.getoption("p111_report")
     if directory:
-        reports.write_report(reports.build_report(run), run, Path(directory))
+        sign = session.config.getoption("p111_sign")
+        reports.write_report(
+            reports.build_report(run),
+            run,
+            Path(directory),
+            sign_key=Path(sign) if sign else None,
+            lang=session.config.getoption("p111_lang"),
+        )
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

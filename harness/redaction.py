@@ -1,8 +1,10 @@
-"""Removes secrets and citizens' personal data from anything the harness writes (reports, logs, evidence)."""
+"""Removes secrets and citizens' personal data from anything the harness writes, and logs what it removed where."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -21,6 +23,7 @@ SENSITIVE_FIELDS = frozenset(
         "refresh_token",
         "session",
         "MaXacThuc",
+        "checksum_key",
         "SoDinhDanh",
         "SoGiayToChuHoSo",
         "SoCMND",
@@ -35,35 +38,125 @@ SENSITIVE_FIELDS = frozenset(
     )
 )
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})
+# Personal data that travels in free text (a message, an HTML page, a URL), found by its shape.
+PATTERNS: dict[str, str] = {
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    # Vietnamese mobile and fixed numbers: 0 or +84, then 9 or 10 digits; never part of a longer number.
+    "phone": r"(?<![\w.])(?:\+84|0)[235789]\d{8}(?![\w])",
+}
+_COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesite", "priority"})
+# A value seen in a sensitive field is also removed wherever it appears later in free text (a failure message may quote
+# it); values shorter than this would hide harmless text.
+LEARN_MIN_CHARS = 6
 
 
 class Redactor:
-    """Replaces sensitive fields, sensitive headers and every known secret value wherever it appears."""
+    """Replaces sensitive fields, sensitive headers, known secret values and personal-data patterns wherever they
+    appear. `log` counts what was removed (a field name, a header, a secret's label, a pattern) and where, never the
+    value."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: list[str] = []
+    def __init__(
+        self,
+        secrets: Iterable[str] = (),
+        *,
+        fields: Iterable[str] = (),
+        headers: Iterable[str] = (),
+        patterns: Mapping[str, str] | None = None,
+        learn: bool = True,
+    ) -> None:
+        self._labels: dict[str, str] = {}
+        self._secrets_re: re.Pattern[str] | None = None
+        self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
+        # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
+        self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
+        self.patterns = {name: re.compile(p) for name, p in {**PATTERNS, **(patterns or {})}.items()}
+        self.learn = learn
+        self.log: Counter[tuple[str, str]] = Counter()
         self.add(*secrets)
 
-    def add(self, *secrets: str) -> None:
+    @classmethod
+    def from_settings(cls, secrets: Iterable[tuple[str, str]], settings: Mapping[str, Any] | None) -> Redactor:
+        """A redactor for a target: (label, value) secrets and the target's `redaction` section, when it has one
+        (extra `fields`, `headers`, named `patterns`; `patterns: {phone: null}` switches a default pattern off)."""
+        settings = settings or {}
+        patterns = dict(PATTERNS)
+        for name, pattern in (settings.get("patterns") or {}).items():
+            if pattern is None:
+                patterns.pop(name, None)
+            else:
+                patterns[name] = pattern
+        redactor = cls(fields=settings.get("fields", ()), headers=settings.get("headers", ()), patterns=patterns)
+        redactor.patterns = {name: re.compile(p) for name, p in patterns.items()}
+        for label, value in secrets:
+            redactor.add(value, label=label)
+        return redactor
+
+    def add(self, *secrets: str, label: str = "secret") -> None:
+        for secret in secrets:
+            if secret and secret != REDACTED:
+                self._labels.setdefault(secret, label)
         # Longest first, so that a secret containing another is removed whole.
-        self._secrets = sorted({*self._secrets, *(s for s in secrets if s)}, key=len, reverse=True)
+        ordered = sorted(self._labels, key=len, reverse=True)
+        self._secrets_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
-    def text(self, value: str) -> str:
-        for secret in self._secrets:
-            value = value.replace(secret, REDACTED)
+    def _learn(self, value: str, label: str) -> None:
+        """Remembers a sensitive value, and each part of a cookie or credential header (`a=1; b=2`, `Bearer x`)."""
+        if not self.learn:
+            return
+        pairs = (p.strip().partition("=") for p in value.split(";"))
+        cookies = [v for name, eq, v in pairs if eq and name.lower() not in _COOKIE_ATTRIBUTES]
+        words = value.split()
+        credential = words[1:] if len(words) == 2 else []  # `Bearer x`, `Basic x`
+        parts = [value, *cookies, *credential]
+        self.add(*(p for p in parts if len(p) >= LEARN_MIN_CHARS), label=label)
+
+    def _note(self, where: str, what: str, count: int = 1) -> None:
+        self.log[(where or "?", what)] += count
+
+    def text(self, value: str, where: str = "") -> str:
+        if self._secrets_re is not None and self._labels:
+
+            def replace(match: re.Match[str]) -> str:
+                self._note(where, self._labels.get(match.group(0), "secret"))
+                return REDACTED
+
+            value = self._secrets_re.sub(replace, value)
+        for name, pattern in self.patterns.items():
+            value, count = pattern.subn(REDACTED, value)
+            if count:
+                self._note(where, f"pattern {name}", count)
         return value
 
-    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-        return {k: REDACTED if k.lower() in SENSITIVE_HEADERS else self.text(v) for k, v in headers}
+    def headers(self, headers: Iterable[tuple[str, str]], where: str = "") -> dict[str, str]:
+        clean: dict[str, str] = {}
+        for name, value in headers:
+            if name.lower() in self.header_names and value != REDACTED:
+                self._note(f"{where}.headers.{name.lower()}", f"header {name.lower()}")
+                self._learn(value, f"value of header {name.lower()}")
+                clean[name] = REDACTED
+            else:
+                clean[name] = self.text(value, f"{where}.headers.{name.lower()}")
+        return clean
 
-    def data(self, value: Any) -> Any:
+    def data(self, value: Any, where: str = "") -> Any:
         if isinstance(value, dict):
-            return {
-                k: REDACTED if str(k).lower() in SENSITIVE_FIELDS and v not in (None, "") else self.data(v)
-                for k, v in value.items()
-            }
+            clean = {}
+            for k, v in value.items():
+                inner = f"{where}.{k}" if where else str(k)
+                if str(k).lower() in self.fields and v not in (None, "", REDACTED):
+                    self._note(inner, f"field {k}")
+                    if isinstance(v, str | int):
+                        self._learn(str(v), f"value of field {k}")
+                    clean[k] = REDACTED
+                else:
+                    clean[k] = self.data(v, inner)
+            return clean
         if isinstance(value, list):
-            return [self.data(v) for v in value]
+            return [self.data(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, str):
-            return self.text(value)
+            return self.text(value, where)
         return value
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The redaction log: where, what kind of thing, how many times; never the value removed."""
+        return [{"where": where, "what": what, "count": n} for (where, what), n in sorted(self.log.items())]

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import schemas
+from harness import har, html_report, i18n, schemas, summary_md
 from harness.formats import vietnam_now
+from harness.manifest import MANIFEST_FILE, atomic_write_bytes, load_private_key, write_manifest
 from harness.run import RunRecord, as_dict, check_outcome
 from harness.verdicts import Verdict, combine
 
 REPORT_FILE = "report.json"
 EVIDENCE_FILE = "evidence.ndjson"
 JUNIT_FILE = "junit.xml"
+REDACTION_LOG_FILE = "redactions.json"
 REPORT_FORMAT = "p111-report/1"
 
 
@@ -69,6 +69,7 @@ def build_report(run: RunRecord) -> dict[str, Any]:
             }
         )
     finished = run.finished_at or vietnam_now()
+    optional = {"metrics": run.metrics} if run.metrics else {}
     return {
         "format": REPORT_FORMAT,
         "harness": {"name": "p111", "version": harness.__version__},
@@ -86,25 +87,68 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         },
         "requirements": requirements,
         "evidence_file": EVIDENCE_FILE,
+        **optional,
     }
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(temporary, path)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_report(report: dict[str, Any], run: RunRecord, directory: Path) -> Path:
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_report(
+    report: dict[str, Any],
+    run: RunRecord,
+    directory: Path,
+    *,
+    sign_key: Path | None = None,
+    lang: str = i18n.DEFAULT,
+) -> Path:
+    """Every output of a run, each written atomically: the evidence (NDJSON, HAR), the redaction log, report.json,
+    report.html, summary.md, junit.xml redacted in place when pytest wrote it here, and manifest.json last."""
+    if sign_key is not None:
+        load_private_key(sign_key)  # a bad key stops here, before anything is written
+    i18n.labels(lang)
+    directory.mkdir(parents=True, exist_ok=True)
+    redactor = run.recorder.redactor
+    # Evidence is redacted as it is recorded; everything passes the same redactor once more as a last guard, after
+    # the evidence, so that values learnt from sensitive fields are removed from free text everywhere.
+    exchanges = run.recorder.final()
+    report = redactor.data(report, REPORT_FILE)
+    junit = directory / JUNIT_FILE
+    if junit.is_file():
+        _atomic_write(junit, redactor.text(junit.read_text(encoding="utf-8"), JUNIT_FILE))
+    outputs = {
+        "report": REPORT_FILE,
+        "html": html_report.HTML_FILE,
+        "summary": summary_md.SUMMARY_FILE,
+        "evidence_ndjson": EVIDENCE_FILE,
+        "evidence_har": har.HAR_FILE,
+        "redaction_log": REDACTION_LOG_FILE,
+        "manifest": MANIFEST_FILE,
+    }
+    if junit.is_file():
+        outputs["junit"] = JUNIT_FILE
+    log = redactor.entries()
+    report = {**report, "lang": lang, "outputs": outputs, "redactions": sum(e["count"] for e in log)}
     error = schemas.first_error("report", report)
     if error is not None:
         raise ReportInvalid(f"report.json would not match its schema: {schemas.describe(error)}")
-    directory.mkdir(parents=True, exist_ok=True)
-    run.recorder.write_ndjson(directory / EVIDENCE_FILE)
+    archive = har.build_har(exchanges)
+    error = schemas.first_error(har.SCHEMA, archive)
+    if error is not None:
+        raise ReportInvalid(f"{har.HAR_FILE} would not match the HAR 1.2 schema: {schemas.describe(error)}")
+    _atomic_write(directory / EVIDENCE_FILE, run.recorder.ndjson(exchanges))
+    _atomic_write(directory / har.HAR_FILE, json.dumps(archive, ensure_ascii=False) + "\n")
+    _atomic_write(directory / REDACTION_LOG_FILE, _json({"format": "p111-redactions/1", "entries": log}))
     path = directory / REPORT_FILE
-    # Evidence is redacted as it is recorded; the report is passed through the same redactor as a last guard.
-    _atomic_write(path, json.dumps(run.recorder.redactor.data(report), ensure_ascii=False, indent=2) + "\n")
+    _atomic_write(path, _json(report))
+    _atomic_write(directory / html_report.HTML_FILE, html_report.render_html(report, exchanges, lang))
+    _atomic_write(directory / summary_md.SUMMARY_FILE, summary_md.render_summary(report, lang))
+    write_manifest(directory, [name for key, name in outputs.items() if key != "manifest"], report, sign_key)
     return path
 
 

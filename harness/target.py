@@ -154,11 +154,19 @@ class Target:
     def public_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._document)
 
-    def secret_values(self) -> tuple[str, ...]:
+    def secrets(self) -> tuple[Secret, ...]:
         found = [self.sut.api_key]
         for counterpart in (self.portal, self.payment, self.sso):
             found += [counterpart.password, counterpart.secret, counterpart.client_secret]
-        return tuple(dict.fromkeys(s.reveal() for s in found if s is not None and s.reveal()))
+        return tuple(s for s in found if s is not None and s.reveal())
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.reveal() for s in self.secrets()))
+
+    @property
+    def redaction(self) -> dict[str, Any]:
+        """The target's additions to the default redaction (extra fields, headers, named patterns)."""
+        return dict(self._document.get("redaction") or {})
 
     def with_changes(self, *, year: int | None = None, defects: Sequence[str] | None = None) -> Target:
         """The command line's overrides; None leaves a setting as the file has it, defects replace the file's."""
@@ -426,6 +434,14 @@ def _semantic_problems(document: Mapping[str, Any], env: Mapping[str, str]) -> l
             )
         else:
             first_seen[code] = index
+
+    redaction = document.get("redaction")
+    patterns = redaction.get("patterns") if isinstance(redaction, dict) else None
+    for name, pattern in (patterns.items() if isinstance(patterns, dict) else ()):
+        try:
+            re.compile(pattern) if isinstance(pattern, str) else None
+        except re.error as exc:
+            problems.append(Problem(f"redaction.patterns.{name}", f"not a valid regular expression: {exc}"))
 
     sut = document.get("sut")
     embedded = isinstance(sut, dict) and sut.get("embedded") is True

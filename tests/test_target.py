@@ -392,3 +392,15 @@ def test_every_pattern_of_the_schema_is_explained_in_plain_words() -> None:
 
     secret_pattern = schema()["$defs"]["secretRef"]["pattern"]  # refused with its own message
     assert _patterns(schema()) - {secret_pattern} <= set(target._PATTERN_WORDS)
+
+
+def test_redaction_settings_are_read_and_bad_patterns_named(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text('name: x\nsut: {embedded: true}\nredaction: {fields: [MaDoiTuong], patterns: {phone: null}}\n',
+                    encoding="utf-8")
+    assert load_target(good).redaction == {"fields": ["MaDoiTuong"], "patterns": {"phone": None}}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('name: x\nsut: {embedded: true}\nredaction: {patterns: {plate: "[0-9"}}\n', encoding="utf-8")
+    with pytest.raises(TargetError) as caught:
+        load_target(bad)
+    assert [p.path for p in caught.value.problems] == ["redaction.patterns.plate"]

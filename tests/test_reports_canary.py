@@ -1,0 +1,94 @@
+"""Canary secrets planted in the target's secrets and in a hostile SUT's answers never appear in any file written."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from harness.target import embedded_target
+from mocks.serve import serve_in_thread
+from tests.support import run_p111
+
+SECRETS = {
+    "P111_CANARY_API_KEY": "CANARY-apikey-5b2e91",
+    "P111_CANARY_PORTAL": "CANARY-portal-a71c04",
+    "P111_CANARY_PAYMENT": "CANARY-checksum-3d9f",
+    "P111_CANARY_SSO": "CANARY-sso-c55e17",
+}
+CITIZEN = {"SoDinhDanh": "036199007771", "SoGiayToChuHoSo": "036199007772", "SoCMND": "163776655",
+           "SoDienThoai": "0912777555", "Email": "canary.citizen@example.vn"}
+IN_TEXT = ("0987111222", "canary.inline@example.vn")  # personal data in free text, found by its shape
+CANARIES = (*SECRETS.values(), *CITIZEN.values(), *IN_TEXT, "CANARY-cookie-e0f2")
+
+
+def _hostile_app() -> Starlette:
+    async def anything(request: Request) -> JSONResponse:
+        echoed = dict(request.headers)  # the API key comes back in a body: the redactor knows it as a target secret
+        body = {
+            "total": 1,
+            "items": [{"code": "000.00.06.H40-261127-0001", **CITIZEN, "note": f"gọi {IN_TEXT[0]}, {IN_TEXT[1]}"}],
+            "applicant": {"name": "Nguyễn Văn Canary", "id_number": CITIZEN["SoDinhDanh"],
+                          "phone": CITIZEN["SoDienThoai"]},
+            "echo": echoed,
+            **CITIZEN,
+        }
+        return JSONResponse(body, headers={"set-cookie": "session=CANARY-cookie-e0f2; HttpOnly"})
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return Starlette(routes=[Route("/{path:path}", anything, methods=methods)])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_no_canary_in_any_file_written(tmp_path: Path):
+    sut = serve_in_thread("hostile", _hostile_app())
+    try:
+        target = tmp_path / "canary.target.yaml"
+        target.write_text(
+            json.dumps(
+                {
+                    "name": "Hệ thống thù địch (canary)",
+                    "agencies": embedded_target().public_dict()["agencies"],
+                    "sut": {"embedded": False, "base_url": sut.url, "api_key": "${P111_CANARY_API_KEY}"},
+                    "counterparts": {
+                        "portal": {"url": f"http://127.0.0.1:{_free_port()}", "serve": True, "username": "p111",
+                                   "password": "${P111_CANARY_PORTAL}"},
+                        "payment": {"url": "http://127.0.0.1:9", "merchant_code": "P111",
+                                    "secret": "${P111_CANARY_PAYMENT}"},
+                        "sso": {"url": "http://127.0.0.1:9", "client_id": "p111",
+                                "client_secret": "${P111_CANARY_SSO}"},
+                    },
+                    "safety": {"mode": "full", "environment": "test"},
+                    "timeouts": {"connect_seconds": 1, "request_seconds": 3, "sync_seconds": 0.2},
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
+        out = tmp_path / "out"
+        result = run_p111("run", "--target", str(target), "--report", str(out), cwd=tmp_path, env=SECRETS)
+    finally:
+        sut.stop()
+    assert (out / "manifest.json").is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != target]
+    assert {"report.json", "report.html", "evidence.har", "evidence.ndjson", "junit.xml", "summary.md",
+            "redactions.json", "manifest.json"} <= {p.name for p in written}
+    ndjson = (out / "evidence.ndjson").read_text(encoding="utf-8")
+    assert "Nguyễn Văn Canary" in ndjson, "the hostile SUT was reached and recorded"
+    for path in written:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        found = [c for c in CANARIES if c in text]
+        assert not found, f"{path.name} holds {found}"
+    log = json.loads((out / "redactions.json").read_text(encoding="utf-8"))["entries"]
+    whats = {e["what"] for e in log}
+    assert {"header x-api-key", "header set-cookie", "field SoDinhDanh", "pattern phone", "pattern email"} <= whats
