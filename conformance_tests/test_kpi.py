@@ -11,7 +11,8 @@ import warnings
 import pytest
 
 from harness.drivers import Driver, DriverError
-from harness.metrics import MetricResult, evaluate, load_rows
+from harness.metrics import MetricResult, load_rows, measure, score766
+from harness.metrics.results import build_results
 from harness.run import RunRecord
 from harness.target import Target
 from harness.verdicts import ConformanceWarning, Failure, NotTested, Verdict, not_applicable
@@ -48,8 +49,12 @@ def metric_results(p111_driver: Driver, p111_target: Target, p111_run: RunRecord
         )
     # The levels of the agencies in the data come from the SUT's own registry export when it has one.
     registry = None if data["agencies"] else (p111_target.agencies or None)
-    results = evaluate(datasets, year=p111_target.year, agencies=registry)
+    measurements = measure(datasets, year=p111_target.year, agencies=registry)
+    results = build_results(measurements)
     p111_run.metrics.extend(r.as_dict() for r in results)
+    # The portal's own QĐ 766 scoring of the same year, as far as dossier data can compute it.
+    province = next(s for s in score766.score_dossiers(measurements) if s.scope == "province")
+    p111_run.score766 = score766.report_block(province)
     return results
 
 

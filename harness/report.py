@@ -69,7 +69,9 @@ def build_report(run: RunRecord) -> dict[str, Any]:
             }
         )
     finished = run.finished_at or vietnam_now()
-    optional = {"metrics": run.metrics} if run.metrics else {}
+    optional: dict[str, Any] = {"metrics": run.metrics} if run.metrics else {}
+    if run.score766 is not None:
+        optional["score766"] = run.score766
     return {
         "format": REPORT_FORMAT,
         "harness": {"name": "p111", "version": harness.__version__},

@@ -33,6 +33,7 @@ class RunRecord:
     finished_at: datetime | None = None
     checks: dict[str, list[CheckRecord]] = field(default_factory=dict)  # nodeid -> one record per requirement
     metrics: list[dict[str, Any]] = field(default_factory=list)  # the metric figures the checks measured
+    score766: dict[str, Any] | None = None  # the province's QĐ 766 points computed from the same data
     incomplete: bool = False
 
     @property

@@ -412,3 +412,16 @@ def combine_replies(replies: Iterable[Reply]) -> dict[str, Decimal]:
             key = row.department_code or "(parent)"
             totals[key] = totals.get(key, Decimal(0)) + row.computed
     return totals
+
+
+def report_block(score: DossierScore) -> dict[str, Any]:
+    """A score as report.json carries it: points per group against the group's maximum (None: not computable from
+    dossier data), the total over what could be computed, and the rating band of that share."""
+    vi, en = score.band()
+    groups = []
+    for group in GROUPS:
+        known = [p for p in score.groups.get(group.key, {}).values() if p is not None]
+        groups.append({"key": group.key, "vi": group.vi, "en": group.en, "max": group.max,
+                       "points": float(sum(known, Decimal(0))) if known else None})
+    return {"scope": score.scope, "code": score.code, "total": float(score.total),
+            "computable_max": float(score.computable_max), "band_vi": vi, "band_en": en, "groups": groups}
