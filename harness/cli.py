@@ -15,6 +15,7 @@ import pytest
 from harness import report as reports
 from harness import resources, schemas
 from harness.catalog import format_threshold, load_catalog
+from harness.cli_metrics import add_commands as add_metric_commands
 from harness.cli_reports import add_commands as add_report_commands
 from harness.cli_reports import signing_key
 from harness.target import TargetError, embedded_target, is_loopback, load_target
@@ -202,8 +203,6 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
     serve.add_argument("--reference-port", type=int, default=8700)
     serve.set_defaults(handler=cmd_mocks_serve)
-
-    from harness.cli_metrics import add_commands as add_metric_commands
 
     add_metric_commands(sub)
     add_report_commands(sub)
