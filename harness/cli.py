@@ -144,6 +144,7 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
         host=args.host,
         portal_port=args.portal_port,
         reference_port=args.reference_port if args.reference else None,
+        sso_port=args.sso_port,
     )
     for app in served:
         print(f"{app.name}: {app.url}")
@@ -202,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--portal-port", type=int, default=8701)
     serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
     serve.add_argument("--reference-port", type=int, default=8700)
+    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
     serve.set_defaults(handler=cmd_mocks_serve)
 
     add_metric_commands(sub)

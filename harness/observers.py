@@ -68,3 +68,48 @@ class PortalObserver:
                 return rows
             time.sleep(min(pause, left))
             pause = min(pause * 2, POLL_MAX_SECONDS)
+
+
+class SsoObserver:
+    """The sign-on counterpart, observed and steered: its test accounts, the authorization requests it received,
+    hostile variants of the next login, key rotation and access tokens minted for the checks."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.client.request(method, f"/_p111/{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise ObserverError(f"the sign-on counterpart did not answer: {exc}") from exc
+        if response.status_code != 200:
+            raise ObserverError(
+                f"the sign-on at {self.client.base_url} is not the harness's counterpart "
+                f"({method} /_p111/{path} answered {response.status_code})"
+            )
+        return response.json()
+
+    def accounts(self) -> dict[str, dict[str, Any]]:
+        """Test accounts by login_hint: role, provider and claims (never the citizen id number)."""
+        return {a["login"]: a for a in self._send("GET", "accounts")}
+
+    def tech_id(self, login: str) -> str:
+        return str(self.accounts()[login]["claims"]["TechID"])
+
+    def clients(self) -> list[dict[str, Any]]:
+        """Relying parties registered at the counterpart: client_id and where each may be sent back to."""
+        return list(self._send("GET", "clients"))
+
+    def authorizations(self) -> list[dict[str, Any]]:
+        return list(self._send("GET", "authorizations"))
+
+    def arm(self, variant: str | None) -> None:
+        """Makes the next login hostile (`alg-none`, `expired` …), or plain again with None."""
+        self._send("POST", "next-login", json={"variant": variant})
+
+    def rotate_keys(self) -> None:
+        self._send("POST", "rotate-keys")
+
+    def mint(self, login: str, *, expired: bool = False) -> str:
+        """An access token of a test account (already expired if asked); the evidence never shows it."""
+        return str(self._send("POST", "tokens", json={"login": login, "expired": expired})["access_token"])

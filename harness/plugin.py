@@ -21,7 +21,7 @@ from harness.drivers import DRIVERS, Driver
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
-from harness.observers import ObserverError, PortalObserver
+from harness.observers import ObserverError, PortalObserver, SsoObserver
 from harness.redaction import Redactor
 from harness.run import CheckRecord, RunRecord
 from harness.target import Target, TargetError, embedded_target, load_target
@@ -209,6 +209,7 @@ class System:
     client: httpx.Client
     portal: PortalObserver | None
     sign_on_urls: tuple[str, ...]  # where the SUT may lawfully send a citizen to sign on
+    sign_on: httpx.Client | None = None  # the sign-on counterpart, which the driver follows logins through
 
 
 @pytest.fixture(scope="session")
@@ -245,6 +246,9 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport
             )
             sign_on_urls: tuple[str, ...] = (embedded.sign_on_url,)
+            sign_on_client: httpx.Client | None = make_client(
+                embedded.sign_on_url, timeouts=timeouts, recorder=recorder, transport=embedded.sign_on_transport
+            )
         else:
             headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
             assert target.sut.base_url is not None  # the target schema demands it when not embedded
@@ -266,11 +270,21 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                     stack.callback(served.stop)
                     portal_url = served.url
                 portal_client = make_client(portal_url, timeouts=timeouts, recorder=recorder)
-        for opened in (client, portal_client):
+            sign_on_client = None
+            if target.sso.url:
+                sso_url = target.sso.url
+                if target.sso.serve:
+                    from mocks.wiring import serve_sso
+
+                    served_sso = serve_sso(target)
+                    stack.callback(served_sso.stop)
+                    sso_url = served_sso.url
+                sign_on_client = make_client(sso_url, timeouts=timeouts, recorder=recorder)
+        for opened in (client, portal_client, sign_on_client):
             if opened is not None:
                 stack.callback(opened.close)
         portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
-        yield System(client, portal, sign_on_urls)
+        yield System(client, portal, sign_on_urls, sign_on_client)
 
 
 @pytest.fixture(scope="session")
@@ -280,8 +294,8 @@ def p111_client(p111_system: System) -> httpx.Client:
 
 
 @pytest.fixture(scope="session")
-def p111_driver(p111_target: Target, p111_client: httpx.Client) -> Driver:
-    return DRIVERS[p111_target.sut.driver](p111_client)
+def p111_driver(p111_target: Target, p111_client: httpx.Client, p111_system: System) -> Driver:
+    return DRIVERS[p111_target.sut.driver](p111_client, p111_system.sign_on)
 
 
 @pytest.fixture(scope="session")
@@ -293,3 +307,13 @@ def p111_portal(p111_system: System) -> PortalObserver:
             "what the SUT sends to the portal cannot be observed"
         )
     return p111_system.portal
+
+
+@pytest.fixture(scope="session")
+def p111_sso(p111_system: System) -> SsoObserver:
+    """The sign-on counterpart (observer and controller); ERROR for every check that needs it when it is absent."""
+    if p111_system.sign_on is None:
+        raise ObserverError(
+            "no sign-on counterpart in the target (counterparts.sso.url): sign-on and hostile tokens cannot be tested"
+        )
+    return SsoObserver(p111_system.sign_on)

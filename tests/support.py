@@ -27,3 +27,15 @@ def read_report(directory: Path) -> dict[str, Any]:
 
 def verdicts(report: dict[str, Any]) -> dict[str, str]:
     return {r["id"]: r["verdict"] for r in report["requirements"]}
+
+
+def sign_in(sut: Any, sso: Any, account: str = "officer-1") -> dict[str, str]:
+    """Signs a test account on through the SUT's sign-on flow by hand (two httpx.Clients that follow no redirects);
+    returns the headers that carry the session."""
+    from urllib.parse import urlencode, urlsplit
+
+    authorize = sut.get("/auth/login").headers["location"]
+    back = urlsplit(sso.get(f"{authorize}&{urlencode({'login_hint': account})}").headers["location"])
+    answer = sut.get(f"{back.path}?{back.query}")
+    sut.cookies.clear()
+    return {"cookie": f"p111_session={answer.cookies['p111_session']}"}

@@ -8,8 +8,6 @@ from harness import resources
 from harness.catalog import load_catalog
 
 NOT_YET_CHECKED = {
-    "P111-AUTH-SSO",
-    "P111-AUTH-TXN",
     "P111-PAY-INIT",
     "P111-PAY-CONFIRM",
     "P111-PAY-RECONCILE",

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from harness.target import embedded_target
-from tests.support import P111, read_report, run_p111, verdicts
+from tests.support import P111, read_report, run_p111, sign_in, verdicts
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +53,8 @@ def served(tmp_path_factory):
             str(portal_port),
             "--reference-port",
             str(reference_port),
+            "--sso-port",
+            str(free_port()),
         ],
         cwd=tmp_path_factory.mktemp("serve"),
         stdout=subprocess.PIPE,
@@ -61,14 +63,14 @@ def served(tmp_path_factory):
     )
     urls: dict[str, str] = {}
     deadline = time.monotonic() + 30
-    while len(urls) < 2 and time.monotonic() < deadline:
+    while len(urls) < 3 and time.monotonic() < deadline:
         line = process.stdout.readline() if process.stdout else ""
         if not line and process.poll() is not None:
             break
         name, _, url = line.strip().partition(": ")
-        if name in ("portal", "reference"):
+        if name in ("portal", "reference", "sso"):
             urls[name] = url
-    assert len(urls) == 2, f"mocks serve did not start: {process.stderr.read() if process.stderr else ''}"
+    assert len(urls) == 3, f"mocks serve did not start: {process.stderr.read() if process.stderr else ''}"
     yield urls
     process.send_signal(signal.SIGINT)
     try:
@@ -98,14 +100,15 @@ def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
     assert listed[0]["item"]["ChuHoSo"] == "Nguyễn Văn Thử"
 
 
-def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full") -> Path:
+def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full", sso_url: str | None = None) -> Path:
     path.write_text(
         json.dumps(
             {
                 "name": "Hệ thống tham chiếu qua mạng (loopback)",
                 "agencies": embedded_target().public_dict()["agencies"],  # the reference system's agencies
                 "sut": {"embedded": False, "base_url": sut_url},
-                "counterparts": {"portal": {"url": portal_url, "serve": False}},
+                "counterparts": {"portal": {"url": portal_url, "serve": False}}
+                | ({"sso": {"url": sso_url, "serve": False}} if sso_url else {}),
                 "safety": {"mode": mode, "environment": "staging"},
                 "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
             },
@@ -117,7 +120,9 @@ def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full") 
 
 
 def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path: Path):
-    target = write_target(tmp_path / "loopback.target.yaml", served["reference"], served["portal"])
+    target = write_target(
+        tmp_path / "loopback.target.yaml", served["reference"], served["portal"], sso_url=served["sso"]
+    )
     result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
     report = read_report(tmp_path / "out")
     got = verdicts(report)
@@ -128,12 +133,16 @@ def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path
 
 
 def test_read_only_mode_sends_nothing_that_changes_the_sut(served, tmp_path: Path):
-    before = httpx.get(f"{served['reference']}/api/dossiers").json()["total"]
-    target = write_target(tmp_path / "ro.yaml", served["reference"], served["portal"], mode="read-only")
+    with httpx.Client(base_url=served["reference"]) as sut, httpx.Client(base_url=served["sso"]) as sso:
+        officer = sign_in(sut, sso)
+    before = httpx.get(f"{served['reference']}/api/dossiers", headers=officer).json()["total"]
+    target = write_target(tmp_path / "ro.yaml", served["reference"], served["portal"], "read-only", served["sso"])
     result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
     report = read_report(tmp_path / "out")
-    assert httpx.get(f"{served['reference']}/api/dossiers").json()["total"] == before
-    sent = {json.loads(line)["method"] for line in (tmp_path / "out" / "evidence.ndjson").read_text().splitlines()}
+    assert httpx.get(f"{served['reference']}/api/dossiers", headers=officer).json()["total"] == before
+    exchanges = [json.loads(line) for line in (tmp_path / "out" / "evidence.ndjson").read_text().splitlines()]
+    # What went to the SUT; the harness's own counterparts (arming the sign-on) are not the SUT.
+    sent = {e["method"] for e in exchanges if e["url"].startswith(served["reference"])}
     assert sent <= {"GET", "HEAD"}
     for requirement in BUILT:
         # Only the catalog checks read without writing; the rest need dossiers created.
@@ -161,7 +170,10 @@ def test_a_sut_that_sends_garbage_gets_error_verdicts_and_a_report(served, tmp_p
     assert result.returncode == 2, result.stdout[-3000:]
     for requirement in BUILT:
         assert verdicts(report)[requirement] == "ERROR"
-    messages = [c["message"] for r in report["requirements"] for c in r["checks"] if c["outcome"] == "ERROR"]
+    # The sign-on checks have no counterpart in this target: their ERROR says so instead.
+    messages = [
+        c["message"] for r in report["requirements"] if r["id"] in BUILT for c in r["checks"] if c["outcome"] == "ERROR"
+    ]
     assert messages and all("not JSON" in m for m in messages), messages[:3]
 
 

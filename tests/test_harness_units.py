@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness.drivers import DriverError, ReferenceApiDriver
+from harness.drivers import DriverError, ReferenceApiDriver, Session
 from harness.evidence import EvidenceRecorder
 from harness.inprocess import BlockingASGITransport
 from harness.lifecycle import load_lifecycle
@@ -127,8 +127,10 @@ def test_inprocess_bridge_serves_a_sync_client_and_turns_crashes_into_500():
 
 class TestDriverAgainstOddAnswers:
     def driver(self, router: respx.Router) -> ReferenceApiDriver:
+        signed_on = {role: Session(f"{role}-1", {"authorization": "Bearer test"}) for role in ("citizen", "officer")}
         return ReferenceApiDriver(
-            httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(router.handler))
+            httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(router.handler)),
+            sessions=signed_on,
         )
 
     def test_server_error_on_submit_is_a_driver_error(self):

@@ -17,6 +17,7 @@ from harness.target import embedded_target
 from mocks.portal import PortalSettings, create_portal_app
 from mocks.reference.app import ReferenceSettings, create_reference_app
 from mocks.wiring import portal_link, start_embedded
+from tests.support import sign_in
 
 OPENAPI = json.loads((resources.schema_dir() / "reference-api.openapi.json").read_text(encoding="utf-8"))
 
@@ -38,6 +39,8 @@ def system():
     embedded = start_embedded(target)
     sut = httpx.Client(base_url=embedded.sut_url, transport=embedded.sut_transport)
     portal = httpx.Client(base_url=embedded.portal_url, transport=embedded.portal_transport)
+    sso = httpx.Client(base_url=embedded.sign_on_url, transport=embedded.sign_on_transport)
+    sut.headers.update(sign_in(sut, sso))  # an officer: allowed to submit at the counter and to act
     yield sut, portal
     embedded.close()
 

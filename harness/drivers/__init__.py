@@ -1,6 +1,17 @@
 """Drivers make the SUT act (a citizen submits, an officer receives …) and report what it now says."""
 
-from harness.drivers.base import ActionResult, DossierView, Driver, DriverError, FileView, InboxItem, Service
+from harness.drivers.base import (
+    ActionResult,
+    DossierView,
+    Driver,
+    DriverError,
+    FileView,
+    InboxItem,
+    Login,
+    Service,
+    Session,
+    StepView,
+)
 from harness.drivers.reference_api import ReferenceApiDriver
 
 DRIVERS = {"reference-api": ReferenceApiDriver}
@@ -13,6 +24,9 @@ __all__ = [
     "DriverError",
     "FileView",
     "InboxItem",
+    "Login",
     "ReferenceApiDriver",
     "Service",
+    "Session",
+    "StepView",
 ]

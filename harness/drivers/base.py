@@ -34,6 +34,34 @@ class FileView:
 
 
 @dataclass(frozen=True)
+class Session:
+    """Credentials the SUT gave an account after it signed on through the sign-on counterpart."""
+
+    account: str  # the counterpart's test account (login_hint)
+    headers: dict[str, str]  # what to present on each request (a session cookie, a bearer token …)
+
+
+@dataclass(frozen=True)
+class Login:
+    """One sign-on attempt, step by step: what the SUT asked the provider, and what it gave back."""
+
+    authorize_url: str  # the SUT's authorization request
+    http_status: int  # the SUT's answer to the provider's redirect back
+    session: Session | None  # None: the SUT created no session
+    message: str
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One stored transaction on a dossier: the move and who made it."""
+
+    status: str
+    action: str
+    subject: str | None  # the authenticated account (TechID)
+    assurance: str | None  # its level of assurance
+
+
+@dataclass(frozen=True)
 class DossierView:
     code: str
     procedure_code: str
@@ -46,6 +74,7 @@ class DossierView:
     due_at: datetime | None
     statuses: tuple[str, ...]  # every status the dossier passed through, in order
     files: tuple[FileView, ...]
+    steps: tuple[StepView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,15 +96,37 @@ class ActionResult:
 
 
 class Driver(Protocol):
+    """Citizens' calls go out with the default citizen's session (or `session`), officers' with the officer's; a
+    citizen's action on a dossier uses the session that submitted it."""
+
     def services(self) -> list[Service]: ...
 
+    def login(self, account: str) -> Login:
+        """Signs `account` on through the SUT's sign-on flow, following each redirect itself."""
+        ...
+
+    def session(self, role: str) -> Session:
+        """The default session of a role (citizen | officer), signed on once."""
+        ...
+
+    def whoami(self, session: Session) -> dict[str, Any] | None:
+        """Who the SUT says the session belongs to (subject, assurance …); None when it refuses the session."""
+        ...
+
     def submit(
-        self, procedure_code: str, *, channel: str = "online", files: tuple[tuple[str, bytes], ...] = ()
+        self,
+        procedure_code: str,
+        *,
+        channel: str = "online",
+        files: tuple[tuple[str, bytes], ...] = (),
+        session: Session | None = None,
     ) -> DossierView: ...
 
-    def act(self, code: str, action: str, *, to_agency: str | None = None) -> ActionResult: ...
+    def act(
+        self, code: str, action: str, *, to_agency: str | None = None, session: Session | None = None
+    ) -> ActionResult: ...
 
-    def get(self, code: str) -> DossierView: ...
+    def get(self, code: str, *, session: Session | None = None) -> DossierView: ...
 
     def inbox(self, agency_code: str) -> list[InboxItem]: ...
 

@@ -6,14 +6,29 @@ import base64
 import itertools
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from harness.drivers.base import ActionResult, DossierView, DriverError, FileView, InboxItem, Service
+from harness.drivers.base import (
+    ActionResult,
+    DossierView,
+    DriverError,
+    FileView,
+    InboxItem,
+    Login,
+    Service,
+    Session,
+    StepView,
+)
 
 OFFICER = "Cán bộ kiểm thử P111"
 CITIZEN = "Công dân kiểm thử P111"
 _citizen_numbers = itertools.count(1)
+# The sign-on counterpart's test accounts (mocks/data/sso-accounts.yaml) the driver acts as by default.
+DEFAULT_ACCOUNTS = {"citizen": "citizen-1", "officer": "officer-1"}
+LOGIN_PATH = "/auth/login"
+SESSION_COOKIE = "p111_session"
 
 
 def _time(value: Any) -> datetime | None:
@@ -45,6 +60,10 @@ def _view(data: dict[str, Any]) -> DossierView:
             due_at=_time(d.get("due_at")),
             statuses=tuple(str(step["status"]) for step in d.get("history", [])),
             files=_files(d.get("files", [])),
+            steps=tuple(
+                StepView(str(step["status"]), str(step.get("action", "")), step.get("subject"), step.get("assurance"))
+                for step in d.get("history", [])
+            ),
         ),
         data,
         "dossier",
@@ -65,14 +84,62 @@ def _service(data: dict[str, Any]) -> Service:
 
 
 class ReferenceApiDriver:
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(
+        self, client: httpx.Client, sign_on: httpx.Client | None = None, sessions: dict[str, Session] | None = None
+    ) -> None:
         self._client = client
+        self._sign_on = sign_on  # the sign-on counterpart: the driver follows the login redirects itself
+        self._sessions: dict[str, Session] = dict(sessions or {})  # by role; given ones were signed on elsewhere
+        self._owners: dict[str, Session] = {}  # dossier code → the session that submitted it
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _call(self, method: str, path: str, *, session: Session | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {**kwargs.pop("headers", {}), **(session.headers if session else {})}
         try:
-            return self._client.request(method, path, **kwargs)
+            return self._client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise DriverError(f"{method} {path}: the SUT did not answer ({type(exc).__name__}: {exc})") from exc
+        finally:
+            # Credentials travel only when a call asks for them: never from the client's cookie jar.
+            self._client.cookies.clear()
+
+    # ---- signing on ----
+
+    def login(self, account: str) -> Login:
+        if self._sign_on is None:
+            raise DriverError("no sign-on counterpart in the target (counterparts.sso.url): nobody can sign on")
+        start = self._call("GET", LOGIN_PATH)
+        authorize = start.headers.get("location", "")
+        if not start.is_redirect or not authorize.startswith(str(self._sign_on.base_url).rstrip("/")):
+            raise DriverError(
+                f"GET {LOGIN_PATH}: expected a redirect to the sign-on at {self._sign_on.base_url}, "
+                f"got HTTP {start.status_code} {authorize}"
+            )
+        try:
+            approved = self._sign_on.get(f"{authorize}&{urlencode({'login_hint': account})}")
+        except httpx.HTTPError as exc:
+            raise DriverError(f"the sign-on counterpart did not answer: {exc}") from exc
+        back = urlsplit(approved.headers.get("location", ""))
+        if not approved.is_redirect:
+            raise DriverError(f"the sign-on did not send {account} back to the SUT (HTTP {approved.status_code})")
+        callback = self._call("GET", f"{back.path}?{back.query}")
+        cookie = callback.cookies.get(SESSION_COOKIE)
+        session = Session(account, {"cookie": f"{SESSION_COOKIE}={cookie}"}) if cookie else None
+        message = "" if callback.is_redirect or callback.is_success else callback.text[:300]
+        return Login(authorize, callback.status_code, session, message)
+
+    def session(self, role: str) -> Session:
+        if role not in self._sessions:
+            attempt = self.login(DEFAULT_ACCOUNTS[role])
+            if attempt.session is None:
+                raise DriverError(
+                    f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
+                )
+            self._sessions[role] = attempt.session
+        return self._sessions[role]
+
+    def whoami(self, session: Session) -> dict[str, Any] | None:
+        answer = self._call("GET", "/api/me", session=session)
+        return self._json(answer, 200) if answer.status_code == 200 else None
 
     def _json(self, response: httpx.Response, *expected: int) -> Any:
         if response.status_code not in expected:
@@ -85,12 +152,17 @@ class ReferenceApiDriver:
         except ValueError as exc:
             raise DriverError(f"{response.request.url.path}: the SUT's answer is not JSON") from exc
 
-    def services(self) -> list[Service]:
+    def services(self) -> list[Service]:  # public: the catalog of online services
         data = self._json(self._call("GET", "/api/procedures"), 200)
         return _shaped(lambda rows: [_service(row) for row in rows], data, "service list")  # type: ignore[no-any-return]
 
     def submit(
-        self, procedure_code: str, *, channel: str = "online", files: tuple[tuple[str, bytes], ...] = ()
+        self,
+        procedure_code: str,
+        *,
+        channel: str = "online",
+        files: tuple[tuple[str, bytes], ...] = (),
+        session: Session | None = None,
     ) -> DossierView:
         # Test citizens carry obviously fake id numbers (0000 + a counter); evidence redacts them anyway.
         number = f"0000{next(_citizen_numbers):08d}"
@@ -101,17 +173,25 @@ class ReferenceApiDriver:
             "applicant": {"name": CITIZEN, "id_number": number},
             "files": [{"name": name, "content_base64": base64.b64encode(content).decode()} for name, content in files],
         }
-        return _view(self._json(self._call("POST", "/api/dossiers", json=body), 201))
+        owner = session or self.session("citizen")
+        dossier = _view(self._json(self._call("POST", "/api/dossiers", json=body, session=owner), 201))
+        self._owners[dossier.code] = owner
+        return dossier
 
-    def act(self, code: str, action: str, *, to_agency: str | None = None) -> ActionResult:
-        actor = CITIZEN if action in ("supplement", "withdraw") else OFFICER
+    def act(
+        self, code: str, action: str, *, to_agency: str | None = None, session: Session | None = None
+    ) -> ActionResult:
+        by_citizen = action in ("supplement", "withdraw")
+        actor = CITIZEN if by_citizen else OFFICER
         body: dict[str, Any] = {"actor": actor}
         if to_agency is not None:
             body["to_agency"] = to_agency
-        response = self._call("POST", f"/api/dossiers/{code}/actions/{action}", json=body)
+        if session is None:
+            session = self._owners.get(code, self.session("citizen")) if by_citizen else self.session("officer")
+        response = self._call("POST", f"/api/dossiers/{code}/actions/{action}", json=body, session=session)
         if response.is_success:
             return ActionResult(True, response.status_code, _view(self._json(response, response.status_code)), "")
-        if response.status_code in (400, 403, 409, 422):
+        if response.status_code in (400, 401, 403, 404, 409, 422):
             try:
                 message = str(response.json().get("message", ""))
             except (ValueError, AttributeError):
@@ -119,11 +199,12 @@ class ReferenceApiDriver:
             return ActionResult(False, response.status_code, None, message)
         raise DriverError(f"{action} on {code}: unexpected HTTP {response.status_code}")
 
-    def get(self, code: str) -> DossierView:
-        return _view(self._json(self._call("GET", f"/api/dossiers/{code}"), 200))
+    def get(self, code: str, *, session: Session | None = None) -> DossierView:
+        answer = self._call("GET", f"/api/dossiers/{code}", session=session or self.session("officer"))
+        return _view(self._json(answer, 200))
 
     def inbox(self, agency_code: str) -> list[InboxItem]:
-        data = self._json(self._call("GET", f"/api/agencies/{agency_code}/inbox"), 200)
+        data = self._json(self._call("GET", f"/api/agencies/{agency_code}/inbox", session=self.session("officer")), 200)
         return _shaped(  # type: ignore[no-any-return]
             lambda rows: [InboxItem(r["code"], r["from"], r["method"], _files(r["files"])) for r in rows],
             data,
@@ -131,7 +212,7 @@ class ReferenceApiDriver:
         )
 
     def download(self, url: str) -> bytes:
-        response = self._call("GET", url)
+        response = self._call("GET", url, session=self.session("officer"))
         if response.status_code != 200:
             raise DriverError(f"GET {url}: expected HTTP 200, got {response.status_code}")
         return response.content
@@ -139,7 +220,9 @@ class ReferenceApiDriver:
     def export(self, kind: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for page in itertools.count(1):
-            data = self._json(self._call("GET", f"/api/exports/{kind}", params={"page": page, "size": 5000}), 200)
+            params = {"page": page, "size": 5000}
+            answer = self._call("GET", f"/api/exports/{kind}", params=params, session=self.session("officer"))
+            data = self._json(answer, 200)
             items = _shaped(lambda d: list(d["items"]), data, f"{kind} export")
             rows.extend(items)
             if not items or len(rows) >= int(data.get("total", 0)):

@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import yaml
 from starlette.applications import Starlette
@@ -30,6 +29,7 @@ from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
 from mocks.reference.history import History, build_history
 from mocks.reference.portal_sync import PortalLink, PortalSync
+from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOnLink
 
 SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN
@@ -44,6 +44,7 @@ class ReferenceSettings:
     sign_on_url: str = "http://sso.embedded"  # where a citizen without a session is sent to sign on
     handoff_path: str = "/dvc/vnconnect"
     year: int | None = None  # the evaluation year whose synthetic history the system holds (None: the current year)
+    sign_on: SignOnLink | None = None  # the SSO it is a client of; None: nobody can sign in
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -71,9 +72,38 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     date_format = WRONG_DATE_FORMAT if "wrong-date-format" in defects else None
     held_progress: dict[str, list[dict[str, Any]]] = {}
     past_years: dict[int, History] = {}
+    link = settings.sign_on or SignOnLink(settings.sign_on_url, "p111-reference", secrets.token_urlsafe(16))
+    relying_party = RelyingParty(link, defects)
 
     def problem(http_status: int, error: str, message: str, **extra: Any) -> JSONResponse:
         return JSONResponse({"error": error, "message": message, **extra}, status_code=http_status)
+
+    def unauthenticated() -> JSONResponse:
+        answer = problem(401, "unauthenticated", "Cần đăng nhập / sign in first (session or bearer token)")
+        answer.headers["www-authenticate"] = 'Bearer realm="p111-reference"'
+        return answer
+
+    def forbidden(why: str) -> JSONResponse:
+        return problem(403, "forbidden", f"Không có quyền / not allowed: {why}")
+
+    async def principal(request: Request) -> Principal | None:
+        """The session cookie, else a bearer access token checked at the provider."""
+        sid = request.cookies.get(SESSION_COOKIE)
+        if sid:
+            return relying_party.sessions.get(sid)
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            return await relying_party.from_bearer(header[7:].strip())
+        return None
+
+    def may_read(who: Principal, dossier: model.Dossier) -> bool:
+        return who.officer or who.subject == dossier.owner or "txn-cross-account-read" in defects
+
+    def audit(who: Principal | None) -> tuple[str, str]:
+        """What a transaction records of who made it: the subject and its level of assurance."""
+        if who is None or "txn-log-without-subject" in defects:
+            return "", ""
+        return who.subject, who.assurance
 
     async def tell_portal(dossier: model.Dossier) -> None:
         step = dossier.history[-1]
@@ -126,6 +156,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         return tuple(stored)
 
     async def submit(request: Request) -> JSONResponse:
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
         try:
             body = json.loads(await request.body())
             service = services[body["procedure_code"]]
@@ -153,20 +186,33 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             due_at=due,
             agency=agency,
             files=submitted_files,
+            owner=who.subject,
+            owner_vneid=who.vneid_verified,
         )
-        dossier.history.append(model.Step("1", now, dossier.applicant_name, "submit", "citizen", agency))
+        subject, assurance = audit(who)
+        step = model.Step("1", now, dossier.applicant_name, "submit", "citizen", agency, subject, assurance)
+        dossier.history.append(step)
         store[dossier.code] = dossier
         files.update({f.id: f for f in submitted_files})
         await tell_portal(dossier)
         return JSONResponse(dossier.public(), status_code=201)
 
     async def show(request: Request) -> JSONResponse:
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
         dossier = store.get(request.path_params["code"])
-        if dossier is None:
+        if dossier is None or not may_read(who, dossier):
+            # Another citizen's dossier is not even confirmed to exist.
             return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
         return JSONResponse(dossier.public())
 
     async def export(request: Request) -> JSONResponse:
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
+        if not who.officer:
+            return forbidden("officers only")
         try:
             page = max(1, int(request.query_params.get("page", "1")))
             size = min(500, max(1, int(request.query_params.get("size", "100"))))
@@ -186,10 +232,19 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     async def act(request: Request) -> JSONResponse:
         dossier = store.get(request.path_params["code"])
         action = request.path_params["action"]
-        if dossier is None:
+        who = await principal(request)
+        anonymous_allowed = action == "supplement" and "txn-supplement-anonymous" in defects
+        if who is None and not anonymous_allowed:
+            return unauthenticated()
+        if dossier is None or (who is not None and not may_read(who, dossier)):
             return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
         if action not in lifecycle.actions:
             return problem(422, "unknown-action", f"unknown action {action}; known: {', '.join(lifecycle.actions)}")
+        if who is not None and not anonymous_allowed:
+            if lifecycle.actions[action].actor == "officer" and not who.officer:
+                return forbidden(f"{action} is an officer's action")
+            if lifecycle.actions[action].actor == "citizen" and who.subject != dossier.owner:
+                return forbidden(f"{action} is the applicant's own action")
         try:
             body = json.loads(await request.body() or b"{}")
             actor = str(body.get("actor") or "")
@@ -204,7 +259,18 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         guarded = "illegal-transition-accepted" not in defects and not (
             "end-state-reopened" in defects and before in lifecycle.end_states
         )
-        moved = model.apply(dossier, action, lifecycle, actor, vietnam_now(), guarded=guarded, to_agency=to_agency)
+        subject, assurance = audit(who)
+        moved = model.apply(
+            dossier,
+            action,
+            lifecycle,
+            actor,
+            vietnam_now(),
+            guarded=guarded,
+            to_agency=to_agency,
+            subject=subject,
+            assurance=assurance,
+        )
         if not moved:
             return problem(
                 409, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}", status=before
@@ -214,6 +280,11 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
 
     async def inbox(request: Request) -> JSONResponse:
         """What an agency received from others: each transfer with the files as electronic documents."""
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
+        if not who.officer:
+            return forbidden("officers only")
         agency = request.path_params["agency"]
         received = []
         for dossier in store.values():
@@ -232,8 +303,12 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         return JSONResponse(received)
 
     async def download(request: Request) -> Response:
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
         stored = files.get(request.path_params["file_id"])
-        if stored is None:
+        holders = [d for d in store.values() if stored is not None and stored in d.files]
+        if stored is None or not any(may_read(who, d) for d in holders):
             return problem(404, "not-found", "Không tìm thấy tệp / file not found")
         return Response(stored.content, media_type="application/octet-stream")
 
@@ -251,23 +326,28 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             or query.get("MaCoQuanThucHien") != service["agency_code"]
         ):
             return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
-        if SESSION_COOKIE not in request.cookies:
-            sign_on = {
-                "response_type": "code",
-                "client_id": "p111-reference",
-                "scope": "openid",
-                "redirect_uri": str(request.url_for("signed_in")),
-                "state": secrets.token_urlsafe(16),
-                "acr_values": "LoA1",
-            }
-            return RedirectResponse(f"{settings.sign_on_url}/oauth2/authorize?{urlencode(sign_on)}", status_code=302)
+        if await principal(request) is None:
+            return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
         title = html.escape(service["name"])
         return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
 
+    async def sign_in(request: Request) -> Response:
+        """Starts a login: the browser goes to the provider's authorization endpoint."""
+        return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
+
     async def signed_in(request: Request) -> Response:
-        return HTMLResponse(
-            "<p>Đăng nhập qua Cổng DVC quốc gia: chưa hỗ trợ / sign-on callback not implemented</p>", status_code=501
-        )
+        """The provider's redirect back: a session bound to the account's TechID, or a refusal and no session."""
+        try:
+            who = await relying_party.complete(dict(request.query_params))
+        except LoginRefused as exc:
+            return problem(401, "sign-on-refused", f"Đăng nhập bị từ chối / sign-on refused: {exc}")
+        answer = RedirectResponse("/api/me", status_code=302)
+        answer.set_cookie(SESSION_COOKIE, relying_party.open_session(who), httponly=True, samesite="lax")
+        return answer
+
+    async def me(request: Request) -> JSONResponse:
+        who = await principal(request)
+        return JSONResponse(who.public()) if who is not None else unauthenticated()
 
     def history() -> History:
         """The year's history, built on first use: most runs of the app never ask for it."""
@@ -279,6 +359,11 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     async def export_history(request: Request) -> JSONResponse:
         """The paged export a metrics driver reads: the year's dossiers as synced to the portal, the procedure
         catalog, the agency registry and the transaction log."""
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
+        if not who.officer:
+            return forbidden("officers only")
         kind = request.path_params["kind"]
         rows = getattr(history(), kind, None) if kind in EXPORT_KINDS else None
         if rows is None:
@@ -311,7 +396,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             Route("/api/files/{file_id}", download),
             Route("/api/exports/{kind}", export_history),
             Route(settings.handoff_path, handoff),
+            Route("/auth/login", sign_in),
             Route("/auth/callback", signed_in, name="signed_in"),
+            Route("/api/me", me),
             Route("/_p111/sync-failures", sync_failures),
         ]
     )

@@ -49,6 +49,8 @@ class Step:
     action: str
     actor_kind: str  # citizen | officer
     agency: Agency  # the agency handling the dossier at that step
+    subject: str = ""  # the authenticated account (TechID) that made the step
+    assurance: str = ""  # its level of assurance (loAs)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Dossier:
     due_at: datetime
     agency: Agency  # the agency handling it now
     files: tuple[StoredFile, ...] = ()
+    owner: str = ""  # the applicant's account (TechID) from the sign-on
+    owner_vneid: bool = False  # the applicant signed on through VNeID with IAL >= 1
     status: str = "1"
     received_at: datetime | None = None
     finished_at: datetime | None = None
@@ -105,6 +109,8 @@ class Dossier:
                     "actor": s.actor,
                     "action": s.action,
                     "agency_code": s.agency.code,
+                    "subject": s.subject or None,
+                    "assurance": s.assurance or None,
                 }
                 for s in self.history
             ],
@@ -143,6 +149,8 @@ def apply(
     *,
     guarded: bool,
     to_agency: Agency | None = None,
+    subject: str = "",
+    assurance: str = "",
 ) -> bool:
     """Moves the dossier by `action`; False (and nothing changed) when the lifecycle forbids it and `guarded`."""
     target = lifecycle.actions[action].to
@@ -164,7 +172,8 @@ def apply(
         dossier.transfers.append(Transfer(dossier.agency, to_agency, now, dossier.files))
         dossier.agency = to_agency
     dossier.status = target
-    dossier.history.append(Step(target, now, actor, action, lifecycle.actions[action].actor, dossier.agency))
+    kind = lifecycle.actions[action].actor
+    dossier.history.append(Step(target, now, actor, action, kind, dossier.agency, subject, assurance))
     return True
 
 
@@ -192,7 +201,7 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "ChuHoSo": dossier.applicant_name,
         "SoGiayToChuHoSo": dossier.applicant_id_number,
         "LoaiDoiTuong": "1",
-        "MaDoiTuong": "",
+        "MaDoiTuong": dossier.owner if dossier.channel == "online" else "",
         "ThongTinKhac": "",
         "Email": "",
         "Fax": "",
@@ -211,7 +220,7 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "NgayNopHoSo": portal_time(dossier.submitted_at, date_format),
         "NoiNopHoSo": "1" if dossier.channel == "online" else "0",
         "HoSoCoThanhPhanSoHoa": "1" if dossier.files else "0",
-        "TaiKhoanDuocXacThucVoiVNeID": "0",
+        "TaiKhoanDuocXacThucVoiVNeID": "1" if dossier.owner_vneid else "0",
         "DuocThanhToanTrucTuyen": "0",
         "TaiLieuNop": [
             {

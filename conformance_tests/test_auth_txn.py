@@ -1,0 +1,175 @@
+"""P111-AUTH-TXN: every transaction is electronically authenticated and names who made it.
+
+«100% giao dịch trên Hệ thống thông tin giải quyết TTHC cấp tỉnh được xác thực điện tử»
+The endpoints come from the SUT's own OpenAPI document, so an endpoint added later is covered unchanged. An operation
+marked `x-p111-authenticated-by` (the payment confirm callback, authenticated by its checksum: domain.md section 8)
+is not a user's transaction and is not counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance_tests.scenarios import drive_actions
+from harness.drivers import DossierView, Driver, Session
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-AUTH-TXN")
+
+WRITES = ("post", "put", "patch", "delete")
+REFUSED = (401, 403)
+HIDDEN = (401, 403, 404)  # another citizen's dossier may be refused or simply not found
+OTHER_CITIZEN = "citizen-2"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # with the path parameters filled in
+    template: str
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def _params(operation: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for p in operation.get("parameters", []):
+        if "$ref" in p:
+            p = document["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]]
+        if p.get("in") == "path":
+            found.append(p)
+    return found
+
+
+def operations(document: dict[str, Any], code: str) -> list[Operation]:
+    """Every operation of the document, path parameters filled in: a dossier code with the given one, an enum with
+    each of its values, anything else with a placeholder."""
+    result = []
+    for template, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in (*WRITES, "get") or operation.get("x-p111-authenticated-by"):
+                continue
+            choices = []
+            for p in _params(operation, document):
+                values = [code] if p["name"] == "code" else p.get("schema", {}).get("enum") or ["p111-probe"]
+                choices.append([(p["name"], str(v)) for v in values])
+            for filled in itertools.product(*choices):
+                path = template
+                for name, value in filled:
+                    path = path.replace("{" + name + "}", value)
+                result.append(Operation(method, path, template))
+    return result
+
+
+@pytest.fixture(scope="module")
+def api(p111_client: httpx.Client) -> dict[str, Any]:
+    answer = p111_client.get("/openapi.json")
+    if answer.status_code != 200:
+        pytest.fail(f"the SUT publishes no OpenAPI document at /openapi.json (HTTP {answer.status_code})")
+    return dict(answer.json())
+
+
+@pytest.fixture(scope="module")
+def owned(p111_driver: Driver, procedure_codes: list[str]) -> DossierView:
+    """A dossier of the default test citizen, just submitted."""
+    return p111_driver.submit(procedure_codes[0])
+
+
+def probe(client: httpx.Client, operation: Operation, headers: dict[str, str]) -> int:
+    body = {"actor": "P111"} if operation.method in WRITES else None
+    return client.request(operation.method, operation.path, json=body, headers=headers).status_code
+
+
+def test_every_write_refuses_missing_or_forged_credentials(api, owned, p111_client: httpx.Client, p111_sso):
+    """Every endpoint that creates or changes something refuses (401/403) a request with no credentials, a forged
+    bearer token, an expired one, or a forged session cookie."""
+    credentials = {
+        "no credentials": {},
+        "a forged bearer token": {"authorization": "Bearer p111-forged-token-0000000000"},
+        "an expired bearer token": {"authorization": f"Bearer {p111_sso.mint(OTHER_CITIZEN, expired=True)}"},
+        "a forged session cookie": {"cookie": "p111_session=p111-forged-session-0000"},
+    }
+    writes = [op for op in operations(api, owned.code) if op.method in WRITES]
+    accepted = []
+    for op in writes:
+        for what, headers in credentials.items():
+            status = probe(p111_client, op, headers)
+            if status not in REFUSED:
+                accepted.append(f"{op} with {what} → HTTP {status}")
+    if accepted:
+        raise Failure(
+            "endpoints that change dossiers do not refuse unauthenticated requests",
+            expected=f"HTTP 401 or 403 from each of the {len(writes)} write operations of /openapi.json",
+            received="; ".join(accepted),
+        )
+
+
+def test_no_cross_account_reading_or_writing(api, owned, p111_driver: Driver, p111_client: httpx.Client):
+    """Another citizen's valid session neither reads nor changes a dossier that is not theirs."""
+    other = p111_driver.login(OTHER_CITIZEN).session
+    if other is None:
+        pytest.fail(f"the SUT refused the sign-on of the test account {OTHER_CITIZEN}")
+    leaks = []
+    for op in operations(api, owned.code):
+        if op.method not in WRITES and "{" not in op.template and op.template != "/api/dossiers":
+            continue  # a public listing (the procedures); the dossier listing is probed below like the rest
+        if op.method in WRITES and "{code}" not in op.template:
+            continue  # creating one's own dossier is no cross-account write
+        answer = p111_client.request(op.method, op.path, json={"actor": "P111"} if op.method in WRITES else None,
+                                     headers=other.headers)
+        if op.method in WRITES and answer.status_code not in HIDDEN:
+            leaks.append(f"{op} → HTTP {answer.status_code}")
+        elif op.method == "get" and answer.is_success and owned.code in answer.text:
+            leaks.append(f"{op} → HTTP {answer.status_code} shows {owned.code}")
+    if leaks:
+        raise Failure(
+            f"another citizen's session reaches {owned.code}, which is not theirs",
+            expected="HTTP 401, 403 or 404, and no answer that shows the dossier",
+            received="; ".join(leaks),
+        )
+
+
+def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, procedure_codes: list[str]):
+    """Every stored transaction on a dossier, as the SUT shows it, names the authenticated account (TechID) that
+    made it and its level of assurance."""
+    dossier = p111_driver.submit(procedure_codes[0])
+    drive_actions(p111_driver, dossier.code, ("receive", "process", "request-supplement", "supplement"))
+    citizen, officer = p111_sso.tech_id("citizen-1"), p111_sso.tech_id("officer-1")
+    wrong = []
+    for step in p111_driver.get(dossier.code).steps:
+        expected = citizen if step.action in ("submit", "supplement", "withdraw") else officer
+        if step.subject != expected or not step.assurance:
+            wrong.append(f"{step.action or step.status}: subject {step.subject!r}, assurance {step.assurance!r}")
+    if wrong:
+        raise Failure(
+            f"transactions on {dossier.code} do not name who made them",
+            expected=f"each step names its account's TechID (citizen {citizen}, officer {officer}) and its loAs",
+            received="; ".join(wrong),
+        )
+
+
+def test_synced_dossier_names_the_vneid_account(p111_driver: Driver, p111_sso, p111_portal, procedure_codes):
+    """A dossier submitted online after a VNeID sign-on reaches the portal with MaDoiTuong = the account's TechID and
+    TaiKhoanDuocXacThucVoiVNeID = 1."""
+    session: Session | None = p111_driver.login("citizen-vneid").session
+    if session is None:
+        pytest.fail("the SUT refused the sign-on of the VNeID test account")
+    dossier = p111_driver.submit(procedure_codes[0], session=session)
+    rows = p111_portal.wait(lambda: p111_portal.dossiers(dossier.code), bool)
+    if not rows:
+        return  # a dossier that never reaches the portal is P111-SYNC-DOSSIER's failure, judged there
+    expected = {"MaDoiTuong": p111_sso.tech_id("citizen-vneid"), "TaiKhoanDuocXacThucVoiVNeID": "1"}
+    got = {k: rows[-1]["item"].get(k) for k in expected}
+    if got != expected:
+        raise Failure(
+            f"{dossier.code} reached the portal without naming the VNeID-verified account",
+            expected=", ".join(f"{k} = {v}" for k, v in expected.items()) + " (domain.md section 3)",
+            received=str(got),
+            evidence="portal /_p111/dossiers",
+        )
