@@ -29,6 +29,8 @@ MESSAGE_KINDS: dict[str, str] = {
     "direct-dossiers": "portal/direct-dossiers.request",
     "direct-progress": "portal/direct-progress.request",
     "adapter-auth": "portal/adapter-auth.request",
+    "id-token": "sso/id-token.claims",
+    "userinfo": "sso/userinfo",
 }
 
 

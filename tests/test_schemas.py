@@ -405,7 +405,7 @@ def test_registry_holds_every_schema_file():
     for path in schema_dir().rglob("*.schema.json"):
         uri = schemas.schema_id(path.relative_to(schema_dir()).as_posix())
         Draft202012Validator.check_schema(registry.contents(uri))
-    assert set(schemas.MESSAGE_KINDS.values()) <= set(PORTAL_SCHEMAS)
+    assert {k for k in schemas.MESSAGE_KINDS.values() if k.startswith("portal/")} <= set(PORTAL_SCHEMAS)
     assert schemas.registry() is registry
 
 
@@ -469,6 +469,8 @@ def test_validate_message_and_kinds():
         "direct-dossiers": DIRECT_DOSSIERS,
         "direct-progress": DIRECT_PROGRESS,
         "adapter-auth": "portal/adapter-auth.request",
+        "id-token": "sso/id-token.claims",
+        "userinfo": "sso/userinfo",
     }
     error, unknown = schemas.validate_message("progress", {"MaHoSo": "x", "Them": 1})
     assert error is not None and unknown == ["$.Them"]
@@ -558,3 +560,19 @@ def test_extra_fields_are_warnings_not_errors(dossier, extra):
     error, unknown = schemas.validate_message("sync-request", message)
     assert error is None, schemas.describe(error)
     assert unknown == [f"$.data[0].{key}" for key in extra]
+
+
+def test_sign_on_kinds_accept_the_counterparts_accounts_and_name_what_is_wrong():
+    import yaml
+
+    accounts = yaml.safe_load((Path(__file__).resolve().parents[1] / "mocks" / "data" / "sso-accounts.yaml").read_text(
+        encoding="utf-8"))
+    for account in accounts:
+        assert schemas.validate_message("userinfo", account["claims"]) == (None, [])
+    claims = {"iss": "http://sso.embedded", "sub": "a1f0c6d2-0001", "aud": "p111-reference", "exp": 2, "iat": 1,
+              "nonce": "n-1", "TechID": "TECH-0000000001", "LoaiTaiKhoan": "1", "loAs": "LoA2"}
+    assert schemas.validate_message("id-token", claims) == (None, [])
+    error, _ = schemas.validate_message("id-token", {**claims, "exp": "tomorrow"})
+    assert error is not None and schemas.json_path(error) == "$.exp"
+    error, _ = schemas.validate_message("userinfo", {"sub": "x", "TechID": "T", "SoDinhDanh": "12345"})
+    assert error is not None and schemas.json_path(error) == "$.SoDinhDanh"
