@@ -16,6 +16,20 @@ class ObserverError(Exception):
     """The counterpart cannot be observed (not the harness's own, or unreachable): the check cannot judge."""
 
 
+def admin_call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) -> Any:
+    """One call to a counterpart's /_p111/ endpoints; anything but a 200 means it cannot be observed (ERROR)."""
+    try:
+        response = client.request(method, f"/_p111/{path}", **kwargs)
+    except httpx.HTTPError as exc:
+        raise ObserverError(f"the {who} counterpart did not answer: {exc}") from exc
+    if response.status_code != 200:
+        raise ObserverError(
+            f"the {who} at {client.base_url} is not observable ({method} /_p111/{path} answered "
+            f"{response.status_code}): is it the harness's counterpart?"
+        )
+    return response.json()
+
+
 class PortalObserver:
     def __init__(self, client: httpx.Client, sync_seconds: float) -> None:
         self._client = client
@@ -25,16 +39,7 @@ class PortalObserver:
         params: dict[str, Any] = {"seq": list(seqs)} if seqs else {}
         if code:
             params["MaHoSo"] = code
-        try:
-            response = self._client.get(f"/_p111/{kind}", params=params)
-        except httpx.HTTPError as exc:
-            raise ObserverError(f"the portal counterpart did not answer: {exc}") from exc
-        if response.status_code != 200:
-            raise ObserverError(
-                f"the portal at {self._client.base_url} is not observable "
-                f"(GET /_p111/{kind} answered {response.status_code}): is it the harness's counterpart?"
-            )
-        return list(response.json())
+        return list(admin_call(self._client, "portal", "GET", kind, params=params))
 
     def dossiers(self, code: str | None = None) -> list[dict[str, Any]]:
         """Every dossier item received (valid or not), in arrival order."""
@@ -78,16 +83,7 @@ class SsoObserver:
         self.client = client
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, f"/_p111/{path}", **kwargs)
-        except httpx.HTTPError as exc:
-            raise ObserverError(f"the sign-on counterpart did not answer: {exc}") from exc
-        if response.status_code != 200:
-            raise ObserverError(
-                f"the sign-on at {self.client.base_url} is not the harness's counterpart "
-                f"({method} /_p111/{path} answered {response.status_code})"
-            )
-        return response.json()
+        return admin_call(self.client, "sign-on", method, path, **kwargs)
 
     def accounts(self) -> dict[str, dict[str, Any]]:
         """Test accounts by login_hint: role, provider and claims (never the citizen id number)."""

@@ -202,6 +202,23 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 # ---- fixtures -----------------------------------------------------------------------------------------------------
 
 
+def _counterpart_client(name: str, target: Target, stack: ExitStack, recorder: EvidenceRecorder) -> httpx.Client | None:
+    """A client of a counterpart of a networked SUT: the harness's own, started here when `serve: true`, or the one
+    at the configured URL; None when the target names none."""
+    config = getattr(target, name)
+    if not config.url:
+        return None
+    url = config.url
+    if config.serve:
+        # Only here, and lazily, does the harness reach into mocks/: to start its own counterpart on a port.
+        from mocks import wiring
+
+        served = getattr(wiring, f"serve_{name}")(target)
+        stack.callback(served.stop)
+        url = served.url
+    return make_client(url, timeouts=target.timeouts, recorder=recorder)
+
+
 @dataclass(frozen=True)
 class System:
     """The SUT and the counterparts as the checks reach them."""
@@ -242,7 +259,7 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             client = make_client(
                 embedded.sut_url, timeouts=timeouts, recorder=recorder, transport=embedded.sut_transport
             )
-            portal_client = make_client(
+            portal_client: httpx.Client | None = make_client(
                 embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport
             )
             sign_on_urls: tuple[str, ...] = (embedded.sign_on_url,)
@@ -259,27 +276,10 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 headers=headers,
                 read_only=target.safety_mode == "read-only",
             )
-            portal_client = None
             sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
-            if target.portal.url:
-                portal_url = target.portal.url
-                if target.portal.serve:
-                    from mocks.wiring import serve_portal
-
-                    served = serve_portal(target)
-                    stack.callback(served.stop)
-                    portal_url = served.url
-                portal_client = make_client(portal_url, timeouts=timeouts, recorder=recorder)
-            sign_on_client = None
-            if target.sso.url:
-                sso_url = target.sso.url
-                if target.sso.serve:
-                    from mocks.wiring import serve_sso
-
-                    served_sso = serve_sso(target)
-                    stack.callback(served_sso.stop)
-                    sso_url = served_sso.url
-                sign_on_client = make_client(sso_url, timeouts=timeouts, recorder=recorder)
+            portal_client, sign_on_client = (
+                _counterpart_client(name, target, stack, recorder) for name in ("portal", "sso")
+            )
         for opened in (client, portal_client, sign_on_client):
             if opened is not None:
                 stack.callback(opened.close)

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from harness import schemas
 from harness.formats import is_agency_code, vietnam_now
 from harness.redaction import Redactor
+from harness.target import SyncConfig, embedded_target
 
 OK = 0
 REFUSED = -1  # [I] the portal's non-zero code; clients only test for 0
@@ -33,11 +34,8 @@ class PortalSettings:
     province_code: str
     username: str
     password: str | None  # None: any login is accepted (a vendor's staging system with no credentials configured)
-    auth_path: str = "/api/adapter/auth"
-    integration_path: str = "/api/adapter/integration"
-    insert_path: str = "/api/dossier/insert"
-    update_path: str = "/api/dossier/update"
-    progress_path: str = "/api/dossier/progress"
+    # The paths of both transports; by default those of the target schema's defaults.
+    sync: SyncConfig = field(default_factory=lambda: embedded_target().sync)
     procedures: tuple[dict[str, Any], ...] = field(default_factory=lambda: load_catalog())
 
 
@@ -245,11 +243,11 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         return JSONResponse({"status": "ok", "received": len(state.requests)})
 
     routes = [
-        Route(settings.auth_path, adapter_auth, methods=["POST"]),
-        Route(settings.integration_path, adapter_integration, methods=["POST"]),
-        Route(settings.insert_path, direct("insert"), methods=["POST"]),
-        Route(settings.update_path, direct("update"), methods=["POST"]),
-        Route(settings.progress_path, direct("progress"), methods=["POST"]),
+        Route(settings.sync.auth_path, adapter_auth, methods=["POST"]),
+        Route(settings.sync.integration_path, adapter_integration, methods=["POST"]),
+        Route(settings.sync.insert_path, direct("insert"), methods=["POST"]),
+        Route(settings.sync.update_path, direct("update"), methods=["POST"]),
+        Route(settings.sync.progress_path, direct("progress"), methods=["POST"]),
         Route("/_p111/requests", listing(state.requests)),
         Route("/_p111/dossiers", listing(state.dossiers)),
         Route("/_p111/progress", listing(state.progress)),

@@ -10,7 +10,7 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 
 from harness.inprocess import BlockingASGITransport
-from harness.target import SyncConfig, Target
+from harness.target import Target
 from mocks.portal import PortalSettings, create_portal_app
 from mocks.reference.app import ReferenceSettings, create_reference_app
 from mocks.reference.portal_sync import PortalLink
@@ -40,40 +40,6 @@ class EmbeddedSystem:
         self._stack.close()
 
 
-def portal_link(
-    base_url: str,
-    sync: SyncConfig,
-    username: str,
-    password: str,
-    http_transport: httpx.AsyncBaseTransport | None = None,
-) -> PortalLink:
-    return PortalLink(
-        base_url,
-        sync.transport,
-        username,
-        password,
-        sync.auth_path,
-        sync.integration_path,
-        sync.insert_path,
-        sync.update_path,
-        sync.progress_path,
-        http_transport,
-    )
-
-
-def portal_settings(province_code: str, sync: SyncConfig, username: str, password: str | None) -> PortalSettings:
-    return PortalSettings(
-        province_code,
-        username,
-        password,
-        sync.auth_path,
-        sync.integration_path,
-        sync.insert_path,
-        sync.update_path,
-        sync.progress_path,
-    )
-
-
 def officer_directory() -> frozenset[str]:
     """The province's officers, as the reference system knows them: the sign-on's officer test accounts."""
     return frozenset(a["claims"]["TechID"] for a in load_accounts() if a.get("officer"))
@@ -92,8 +58,8 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     stack = ExitStack()
     loop = stack.enter_context(start_blocking_portal())
     username, password = "p111-embedded", secrets.token_urlsafe(18)  # fresh per run: nothing to leak or configure
-    portal_app = create_portal_app(portal_settings(target.province_code, target.sync, username, password))
-    link = portal_link(PORTAL_URL, target.sync, username, password, httpx.ASGITransport(app=portal_app))
+    portal_app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
+    link = PortalLink(PORTAL_URL, target.sync, username, password, httpx.ASGITransport(app=portal_app))
     client_secret = secrets.token_urlsafe(18)
     sso_settings, sign_on = sign_on_pair(SIGN_ON_URL, SUT_URL, REFERENCE_CLIENT_ID, client_secret, None)
     sso_app = create_sso_app(sso_settings)
@@ -120,7 +86,7 @@ def serve_portal(target: Target) -> ServedApp:
     """The portal counterpart on the loopback address of `counterparts.portal.url`, for a SUT on the network."""
     url = httpx.URL(target.portal.url or "")
     username, password = _portal_credentials(target)
-    app = create_portal_app(portal_settings(target.province_code, target.sync, username, password))
+    app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     return serve_in_thread("portal", app, url.host, url.port or 80)
 
 
@@ -145,7 +111,7 @@ def serve_counterparts(
     """`p111 mocks serve`: the portal and sign-on counterparts, and with a port the reference system wired to
     both."""
     username, password = _portal_credentials(target)
-    app = create_portal_app(portal_settings(target.province_code, target.sync, username, password))
+    app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     served = [serve_in_thread("portal", app, host, portal_port)]
     shown_host = f"[{host}]" if ":" in host else host
     sso_url = f"http://{shown_host}:{sso_port}"
@@ -155,7 +121,7 @@ def serve_counterparts(
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
     if reference_port is not None:
         # With no password configured the portal accepts any login; the reference then sends a throwaway one.
-        link = portal_link(served[0].url, target.sync, username, password or secrets.token_urlsafe(12))
+        link = PortalLink(served[0].url, target.sync, username, password or secrets.token_urlsafe(12))
         settings = ReferenceSettings(
             link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on
         )

@@ -16,14 +16,15 @@ from harness.inprocess import BlockingASGITransport
 from harness.target import embedded_target
 from mocks.portal import PortalSettings, create_portal_app
 from mocks.reference.app import ReferenceSettings, create_reference_app
-from mocks.wiring import portal_link, start_embedded
+from mocks.reference.portal_sync import PortalLink
+from mocks.wiring import start_embedded
 from tests.support import sign_in
 
 OPENAPI = json.loads((resources.schema_dir() / "reference-api.openapi.json").read_text(encoding="utf-8"))
 
 
 def test_every_route_of_the_reference_api_is_documented():
-    app = create_reference_app(ReferenceSettings(portal_link("http://portal.test", embedded_target().sync, "u", "p")))
+    app = create_reference_app(ReferenceSettings(PortalLink("http://portal.test", embedded_target().sync, "u", "p")))
     documented = {re.sub(r"{[^}]+}", "{}", path): set(ops) for path, ops in OPENAPI["paths"].items()}
     for route in app.routes:
         assert isinstance(route, Route)

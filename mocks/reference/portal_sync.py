@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from harness.target import SyncConfig
+
 log = logging.getLogger("p111.reference.sync")
 
 PROGRESS_CHUNK = 10  # the .NET client posts progress records ten at a time
@@ -16,14 +18,9 @@ PROGRESS_CHUNK = 10  # the .NET client posts progress records ten at a time
 @dataclass(frozen=True)
 class PortalLink:
     base_url: str
-    transport: str  # adapter | direct
+    sync: SyncConfig  # the transport (adapter | direct) and the portal's paths, as the target sets them
     username: str
     password: str
-    auth_path: str
-    integration_path: str
-    insert_path: str
-    update_path: str
-    progress_path: str
     http_transport: httpx.AsyncBaseTransport | None = None  # in-process portal; None = the network
 
 
@@ -39,7 +36,7 @@ class PortalSync:
 
     async def push(self, dossier: dict[str, Any] | None, progress: list[dict[str, Any]], agency: str) -> None:
         try:
-            if self._link.transport == "adapter":
+            if self._link.sync.transport == "adapter":
                 await self._push_adapter(dossier, progress, agency)
             else:
                 await self._push_direct(dossier, progress)
@@ -58,11 +55,12 @@ class PortalSync:
         for attempt in range(2):
             if self._session is None:
                 reply = await self._post(
-                    self._link.auth_path, {"username": self._link.username, "password": self._link.password}
+                    self._link.sync.auth_path, {"username": self._link.username, "password": self._link.password}
                 )
                 self._session = reply.get("session")
             reply = await self._post(
-                self._link.integration_path, {"session": self._session, "madonvi": agency, "service": service, **fields}
+                self._link.sync.integration_path,
+                {"session": self._session, "madonvi": agency, "service": service, **fields},
             )
             if "Phiên" not in str(reply.get("message")) or attempt:
                 return reply
@@ -79,11 +77,11 @@ class PortalSync:
 
     async def _push_direct(self, dossier: dict[str, Any] | None, progress: list[dict[str, Any]]) -> None:
         if dossier is not None:
-            reply = await self._post(self._link.insert_path, [dossier])
+            reply = await self._post(self._link.sync.insert_path, [dossier])
             if "đã tồn tại" in str(reply.get("message")):
-                await self._post(self._link.update_path, [dossier])
+                await self._post(self._link.sync.update_path, [dossier])
         for start in range(0, len(progress), PROGRESS_CHUNK):
-            await self._post(self._link.progress_path, progress[start : start + PROGRESS_CHUNK])
+            await self._post(self._link.sync.progress_path, progress[start : start + PROGRESS_CHUNK])
 
     async def aclose(self) -> None:
         await self._client.aclose()
