@@ -1,7 +1,8 @@
 """P111-AUTH-TXN: every transaction is electronically authenticated and names who made it.
 
 «100% giao dịch trên Hệ thống thông tin giải quyết TTHC cấp tỉnh được xác thực điện tử»
-The endpoints come from the SUT's own OpenAPI document, so an endpoint added later is covered unchanged. An operation
+The endpoints come from the SUT's own OpenAPI document (sut.openapi_path) and from the target's declaration
+(sut.transactions), so an endpoint added later is covered unchanged. An operation
 marked `x-p111-authenticated-by` (the payment confirm callback, authenticated by its checksum: domain.md section 8)
 is not a user's transaction and is not counted.
 """
@@ -9,6 +10,7 @@ is not a user's transaction and is not counted.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,12 +69,39 @@ def operations(document: dict[str, Any], code: str) -> list[Operation]:
     return result
 
 
+def declared(transactions: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The target's declared transaction endpoints, shaped as an OpenAPI document's paths."""
+    paths: dict[str, Any] = {}
+    for method, template in transactions:
+        names = re.findall(r"\{(\w+)\}", template)
+        paths.setdefault(template, {})[method.lower()] = {"parameters": [{"name": n, "in": "path"} for n in names]}
+    return {"paths": paths}
+
+
 @pytest.fixture(scope="module")
-def api(p111_client: httpx.Client) -> dict[str, Any]:
-    answer = p111_client.get("/openapi.json")
-    if answer.status_code != 200:
-        pytest.fail(f"the SUT publishes no OpenAPI document at /openapi.json (HTTP {answer.status_code})")
-    return dict(answer.json())
+def api(p111_client: httpx.Client, p111_target) -> dict[str, Any]:
+    """The transaction endpoints: the SUT's OpenAPI document (sut.openapi_path) merged with the target's
+    declaration (sut.transactions)."""
+    sut = p111_target.sut
+    document: dict[str, Any] = {"paths": {}}
+    problem = "the target sets sut.openapi_path: null"
+    if sut.openapi_path:
+        answer = p111_client.get(sut.openapi_path)
+        try:
+            document = dict(answer.json()) if answer.status_code == 200 else document
+            document.setdefault("paths", {})
+            problem = f"{sut.openapi_path} answered HTTP {answer.status_code} with no operations"
+        except ValueError:
+            problem = f"{sut.openapi_path} is not JSON"
+    for template, item in declared(sut.transactions)["paths"].items():
+        for method, operation in item.items():
+            document["paths"].setdefault(template, {}).setdefault(method, operation)
+    if not document["paths"]:
+        pytest.fail(
+            f"no transaction endpoints to probe: {problem}, and the target declares no sut.transactions. "
+            "Publish an OpenAPI document or list the endpoints under sut.transactions in the target file."
+        )
+    return document
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +134,7 @@ def test_every_write_refuses_missing_or_forged_credentials(api, owned, p111_clie
     if accepted:
         raise Failure(
             "endpoints that change dossiers do not refuse unauthenticated requests",
-            expected=f"HTTP 401 or 403 from each of the {len(writes)} write operations of /openapi.json",
+            expected=f"HTTP 401 or 403 from each of the {len(writes)} write operations (OpenAPI document and target)",
             received="; ".join(accepted),
         )
 

@@ -44,6 +44,10 @@ PATTERNS: dict[str, str] = {
     # Vietnamese mobile and fixed numbers: 0 or +84, then 9 or 10 digits; never part of a longer number.
     "phone": r"(?<![\w.])(?:\+84|0)[235789]\d{8}(?![\w])",
 }
+# Credentials that ride in a URL's query or fragment (a sign-on callback's code, an implicit flow's tokens).
+URL_CREDENTIALS = re.compile(
+    r"(?P<key>[?&#](?P<name>code|access_token|id_token|refresh_token|client_secret|token)=)(?P<value>[^&#\s\"'<>]+)"
+)
 _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesite", "priority"})
 # A value seen in a sensitive field is also removed wherever it appears later in free text (a failure message may quote
 # it); values shorter than this would hide harmless text.
@@ -114,6 +118,14 @@ class Redactor:
         self.log[(where or "?", what)] += count
 
     def text(self, value: str, where: str = "") -> str:
+        def in_url(match: re.Match[str]) -> str:
+            if match.group("value") == REDACTED:
+                return match.group(0)
+            self._note(where, f"URL parameter {match.group('name')}")
+            self._learn(match.group("value"), f"URL parameter {match.group('name')}")
+            return match.group("key") + REDACTED
+
+        value = URL_CREDENTIALS.sub(in_url, value)
         if self._secrets_re is not None and self._labels:
 
             def replace(match: re.Match[str]) -> str:

@@ -92,6 +92,8 @@ class SutConfig:
     base_url: str | None
     driver: str
     handoff_path: str
+    openapi_path: str | None
+    transactions: tuple[tuple[str, str], ...]  # (method, path template) declared by the province
     api_key: Secret | None
     defects: tuple[str, ...]
 
@@ -563,6 +565,8 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             base_url=sut.get("base_url"),
             driver=sut["driver"],
             handoff_path=sut["handoff_path"],
+            openapi_path=sut["openapi_path"],
+            transactions=tuple((t["method"], t["path"]) for t in sut["transactions"]),
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
         ),

@@ -106,10 +106,11 @@ def serve_sso(target: Target) -> ServedApp:
 
 
 def serve_counterparts(
-    target: Target, *, host: str, portal_port: int, reference_port: int | None, sso_port: int = 8703
+    target: Target, *, host: str, portal_port: int, reference_port: int | None, sso_port: int = 8703,
+    token_prefix: str = "",
 ) -> list[ServedApp]:
     """`p111 mocks serve`: the portal and sign-on counterparts, and with a port the reference system wired to
-    both."""
+    both. `token_prefix` marks every code and access token the sign-on issues (the canary test plants one)."""
     username, password = _portal_credentials(target)
     app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     served = [serve_in_thread("portal", app, host, portal_port)]
@@ -118,6 +119,7 @@ def serve_counterparts(
     reference_url = f"http://{shown_host}:{reference_port}" if reference_port is not None else ""
     client_id, client_secret = _sso_client(target)
     sso_settings, sign_on = sign_on_pair(sso_url, reference_url, client_id, client_secret, None)
+    sso_settings = replace(sso_settings, token_prefix=token_prefix)
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
     if reference_port is not None:
         # With no password configured the portal accepts any login; the reference then sends a throwaway one.

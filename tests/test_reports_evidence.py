@@ -70,6 +70,15 @@ class TestRedactor:
             {"where": "msg", "what": "pattern phone", "count": 2},
         ]
 
+    def test_credentials_in_a_url_are_removed_and_learnt(self):
+        redactor = Redactor()
+        url = "https://sut.vn/auth/callback?state=s-123&code=auth-code-9f31#access_token=at-77aa&x=1"
+        assert redactor.text(url, "url") == (
+            f"https://sut.vn/auth/callback?state=s-123&code={REDACTED}#access_token={REDACTED}&x=1"
+        )
+        assert redactor.text("the code auth-code-9f31 was spent") == f"the code {REDACTED} was spent"
+        assert {"where": "url", "what": "URL parameter code", "count": 1} in redactor.entries()
+
     def test_a_value_seen_in_a_sensitive_field_is_removed_from_later_text(self):
         redactor = Redactor()
         redactor.data({"SoGiayToChuHoSo": "036099001234", "SoCMND": "12"})
