@@ -6,6 +6,7 @@ import pytest
 
 from conformance_tests.scenarios import Scenario, drive
 from harness.drivers import Driver, Service
+from harness.verdicts import not_applicable
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +32,15 @@ def received_dossier(p111_driver: Driver, procedure_codes: list[str]) -> Scenari
 def handled_dossier(p111_driver: Driver, procedure_codes: list[str]) -> Scenario:
     """An online dossier taken the whole way: received, processed, finished, its result returned."""
     return drive(p111_driver, procedure_codes[0], ("receive", "process", "finish", "return"))
+
+
+@pytest.fixture(scope="session")
+def fee_bearing(services: list[Service]) -> list[Service]:
+    """The services with a financial obligation and the fees they ask; none: payment does not apply."""
+    found = [s for s in services if s.fee_bearing]
+    if not found:
+        not_applicable("the SUT publishes no fee-bearing service: there is nothing to pay online")
+    unpriced = [s.code for s in found if s.fee_total <= 0]
+    if unpriced:
+        pytest.fail(f"fee-bearing services list no fees (their sum is what a payment asks): {', '.join(unpriced)}")
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.drivers import DossierView, Driver
+from harness.drivers import DossierView, Driver, PaymentView, Service
 from harness.verdicts import Failure
 
 
@@ -31,3 +31,36 @@ def drive(driver: Driver, procedure_code: str, actions: tuple[str, ...]) -> Scen
     dossier = driver.submit(procedure_code)
     drive_actions(driver, dossier.code, actions)
     return Scenario(driver.get(dossier.code), actions)
+
+
+@dataclass(frozen=True)
+class PaymentScenario:
+    dossier: DossierView  # as the SUT shows it once payment was asked for
+    payment: PaymentView  # the transaction the SUT opened
+    service: Service
+
+
+def ask_for_payment(driver: Driver, service: Service) -> PaymentScenario:
+    """A fee-bearing dossier submitted online, received, and asked to pay (status 6): the SUT opens a transaction."""
+    scenario = drive(driver, service.code, ("receive", "request-payment"))
+    return _opened(driver, scenario.dossier.code, service, 0)
+
+
+def _opened(driver: Driver, code: str, service: Service, known: int) -> PaymentScenario:
+    """The transaction opened after the first `known` ones of the dossier."""
+    dossier = driver.get(code)
+    opened = dossier.payments[known:]
+    if not opened:
+        raise Failure(
+            f"asking {code} to pay opened no payment transaction",
+            expected=f"a payment of {service.fee_total} VND listed on the dossier (its MaThamChieu, amount and state)",
+            received=f"payments: {[p.reference for p in dossier.payments]}",
+        )
+    return PaymentScenario(dossier, opened[-1], service)
+
+
+def ask_again(driver: Driver, scenario: PaymentScenario) -> PaymentScenario:
+    """The same dossier asked to pay a second time (after a failed payment): processing resumes, then payment is
+    requested again, which opens a new transaction."""
+    drive_actions(driver, scenario.dossier.code, ("process", "request-payment"))
+    return _opened(driver, scenario.dossier.code, scenario.service, len(scenario.dossier.payments))

@@ -145,13 +145,15 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
         portal_port=args.portal_port,
         reference_port=args.reference_port if args.reference else None,
         sso_port=args.sso_port,
+        payment_port=args.payment_port,
     )
     for app in served:
         print(f"{app.name}: {app.url}")
     if target.portal.password is None:
         print("Cổng nhận mọi tài khoản / the portal accepts any login (no counterparts.portal.password in the target)")
     print(
-        "Đã nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress; Ctrl-C: dừng / stop",
+        "Đã nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress, "
+        "<payment>/_p111/messages; Ctrl-C: dừng / stop",
         flush=True,
     )
     stop = threading.Event()
@@ -204,6 +206,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
     serve.add_argument("--reference-port", type=int, default=8700)
     serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
+    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
     serve.set_defaults(handler=cmd_mocks_serve)
 
     add_metric_commands(sub)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 
+T = TypeVar("T")
 POLL_FIRST_SECONDS = 0.02
 POLL_MAX_SECONDS = 0.5  # polls back off, so waiting for a slow SUT does not flood the evidence
 
@@ -64,15 +66,20 @@ class PortalObserver:
     ) -> list[dict[str, Any]]:
         """Polls until `until(rows)` holds or the sync window (a target setting) ends; returns the last rows.
         A SUT may sync through a queue, so what it sends is awaited, not expected at once."""
-        deadline = time.monotonic() + (self.sync_seconds if timeout is None else timeout)
-        pause = POLL_FIRST_SECONDS
-        while True:
-            rows = fetch()
-            left = deadline - time.monotonic()
-            if until(rows) or left <= 0:
-                return rows
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, POLL_MAX_SECONDS)
+        return poll(fetch, until, self.sync_seconds if timeout is None else timeout)
+
+
+def poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
+    """Fetches until `until` holds or `timeout` seconds pass; returns the last fetch. Polls back off."""
+    deadline = time.monotonic() + timeout
+    pause = POLL_FIRST_SECONDS
+    while True:
+        got = fetch()
+        left = deadline - time.monotonic()
+        if until(got) or left <= 0:
+            return got
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, POLL_MAX_SECONDS)
 
 
 class SsoObserver:
@@ -109,3 +116,56 @@ class SsoObserver:
     def mint(self, login: str, *, expired: bool = False) -> str:
         """An access token of a test account (already expired if asked); the evidence never shows it."""
         return str(self._send("POST", "tokens", json={"login": login, "expired": expired})["access_token"])
+
+
+@dataclass(frozen=True)
+class PaymentKeys:
+    """What the harness needs to sign messages as the payment platform does: the SUT's merchant code and key."""
+
+    merchant_code: str
+    secret: str = field(repr=False)
+    variant: str = "sha256-pipe"
+
+
+class PaymentObserver:
+    """The payment counterpart, observed and steered: the messages it exchanged, its transactions, a payment settled
+    as a citizen would on its page (or with the callback lost), and the keys to sign confirms as it does."""
+
+    def __init__(self, client: httpx.Client, keys: PaymentKeys | None) -> None:
+        self.client = client
+        self._keys = keys
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        return admin_call(self.client, "payment", method, path, **kwargs)
+
+    @property
+    def keys(self) -> PaymentKeys:
+        if self._keys is None:
+            raise ObserverError(
+                "the target gives no payment key (counterparts.payment.merchant_code and secret): "
+                "confirms cannot be signed as the platform signs them"
+            )
+        return self._keys
+
+    def messages(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every message exchanged, in order: direction, kind, body, reply, schema validity, checksum validity."""
+        return [m for m in self._send("GET", "messages") if kind is None or m.get("kind") == kind]
+
+    def inits(self, dossier_code: str) -> list[dict[str, Any]]:
+        """The INITs received for a dossier (its MaHoSo in the receipt block), with the platform's replies."""
+        return [
+            m for m in self.messages("INIT")
+            if isinstance(m.get("body"), dict)
+            and (m["body"].get("ThongTinBienLai") or {}).get("MaHoSo") == dossier_code
+        ]
+
+    def transactions(self) -> list[dict[str, Any]]:
+        return list(self._send("GET", "transactions"))
+
+    def transaction(self, reference: str) -> dict[str, Any] | None:
+        return next((t for t in self.transactions() if t.get("MaThamChieu") == reference), None)
+
+    def settle(self, reference: str, outcome: str, *, callback: bool = True) -> dict[str, Any]:
+        """Ends a payment as paid, failed or pending; without the callback the SUT can only learn it by QUERY."""
+        body = {"MaThamChieu": reference, "outcome": outcome, "callback": callback}
+        return dict(self._send("POST", "settle", json=body))

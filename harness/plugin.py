@@ -21,7 +21,7 @@ from harness.drivers import DRIVERS, Driver
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
-from harness.observers import ObserverError, PortalObserver, SsoObserver
+from harness.observers import ObserverError, PaymentKeys, PaymentObserver, PortalObserver, SsoObserver
 from harness.redaction import Redactor
 from harness.run import CheckRecord, RunRecord
 from harness.target import Target, TargetError, embedded_target, load_target
@@ -227,6 +227,7 @@ class System:
     portal: PortalObserver | None
     sign_on_urls: tuple[str, ...]  # where the SUT may lawfully send a citizen to sign on
     sign_on: httpx.Client | None = None  # the sign-on counterpart, which the driver follows logins through
+    payment: PaymentObserver | None = None
 
 
 @pytest.fixture(scope="session")
@@ -266,6 +267,12 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             sign_on_client: httpx.Client | None = make_client(
                 embedded.sign_on_url, timeouts=timeouts, recorder=recorder, transport=embedded.sign_on_transport
             )
+            payment_client: httpx.Client | None = make_client(
+                embedded.payment_url, timeouts=timeouts, recorder=recorder, transport=embedded.payment_transport
+            )
+            keys: PaymentKeys | None = PaymentKeys(
+                embedded.merchant_code, embedded.payment_secret, target.payment_rules.checksum
+            )
         else:
             headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
             assert target.sut.base_url is not None  # the target schema demands it when not embedded
@@ -277,14 +284,17 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 read_only=target.safety_mode == "read-only",
             )
             sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
-            portal_client, sign_on_client = (
-                _counterpart_client(name, target, stack, recorder) for name in ("portal", "sso")
+            portal_client, sign_on_client, payment_client = (
+                _counterpart_client(name, target, stack, recorder) for name in ("portal", "sso", "payment")
             )
-        for opened in (client, portal_client, sign_on_client):
+            merchant, secret = target.payment.merchant_code, target.payment.secret
+            keys = PaymentKeys(merchant, secret.reveal(), target.payment_rules.checksum) if merchant and secret else None
+        for opened in (client, portal_client, sign_on_client, payment_client):
             if opened is not None:
                 stack.callback(opened.close)
         portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
-        yield System(client, portal, sign_on_urls, sign_on_client)
+        payment = PaymentObserver(payment_client, keys) if payment_client is not None else None
+        yield System(client, portal, sign_on_urls, sign_on_client, payment)
 
 
 @pytest.fixture(scope="session")
@@ -317,3 +327,13 @@ def p111_sso(p111_system: System) -> SsoObserver:
             "no sign-on counterpart in the target (counterparts.sso.url): sign-on and hostile tokens cannot be tested"
         )
     return SsoObserver(p111_system.sign_on)
+
+
+@pytest.fixture(scope="session")
+def p111_payment(p111_system: System) -> PaymentObserver:
+    """The payment counterpart (observer and controller); ERROR for every check that needs it when it is absent."""
+    if p111_system.payment is None:
+        raise ObserverError(
+            "no payment counterpart in the target (counterparts.payment.url): online payment cannot be tested"
+        )
+    return p111_system.payment

@@ -31,6 +31,12 @@ MESSAGE_KINDS: dict[str, str] = {
     "adapter-auth": "portal/adapter-auth.request",
     "id-token": "sso/id-token.claims",
     "userinfo": "sso/userinfo",
+    "payment-init": "payment/INIT.request",
+    "payment-init-reply": "payment/INIT.reply",
+    "payment-query": "payment/QUERY.request",
+    "payment-query-reply": "payment/QUERY.reply",
+    "payment-confirm": "payment/confirm.request",
+    "payment-confirm-reply": "payment/confirm.reply",
 }
 
 

@@ -121,6 +121,13 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class PaymentRules:
+    checksum: str  # sha256-pipe | hmac-sha256
+    confirm_path: str  # where the SUT receives the platform's confirm callback
+    reconcile_seconds: float  # how long a pending transaction may wait for the SUT's QUERY
+
+
+@dataclass(frozen=True)
 class Timeouts:
     connect: float
     request: float
@@ -140,7 +147,7 @@ class Target:
     payment: CounterpartConfig
     sso: CounterpartConfig
     sync: SyncConfig
-    payment_checksum: str
+    payment_rules: PaymentRules
     safety_mode: str
     environment: str
     timeouts: Timeouts
@@ -574,7 +581,11 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
         payment=counterpart("payment"),
         sso=counterpart("sso"),
         sync=SyncConfig(transport=sync["transport"], **sync["adapter"], **sync["direct"]),
-        payment_checksum=document["payment"]["checksum"],
+        payment_rules=PaymentRules(
+            checksum=document["payment"]["checksum"],
+            confirm_path=document["payment"]["confirm_path"],
+            reconcile_seconds=float(document["payment"]["reconcile_seconds"]),
+        ),
         safety_mode=document["safety"]["mode"],
         environment=document["safety"]["environment"],
         timeouts=Timeouts(

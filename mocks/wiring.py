@@ -5,14 +5,17 @@ from __future__ import annotations
 import secrets
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import httpx
 from anyio.from_thread import start_blocking_portal
 
 from harness.inprocess import BlockingASGITransport
 from harness.target import Target
+from mocks.payment import PaymentSettings, create_payment_app
 from mocks.portal import PortalSettings, create_portal_app
 from mocks.reference.app import ReferenceSettings, create_reference_app
+from mocks.reference.payments import PaymentLink
 from mocks.reference.portal_sync import PortalLink
 from mocks.reference.signon import SignOnLink
 from mocks.serve import ServedApp, serve_in_thread
@@ -21,6 +24,8 @@ from mocks.sso import SsoClient, SsoSettings, create_sso_app, load_accounts
 SUT_URL = "http://sut.embedded"
 PORTAL_URL = "http://portal.embedded"
 SIGN_ON_URL = "http://sso.embedded"
+PAYMENT_URL = "http://payment.embedded"
+MERCHANT_CODE = "P111"  # the reference system's MaDoiTac when the target names none
 CALLBACK_PATH = "/auth/callback"  # the reference system's redirect_uri, registered at the sign-on counterpart
 REFERENCE_CLIENT_ID = "p111-reference"
 
@@ -30,11 +35,15 @@ class EmbeddedSystem:
     sut_transport: httpx.BaseTransport
     portal_transport: httpx.BaseTransport
     sign_on_transport: httpx.BaseTransport
+    payment_transport: httpx.BaseTransport
+    payment_secret: str  # the checksum key the reference system shares with the platform (fresh per run)
     secrets: tuple[str, ...]
     _stack: ExitStack = field(repr=False)
     sut_url: str = SUT_URL
     portal_url: str = PORTAL_URL
     sign_on_url: str = SIGN_ON_URL
+    payment_url: str = PAYMENT_URL
+    merchant_code: str = MERCHANT_CODE
 
     def close(self) -> None:
         self._stack.close()
@@ -54,6 +63,19 @@ def sign_on_pair(
     return SsoSettings(sso_url, (client,)), link
 
 
+class _LateApp:
+    """An ASGI app bound after it is handed out: the platform and the reference system each call the other."""
+
+    app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def confirm_url(sut_url: str, target: Target) -> str:
+    return sut_url.rstrip("/") + target.payment_rules.confirm_path
+
+
 def start_embedded(target: Target) -> EmbeddedSystem:
     stack = ExitStack()
     loop = stack.enter_context(start_blocking_portal())
@@ -64,16 +86,26 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     sso_settings, sign_on = sign_on_pair(SIGN_ON_URL, SUT_URL, REFERENCE_CLIENT_ID, client_secret, None)
     sso_app = create_sso_app(sso_settings)
     sign_on = replace(sign_on, http_transport=httpx.ASGITransport(app=sso_app))
-    reference_app = create_reference_app(
+    payment_secret, variant = secrets.token_urlsafe(18), target.payment_rules.checksum
+    reference = _LateApp()
+    payment_app = create_payment_app(
+        PaymentSettings(MERCHANT_CODE, payment_secret, variant, confirm_url(SUT_URL, target), PAYMENT_URL,
+                        httpx.ASGITransport(app=reference))
+    )
+    cashier = PaymentLink(PAYMENT_URL, MERCHANT_CODE, payment_secret, variant, httpx.ASGITransport(app=payment_app))
+    reference.app = create_reference_app(
         ReferenceSettings(
-            link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year, sign_on
+            link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year, sign_on,
+            cashier, target.payment_rules.confirm_path,
         )
     )
     return EmbeddedSystem(
-        sut_transport=BlockingASGITransport(loop, reference_app),
+        sut_transport=BlockingASGITransport(loop, reference.app),
         portal_transport=BlockingASGITransport(loop, portal_app),
         sign_on_transport=BlockingASGITransport(loop, sso_app),
-        secrets=(password, client_secret),
+        payment_transport=BlockingASGITransport(loop, payment_app),
+        payment_secret=payment_secret,
+        secrets=(password, client_secret, payment_secret),
         _stack=stack,
     )
 
@@ -105,12 +137,36 @@ def serve_sso(target: Target) -> ServedApp:
     return serve_in_thread("sso", create_sso_app(settings), url.host, url.port or 80)
 
 
+def _payment_keys(target: Target) -> tuple[str, str]:
+    """The SUT's registration at the payment counterpart: the target's merchant code and key, or throwaway ones."""
+    merchant = target.payment.merchant_code or MERCHANT_CODE
+    secret = target.payment.secret.reveal() if target.payment.secret else secrets.token_urlsafe(18)
+    return merchant, secret
+
+
+def serve_payment(target: Target) -> ServedApp:
+    """The payment counterpart on the loopback address of `counterparts.payment.url`, for a SUT on the network."""
+    url = httpx.URL(target.payment.url or "")
+    merchant, secret = _payment_keys(target)
+    public = str(url).rstrip("/")
+    settings = PaymentSettings(
+        merchant, secret, target.payment_rules.checksum, confirm_url(target.sut.base_url or "", target), public
+    )
+    return serve_in_thread("payment", create_payment_app(settings), url.host, url.port or 80)
+
+
 def serve_counterparts(
-    target: Target, *, host: str, portal_port: int, reference_port: int | None, sso_port: int = 8703,
+    target: Target,
+    *,
+    host: str,
+    portal_port: int,
+    reference_port: int | None,
+    sso_port: int = 8703,
+    payment_port: int = 8702,
     token_prefix: str = "",
 ) -> list[ServedApp]:
-    """`p111 mocks serve`: the portal and sign-on counterparts, and with a port the reference system wired to
-    both. `token_prefix` marks every code and access token the sign-on issues (the canary test plants one)."""
+    """`p111 mocks serve`: the portal, sign-on and payment counterparts, and with a port the reference system wired
+    to all three. `token_prefix` marks every code and access token the sign-on issues (the canary test plants one)."""
     username, password = _portal_credentials(target)
     app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     served = [serve_in_thread("portal", app, host, portal_port)]
@@ -121,11 +177,18 @@ def serve_counterparts(
     sso_settings, sign_on = sign_on_pair(sso_url, reference_url, client_id, client_secret, None)
     sso_settings = replace(sso_settings, token_prefix=token_prefix)
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
+    payment_url = f"http://{shown_host}:{payment_port}"
+    merchant, payment_secret = _payment_keys(target)
+    variant = target.payment_rules.checksum
+    payment = PaymentSettings(merchant, payment_secret, variant, confirm_url(reference_url, target), payment_url)
+    served.append(serve_in_thread("payment", create_payment_app(payment), host, payment_port))
     if reference_port is not None:
         # With no password configured the portal accepts any login; the reference then sends a throwaway one.
         link = PortalLink(served[0].url, target.sync, username, password or secrets.token_urlsafe(12))
+        cashier = PaymentLink(payment_url, merchant, payment_secret, variant)
         settings = ReferenceSettings(
-            link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on
+            link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on,
+            cashier, target.payment_rules.confirm_path,
         )
         reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))

@@ -87,7 +87,7 @@ def test_example_staging_target_loads_with_its_environment(monkeypatch: pytest.M
     assert target.portal.password is not None and target.portal.password.reveal() == "portal-pw-9c1e"
     assert target.payment.merchant_code == "P111" and target.sso.client_id == "p111-sut"
     assert sorted(target.secret_values()) == sorted(EXAMPLE_ENV.values())
-    assert target.rate_limit == 10.0 and target.payment_checksum == "sha256-pipe"
+    assert target.rate_limit == 10.0 and target.payment_rules.checksum == "sha256-pipe"
     assert target.source == EXAMPLE and target.digest == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
 
 
@@ -97,7 +97,7 @@ def test_defaults_fill_a_minimal_file(tmp_path: Path) -> None:
     assert target.sut.driver == "reference-api" and target.sut.api_key is None
     assert target.sync.transport == "adapter"
     assert target.sync.auth_path == "/api/adapter/auth" and target.sync.progress_path == "/api/dossier/progress"
-    assert (target.safety_mode, target.environment, target.payment_checksum) == ("read-only", "staging", "sha256-pipe")
+    assert (target.safety_mode, target.environment, target.payment_rules.checksum) == ("read-only", "staging", "sha256-pipe")
     assert (target.timeouts.connect, target.timeouts.request, target.timeouts.sync) == (5.0, 15.0, 10.0)
     assert target.rate_limit is None
     # Counterparts that are not configured: all fields None, nothing served.

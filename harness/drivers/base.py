@@ -12,6 +12,16 @@ class DriverError(Exception):
 
 
 @dataclass(frozen=True)
+class Fee:
+    """One fee or charge of a procedure, as the portal's receipt names it (PhiLePhi)."""
+
+    kind: str  # LoaiPhiLePhi
+    code: str  # MaPhiLePhi
+    name: str  # TenPhiLePhi
+    amount: int  # SoTien, VND
+
+
+@dataclass(frozen=True)
 class Service:
     """An online service the SUT publishes, and the national procedure it maps to."""
 
@@ -23,6 +33,11 @@ class Service:
     level: str  # as the SUT states it: toàn trình / một phần (or 4 / 3)
     fee_bearing: bool
     second_agency_code: str | None  # the agency it moves to (liên thông), if any
+    fees: tuple[Fee, ...] = ()  # what a payment for it asks, in total
+
+    @property
+    def fee_total(self) -> int:
+        return sum(f.amount for f in self.fees)
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,17 @@ class StepView:
 
 
 @dataclass(frozen=True)
+class PaymentView:
+    """One payment transaction of a dossier, as the SUT shows it."""
+
+    reference: str  # MaThamChieu
+    amount: int  # asked, VND
+    state: str  # pending | paid | failed
+    credited: int  # what confirms credited: more than `amount` is a double credit
+    url: str | None  # UrlThanhToan, the citizen's payment page
+
+
+@dataclass(frozen=True)
 class DossierView:
     code: str
     procedure_code: str
@@ -75,6 +101,8 @@ class DossierView:
     statuses: tuple[str, ...]  # every status the dossier passed through, in order
     files: tuple[FileView, ...]
     steps: tuple[StepView, ...] = ()
+    paid_online: bool = False  # DuocThanhToanTrucTuyen = 1
+    payments: tuple[PaymentView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,11 @@ from harness.drivers.base import (
     ActionResult,
     DossierView,
     DriverError,
+    Fee,
     FileView,
     InboxItem,
     Login,
+    PaymentView,
     Service,
     Session,
     StepView,
@@ -64,6 +66,11 @@ def _view(data: dict[str, Any]) -> DossierView:
                 StepView(str(step["status"]), str(step.get("action", "")), step.get("subject"), step.get("assurance"))
                 for step in d.get("history", [])
             ),
+            paid_online=bool(d.get("paid_online")),
+            payments=tuple(
+                PaymentView(str(p["reference"]), int(p["amount"]), str(p["state"]), int(p["credited"]), p.get("url"))
+                for p in d.get("payments", [])
+            ),
         ),
         data,
         "dossier",
@@ -80,6 +87,10 @@ def _service(data: dict[str, Any]) -> Service:
         level=str(data["level"]),
         fee_bearing=bool(data.get("fee_bearing")),
         second_agency_code=data.get("second_agency_code"),
+        fees=tuple(
+            Fee(str(f["LoaiPhiLePhi"]), str(f["MaPhiLePhi"]), str(f["TenPhiLePhi"]), int(f["SoTien"]))
+            for f in data.get("fees", [])
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from harness.lifecycle import load_lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
 from mocks.reference.history import History, build_history
+from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
 from mocks.reference.portal_sync import PortalLink, PortalSync
 from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOnLink
 
@@ -45,6 +46,8 @@ class ReferenceSettings:
     handoff_path: str = "/dvc/vnconnect"
     year: int | None = None  # the evaluation year whose synthetic history the system holds (None: the current year)
     sign_on: SignOnLink | None = None  # the SSO it is a client of; None: nobody can sign in
+    payment: PaymentLink | None = None  # the payment platform it is registered with; None: no online payment
+    confirm_path: str = CONFIRM_PATH  # where the platform sends its confirm callback
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -74,6 +77,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     past_years: dict[int, History] = {}
     link = settings.sign_on or SignOnLink(settings.sign_on_url, "p111-reference", secrets.token_urlsafe(16))
     relying_party = RelyingParty(link, defects)
+    cashier = Cashier(settings.payment, defects)
 
     def problem(http_status: int, error: str, message: str, **extra: Any) -> JSONResponse:
         return JSONResponse({"error": error, "message": message, **extra}, status_code=http_status)
@@ -105,6 +109,14 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             return "", ""
         return who.subject, who.assurance
 
+    def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
+        record: dict[str, Any] | None = model.portal_dossier(dossier, date_format)
+        if "sync-never-sent" in defects:
+            record = None
+        elif "sync-missing-field" in defects and record is not None:
+            del record["MaTTHC"]
+        return record
+
     async def tell_portal(dossier: model.Dossier) -> None:
         step = dossier.history[-1]
         progress = [model.portal_progress(dossier, step, lifecycle, date_format)]
@@ -120,12 +132,13 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
                 progress = []
             else:
                 progress, held_progress[dossier.code] = list(reversed(queue)), []
-        record: dict[str, Any] | None = model.portal_dossier(dossier, date_format)
-        if "sync-never-sent" in defects:
-            record = None
-        elif "sync-missing-field" in defects and record is not None:
-            del record["MaTTHC"]
-        await sync.push(record, progress, dossier.service["agency_code"])
+        await sync.push(portal_record(dossier), progress, dossier.service["agency_code"])
+
+    async def payment_settled(dossier_code: str) -> None:
+        """A payment changed: the portal hears the dossier again (DuocThanhToanTrucTuyen, DanhSachLePhi)."""
+        dossier = store.get(dossier_code)
+        if dossier is not None:
+            await sync.push(portal_record(dossier), [], dossier.service["agency_code"])
 
     def service_view(s: dict[str, Any]) -> dict[str, Any]:
         view = {
@@ -136,6 +149,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             "agency_code": s["agency_code"],
             "level": s["level"],
             "fee_bearing": s["fee_bearing"],
+            "fees": s.get("fees", []),
         }
         if "second_agency_code" in s:
             view["second_agency_code"] = s["second_agency_code"]
@@ -276,7 +290,24 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
                 409, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}", status=before
             )
         await tell_portal(dossier)
+        if action == "request-payment":
+            await cashier.request(dossier, request.client.host if request.client else "127.0.0.1")
+            cashier.start_reconciling(lambda payment: payment_settled(payment.dossier_code))
         return JSONResponse(dossier.public())
+
+    async def confirm_payment(request: Request) -> JSONResponse:
+        """The payment platform's confirm callback: authenticated by its MaXacThuc, answered HTTP 200 with a MaLoi
+        (domain.md section 8), whatever the verdict."""
+        try:
+            body = json.loads(await request.body())
+            if not isinstance(body, dict):
+                raise ValueError("not a JSON object")
+        except ValueError:
+            return JSONResponse({"MaLoi": "99", "MoTaLoi": "Bản tin không hợp lệ / invalid message"})
+        reply, settled = cashier.confirm(body)
+        if settled is not None:
+            await payment_settled(settled.dossier_code)
+        return JSONResponse(reply)
 
     async def inbox(request: Request) -> JSONResponse:
         """What an agency received from others: each transfer with the files as electronic documents."""
@@ -392,6 +423,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             Route("/api/dossiers", export, methods=["GET"]),
             Route("/api/dossiers/{code}", show),
             Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+            Route(settings.confirm_path, confirm_payment, methods=["POST"]),
             Route("/api/agencies/{agency}/inbox", inbox),
             Route("/api/files/{file_id}", download),
             Route("/api/exports/{kind}", export_history),

@@ -62,6 +62,32 @@ class Transfer:
 
 
 @dataclass
+class Payment:
+    """One payment transaction of a dossier at the portal's payment platform."""
+
+    reference: str  # MaThamChieu
+    dossier_code: str
+    amount: int  # VND, the sum of the procedure's fees
+    url: str | None = None  # UrlThanhToan, once the platform accepted the INIT
+    state: str = "pending"  # pending | paid | failed
+    credited: int = 0  # what confirms have credited; more than `amount` is a double credit
+    init_error: str = ""  # the platform's MaLoi when it refused the INIT (the transaction stays pending)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "amount": self.amount,
+            "state": self.state,
+            "credited": self.credited,
+            "url": self.url,
+        }
+
+
+# HinhThucThu [inferred]: how a fee was collected; 2 = online through the portal's payment platform, "" = not yet.
+COLLECTED_ONLINE = "2"
+
+
+@dataclass
 class Dossier:
     code: str
     service: dict[str, Any]
@@ -83,6 +109,11 @@ class Dossier:
     resume_status: str | None = None
     history: list[Step] = field(default_factory=list)
     transfers: list[Transfer] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+    @property
+    def paid_online(self) -> bool:
+        return any(p.state == "paid" for p in self.payments)
 
     def public(self) -> dict[str, Any]:
         """The reference API's own view (ISO 8601 times; no citizen id number)."""
@@ -118,6 +149,8 @@ class Dossier:
                 {"from": t.source.code, "to": t.destination.code, "at": _iso(t.at), "method": "electronic"}
                 for t in self.transfers
             ],
+            "paid_online": self.paid_online,
+            "payments": [p.public() for p in self.payments],
         }
 
 
@@ -221,7 +254,7 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "NoiNopHoSo": "1" if dossier.channel == "online" else "0",
         "HoSoCoThanhPhanSoHoa": "1" if dossier.files else "0",
         "TaiKhoanDuocXacThucVoiVNeID": "1" if dossier.owner_vneid else "0",
-        "DuocThanhToanTrucTuyen": "0",
+        "DuocThanhToanTrucTuyen": "1" if dossier.paid_online else "0",
         "TaiLieuNop": [
             {
                 "TepDinhKemId": f.id,
@@ -236,7 +269,16 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
             }
             for f in dossier.files
         ],
-        "DanhSachLePhi": [],
+        "DanhSachLePhi": [
+            {
+                "TenPhiLePhi": fee["TenPhiLePhi"],
+                "MaPhiLePhi": fee["MaPhiLePhi"],
+                "HinhThucThu": COLLECTED_ONLINE if dossier.paid_online else "",
+                "Gia": str(fee["SoTien"]),
+                "LoaiPhiLePhi": fee["LoaiPhiLePhi"],
+            }
+            for fee in service.get("fees", [])
+        ],
         "DanhSachTepDinhKemKhac": [],
         "DanhSachHoSoBoSung": [],
         "DanhSachGiayToKetQua": [],

@@ -1,0 +1,214 @@
+"""P111-PAY-CONFIRM: the SUT credits a payment only on a genuine success confirm, once, for the right amount.
+
+The confirm callback is authenticated by its MaXacThuc, not by a user's session, and a system refuses a bad one by
+answering HTTP 200 with a MaLoi code (domain.md sections 4 and 8): each confirm is judged by MaLoi and by what changed
+on the dossier, never by the HTTP status alone. The harness plays the platform: it signs confirms with the key and
+checksum variant of the target (counterparts.payment, payment.checksum) and posts them to payment.confirm_path.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance_tests.scenarios import PaymentScenario, ask_for_payment
+from harness import payment as protocol
+from harness import schemas
+from harness.drivers import Driver, PaymentView, Service
+from harness.observers import PaymentObserver, PortalObserver
+from harness.target import Target
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-PAY-CONFIRM")
+
+# A failed payment's MaLoi [inferred]: any code but 00 reports a failure; 24 is the buyer's cancellation at VNPay.
+FAILED_PAYMENT = "24"
+MUTATIONS = 30  # examples per property run: each is two requests
+
+
+def a_confirm(scenario: PaymentScenario, platform: PaymentObserver, **changes: Any) -> dict[str, Any]:
+    """A confirm of the scenario's transaction as the platform would send it, signed after `changes`."""
+    keys = platform.keys
+    message = {
+        "LoaiBanTin": protocol.CONFIRM_MESSAGE_TYPE,
+        "MaLoi": "00",
+        "MaDoiTac": keys.merchant_code,
+        "MaThamChieu": scenario.payment.reference,
+        "SoTien": scenario.payment.amount,
+        "MaTienTe": "VND",
+        "MaGiaoDich": f"P111GD{secrets.token_hex(6).upper()}",
+        "MaNganHang": "NCB",
+        "ThoiGianGD": protocol.transaction_time(),
+        "ThongTinGiaoDich": f"Thanh toan ho so {scenario.dossier.code}",
+        **changes,
+    }
+    return protocol.sign("confirm", message, keys.secret, keys.variant)
+
+
+def send(client: httpx.Client, target: Target, confirm: dict[str, Any]) -> dict[str, Any]:
+    """Posts a confirm to the SUT; its reply, which must be a JSON object."""
+    answer = client.post(target.payment_rules.confirm_path, json=confirm)
+    try:
+        reply = answer.json()
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict):
+        raise Failure(
+            "the SUT's answer to a payment confirm is not a JSON object",
+            expected="HTTP 200 with {MaLoi, MoTaLoi, MaDoiTac, MaThamChieu, ThoiGianGD, MaXacThuc}",
+            received=f"HTTP {answer.status_code}: {answer.text[:200]!r}",
+        )
+    return reply
+
+
+def code_of(reply: dict[str, Any]) -> str:
+    """MaLoi as text: a string or a number (domain.md section 8)."""
+    value = reply.get("MaLoi")
+    return f"{value:02d}" if isinstance(value, int) else str(value)
+
+
+def payment_now(driver: Driver, scenario: PaymentScenario) -> tuple[bool, PaymentView | None]:
+    dossier = driver.get(scenario.dossier.code)
+    found = next((p for p in dossier.payments if p.reference == scenario.payment.reference), None)
+    return dossier.paid_online, found
+
+
+@pytest.fixture
+def open_payment(p111_driver: Driver, fee_bearing: list[Service]) -> PaymentScenario:
+    """A fresh transaction, pending: each check settles its own."""
+    return ask_for_payment(p111_driver, fee_bearing[0])
+
+
+def test_the_platforms_success_confirm_is_accepted_and_synced(
+    open_payment: PaymentScenario, p111_driver: Driver, p111_payment: PaymentObserver, p111_portal: PortalObserver
+):
+    """The citizen pays on the platform's page; its confirm is answered 00, the dossier is paid online for the
+    amount asked, and the portal hears DuocThanhToanTrucTuyen = 1 with the fees in DanhSachLePhi."""
+    scenario, code = open_payment, open_payment.dossier.code
+    settled = p111_payment.settle(scenario.payment.reference, "paid")
+    reply = settled["confirm"].get("reply") or {}
+    paid, payment = payment_now(p111_driver, scenario)
+    problems = []
+    if code_of(reply) != "00":
+        problems.append(f"the SUT answered the confirm {reply or settled['confirm']}")
+    else:
+        error = schemas.first_error(schemas.MESSAGE_KINDS["payment-confirm-reply"], reply)
+        if error is not None:
+            problems.append(f"its reply is not valid against schemas/payment/confirm.reply: {schemas.describe(error)}")
+    if not paid or payment is None or payment.credited != scenario.payment.amount:
+        problems.append(f"the dossier shows paid_online={paid}, payment {payment}")
+    fee_codes = {f.code for f in scenario.service.fees}
+
+    def synced_paid(rows: list[dict[str, Any]]) -> bool:
+        return any(
+            r["item"].get("DuocThanhToanTrucTuyen") == "1"
+            and fee_codes <= {f.get("MaPhiLePhi") for f in r["item"].get("DanhSachLePhi") or []}
+            for r in rows
+        )
+
+    if not synced_paid(p111_portal.wait(lambda: p111_portal.dossiers(code), synced_paid)):
+        problems.append(
+            f"the portal never received {code} with DuocThanhToanTrucTuyen = 1 and DanhSachLePhi listing "
+            f"{sorted(fee_codes)} (waited {p111_portal.sync_seconds} s, timeouts.sync_seconds)"
+        )
+    if problems:
+        raise Failure(
+            f"a genuine success confirm for {code} did not make it paid online",
+            expected=f"MaLoi 00, the dossier paid online for {scenario.payment.amount} VND, and synced so",
+            received="; ".join(problems),
+            evidence="payment /_p111/messages; portal /_p111/dossiers",
+        )
+
+
+def test_bad_confirms_are_refused_and_change_nothing(
+    open_payment: PaymentScenario, p111_driver: Driver, p111_payment: PaymentObserver, p111_client, p111_target
+):
+    """A confirm with a bad checksum (97), an unknown reference (01), a wrong amount (04) or a wrong currency (04;
+    the contract names no code for it, so any refusal passes) is refused, and the transaction stays pending."""
+    scenario, keys = open_payment, p111_payment.keys
+    forged = a_confirm(scenario, p111_payment)
+    forged["MaXacThuc"] = protocol.checksum("confirm", forged, "p111-not-the-key", keys.variant)
+    cases = {
+        "a bad checksum": (forged, {"97"}),
+        "an unknown reference": (a_confirm(scenario, p111_payment, MaThamChieu=f"P111X{secrets.token_hex(6)}"), {"01"}),
+        "a wrong amount": (a_confirm(scenario, p111_payment, SoTien=scenario.payment.amount + 1000), {"04"}),
+        "a wrong currency": (a_confirm(scenario, p111_payment, MaTienTe="USD"), None),
+    }
+    wrong = []
+    for what, (confirm, expected) in cases.items():
+        code = code_of(send(p111_client, p111_target, confirm))
+        paid, payment = payment_now(p111_driver, scenario)
+        refused = code != "00" if expected is None else code in expected
+        if not refused or paid or payment is None or payment.state != "pending" or payment.credited:
+            wanted = "any code but 00" if expected is None else "/".join(sorted(expected))
+            wrong.append(f"{what}: MaLoi {code} (expected {wanted}), then paid_online={paid}, {payment}")
+    if wrong:
+        raise Failure(
+            f"the SUT accepted or acted on bad confirms for {scenario.dossier.code}",
+            expected="each refused with its MaLoi, the transaction still pending and nothing credited",
+            received="; ".join(wrong),
+        )
+
+
+def test_a_repeated_confirm_credits_once(
+    open_payment: PaymentScenario, p111_driver: Driver, p111_payment: PaymentObserver, p111_client, p111_target
+):
+    """The same success confirm twice: the second is answered 02 (already confirmed) or 00, and nothing more is
+    credited."""
+    confirm = a_confirm(open_payment, p111_payment)
+    codes = [code_of(send(p111_client, p111_target, confirm)) for _ in range(2)]
+    paid, payment = payment_now(p111_driver, open_payment)
+    credited = payment.credited if payment else None
+    if codes[0] != "00" or codes[1] not in ("00", "02") or not paid or credited != open_payment.payment.amount:
+        raise Failure(
+            f"a repeated confirm for {open_payment.dossier.code} was credited again or not at all",
+            expected=f"MaLoi 00 then 02 (or 00), {open_payment.payment.amount} VND credited once",
+            received=f"MaLoi {codes[0]} then {codes[1]}; paid_online={paid}, credited {credited}",
+        )
+
+
+def test_a_failure_confirm_leaves_the_dossier_unpaid(
+    open_payment: PaymentScenario, p111_driver: Driver, p111_payment: PaymentObserver, p111_client, p111_target
+):
+    """A correctly signed confirm that reports a failed payment leaves the dossier unpaid and credits nothing."""
+    code = code_of(send(p111_client, p111_target, a_confirm(open_payment, p111_payment, MaLoi=FAILED_PAYMENT)))
+    paid, payment = payment_now(p111_driver, open_payment)
+    if paid or payment is None or payment.credited or payment.state == "paid":
+        raise Failure(
+            f"a confirm reporting a failed payment made {open_payment.dossier.code} paid",
+            expected="the dossier not paid online, nothing credited",
+            received=f"MaLoi {code}; paid_online={paid}, {payment}",
+        )
+
+
+def test_no_mutation_of_a_signed_confirm_is_accepted(
+    open_payment: PaymentScenario, p111_driver: Driver, p111_payment: PaymentObserver, p111_client, p111_target
+):
+    """Property: change one field of a valid signed confirm (a signed field, or MaXacThuc itself) without signing
+    again, and the SUT must refuse it and credit nothing. Hypothesis picks the field and the new value, and shrinks a
+    counterexample to the smallest change the SUT accepts."""
+    valid = a_confirm(open_payment, p111_payment)
+    fields = (*protocol.signed_fields("confirm"), "MaXacThuc")
+
+    @settings(max_examples=MUTATIONS, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(field=st.sampled_from(fields), value=st.text(st.characters(codec="utf-8"), min_size=1, max_size=16))
+    def mutation_is_refused(field: str, value: str) -> None:
+        if str(valid[field]) == value:
+            return
+        mutated = {**valid, field: value}
+        code = code_of(send(p111_client, p111_target, mutated))
+        paid, payment = payment_now(p111_driver, open_payment)
+        if code == "00" or paid or payment is None or payment.credited:
+            raise Failure(
+                f"the SUT accepted a confirm whose {field} was changed after signing",
+                expected="a refusal (97: bad checksum) and nothing credited",
+                received=f"{field} = {value!r}: MaLoi {code}; paid_online={paid}, {payment}",
+            )
+
+    mutation_is_refused()

@@ -1,0 +1,114 @@
+"""P111-PAY-INIT: a dossier that must pay opens a correct, correctly signed transaction at the payment platform.
+
+«Tỷ lệ TTHC có yêu cầu nghĩa vụ tài chính được triển khai thanh toán trực tuyến … đạt tối thiểu 80%»: online payment
+starts with an INIT (domain.md section 4). Judged from what reached the platform counterpart, with the schema, the
+checksum under the target's variant (payment.checksum), and the procedure's own fees as the oracle.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from conformance_tests.scenarios import PaymentScenario, ask_again, ask_for_payment
+from harness import payment as protocol
+from harness import schemas
+from harness.drivers import Driver, Service
+from harness.observers import PaymentObserver
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-PAY-INIT")
+
+
+def the_init(platform: PaymentObserver, scenario: PaymentScenario) -> dict[str, Any]:
+    """The INIT the platform received for the scenario's transaction."""
+    code, reference = scenario.dossier.code, scenario.payment.reference
+    inits = [m for m in platform.inits(code) if m["body"].get("MaThamChieu") == reference]
+    if not inits:
+        raise Failure(
+            f"the SUT opened transaction {reference} for {code} but sent no INIT for it",
+            expected="an INIT at the payment platform naming MaThamChieu and, in ThongTinBienLai, the dossier",
+            received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in platform.inits(code)]}",
+            evidence="payment /_p111/messages",
+        )
+    return dict(inits[-1]["body"])
+
+
+def init_problems(init: dict[str, Any], service: Service, code: str, platform: PaymentObserver) -> list[str]:
+    problems = []
+    error = schemas.first_error(schemas.MESSAGE_KINDS["payment-init"], init)
+    if error is not None:
+        problems.append(f"not valid against schemas/payment/INIT.request: {schemas.describe(error)}")
+    keys = platform.keys
+    if not protocol.verify("INIT", init, keys.secret, keys.variant):
+        problems.append(
+            f"MaXacThuc is not the {keys.variant} checksum of "
+            f"{'|'.join(protocol.signed_fields('INIT'))} (payment.checksum in the target)"
+        )
+    try:
+        amount = int(float(init.get("SoTien")))  # a string or a number (domain.md section 8)
+    except (TypeError, ValueError):
+        amount = -1
+    if amount != service.fee_total:
+        problems.append(f"SoTien {init.get('SoTien')!r}, but the procedure's fees add up to {service.fee_total}")
+    receipt = init.get("ThongTinBienLai") or {}
+    if receipt.get("MaHoSo") != code or receipt.get("MaTTHC") != service.code:
+        problems.append(
+            f"the receipt names dossier {receipt.get('MaHoSo')!r} and procedure {receipt.get('MaTTHC')!r}, "
+            f"not {code} and {service.code}"
+        )
+    return problems
+
+
+def test_init_is_valid_signed_and_asks_the_procedures_fees(
+    p111_driver: Driver, p111_payment: PaymentObserver, fee_bearing: list[Service]
+):
+    """For each fee-bearing service: the INIT is schema-valid, its checksum is right under the configured variant,
+    its amount is the sum of the procedure's fees, its receipt block names the dossier and the procedure, and the
+    platform accepted it (MaLoi 00, with a payment page)."""
+    wrong = []
+    for service in fee_bearing:
+        scenario = ask_for_payment(p111_driver, service)
+        init = the_init(p111_payment, scenario)
+        problems = init_problems(init, service, scenario.dossier.code, p111_payment)
+        reply = next(
+            (m.get("reply") for m in p111_payment.messages("INIT") if m["body"] == init), None
+        ) or {}
+        if str(reply.get("MaLoi")) != "00":
+            problems.append(f"the platform refused it: MaLoi {reply.get('MaLoi')!r} {reply.get('MoTaLoi', '')}")
+        wrong += [f"{scenario.dossier.code} ({service.code}): {p}" for p in problems]
+    if wrong:
+        raise Failure(
+            "the INIT sent to the payment platform is wrong",
+            expected="a schema-valid, correctly signed INIT for the procedure's fees, accepted by the platform",
+            received="; ".join(wrong),
+            evidence="payment /_p111/messages",
+        )
+
+
+def test_each_transaction_has_its_own_reference(
+    p111_driver: Driver, p111_payment: PaymentObserver, fee_bearing: list[Service]
+):
+    """MaThamChieu is unique per transaction: across dossiers, and when the same dossier pays again after a failed
+    payment."""
+    first = ask_for_payment(p111_driver, fee_bearing[0])
+    p111_payment.settle(first.payment.reference, "failed")
+    again = ask_again(p111_driver, first)
+    other = ask_for_payment(p111_driver, fee_bearing[-1])
+    ours = {first.dossier.code, other.dossier.code}
+    references = [
+        str(m["body"].get("MaThamChieu"))
+        for m in p111_payment.messages("INIT")
+        if (m["body"].get("ThongTinBienLai") or {}).get("MaHoSo") in ours
+    ]
+    repeated = sorted(ref for ref, n in Counter(references).items() if n > 1)
+    if repeated or len(references) < 3:
+        raise Failure(
+            "payment transactions share a MaThamChieu",
+            expected=f"three INITs with three different MaThamChieu ({first.dossier.code} twice, "
+            f"{other.dossier.code} once)",
+            received=f"{len(references)} INITs; repeated: {repeated}; the retry's reference {again.payment.reference}",
+            evidence="payment /_p111/messages",
+        )

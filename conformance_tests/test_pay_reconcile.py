@@ -1,0 +1,67 @@
+"""P111-PAY-RECONCILE: a transaction whose confirm never arrived is settled by the SUT itself, through QUERY.
+
+A callback can be lost; the platform's QUERY is how a provincial system learns the truth (domain.md section 4). The
+harness settles transactions at the platform without sending the confirm and waits, up to the target's
+payment.reconcile_seconds, for the SUT to show the outcome.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance_tests.scenarios import PaymentScenario, ask_for_payment
+from harness.drivers import Driver, Service
+from harness.observers import PaymentObserver, poll
+from harness.target import Target
+from harness.verdicts import Failure
+
+pytestmark = pytest.mark.requirement("P111-PAY-RECONCILE")
+
+OUTCOMES = {"paid": "paid", "failed": "failed"}  # the platform's outcome → the state the SUT must show
+
+
+def test_a_pending_transaction_is_settled_through_query(
+    p111_driver: Driver, p111_payment: PaymentObserver, p111_target: Target, fee_bearing: list[Service]
+):
+    """One transaction paid and one failed at the platform, both with their confirm lost: within the window the SUT
+    shows the first paid online and the second failed, and the platform saw its QUERY for each."""
+    scenarios: dict[str, PaymentScenario] = {}
+    for outcome in OUTCOMES:
+        scenario = ask_for_payment(p111_driver, fee_bearing[0])
+        reference = scenario.payment.reference
+        if p111_payment.transaction(reference) is None:
+            raise Failure(
+                f"there is no transaction {reference} at the payment platform to reconcile",
+                expected="the SUT's INIT accepted by the platform, so that a QUERY can settle it",
+                received=f"the platform holds no {reference}: it refused or never received the INIT (P111-PAY-INIT)",
+                evidence="payment /_p111/messages",
+            )
+        p111_payment.settle(reference, outcome, callback=False)
+        scenarios[outcome] = scenario
+
+    def states() -> dict[str, str]:
+        shown = {}
+        for outcome, scenario in scenarios.items():
+            dossier = p111_driver.get(scenario.dossier.code)
+            payment = next((p for p in dossier.payments if p.reference == scenario.payment.reference), None)
+            shown[outcome] = "paid" if dossier.paid_online else payment.state if payment else "missing"
+        return shown
+
+    window = p111_target.payment_rules.reconcile_seconds
+    shown = poll(states, lambda got: got == OUTCOMES, window)
+    if shown != OUTCOMES:
+        queried = {
+            outcome: (p111_payment.transaction(s.payment.reference) or {}).get("queries", 0)
+            for outcome, s in scenarios.items()
+        }
+        raise Failure(
+            "the SUT did not reconcile transactions whose confirm was lost",
+            expected=f"within {window:g} s (payment.reconcile_seconds): the paid one paid online, the failed one "
+            "failed, each learnt through QUERY",
+            received=", ".join(
+                f"{scenarios[o].payment.reference} {o} at the platform: the SUT shows {shown[o]}, "
+                f"{queried[o]} QUERY received"
+                for o in OUTCOMES
+            ),
+            evidence="payment /_p111/transactions",
+        )
