@@ -133,8 +133,8 @@ def create_payment_app(settings: PaymentSettings) -> Starlette:
     public_url = settings.public_url.rstrip("/")
 
     def scrub(value: Any) -> Any:
-        """The shared secret never enters a record, even when a system echoes it. A secret too short to be told
-        from ordinary text (a test's) is left alone rather than blotting out every word that contains it."""
+        """The shared secret never enters a record or an admin answer, even when a system echoes it. A secret too
+        short to be told from ordinary text (a test's) is left alone rather than blotting out every word with it."""
         if len(settings.secret) < LEARN_MIN_CHARS:
             return value
         if isinstance(value, dict):
@@ -387,7 +387,7 @@ def create_payment_app(settings: PaymentSettings) -> Starlette:
             "<h1>Nền tảng thanh toán (mô phỏng) / payment platform (simulated)</h1><dl>"
             f"<dt>Mã tham chiếu / reference</dt><dd>{e(transaction.reference)}</dd>"
             f"<dt>Mã hồ sơ / dossier</dt><dd>{e(transaction.dossier)}</dd>"
-            f"<dt>Nội dung / for</dt><dd>{e(transaction.info)}</dd>"
+            f"<dt>Nội dung / for</dt><dd>{e(scrub(transaction.info))}</dd>"
             f"<dt>Số tiền / amount</dt><dd>{transaction.amount} VND</dd>"
             f"<dt>Trạng thái / state</dt><dd>{e(label['vi'])} / {e(label['en'])}</dd></dl>"
             # No action: the form posts back to the address the page was reached at, whatever proxy is in front.
@@ -415,7 +415,7 @@ def create_payment_app(settings: PaymentSettings) -> Starlette:
         return JSONResponse(state.messages)
 
     async def transactions(request: Request) -> JSONResponse:
-        return JSONResponse([t.summary() for t in state.transactions.values()])
+        return JSONResponse(scrub([t.summary() for t in state.transactions.values()]))
 
     async def admin_settle(request: Request) -> JSONResponse:
         try:

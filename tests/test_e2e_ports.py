@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from tests.support import P111, read_report, run_p111, sign_in, verdicts
 pytestmark = pytest.mark.slow
 
 BUILT = ("P111-SYNC-DOSSIER", "P111-SYNC-PROGRESS", "P111-CODES", "P111-LIFECYCLE", "P111-CATALOG", "P111-TRANSFER",
-         "P111-AUTH-SSO", "P111-AUTH-TXN")
+         "P111-AUTH-SSO", "P111-AUTH-TXN", "P111-PAY-INIT", "P111-PAY-CONFIRM", "P111-PAY-RECONCILE")
 
 SAMPLE_DOSSIER = {
     "MaHoSo": "000.00.06.H40-261127-9001",
@@ -40,15 +41,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The reference system's key at the payment platform: both it and the harness (which signs confirms) must know it.
+PAYMENT_ENV = {"P111_E2E_PAYMENT_SECRET": "e2e-payment-key-7c1d"}
+PAYMENT_KEYS = {"merchant_code": "P111", "secret": "${P111_E2E_PAYMENT_SECRET}"}
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Portal counterpart and reference system on real ports, as a vendor would start them."""
     portal_port, reference_port = free_port(), free_port()
+    directory = tmp_path_factory.mktemp("serve")
+    document = embedded_target().public_dict()
+    document["counterparts"]["payment"] = {"url": "embedded://payment", "serve": True, **PAYMENT_KEYS}
+    (directory / "serve.target.yaml").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     process = subprocess.Popen(
         [
             *P111,
             "mocks",
             "serve",
+            "--target",
+            "serve.target.yaml",
             "--reference",
             "--portal-port",
             str(portal_port),
@@ -56,22 +68,25 @@ def served(tmp_path_factory):
             str(reference_port),
             "--sso-port",
             str(free_port()),
+            "--payment-port",
+            str(free_port()),
         ],
-        cwd=tmp_path_factory.mktemp("serve"),
+        cwd=directory,
+        env={**os.environ, **PAYMENT_ENV},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     urls: dict[str, str] = {}
     deadline = time.monotonic() + 30
-    while len(urls) < 3 and time.monotonic() < deadline:
+    while len(urls) < 4 and time.monotonic() < deadline:
         line = process.stdout.readline() if process.stdout else ""
         if not line and process.poll() is not None:
             break
         name, _, url = line.strip().partition(": ")
-        if name in ("portal", "reference", "sso"):
+        if name in ("portal", "reference", "sso", "payment"):
             urls[name] = url
-    assert len(urls) == 3, f"mocks serve did not start: {process.stderr.read() if process.stderr else ''}"
+    assert len(urls) == 4, f"mocks serve did not start: {process.stderr.read() if process.stderr else ''}"
     yield urls
     process.send_signal(signal.SIGINT)
     try:
@@ -101,7 +116,10 @@ def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
     assert listed[0]["item"]["ChuHoSo"] == "Nguyễn Văn Thử"
 
 
-def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full", sso_url: str | None = None) -> Path:
+def write_target(
+    path: Path, sut_url: str, portal_url: str, mode: str = "full", sso_url: str | None = None,
+    payment_url: str | None = None,
+) -> Path:
     path.write_text(
         json.dumps(
             {
@@ -109,7 +127,8 @@ def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full", 
                 "agencies": embedded_target().public_dict()["agencies"],  # the reference system's agencies
                 "sut": {"embedded": False, "base_url": sut_url},
                 "counterparts": {"portal": {"url": portal_url, "serve": False}}
-                | ({"sso": {"url": sso_url, "serve": False}} if sso_url else {}),
+                | ({"sso": {"url": sso_url, "serve": False}} if sso_url else {})
+                | ({"payment": {"url": payment_url, "serve": False, **PAYMENT_KEYS}} if payment_url else {}),
                 "safety": {"mode": mode, "environment": "staging"},
                 "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
             },
@@ -122,9 +141,11 @@ def write_target(path: Path, sut_url: str, portal_url: str, mode: str = "full", 
 
 def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path: Path):
     target = write_target(
-        tmp_path / "loopback.target.yaml", served["reference"], served["portal"], sso_url=served["sso"]
+        tmp_path / "loopback.target.yaml", served["reference"], served["portal"], sso_url=served["sso"],
+        payment_url=served["payment"],
     )
-    result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
+    out = tmp_path / "out"
+    result = run_p111("run", "--target", str(target), "--report", str(out), cwd=tmp_path, env=PAYMENT_ENV)
     report = read_report(tmp_path / "out")
     got = verdicts(report)
     for requirement in BUILT:
@@ -137,14 +158,21 @@ def test_read_only_mode_sends_nothing_that_changes_the_sut(served, tmp_path: Pat
     with httpx.Client(base_url=served["reference"]) as sut, httpx.Client(base_url=served["sso"]) as sso:
         officer = sign_in(sut, sso)
     before = httpx.get(f"{served['reference']}/api/dossiers", headers=officer).json()["total"]
-    target = write_target(tmp_path / "ro.yaml", served["reference"], served["portal"], "read-only", served["sso"])
-    result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path)
+    def payment_messages() -> int:  # what the harness could cause; the SUT's own QUERYs go on meanwhile
+        return sum(m["kind"] in ("INIT", "confirm") for m in httpx.get(f"{served['payment']}/_p111/messages").json())
+
+    payment_before = payment_messages()
+    target = write_target(
+        tmp_path / "ro.yaml", served["reference"], served["portal"], "read-only", served["sso"], served["payment"]
+    )
+    result = run_p111("run", "--target", str(target), "--report", str(tmp_path / "out"), cwd=tmp_path, env=PAYMENT_ENV)
     report = read_report(tmp_path / "out")
     assert httpx.get(f"{served['reference']}/api/dossiers", headers=officer).json()["total"] == before
     exchanges = [json.loads(line) for line in (tmp_path / "out" / "evidence.ndjson").read_text().splitlines()]
     # What went to the SUT; the harness's own counterparts (arming the sign-on) are not the SUT.
     sent = {e["method"] for e in exchanges if e["url"].startswith(served["reference"])}
     assert sent <= {"GET", "HEAD"}
+    assert payment_messages() == payment_before, "no payment was started or confirmed"
     for requirement in BUILT:
         # The catalog and sign-on checks only read (a sign-on is a series of GETs); the rest need dossiers created.
         expected = "PASSED" if requirement in ("P111-CATALOG", "P111-AUTH-SSO") else "NOT-TESTED"
@@ -171,11 +199,11 @@ def test_a_sut_that_sends_garbage_gets_error_verdicts_and_a_report(served, tmp_p
     assert result.returncode == 2, result.stdout[-3000:]
     for requirement in BUILT:
         assert verdicts(report)[requirement] == "ERROR"
-    # The sign-on checks have no counterpart in this target: their ERROR says so instead.
+    # The sign-on and payment checks have no counterpart in this target: their ERROR says so instead.
     messages = [
         c["message"] for r in report["requirements"] if r["id"] in BUILT for c in r["checks"] if c["outcome"] == "ERROR"
     ]
-    others = [m for m in messages if "not JSON" not in m and "sso" not in m]
+    others = [m for m in messages if "not JSON" not in m and "counterpart in the target" not in m]
     assert messages and not others, others
 
 

@@ -23,6 +23,8 @@ from tests.support import read_report, run_p111, verdicts
 
 # The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks.
 DIRECT_DEFECTS = (None, "sync-never-sent", "progress-out-of-order")
+# The payment checksum's other variant (domain.md section 4): clean, and the defects that concern the checksum.
+HMAC_DEFECTS = (None, "pay-init-wrong-order", "pay-accepts-bad-checksum")
 
 
 @dataclass(frozen=True)
@@ -30,16 +32,24 @@ class Case:
     defect: str | None
     transport: str  # adapter (the embedded default) | direct
     year: int | None = None  # the evaluation year; None: the current one
+    checksum: str = "sha256-pipe"  # the payment checksum variant (the embedded default: sha256-pipe)
 
     @property
     def name(self) -> str:
-        return f"{self.transport}-{self.defect or 'clean'}" + (f"-{self.year}" if self.year else "")
+        variant = "" if self.checksum == "sha256-pipe" else f"-{self.checksum}"
+        return f"{self.transport}{variant}-{self.defect or 'clean'}" + (f"-{self.year}" if self.year else "")
+
+    @property
+    def clean(self) -> Case:
+        """The same setting with no defect: what every requirement a defect does not name must still give."""
+        return Case(None, self.transport, self.year, self.checksum)
 
 
 # 2023 is the issue's own example of a boundary: commune digitisation at 55% passes, 54% fails.
 CASES = (
     [Case(d, "adapter") for d in (None, *sorted(registry()))]
     + [Case(d, "direct") for d in DIRECT_DEFECTS]
+    + [Case(d, "adapter", checksum="hmac-sha256") for d in HMAC_DEFECTS]
     + [Case(None, "adapter", 2023), Case("kpi-digitisation-commune-below", "adapter", 2023)]
 )
 
@@ -51,28 +61,19 @@ class Outcome:
     directory: Path
 
 
-def direct_target(path: Path) -> Path:
-    path.write_text(
-        json.dumps(
-            {
-                "name": "Hệ thống tham chiếu nhúng, đồng bộ trực tiếp",
-                "agencies": embedded_target().public_dict()["agencies"],
-                "sut": {"embedded": True},
-                "sync": {"transport": "direct"},
-                "safety": {"mode": "full", "environment": "test"},
-                "timeouts": {"connect_seconds": 5, "request_seconds": 15, "sync_seconds": 0.5},
-            },
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
+def case_target(path: Path, case: Case) -> Path:
+    """The embedded target with the case's transport and checksum variant."""
+    document = embedded_target().public_dict()
+    document["sync"] = {"transport": case.transport}
+    document["payment"] = {**document.get("payment", {}), "checksum": case.checksum}
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     return path
 
 
 def run_case(case: Case, directory: Path) -> Outcome:
     args = ["run", "--report", str(directory / "out")]
-    if case.transport == "direct":
-        args += ["--target", str(direct_target(directory / "direct.target.yaml"))]
+    if (case.transport, case.checksum) != ("adapter", "sha256-pipe"):
+        args += ["--target", str(case_target(directory / "case.target.yaml", case))]
     if case.defect:
         args += ["--defect", case.defect]
     if case.year:
@@ -138,8 +139,8 @@ def test_defect_fails_exactly_its_requirements(case, outcomes):
     expected_failed = set(registry()[case.defect].requirements)
     failed = {rid for rid, v in got.items() if v == "FAILED"}
     assert failed == expected_failed, result.stdout[-4000:]
-    clean = verdicts(outcomes[Case(None, case.transport, case.year).name].report)
-    for rid in built(outcomes[Case(None, case.transport, case.year).name].report) - expected_failed:
+    clean = verdicts(outcomes[case.clean.name].report)
+    for rid in built(outcomes[case.clean.name].report) - expected_failed:
         assert got[rid] == clean[rid], f"{case.defect} disturbed {rid}: {clean[rid]} became {got[rid]}"
     # Every failed check says what was expected and what came back.
     for requirement in report["requirements"]:

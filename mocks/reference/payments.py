@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ log = logging.getLogger("p111.reference.payments")
 # [inferred] Channel and device codes of the INIT: the contract names the fields, not their values.
 WEB_CHANNEL, DESKTOP_DEVICE = "1", "1"
 CONFIRM_PATH = "/api/payments/confirm"
+MAX_QUERY_PAUSE = 60.0  # seconds: a transaction pending for long is still asked about, once a minute
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Cashier:
             httpx.AsyncClient(base_url=link.base_url, transport=link.http_transport, timeout=10.0) if link else None
         )
         self.payments: dict[str, Payment] = {}
+        self._asked: dict[str, int] = {}  # QUERYs sent per pending transaction: each waits twice as long as the last
+        self._due: dict[str, float] = {}
         self._reconciler: asyncio.Task[None] | None = None
 
     # ---- INIT ---------------------------------------------------------------------------------------------------
@@ -172,13 +176,18 @@ class Cashier:
     async def reconcile(self) -> list[Payment]:
         """Asks the platform about every pending transaction; returns those a reply settled."""
         settled = []
+        now = time.monotonic()
         for payment in [p for p in self.payments.values() if p.state == "pending"]:
+            if now < self._due.get(payment.reference, 0.0):
+                continue
+            asked = self._asked[payment.reference] = self._asked.get(payment.reference, 0) + 1
+            assert self._link is not None
+            self._due[payment.reference] = now + min(MAX_QUERY_PAUSE, self._link.reconcile_every * 2**asked)
             try:
                 reply = await self._query(payment)
             except (httpx.HTTPError, ValueError) as exc:
                 log.warning("QUERY %s failed: %s", payment.reference, exc)
                 continue
-            assert self._link is not None
             if str(reply.get("MaLoi")) != "00" or not protocol.verify(
                 "query-reply", reply, self._link.secret, self._link.variant
             ):
