@@ -288,7 +288,8 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 _counterpart_client(name, target, stack, recorder) for name in ("portal", "sso", "payment")
             )
             merchant, secret = target.payment.merchant_code, target.payment.secret
-            keys = PaymentKeys(merchant, secret.reveal(), target.payment_rules.checksum) if merchant and secret else None
+            variant = target.payment_rules.checksum
+            keys = PaymentKeys(merchant, secret.reveal(), variant) if merchant and secret else None
         for opened in (client, portal_client, sign_on_client, payment_client):
             if opened is not None:
                 stack.callback(opened.close)

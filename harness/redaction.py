@@ -97,11 +97,16 @@ class Redactor:
 
     def add(self, *secrets: str, label: str = "secret") -> None:
         for secret in secrets:
-            if secret and secret != REDACTED:
-                self._labels.setdefault(secret, label)
-        # Longest first, so that a secret containing another is removed whole.
-        ordered = sorted(self._labels, key=len, reverse=True)
-        self._secrets_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+            if secret and secret != REDACTED and secret not in self._labels:
+                self._labels[secret] = label
+                self._secrets_re = None  # compiled again on the next text(), once for many values learnt
+
+    def _secrets(self) -> re.Pattern[str] | None:
+        if self._secrets_re is None and self._labels:
+            # Longest first, so that a secret containing another is removed whole.
+            ordered = sorted(self._labels, key=len, reverse=True)
+            self._secrets_re = re.compile("|".join(map(re.escape, ordered)))
+        return self._secrets_re
 
     def _learn(self, value: str, label: str) -> None:
         """Remembers a sensitive value, and each part of a cookie or credential header (`a=1; b=2`, `Bearer x`)."""
@@ -126,13 +131,14 @@ class Redactor:
             return match.group("key") + REDACTED
 
         value = URL_CREDENTIALS.sub(in_url, value)
-        if self._secrets_re is not None and self._labels:
+        known = self._secrets()
+        if known is not None:
 
             def replace(match: re.Match[str]) -> str:
                 self._note(where, self._labels.get(match.group(0), "secret"))
                 return REDACTED
 
-            value = self._secrets_re.sub(replace, value)
+            value = known.sub(replace, value)
         for name, pattern in self.patterns.items():
             value, count = pattern.subn(REDACTED, value)
             if count:

@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 import httpx
-from fpdf import FPDF
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -103,6 +102,8 @@ def _ascii(value: object) -> str:
 
 def receipt_pdf(transaction: Transaction) -> bytes:
     """The e-receipt GET_BILL answers with, made with fpdf2."""
+    from fpdf import FPDF  # here, not at the top: importing fpdf2 costs every run, and few ever ask for a receipt
+
     pdf = FPDF()
     pdf.set_title("Bien lai dien tu / e-receipt")
     pdf.add_page()

@@ -471,6 +471,12 @@ def test_validate_message_and_kinds():
         "adapter-auth": "portal/adapter-auth.request",
         "id-token": "sso/id-token.claims",
         "userinfo": "sso/userinfo",
+        "payment-init": "payment/INIT.request",
+        "payment-init-reply": "payment/INIT.reply",
+        "payment-query": "payment/QUERY.request",
+        "payment-query-reply": "payment/QUERY.reply",
+        "payment-confirm": "payment/confirm.request",
+        "payment-confirm-reply": "payment/confirm.reply",
     }
     error, unknown = schemas.validate_message("progress", {"MaHoSo": "x", "Them": 1})
     assert error is not None and unknown == ["$.Them"]
