@@ -7,6 +7,8 @@ measurement runs in a fresh process, so its wall time includes reading the files
 its own. The harness measures all seven Plan 111 metrics and the 766 scoring from dossier data (dossiers, agencies,
 procedures and the transaction log); the bare DuckDB scan and the plain-Python loop compute five ratios per agency
 over the dossier file only: the province-wide figures of the three must be equal.
+The harness keeps no per-row table (each file folds into group totals as it is read, and DuckDB spills to disk
+beyond harness.metrics.engine.MEMORY_LIMIT), so its peak memory stays bounded as the rows grow.
 """
 
 from __future__ import annotations

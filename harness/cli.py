@@ -28,6 +28,10 @@ def _print_problems(error: TargetError) -> int:
     return USAGE_ERROR
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     # The same validation as validate-config, before anything is sent.
     try:
@@ -69,7 +73,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--p111-sign", args.sign]
     pytest_args += ["--p111-lang", args.lang]
     pytest_args += args.pytest_args
-    status = pytest.main(pytest_args)
+    # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
+    # in, and the plugin still writes every report, marked incomplete.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        status = pytest.main(pytest_args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if status == pytest.ExitCode.INTERRUPTED:
+        print(f"Lần chạy bị ngắt; báo cáo chưa đầy đủ / interrupted; partial report in {directory}", file=sys.stderr)
+        return USAGE_ERROR
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return USAGE_ERROR
     report = json.loads((directory / reports.REPORT_FILE).read_text(encoding="utf-8"))

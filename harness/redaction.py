@@ -52,6 +52,7 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 # A value seen in a sensitive field is also removed wherever it appears later in free text (a failure message may quote
 # it); values shorter than this would hide harmless text.
 LEARN_MIN_CHARS = 6
+PENDING_MAX = 32  # secrets replaced one by one before the alternation is compiled again
 
 
 class Redactor:
@@ -70,6 +71,7 @@ class Redactor:
     ) -> None:
         self._labels: dict[str, str] = {}
         self._secrets_re: re.Pattern[str] | None = None
+        self._pending: list[str] = []  # secrets added since the alternation was compiled
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
@@ -97,15 +99,23 @@ class Redactor:
 
     def add(self, *secrets: str, label: str = "secret") -> None:
         for secret in secrets:
-            if secret and secret != REDACTED and secret not in self._labels:
-                self._labels[secret] = label
-                self._secrets_re = None  # compiled again on the next text(), once for many values learnt
+            if not secret or secret == REDACTED or secret in self._labels:
+                continue
+            # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
+            overlaps = any(secret in known or known in secret for known in self._labels)
+            self._labels[secret] = label
+            if overlaps or len(self._pending) >= PENDING_MAX:
+                self._secrets_re, self._pending = None, []
+            else:
+                self._pending.append(secret)
 
     def _secrets(self) -> re.Pattern[str] | None:
+        """The alternation of every known secret but the pending ones, compiled once per batch of values learnt: a
+        run learns hundreds, and compiling it again for each would cost more than the whole run."""
         if self._secrets_re is None and self._labels:
             # Longest first, so that a secret containing another is removed whole.
             ordered = sorted(self._labels, key=len, reverse=True)
-            self._secrets_re = re.compile("|".join(map(re.escape, ordered)))
+            self._secrets_re, self._pending = re.compile("|".join(map(re.escape, ordered))), []
         return self._secrets_re
 
     def _learn(self, value: str, label: str) -> None:
@@ -132,6 +142,11 @@ class Redactor:
 
         value = URL_CREDENTIALS.sub(in_url, value)
         known = self._secrets()
+        for secret in self._pending:  # learnt since the last compile; none overlaps another secret
+            count = value.count(secret)
+            if count:
+                value = value.replace(secret, REDACTED)
+                self._note(where, self._labels[secret], count)
         if known is not None:
 
             def replace(match: re.Match[str]) -> str:

@@ -21,6 +21,28 @@ def run_p111(
     )
 
 
+def run_p111_here(args: list[str], cwd: str) -> subprocess.CompletedProcess[str]:
+    """Runs `p111` inside this process, as `run_p111` does in a fresh one: for a pool worker that imported the harness
+    once and runs many cases (the self-test matrix), so that each case does not pay for the start-up again."""
+    import contextlib
+    import io
+
+    from harness import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(args)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess([*P111, *args], code, out.getvalue(), err.getvalue())
+
+
 def read_report(directory: Path) -> dict[str, Any]:
     return json.loads((directory / "report.json").read_text(encoding="utf-8"))
 

@@ -76,3 +76,30 @@ def test_engine_equals_oracle(dossier_rows, transaction_rows):
         actual = measure(datasets, year=2023)
     assert datasets.bad_rows == []
     assert actual.comparable() == expected.comparable()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(dossiers(), max_size=40), st.lists(transactions(), max_size=15), st.integers(0, 40), st.integers(0, 15))
+def test_engine_merges_sources_as_the_oracle_does(dossier_rows, transaction_rows, dossier_split, transaction_split):
+    """Each file is folded into group totals of its own; the tallies and samples merge them across files."""
+    expected = measure(load_rows(dossiers=dossier_rows, transactions=transaction_rows, agencies=REGISTRY,
+                                 procedures=PROCEDURES), year=2023, engine="oracle")
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        parts = {
+            folder / "d1.ndjson": ("dossiers", dossier_rows[:dossier_split]),
+            folder / "d2.ndjson": ("dossiers", dossier_rows[dossier_split:]),
+            folder / "t1.ndjson": ("transactions", transaction_rows[:transaction_split]),
+            folder / "t2.ndjson": ("transactions", transaction_rows[transaction_split:]),
+        }
+        for path, (_, rows) in parts.items():
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        (folder / "a.json").write_text(json.dumps(REGISTRY), encoding="utf-8")
+        (folder / "p.json").write_text(json.dumps(PROCEDURES), encoding="utf-8")
+        kinds = {path: kind for path, (kind, _) in parts.items()} | {folder / "a.json": "agencies",
+                                                                      folder / "p.json": "procedures"}
+        datasets = load_datasets(list(kinds), kinds=kinds, eager=False)
+        actual = measure(datasets, year=2023)
+    assert datasets.bad_rows == []
+    assert actual.comparable() == expected.comparable()
+    assert actual.rows_read == expected.rows_read

@@ -94,15 +94,15 @@ def test_no_canary_in_any_file_written(tmp_path: Path):
     assert {"header x-api-key", "header set-cookie", "field SoDinhDanh", "pattern phone", "pattern email"} <= whats
 
 
-def test_no_sign_on_token_or_citizen_id_in_any_file_written(tmp_path: Path):
+def test_no_token_payment_key_or_citizen_id_in_any_file_written(tmp_path: Path):
     """The reference system on the network, signing citizens in through a provider whose every code and access token
-    carries a canary; the SUT's client secret is a canary too. The suite signs in, presents bearer tokens and follows
-    callbacks, and none of it reaches a file."""
+    carries a canary; the SUT's client secret and its payment key are canaries too. The suite signs in, presents
+    bearer tokens, follows callbacks and signs payment confirms with the key, and none of it reaches a file."""
     from mocks.sso import load_accounts
     from mocks.wiring import serve_counterparts
 
     token_canary = "CANARYTOKENf41b"
-    ports = {name: _free_port() for name in ("portal", "reference", "sso")}
+    ports = {name: _free_port() for name in ("portal", "reference", "sso", "payment")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     target = tmp_path / "tokens.target.yaml"
     target.write_text(
@@ -115,6 +115,8 @@ def test_no_sign_on_token_or_citizen_id_in_any_file_written(tmp_path: Path):
                     "portal": {"url": urls["portal"], "serve": False},
                     "sso": {"url": urls["sso"], "serve": False, "client_id": "p111-reference",
                             "client_secret": "${P111_CANARY_SSO}"},
+                    "payment": {"url": urls["payment"], "serve": False, "merchant_code": "P111",
+                                "secret": "${P111_CANARY_PAYMENT}"},
                 },
                 "safety": {"mode": "full", "environment": "staging"},
                 "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
@@ -125,20 +127,24 @@ def test_no_sign_on_token_or_citizen_id_in_any_file_written(tmp_path: Path):
     )
     served = serve_counterparts(
         load_target(target, SECRETS), host="127.0.0.1", portal_port=ports["portal"],
-        reference_port=ports["reference"], sso_port=ports["sso"], token_prefix=token_canary,
+        reference_port=ports["reference"], sso_port=ports["sso"], payment_port=ports["payment"],
+        token_prefix=token_canary,
     )
     try:
         out = tmp_path / "out"
-        result = run_p111("run", "--target", str(target), "--report", str(out), cwd=tmp_path, env=SECRETS)
+        # The checks through which tokens and the payment key flow: signing on, transactions, payment.
+        args = ("run", "--target", str(target), "--report", str(out), "--", "-k", "auth or pay")
+        result = run_p111(*args, cwd=tmp_path, env=SECRETS)
     finally:
         for app in served:
             app.stop()
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     got = {r["id"]: r["verdict"] for r in report["requirements"]}
-    assert got["P111-AUTH-SSO"] == got["P111-AUTH-TXN"] == "PASSED", result.stdout[-3000:]
+    signed = ("P111-AUTH-SSO", "P111-AUTH-TXN", "P111-PAY-INIT", "P111-PAY-CONFIRM", "P111-PAY-RECONCILE")
+    assert {got[r] for r in signed} == {"PASSED"}, result.stdout[-3000:]
     citizen_ids = [a["claims"]["SoDinhDanh"] for a in load_accounts() if a["claims"].get("SoDinhDanh")]
     assert citizen_ids
-    canaries = (token_canary, SECRETS["P111_CANARY_SSO"], *citizen_ids)
+    canaries = (token_canary, SECRETS["P111_CANARY_SSO"], SECRETS["P111_CANARY_PAYMENT"], *citizen_ids)
     for path in (p for p in tmp_path.rglob("*") if p.is_file() and p != target):
         text = path.read_bytes().decode("utf-8", errors="replace")
         found = [c for c in canaries if c in text]

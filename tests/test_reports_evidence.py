@@ -70,6 +70,16 @@ class TestRedactor:
             {"where": "msg", "what": "pattern phone", "count": 2},
         ]
 
+    def test_values_learnt_one_by_one_are_removed_whole_even_when_they_overlap(self):
+        redactor = Redactor(["base-secret-1"])
+        assert redactor.text("base-secret-1") == REDACTED  # compiled
+        redactor.add("pending-value-7", label="late")  # replaced one by one until the next compile
+        redactor.add("xx-base-secret-1-yy", label="longer")  # contains a known secret: compiled again, longest first
+        redactor.add(*(f"many-{i:03d}-values" for i in range(40)))  # more than a batch: compiled again
+        text = "pending-value-7 / xx-base-secret-1-yy / many-039-values / base-secret-1"
+        assert redactor.text(text, "t") == f"{REDACTED} / {REDACTED} / {REDACTED} / {REDACTED}"
+        assert {"where": "t", "what": "late", "count": 1} in redactor.entries()
+
     def test_credentials_in_a_url_are_removed_and_learnt(self):
         redactor = Redactor()
         url = "https://sut.vn/auth/callback?state=s-123&code=auth-code-9f31#access_token=at-77aa&x=1"

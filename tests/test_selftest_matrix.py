@@ -1,13 +1,16 @@
 """The self-test matrix: the reference system passes every built requirement; each defect fails exactly its own.
 
-Every case is a real `p111 run` in a fresh process; the cases run two at a time (this machine has two cores).
+Every case is a real `p111 run`; the cases run in two worker processes (this machine has two cores), each of which
+imports the harness once and runs its share of the cases one after the other.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -19,12 +22,12 @@ from harness import schemas
 from harness.catalog import load_catalog
 from harness.target import embedded_target
 from mocks.reference.defects import registry
-from tests.support import read_report, run_p111, verdicts
+from tests.support import read_report, run_p111_here, verdicts
 
 # The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks.
 DIRECT_DEFECTS = (None, "sync-never-sent", "progress-out-of-order")
 # The payment checksum's other variant (domain.md section 4): clean, and the defects that concern the checksum.
-HMAC_DEFECTS = (None, "pay-init-wrong-order", "pay-accepts-bad-checksum")
+HMAC_DEFECTS = (None, "pay-init-wrong-order")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def case_target(path: Path, case: Case) -> Path:
     return path
 
 
-def run_case(case: Case, directory: Path) -> Outcome:
+def case_args(case: Case, directory: Path) -> list[str]:
     args = ["run", "--report", str(directory / "out")]
     if (case.transport, case.checksum) != ("adapter", "sha256-pipe"):
         args += ["--target", str(case_target(directory / "case.target.yaml", case))]
@@ -78,16 +81,22 @@ def run_case(case: Case, directory: Path) -> Outcome:
         args += ["--defect", case.defect]
     if case.year:
         args += ["--year", str(case.year)]
-    result = run_p111(*args, cwd=directory)
-    return Outcome(result, read_report(directory / "out"), directory / "out")
+    return args
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     directories = {case.name: tmp_path_factory.mktemp(case.name) for case in CASES}
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        done = pool.map(lambda case: run_case(case, directories[case.name]), CASES)
-        return {case.name: outcome for case, outcome in zip(CASES, done, strict=True)}
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: this one holds threads and servers
+    with ProcessPoolExecutor(max_workers=max(2, os.cpu_count() or 2), mp_context=spawn) as pool:
+        runs = {
+            case.name: pool.submit(run_p111_here, case_args(case, directories[case.name]), str(directories[case.name]))
+            for case in CASES
+        }
+        return {
+            name: Outcome(run.result(), read_report(directories[name] / "out"), directories[name] / "out")
+            for name, run in runs.items()
+        }
 
 
 def built(report) -> set[str]:
@@ -114,6 +123,9 @@ def test_reference_system_passes_every_built_requirement(outcomes, case):
     assert failing == {}, outcome.result.stdout[-3000:]
     assert outcome.result.returncode == 0, outcome.result.stdout[-3000:] + outcome.result.stderr[-2000:]
     assert report["summary"]["verdict"] == "PASSED"
+    # The driver's test citizens carry id numbers 0000nnnnnnnn: none may reach a file the harness wrote.
+    for written in outcome.directory.iterdir():
+        assert not re.search(r"0000[0-9]{8}", written.read_text(encoding="utf-8")), written.name
 
 
 def test_the_direct_transport_really_carried_the_sync(outcomes):

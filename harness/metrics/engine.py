@@ -1,9 +1,12 @@
 """The fast path: DuckDB reads the dossier and transaction files directly and aggregates every tally in one pass each.
 
-Each NDJSON file is read once into a narrow table of per-row facts (the rules of data/metrics.yaml written in SQL, the
-same rules harness.metrics.oracle writes in Python); every tally, sample and per-agency count is then a query over
-that table. Rows that break the schema on a field the metrics read (or a required field) are reported as bad rows
-with their line numbers; a file DuckDB cannot parse falls back to the row-by-row loader, which names each bad line.
+Each NDJSON file is read once, straight into a small table of group totals (per agency × procedure × year for the
+dossiers, per year × transferred dossier for the transactions), by the rules of data/metrics.yaml written in SQL (the
+same rules harness.metrics.oracle writes in Python). No per-row table exists, so memory stays nearly flat as the files
+grow; each group also keeps the few smallest codes counting against a figure, enough for every sample. Every tally and
+per-agency count is then a query over those totals. Rows that break the schema on a field the metrics read (or a
+required field) land in one group of their own; only when it is not empty does a second, narrow scan name their lines.
+A file DuckDB cannot parse falls back to the row-by-row loader, which names each bad line.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +121,65 @@ END"""
 
 
 _AUTHENTICATED = f"({_t('subject')} <> '' AND {_t('assurance')} <> '')"
-# Per-row facts of a transaction, narrow: ids and dossier codes are kept only where a sample may need them.
+# Per-row facts of a transaction (oracle._transactions).
 _TRANSACTION_FACTS = f"""
   left("at", 4) AS year,
+  id,
   {_AUTHENTICATED} AS authenticated,
-  CASE WHEN NOT {_AUTHENTICATED} THEN id END AS id,
   CASE WHEN action = 'transfer' THEN MaHoSo END AS code,
   action = 'transfer' AND transfer_method <> 'electronic' AS on_paper
 """
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How one kind's per-row facts fold into group totals: the group keys and the aggregates kept per group."""
+
+    facts: str
+    bad: str
+    keys: tuple[str, ...]
+    aggregates: Mapping[str, str]  # column -> SQL aggregate over the facts
+
+
+def _counts(predicates: Mapping[str, str]) -> dict[str, str]:
+    return {name: f"count_if({predicate})" for name, predicate in predicates.items()}
+
+
+def _samples(predicates: Mapping[str, str]) -> dict[str, str]:
+    """The SAMPLE_SIZE smallest codes of the group's rows matching each predicate (NULL when none): merged across
+    groups and sources, they still hold the SAMPLE_SIZE smallest codes counting against a figure."""
+    return {name: f"min(code, {SAMPLE_SIZE}) FILTER (WHERE {predicate})" for name, predicate in predicates.items()}
+
+
+# The per-agency counts (AgencyCounts) of a group; their names are AgencyCounts' own.
+_DOSSIER_COUNTS = {
+    "received": "true", "online": "online", "finished_dated": "dated", "on_time": "dated AND timely",
+    "fee_dossiers": "fee", "fee_paid_online": "fee AND paid", "finished_with_result": "fwr",
+    "digitised_results": "fwr AND digitised", "digitised_components": "component", "reused": "reused",
+    "population_data": "population",
+}
+DOSSIERS = Grouping(
+    facts=_DOSSIER_FACTS, bad=_DOSSIER_BAD, keys=("agency", "proc", "year"),
+    aggregates={
+        **_counts(_DOSSIER_COUNTS),
+        # Against the online share: every dossier of a procedure the catalog lists as not online, else the offline ones.
+        **_samples({"sample_all": "true", "sample_offline": "NOT online", "sample_unpaid": "fee AND NOT paid",
+                    "sample_undigitised": "fwr AND NOT digitised"}),
+    },
+)
+# Transactions group by year and transferred dossier (NULL for the other actions): the transfer share counts dossiers.
+TRANSACTIONS = Grouping(
+    facts=_TRANSACTION_FACTS, bad=_TRANSACTION_BAD, keys=("year", "code"),
+    aggregates={
+        "records": "count(*)", "authenticated": "count_if(authenticated)", "on_paper": "bool_or(on_paper)",
+        "sample_unauthenticated": f"min(id, {SAMPLE_SIZE}) FILTER (WHERE NOT authenticated)",
+    },
+)
+# The rows counted (valid, of every year) per kind: a column of its group totals.
+_RECORDS = {"dossiers": "received", "transactions": "records"}
+# DuckDB may use this much memory and spills to the scratch directory beyond it: the groups of transferred dossiers
+# grow with the log (about 500 MB for 10^7 dossiers), everything else stays small; under 1 GiB in all.
+MEMORY_LIMIT = "512MB"
 
 
 def _struct(columns: Mapping[str, str]) -> str:
@@ -138,7 +193,12 @@ def _quote(path: Path) -> str:
 @contextmanager
 def _workspace() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
     with tempfile.TemporaryDirectory(prefix="p111-metrics-") as directory:
-        con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1), "preserve_insertion_order": True})
+        con = duckdb.connect(config={
+            "threads": max(1, os.cpu_count() or 1),
+            "preserve_insertion_order": True,  # the bad-row scan numbers records in file order
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": str(Path(directory) / "spill"),
+        })
         try:
             yield con, Path(directory)
         finally:
@@ -153,11 +213,8 @@ def measure(datasets: Datasets, *, year: int, levels: Mapping[str, str] | None =
     result = Measurements(year=year, levels=registry)
     oracle._missing(result, datasets, have_registry)
     with _workspace() as (con, scratch):
-        dossier_rows = _load_kind(con, scratch, datasets, "dossiers", DOSSIER_COLUMNS, _DOSSIER_FACTS, _DOSSIER_BAD)
-        transaction_rows = _load_kind(
-            con, scratch, datasets, "transactions", TRANSACTION_COLUMNS,
-            _TRANSACTION_FACTS, _TRANSACTION_BAD,
-        )
+        dossier_rows = _load_kind(con, scratch, datasets, "dossiers", DOSSIER_COLUMNS, DOSSIERS)
+        transaction_rows = _load_kind(con, scratch, datasets, "transactions", TRANSACTION_COLUMNS, TRANSACTIONS)
         result.rows_read = {"dossiers": dossier_rows or 0, "procedures": len(procedures),
                             "transactions": transaction_rows or 0, "agencies": len(registry)}
         _register_catalog(con, procedures)
@@ -176,29 +233,29 @@ def measure(datasets: Datasets, *, year: int, levels: Mapping[str, str] | None =
 
 def _load_kind(
     con: duckdb.DuckDBPyConnection, scratch: Path, datasets: Datasets, kind: str, columns: Mapping[str, str],
-    facts: str, bad: str,
+    grouping: Grouping,
 ) -> int | None:
-    """Read every source of `kind` into table `kind` in one scan each (column `bad`: why a row is bad, NULL when it
-    is good); None when there is no source. Line numbers are looked up only when there are bad rows."""
+    """Fold every source of `kind` into table `kind` of group totals, one scan each (column `good`: false for the
+    one group of the source's bad rows); the valid rows read, or None when there is no source. Line numbers are looked
+    up only when a source has bad rows."""
     sources = datasets.sources(kind)
     if not sources:
         return None
     for index, source in enumerate(sources):
         path, checked = _path_of(scratch, source, index)
         try:
-            _insert(con, kind, path, columns, facts, bad, first=index == 0)
+            _aggregate(con, kind, path, columns, grouping, index)
         except (duckdb.InvalidInputException, duckdb.ConversionException):
             # DuckDB cannot parse the file (a broken line, a wrong type): the row-by-row loader names each bad line.
             rows = _load_rows(path, kind, "ndjson", datasets.bad_rows)
             path = scratch / f"{kind}-{index}-checked.ndjson"
             path.write_text(to_ndjson(rows), encoding="utf-8")
             checked = True
-            _insert(con, kind, path, columns, facts, bad, first=index == 0)
-        if not checked:
-            _report_bad_rows(con, path, columns, bad, source, datasets.bad_rows)
-        con.execute(f"UPDATE {kind} SET bad = 'reported' WHERE bad IS NOT NULL")  # reported once, by its source
-    count = con.execute(f"SELECT count(*) FROM {kind} WHERE bad IS NULL").fetchone()
-    return int(count[0]) if count else 0
+            _aggregate(con, kind, path, columns, grouping, index)
+        if not checked and _has_bad_rows(con, kind, index):
+            _report_bad_rows(con, path, columns, grouping.bad, source, datasets.bad_rows)
+    count = con.execute(f"SELECT sum({_RECORDS[kind]}) FROM {kind} WHERE good").fetchone()
+    return int(count[0] or 0) if count else 0
 
 
 def _path_of(scratch: Path, source: Source, index: int) -> tuple[Path, bool]:
@@ -216,22 +273,30 @@ def _read(path: Path, columns: Mapping[str, str]) -> str:
     return f"read_json({_quote(path)}, format='newline_delimited', columns={_struct(columns)})"
 
 
-def _insert(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: Mapping[str, str], facts: str, bad: str,
-    *, first: bool,
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: Mapping[str, str], grouping: Grouping,
+    source: int,
 ) -> None:
-    select = f"SELECT {bad} AS bad, {facts} FROM {_read(path, columns)}"
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if first else f"INSERT INTO {table} {select}")
+    """Add the group totals of one source to `table` (created by the first source), streaming from the file: the
+    bad rows fold into one group with NULL keys, so that garbage in their fields makes no groups of its own."""
+    keys = ", ".join(f"CASE WHEN bad IS NULL THEN {key} END AS {key}" for key in grouping.keys)
+    aggregates = ", ".join(f"{sql} AS {name}" for name, sql in grouping.aggregates.items())
+    select = (
+        f"SELECT {source} AS source, bad IS NULL AS good, {keys}, {aggregates} "
+        f"FROM (SELECT {grouping.bad} AS bad, {grouping.facts} FROM {_read(path, columns)}) GROUP BY ALL"
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if source == 0 else f"INSERT INTO {table} {select}")
+
+
+def _has_bad_rows(con: duckdb.DuckDBPyConnection, table: str, source: int) -> bool:
+    found = con.execute(f"SELECT count(*) FROM {table} WHERE source = ? AND NOT good", [source]).fetchone()
+    return bool(found and found[0])
 
 
 def _report_bad_rows(
     con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str], bad: str, source: Source,
     bad_rows: list[BadRow],
 ) -> None:
-    table = source.kind
-    pending = con.execute(f"SELECT count(*) FROM {table} WHERE bad IS NOT NULL AND bad <> 'reported'").fetchone()
-    if not pending or not pending[0]:
-        return
     # A second scan, only now: the records' ordinals (DuckDB skips blank lines), then their lines in the file.
     found = con.execute(
         f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad FROM {_read(path, columns)})"
@@ -284,54 +349,47 @@ def _tally(con: duckdb.DuckDBPyConnection, counts_sql: str, against_sql: str, pa
 
 
 def _dossier_tallies(con: duckdb.DuckDBPyConnection, result: Measurements, year: int, have_registry: bool) -> None:
+    # g: the year's group totals (over every source), with each procedure's catalog listing and each agency's level.
     con.execute(
-        "CREATE TEMP TABLE y AS SELECT d.*, coalesce(c.online, true) AS catalog_online, r.level "
+        "CREATE TEMP VIEW g AS SELECT d.*, coalesce(c.online, true) AS catalog_online, r.level "
         "FROM dossiers d LEFT JOIN catalog c USING (proc) LEFT JOIN registry r USING (agency) "
-        "WHERE d.bad IS NULL AND d.year = ?",
-        [year],
+        f"WHERE d.good AND d.year = {int(year)}"
     )
     result.tallies[("online-dossiers.online-share", ALL)] = _tally(
-        con, "SELECT count_if(online AND catalog_online), count(*) FROM y",
-        "SELECT code FROM y WHERE NOT (online AND catalog_online)", [],
+        con, "SELECT sum(CASE WHEN catalog_online THEN online ELSE 0 END), sum(received) FROM g",
+        "SELECT unnest(CASE WHEN catalog_online THEN sample_offline ELSE sample_all END) FROM g", [],
     )
     result.tallies[("payment.per-dossier", ALL)] = _tally(
-        con, "SELECT count_if(paid), count(*) FROM y WHERE fee", "SELECT code FROM y WHERE fee AND NOT paid", []
+        con, "SELECT sum(fee_paid_online), sum(fee_dossiers) FROM g", "SELECT unnest(sample_unpaid) FROM g", []
     )
-    con.execute("CREATE TEMP TABLE fee_proc AS SELECT proc, bool_or(paid) AS paid FROM y WHERE fee GROUP BY proc")
+    con.execute(
+        "CREATE TEMP TABLE fee_proc AS SELECT proc, sum(fee_paid_online) > 0 AS paid FROM g "
+        "GROUP BY proc HAVING sum(fee_dossiers) > 0"
+    )
     result.tallies[("payment.per-procedure", ALL)] = _tally(
         con, "SELECT count_if(paid), count(*) FROM fee_proc", "SELECT proc FROM fee_proc WHERE NOT paid", []
     )
-    unclassified = con.execute("SELECT count(*) FROM y WHERE fwr AND level IS NULL").fetchone()
+    unclassified = con.execute("SELECT sum(finished_with_result) FROM g WHERE level IS NULL").fetchone()
     if unclassified and unclassified[0]:
         result.unclassified["digitisation.results-by-level"] = int(unclassified[0])
     if have_registry:
         for level in LEVELS:
             result.tallies[("digitisation.results-by-level", level)] = _tally(
-                con, "SELECT count_if(digitised), count(*) FROM y WHERE fwr AND level = ?",
-                "SELECT code FROM y WHERE fwr AND level = ? AND NOT digitised", [level],
+                con, "SELECT sum(digitised_results), sum(finished_with_result) FROM g WHERE level = ?",
+                "SELECT unnest(sample_undigitised) FROM g WHERE level = ?", [level],
             )
     _agency_counts(con, result)
 
 
 def _agency_counts(con: duckdb.DuckDBPyConnection, result: Measurements) -> None:
+    sums = ", ".join(f"sum({name}) AS {name}" for name in _DOSSIER_COUNTS)
     rows = con.execute(
-        """
-        WITH per_proc AS (
-          SELECT agency, proc, bool_or(fee) AS fee, bool_or(fee AND paid) AS fee_paid, bool_or(population) AS pop
-          FROM y GROUP BY agency, proc),
-        procs AS (
-          SELECT agency, count_if(fee) AS fee_procedures, count_if(fee_paid) AS fee_procedures_paid,
-                 count(*) AS procedures, count_if(pop) AS procedures_population
-          FROM per_proc GROUP BY agency),
-        rows AS (
-          SELECT agency, count(*) AS received, count_if(online) AS online, count_if(dated) AS finished_dated,
-                 count_if(dated AND timely) AS on_time, count_if(fee) AS fee_dossiers,
-                 count_if(fee AND paid) AS fee_paid_online, count_if(fwr) AS finished_with_result,
-                 count_if(fwr AND digitised) AS digitised_results, count_if(component) AS digitised_components,
-                 count_if(reused) AS reused, count_if(population) AS population_data
-          FROM y GROUP BY agency)
-        SELECT rows.*, procs.fee_procedures, procs.fee_procedures_paid, procs.procedures, procs.procedures_population
-        FROM rows JOIN procs USING (agency) ORDER BY agency
+        f"""
+        WITH per_proc AS (SELECT agency, proc, {sums} FROM g GROUP BY agency, proc)
+        SELECT agency, {sums},
+               count_if(fee_dossiers > 0) AS fee_procedures, count_if(fee_paid_online > 0) AS fee_procedures_paid,
+               count(*) AS procedures, count_if(population_data > 0) AS procedures_population
+        FROM per_proc GROUP BY agency ORDER BY agency
         """
     )
     names = [column[0] for column in rows.description]
@@ -342,10 +400,11 @@ def _agency_counts(con: duckdb.DuckDBPyConnection, result: Measurements) -> None
 
 
 def _transaction_tallies(con: duckdb.DuckDBPyConnection, result: Measurements, year: int) -> None:
-    con.execute(f"CREATE TEMP VIEW ty AS SELECT * FROM transactions WHERE bad IS NULL AND year = '{year:04d}'")
+    con.execute(f"CREATE TEMP VIEW ty AS SELECT * FROM transactions WHERE good AND year = '{int(year):04d}'")
     result.tallies[("auth.authenticated-transactions", ALL)] = _tally(
-        con, "SELECT count_if(authenticated), count(*) FROM ty", "SELECT id FROM ty WHERE NOT authenticated", []
+        con, "SELECT sum(authenticated), sum(records) FROM ty", "SELECT unnest(sample_unauthenticated) FROM ty", []
     )
+    # Per dossier moved this year (merging sources): on paper if any of its transfers was.
     con.execute(
         "CREATE TEMP TABLE moved AS SELECT code, bool_or(on_paper) AS on_paper FROM ty WHERE code IS NOT NULL "
         "GROUP BY code"
