@@ -128,6 +128,19 @@ class PaymentRules:
 
 
 @dataclass(frozen=True)
+class Politeness:
+    """How gently the harness treats a real system (target section `politeness`)."""
+
+    requests_per_second: float | None = None  # overall; None: unlimited
+    per_host_requests_per_second: float | None = None
+    max_concurrency: int = 4
+    max_retries: int = 2  # idempotent requests only
+    retry_after_max_seconds: float = 30.0
+    circuit_breaker_failures: int = 5  # consecutive connection failures that end the run
+    max_body_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Timeouts:
     connect: float
     request: float
@@ -151,7 +164,7 @@ class Target:
     safety_mode: str
     environment: str
     timeouts: Timeouts
-    rate_limit: float | None
+    politeness: Politeness
     source: Path | None
     digest: str
     # The validated document with defaults, secrets as references: what public_dict() hands out (a copy of).
@@ -593,7 +606,15 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             request=float(timeouts["request_seconds"]),
             sync=float(timeouts["sync_seconds"]),
         ),
-        rate_limit=_float_or_none(document.get("rate_limit", {}).get("requests_per_second")),
+        politeness=Politeness(
+            requests_per_second=_float_or_none(document["politeness"].get("requests_per_second")),
+            per_host_requests_per_second=_float_or_none(document["politeness"].get("per_host_requests_per_second")),
+            max_concurrency=document["politeness"]["max_concurrency"],
+            max_retries=document["politeness"]["max_retries"],
+            retry_after_max_seconds=float(document["politeness"]["retry_after_max_seconds"]),
+            circuit_breaker_failures=document["politeness"]["circuit_breaker_failures"],
+            max_body_bytes=document["politeness"]["max_body_bytes"],
+        ),
         source=source,
         digest=digest,
         _document=document,

@@ -87,7 +87,7 @@ def test_example_staging_target_loads_with_its_environment(monkeypatch: pytest.M
     assert target.portal.password is not None and target.portal.password.reveal() == "portal-pw-9c1e"
     assert target.payment.merchant_code == "P111" and target.sso.client_id == "p111-sut"
     assert sorted(target.secret_values()) == sorted(EXAMPLE_ENV.values())
-    assert target.rate_limit == 10.0 and target.payment_rules.checksum == "sha256-pipe"
+    assert target.politeness.requests_per_second == 10.0 and target.payment_rules.checksum == "sha256-pipe"
     assert target.source == EXAMPLE and target.digest == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
 
 
@@ -100,7 +100,7 @@ def test_defaults_fill_a_minimal_file(tmp_path: Path) -> None:
     assert (target.safety_mode, target.environment) == ("read-only", "staging")
     assert target.payment_rules.checksum == "sha256-pipe"
     assert (target.timeouts.connect, target.timeouts.request, target.timeouts.sync) == (5.0, 15.0, 10.0)
-    assert target.rate_limit is None
+    assert target.politeness.requests_per_second is None and target.politeness.max_body_bytes == 10 * 1024 * 1024
     # Counterparts that are not configured: all fields None, nothing served.
     assert target.portal.url is None and target.portal.serve is False and target.sso.client_secret is None
     document = target.public_dict()
@@ -282,14 +282,14 @@ def test_base_url_must_be_a_plain_http_url(tmp_path: Path, url: str) -> None:
 def test_numbers_and_years_are_checked(tmp_path: Path) -> None:
     text = (
         MINIMAL + "evaluation_year: 2020\ntimeouts: {connect_seconds: 0, request_seconds: '15'}\n"
-        "rate_limit: {requests_per_second: -1}\nprovince: {code: '40', name: X}\n"
+        "politeness: {requests_per_second: -1}\nprovince: {code: '40', name: X}\n"
     )
     found = paths(problems_of(write(tmp_path, text)))
     assert found == {
         "evaluation_year": "expected at least 2021",
         "timeouts.connect_seconds": "expected a number greater than 0",
         "timeouts.request_seconds": "expected a number, found a string",
-        "rate_limit.requests_per_second": "expected a number greater than 0",
+        "politeness.requests_per_second": "expected a number greater than 0",
         "province.code": "expected a province code such as H40",
     }
 
