@@ -6,6 +6,8 @@ import pytest
 
 from conformance_tests.scenarios import Scenario, drive
 from harness.drivers import Driver, Service
+from harness.plugin import RUN
+from harness.target import Target
 from harness.verdicts import not_applicable
 
 
@@ -44,3 +46,23 @@ def fee_bearing(services: list[Service]) -> list[Service]:
     if unpriced:
         pytest.fail(f"fee-bearing services list no fees (their sum is what a payment asks): {', '.join(unpriced)}")
     return found
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`offered(X)`: the check is NOT-APPLICABLE when the target declares X absent, citing the declaration.
+    `declared_absent(X)`: the check looks for a contradiction of that declaration, so it runs only then.
+    Decided before any fixture runs, so that nothing is driven for a capability the SUT does not offer."""
+    target = item.config.stash[RUN].target
+    declared = target.capabilities
+    for marker in item.iter_markers("offered"):
+        for capability in marker.args:
+            if not declared.offers(capability):
+                not_applicable(f"{declared.declaration(capability)} ({where_declared(target)})")
+    for marker in item.iter_markers("declared_absent"):
+        for capability in marker.args:
+            if declared.offers(capability):
+                not_applicable(f"{capability} is offered ({declared.declaration(capability)}): nothing to contradict")
+
+
+def where_declared(target: Target) -> str:
+    return f"khai báo trong / declared in {target.source.name}" if target.source else "the embedded target"

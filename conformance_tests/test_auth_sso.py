@@ -14,7 +14,7 @@ import pytest
 from harness.drivers import Driver, Login
 from harness.verdicts import Failure
 
-pytestmark = pytest.mark.requirement("P111-AUTH-SSO")
+pytestmark = [pytest.mark.requirement("P111-AUTH-SSO"), pytest.mark.offered("sign-on")]
 
 CITIZEN, VNEID_CITIZEN = "citizen-1", "citizen-vneid"
 # What the sign-on counterpart can be told to answer with (POST /_p111/next-login); each must be refused.
@@ -68,7 +68,11 @@ def test_authorization_request_is_well_formed(p111_driver: Driver, p111_sso):
 
 @pytest.mark.parametrize(
     ("account", "variant", "rotate"),
-    [(CITIZEN, "rs256", False), (VNEID_CITIZEN, "es256", False), (CITIZEN, "rs256", True)],
+    [
+        (CITIZEN, "rs256", False),
+        pytest.param(VNEID_CITIZEN, "es256", False, marks=pytest.mark.offered("vneid")),
+        (CITIZEN, "rs256", True),
+    ],
     ids=["portal-rs256", "vneid-es256", "after-key-rotation"],
 )
 def test_valid_login_binds_the_session_to_the_account(account, variant, rotate, p111_driver: Driver, p111_sso):

@@ -183,6 +183,7 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
         )
 
 
+@pytest.mark.offered("vneid")
 def test_synced_dossier_names_the_vneid_account(p111_driver: Driver, p111_sso, p111_portal, procedure_codes):
     """A dossier submitted online after a VNeID sign-on reaches the portal with MaDoiTuong = the account's TechID and
     TaiKhoanDuocXacThucVoiVNeID = 1."""

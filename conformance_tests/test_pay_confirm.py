@@ -24,7 +24,7 @@ from harness.observers import PaymentObserver, PortalObserver
 from harness.target import Target
 from harness.verdicts import Failure
 
-pytestmark = pytest.mark.requirement("P111-PAY-CONFIRM")
+pytestmark = [pytest.mark.requirement("P111-PAY-CONFIRM"), pytest.mark.offered("payment")]
 
 # A failed payment's MaLoi [inferred]: any code but 00 reports a failure; 24 is the buyer's cancellation at VNPay.
 FAILED_PAYMENT = "24"

@@ -19,7 +19,7 @@ from harness.drivers import Driver, Service
 from harness.observers import PaymentObserver
 from harness.verdicts import Failure
 
-pytestmark = pytest.mark.requirement("P111-PAY-INIT")
+pytestmark = [pytest.mark.requirement("P111-PAY-INIT"), pytest.mark.offered("payment")]
 
 
 def the_init(platform: PaymentObserver, scenario: PaymentScenario) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from harness.observers import PaymentObserver, poll
 from harness.target import Target
 from harness.verdicts import Failure
 
-pytestmark = pytest.mark.requirement("P111-PAY-RECONCILE")
+pytestmark = [pytest.mark.requirement("P111-PAY-RECONCILE"), pytest.mark.offered("payment")]
 
 OUTCOMES = {"paid": "paid", "failed": "failed"}  # the platform's outcome → the state the SUT must show
 

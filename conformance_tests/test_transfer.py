@@ -16,7 +16,7 @@ from conformance_tests.scenarios import drive_actions
 from harness.drivers import DossierView, Driver, Service
 from harness.verdicts import Failure, not_applicable
 
-pytestmark = pytest.mark.requirement("P111-TRANSFER")
+pytestmark = [pytest.mark.requirement("P111-TRANSFER"), pytest.mark.offered("transfer")]
 
 SUBMITTED_FILES = (
     ("to-khai.pdf", b"%PDF-1.4\n% P111 to khai kiem thu\n"),

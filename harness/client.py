@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from harness.evidence import EvidenceRecorder
-from harness.target import Timeouts
+from harness.politeness import PoliteTransport
+from harness.target import Politeness, Timeouts
 from harness.verdicts import NotTested
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
@@ -28,7 +29,11 @@ def make_client(
     transport: httpx.BaseTransport | None = None,
     headers: dict[str, str] | None = None,
     read_only: bool = False,
+    politeness: Politeness | None = None,
 ) -> httpx.Client:
+    if politeness is not None:
+        # Pacing, retries, the circuit breaker, the body cap and the total time budget wrap whatever really sends.
+        transport = PoliteTransport(transport or httpx.HTTPTransport(), politeness, timeouts.request)
     return httpx.Client(
         base_url=base_url,
         transport=transport,

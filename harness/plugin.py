@@ -216,7 +216,7 @@ def _counterpart_client(name: str, target: Target, stack: ExitStack, recorder: E
         served = getattr(wiring, f"serve_{name}")(target)
         stack.callback(served.stop)
         url = served.url
-    return make_client(url, timeouts=target.timeouts, recorder=recorder)
+    return make_client(url, timeouts=target.timeouts, recorder=recorder, politeness=target.politeness)
 
 
 @dataclass(frozen=True)
@@ -258,17 +258,21 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             stack.callback(embedded.close)
             recorder.redactor.add(*embedded.secrets)
             client = make_client(
-                embedded.sut_url, timeouts=timeouts, recorder=recorder, transport=embedded.sut_transport
+                embedded.sut_url, timeouts=timeouts, recorder=recorder, transport=embedded.sut_transport,
+                politeness=target.politeness,
             )
             portal_client: httpx.Client | None = make_client(
-                embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport
+                embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport,
+                politeness=target.politeness,
             )
             sign_on_urls: tuple[str, ...] = (embedded.sign_on_url,)
             sign_on_client: httpx.Client | None = make_client(
-                embedded.sign_on_url, timeouts=timeouts, recorder=recorder, transport=embedded.sign_on_transport
+                embedded.sign_on_url, timeouts=timeouts, recorder=recorder, transport=embedded.sign_on_transport,
+                politeness=target.politeness,
             )
             payment_client: httpx.Client | None = make_client(
-                embedded.payment_url, timeouts=timeouts, recorder=recorder, transport=embedded.payment_transport
+                embedded.payment_url, timeouts=timeouts, recorder=recorder, transport=embedded.payment_transport,
+                politeness=target.politeness,
             )
             keys: PaymentKeys | None = PaymentKeys(
                 embedded.merchant_code, embedded.payment_secret, target.payment_rules.checksum
@@ -282,6 +286,7 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 recorder=recorder,
                 headers=headers,
                 read_only=target.safety_mode == "read-only",
+                politeness=target.politeness,
             )
             sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
             portal_client, sign_on_client, payment_client = (

@@ -99,6 +99,30 @@ class SutConfig:
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What the SUT offers, as the target declares it (section `capabilities`)."""
+
+    payment: bool = True
+    transfer: bool = True
+    sign_on: tuple[str, ...] = ("portal", "vneid")
+    procedures: tuple[str, ...] | None = None  # None: not declared
+
+    def offers(self, capability: str) -> bool:
+        """`payment`, `transfer`, `sign-on` (any provider) or `vneid`."""
+        if capability == "sign-on":
+            return bool(self.sign_on)
+        if capability == "vneid":
+            return "vneid" in self.sign_on
+        return bool(getattr(self, capability))
+
+    def declaration(self, capability: str) -> str:
+        """The declaration, as a failure or a NOT-APPLICABLE reason cites it."""
+        if capability in ("sign-on", "vneid"):
+            return f"capabilities.sign_on: {list(self.sign_on)}"
+        return f"capabilities.{capability}: {str(getattr(self, capability)).lower()}"
+
+
+@dataclass(frozen=True)
 class CounterpartConfig:
     url: str | None = None
     serve: bool = False
@@ -156,6 +180,7 @@ class Target:
     province_name: str
     agencies: tuple[Agency, ...]
     sut: SutConfig
+    capabilities: Capabilities
     portal: CounterpartConfig
     payment: CounterpartConfig
     sso: CounterpartConfig
@@ -589,6 +614,14 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             transactions=tuple((t["method"], t["path"]) for t in sut["transactions"]),
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
+        ),
+        capabilities=Capabilities(
+            payment=document["capabilities"]["payment"],
+            transfer=document["capabilities"]["transfer"],
+            sign_on=tuple(document["capabilities"]["sign_on"]),
+            procedures=tuple(document["capabilities"]["procedures"])
+            if "procedures" in document["capabilities"]
+            else None,
         ),
         portal=counterpart("portal"),
         payment=counterpart("payment"),

@@ -1,0 +1,83 @@
+"""The target's capability declaration against what the SUT does: a declaration that contradicts what is observed is
+FAILED under the requirement it concerns, never a skip.
+
+Each check runs only when its capability is declared absent (or, for the procedures, declared at all); otherwise it
+is NOT-APPLICABLE, and the requirement's own checks judge the capability.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance_tests.scenarios import drive
+from harness.drivers import Driver, DriverError, Service
+from harness.observers import PaymentObserver
+from harness.target import Target
+from harness.verdicts import Failure, not_applicable
+
+
+@pytest.mark.requirement("P111-PAY-INIT")
+@pytest.mark.declared_absent("payment")
+def test_no_payment_starts_where_none_is_declared(
+    p111_driver: Driver, p111_payment: PaymentObserver, p111_target: Target, services: list[Service]
+):
+    """Declared without online payment, the SUT opens no payment transaction when a fee-bearing dossier is asked to
+    pay (status 6)."""
+    fee_bearing = [s for s in services if s.fee_bearing]
+    if not fee_bearing:
+        return  # nothing to pay: the declaration holds
+    code = drive(p111_driver, fee_bearing[0].code, ("receive", "request-payment")).dossier.code
+    opened = p111_driver.get(code).payments
+    inits = p111_payment.inits(code)
+    if opened or inits:
+        raise Failure(
+            "the target declares no online payment, but the SUT started one",
+            expected=f"no payment transaction for {code} ({p111_target.capabilities.declaration('payment')})",
+            received=f"{len(opened)} transaction(s) on the dossier, {len(inits)} INIT(s) at the payment platform",
+            evidence="payment /_p111/messages",
+        )
+
+
+@pytest.mark.requirement("P111-TRANSFER")
+@pytest.mark.declared_absent("transfer")
+def test_no_service_moves_to_a_second_agency_where_none_is_declared(p111_target: Target, services: list[Service]):
+    """Declared without inter-agency transfer, no published service names a second agency."""
+    linked = [f"{s.code} → {s.second_agency_code}" for s in services if s.second_agency_code]
+    if linked:
+        raise Failure(
+            "the target declares no inter-agency transfer, but services name a second agency",
+            expected=f"no service with a second agency ({p111_target.capabilities.declaration('transfer')})",
+            received="; ".join(linked),
+        )
+
+
+@pytest.mark.requirement("P111-AUTH-SSO")
+@pytest.mark.declared_absent("sign-on")
+def test_nobody_signs_on_where_no_sign_on_is_declared(p111_driver: Driver, p111_target: Target):
+    """Declared without single sign-on, the SUT does not sign a citizen on through the portal's sign-on."""
+    try:
+        login = p111_driver.login("citizen-1")
+    except DriverError:
+        return  # no sign-on flow: the declaration holds
+    if login.session is not None:
+        raise Failure(
+            "the target declares no single sign-on, but the SUT signed a citizen on through it",
+            expected=f"no sign-on ({p111_target.capabilities.declaration('sign-on')})",
+            received=f"a session after the authorization request {login.authorize_url.split('?')[0]}",
+        )
+
+
+@pytest.mark.requirement("P111-CATALOG")
+def test_published_services_are_the_declared_ones(p111_target: Target, services: list[Service]):
+    """When the target lists the procedures the SUT offers online, the SUT publishes exactly those."""
+    declared = p111_target.capabilities.procedures
+    if declared is None:
+        not_applicable("the target declares no procedure list (capabilities.procedures)")
+    published = {s.code for s in services}
+    missing, extra = sorted(set(declared) - published), sorted(published - set(declared))
+    if missing or extra:
+        raise Failure(
+            "the published services differ from the target's declaration",
+            expected=f"exactly the procedures of capabilities.procedures: {sorted(declared)}",
+            received=f"declared but not published: {missing}; published but not declared: {extra}",
+        )
