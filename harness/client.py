@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
+
 import httpx
 
 from harness.evidence import EvidenceRecorder
-from harness.politeness import PoliteTransport
+from harness.politeness import PoliteTransport, Shared
 from harness.target import Politeness, Timeouts
 from harness.verdicts import NotTested
 
@@ -21,6 +23,19 @@ def read_only_guard(request: httpx.Request) -> None:
         )
 
 
+# The clients built from one target's politeness settings (one run) share pacing and circuit breakers; keyed by the
+# settings object itself, so that runs in one process (the self-test matrix) never share a breaker.
+_SHARED: dict[int, Shared] = {}
+
+
+def _shared(politeness: Politeness) -> Shared:
+    key = id(politeness)
+    if key not in _SHARED:
+        _SHARED[key] = Shared(politeness)
+        weakref.finalize(politeness, _SHARED.pop, key, None)  # forgotten with the target, before its id is reused
+    return _SHARED[key]
+
+
 def make_client(
     base_url: str,
     *,
@@ -33,7 +48,9 @@ def make_client(
 ) -> httpx.Client:
     if politeness is not None:
         # Pacing, retries, the circuit breaker, the body cap and the total time budget wrap whatever really sends.
-        transport = PoliteTransport(transport or httpx.HTTPTransport(), politeness, timeouts.request)
+        transport = PoliteTransport(
+            transport or httpx.HTTPTransport(), politeness, timeouts.request, shared=_shared(politeness)
+        )
     return httpx.Client(
         base_url=base_url,
         transport=transport,

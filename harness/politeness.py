@@ -14,7 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -88,13 +88,23 @@ class _GuardedStream(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         read = 0
-        for chunk in self._inner:
+        for chunk in self._arriving():
             read += len(chunk)
             if read > self._limit:
-                raise ResponseTooLarge(_too_large(self._limit, f"more than {self._limit} bytes read"), request=self._request)
+                message = _too_large(self._limit, f"more than {self._limit} bytes read")
+                raise ResponseTooLarge(message, request=self._request)
             if self._deadline is not None and self._clock() > self._deadline:
                 raise _budget_exceeded(self._request, read)
             yield chunk
+
+    def _arriving(self) -> Iterator[bytes]:
+        try:
+            yield from self._inner
+        except httpx.ReadTimeout as exc:  # httpx says only "timed out"
+            raise httpx.ReadTimeout(
+                "the body stopped arriving for longer than the request timeout (timeouts.request_seconds)",
+                request=self._request,
+            ) from exc
 
     def close(self) -> None:
         try:
@@ -118,6 +128,55 @@ def _budget_exceeded(request: httpx.Request, read: int) -> httpx.ReadTimeout:
     )
 
 
+class Shared:
+    """What the clients of one run share: the overall pace, the pace and the circuit breaker of each origin. The SUT
+    and a counterpart on the same server then count as one server, and a dead one stops every client at once."""
+
+    def __init__(
+        self,
+        politeness: Politeness,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._politeness, self._clock, self._sleep = politeness, clock, sleep
+        self._overall = Pacer(politeness.requests_per_second, clock, sleep) if politeness.requests_per_second else None
+        self._per_origin: dict[str, Pacer] = {}
+        self._failures: dict[str, int] = {}  # consecutive connection failures, by origin
+        self._causes: dict[str, str] = {}  # the last one, named when the breaker is open
+        self._lock = threading.Lock()
+
+    def pace(self, origin: str) -> None:
+        if self._overall is not None:
+            self._overall.wait()
+        rate = self._politeness.per_host_requests_per_second
+        if rate:
+            with self._lock:
+                pacer = self._per_origin.setdefault(origin, Pacer(rate, self._clock, self._sleep))
+            pacer.wait()
+
+    def check_circuit(self, origin: str) -> None:
+        with self._lock:
+            failures = self._failures.get(origin, 0)
+            if failures >= self._politeness.circuit_breaker_failures:
+                raise CircuitOpen(
+                    f"circuit breaker open after {failures} consecutive connection failures: "
+                    f"{self._causes[origin]}; nothing more is sent to {origin} "
+                    "(politeness.circuit_breaker_failures in the target)"
+                )
+
+    def note(self, origin: str, failure: BaseException | None) -> None:
+        with self._lock:
+            if failure is None:
+                self._failures[origin] = 0
+            else:
+                self._failures[origin] = self._failures.get(origin, 0) + 1
+                self._causes[origin] = _describe(failure)
+
+
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+
+
 class PoliteTransport(httpx.BaseTransport):
     def __init__(
         self,
@@ -125,45 +184,17 @@ class PoliteTransport(httpx.BaseTransport):
         politeness: Politeness,
         request_timeout: float | None = None,
         *,
+        shared: Shared | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._inner, self._politeness, self._budget = inner, politeness, request_timeout
         self._clock, self._sleep, self._now = clock, sleep, now
-        self._overall = Pacer(politeness.requests_per_second, clock, sleep) if politeness.requests_per_second else None
-        self._per_host: dict[str, Pacer] = {}
+        self._shared = shared or Shared(politeness, clock, sleep)
+        # Per client, not shared: a cap shared by clients that wait on one another (a check holding a response
+        # while its driver asks a counterpart) could deadlock.
         self._in_flight = threading.BoundedSemaphore(politeness.max_concurrency)
-        self._lock = threading.Lock()
-        self._failures = 0  # consecutive connection failures
-        self._cause: str | None = None  # the last one, named when the breaker is open
-
-    # ---- the pieces ----
-
-    def _pace(self, host: str) -> None:
-        if self._overall is not None:
-            self._overall.wait()
-        rate = self._politeness.per_host_requests_per_second
-        if rate:
-            with self._lock:
-                pacer = self._per_host.setdefault(host, Pacer(rate, self._clock, self._sleep))
-            pacer.wait()
-
-    def _check_circuit(self) -> None:
-        with self._lock:
-            if self._failures >= self._politeness.circuit_breaker_failures:
-                raise CircuitOpen(
-                    f"circuit breaker open after {self._failures} consecutive connection failures: {self._cause}; "
-                    "nothing more is sent (politeness.circuit_breaker_failures in the target)"
-                )
-
-    def _note(self, failure: BaseException | None) -> None:
-        with self._lock:
-            if failure is None:
-                self._failures = 0
-            else:
-                self._failures += 1
-                self._cause = _describe(failure)
 
     def _retry_wait(self, response: httpx.Response, attempt: int) -> float | None:
         """How long to wait before retrying a 429/503; None when the server asks for longer than we will wait."""
@@ -191,30 +222,39 @@ class PoliteTransport(httpx.BaseTransport):
                 released.set()
                 self._in_flight.release()
 
+        origin = _origin(request.url)
         try:
             response = self._inner.handle_request(request)
+        except httpx.ReadTimeout as exc:
+            release()
+            # httpx says only "timed out": the report should say what waited for what, and which setting decides.
+            raise httpx.ReadTimeout(
+                f"no answer within the request timeout ({self._budget} s, timeouts.request_seconds)", request=request
+            ) from exc
         except BaseException as exc:
             release()
             if isinstance(exc, CONNECTION_FAILURES):
-                self._note(exc)
+                self._shared.note(origin, exc)
             raise
-        self._note(None)
+        self._shared.note(origin, None)
         return response, release
 
     # ---- the transport ----
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         retries = self._politeness.max_retries if request.method in IDEMPOTENT else 0  # never resend a change
+        origin = _origin(request.url)
         attempt = 0
         while True:
-            self._check_circuit()
-            self._pace(request.url.host)
+            self._shared.check_circuit(origin)
+            self._shared.pace(origin)
             started = self._clock()
             try:
                 response, release = self._send_once(request)
             except RETRYABLE as exc:
                 if attempt >= retries or _is_tls_failure(exc):
                     raise
+                self._shared.check_circuit(origin)  # no waiting for a retry the breaker would refuse anyway
                 self._sleep(min(BACKOFF_SECONDS * 2**attempt, self._politeness.retry_after_max_seconds))
                 attempt += 1
                 continue

@@ -153,15 +153,19 @@ class ReferenceApiDriver:
         return self._json(answer, 200) if answer.status_code == 200 else None
 
     def _json(self, response: httpx.Response, *expected: int) -> Any:
+        where = f"{response.request.method} {response.request.url.path}"
         if response.status_code not in expected:
+            moved = f" (a redirect to {response.headers.get('location')}, not followed)" if response.is_redirect else ""
             raise DriverError(
-                f"{response.request.method} {response.request.url.path}: expected HTTP "
-                f"{'/'.join(map(str, expected))}, got {response.status_code}"
+                f"{where}: expected HTTP {'/'.join(map(str, expected))}, got {response.status_code}{moved}"
             )
+        kind = response.headers.get("content-type", "")
+        if "json" not in kind.lower():
+            raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind or 'missing'})")
         try:
             return response.json()
         except ValueError as exc:
-            raise DriverError(f"{response.request.url.path}: the SUT's answer is not JSON") from exc
+            raise DriverError(f"{where}: the SUT's answer is not JSON") from exc
 
     def services(self) -> list[Service]:  # public: the catalog of online services
         data = self._json(self._call("GET", "/api/procedures"), 200)

@@ -1,0 +1,240 @@
+"""A hostile SUT: one misbehaviour per mode, to prove the harness ends, judges and reports instead of hanging.
+
+`create_hostile_app(mode)` is a raw ASGI app for the HTTP modes; `serve_hostile(mode)` serves any mode on a loopback
+port, including the two an ASGI app cannot express: `reset` (a plain socket server that drops every connection
+without an answer) and `tls-failure` (HTTPS with a self-signed certificate, which the harness must refuse).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import ipaddress
+import shutil
+import socket
+import struct
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import uvicorn
+
+from mocks.serve import ServedApp
+
+MODES = (
+    "timeout",
+    "slow-drip",
+    "reset",
+    "malformed-json",
+    "wrong-content-type",
+    "huge-body",
+    "huge-body-chunked",
+    "redirect-elsewhere",
+    "redirect-loop",
+    "5xx-burst",
+    "invalid-utf8",
+    "tls-failure",
+)
+ELSEWHERE = "http://127.0.0.2:9"  # another host: a redirect there must not be followed
+BURST = 3  # 503 answers per path before the normal one
+HUGE = 12 * 1024 * 1024  # above the default politeness.max_body_bytes (10 MiB)
+NORMAL = b"[]"  # the reference API's service list, empty: enough for the catalog checks to judge
+LONGEST = 60.0  # no hostile answer holds a connection longer than this, so the server can always stop
+
+
+class HostileApp:
+    def __init__(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown hostile mode {mode!r}; one of {', '.join(MODES)}")
+        self.mode = mode
+        self.hits: Counter[str] = Counter()  # requests received, by path
+        self.closing = threading.Event()  # set by stop(): endless answers end
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleeps, ending early when the server stops; False then."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.closing.is_set():
+                return False
+            await anyio.sleep(min(0.1, end - time.monotonic()))
+        return True
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        self.hits[path] += 1
+
+        async def answer(status: int, body: bytes, content_type: bytes = b"application/json", **extra: bytes) -> None:
+            headers = [(b"content-type", content_type), *((k.replace("_", "-").encode(), v) for k, v in extra.items())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        mode = self.mode
+        if mode == "timeout":
+            await self._pause(LONGEST)  # never answers within any sane request timeout
+            return
+        if mode == "slow-drip":
+            body = b"[" + b" " * 200 + b"]"
+            start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            await send(start)
+            for byte in body:  # each byte arrives quickly enough to beat a per-read timeout, never the total budget
+                if not await self._pause(0.3):
+                    return
+                await send({"type": "http.response.body", "body": bytes([byte]), "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if mode == "malformed-json":
+            return await answer(200, b'[{"code": "1.001193", "name": ')
+        if mode == "wrong-content-type":
+            return await answer(200, NORMAL, b"text/html; charset=utf-8")
+        if mode == "invalid-utf8":
+            return await answer(200, b'[{"name": "\xff\xfe\xc3("}]', b"application/json; charset=utf-8")
+        if mode in ("huge-body", "huge-body-chunked"):
+            headers = [(b"content-type", b"application/json")]
+            if mode == "huge-body":
+                headers.append((b"content-length", str(HUGE).encode()))
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            chunk = b" " * (256 * 1024)
+            for _ in range(HUGE // len(chunk)):
+                if self.closing.is_set():
+                    return
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await anyio.sleep(0)  # lets the server notice a client that hung up, and stop writing to it
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if mode == "redirect-elsewhere":
+            return await answer(302, b"", location=f"{ELSEWHERE}{path}".encode())
+        if mode == "redirect-loop":
+            query = scope.get("query_string", b"")
+            return await answer(302, b"", location=path.encode() + (b"?" + query if query else b""))
+        if mode == "5xx-burst" and self.hits[path] <= BURST:
+            return await answer(503, b'{"error": "busy"}', retry_after=b"1")
+        await answer(200, NORMAL)  # 5xx-burst after the burst, tls-failure (were it ever reached)
+
+
+def create_hostile_app(mode: str) -> HostileApp:
+    """The ASGI app of one hostile mode (`reset` needs `serve_hostile`: ASGI cannot drop a connection)."""
+    if mode == "reset":
+        raise ValueError("an ASGI app cannot drop a connection without an answer: use serve_hostile('reset')")
+    return HostileApp(mode)
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself: no trust store knows it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "p111 hostile self-signed")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+class _ResetServer:
+    """Accepts, reads the request, and closes with a TCP reset (SO_LINGER 0): no answer at all."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.1)
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="p111-hostile-reset", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.closing.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.hits += 1
+            with connection:
+                connection.settimeout(1)
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+
+@dataclass
+class HostileServer:
+    """A served hostile mode: its url, what it received, and stop()."""
+
+    mode: str
+    url: str
+    app: HostileApp | None = None
+    served: ServedApp | None = None
+    reset: _ResetServer | None = None
+    certificates: Path | None = None  # the self-signed certificate's directory, removed on stop
+
+    @property
+    def hit_count(self) -> int:
+        if self.reset is not None:
+            return self.reset.hits
+        return sum(self.app.hits.values()) if self.app else 0
+
+    def stop(self) -> None:
+        if self.app is not None:
+            self.app.closing.set()  # endless answers end, so that uvicorn can shut down
+        if self.served is not None:
+            self.served.stop()
+        if self.reset is not None:
+            self.reset.closing.set()
+            self.reset.thread.join(timeout=5)
+        if self.certificates is not None:
+            shutil.rmtree(self.certificates, ignore_errors=True)
+
+
+def serve_hostile(mode: str, *, timeout: float = 10.0) -> HostileServer:
+    """Serves `mode` on a free loopback port in a daemon thread; https:// for tls-failure."""
+    if mode == "reset":
+        reset = _ResetServer()
+        return HostileServer(mode, f"http://127.0.0.1:{reset.sock.getsockname()[1]}", reset=reset)
+    app = create_hostile_app(mode)
+    tls: dict[str, Any] = {}
+    certificates = None
+    if mode == "tls-failure":
+        certificates = Path(tempfile.mkdtemp(prefix="p111-hostile-tls-"))
+        cert_file, key_file = self_signed(certificates)
+        tls = {"ssl_certfile": str(cert_file), "ssl_keyfile": str(key_file)}
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", timeout_graceful_shutdown=1, **tls
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"p111-hostile-{mode}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"hostile {mode} could not listen")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    scheme = "https" if tls else "http"
+    url = f"{scheme}://127.0.0.1:{port}"
+    return HostileServer(mode, url, app, ServedApp(mode, url, server, thread), certificates=certificates)
