@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,10 +15,17 @@ from harness.formats import vietnam_now
 from harness.redaction import Redactor
 
 MAX_BODY_CHARS = 20_000  # evidence keeps the start of a long body; the rest is summarised by its length
+# A JSON body bigger than this (a page of a year's export) is summarised, not kept: walking every value of it to
+# redact it would cost more than the checks that read it, and nobody reads a megabyte of rows in a report.
+MAX_JSON_BYTES = 256 * 1024
 
 
 def _body(content: bytes, redactor: Redactor, where: str) -> Any:
     text = content.decode("utf-8", errors="replace")
+    if len(content) > MAX_JSON_BYTES:
+        redactor.learn_from_json_text(text)  # its secrets are still removed wherever else they appear
+        digest = hashlib.sha256(content).hexdigest()
+        return f"[{len(content)} bytes, sha256 {digest}: too large to keep in evidence]"
     try:
         return redactor.data(json.loads(text), where)
     except ValueError:

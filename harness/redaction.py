@@ -72,10 +72,13 @@ class Redactor:
         self._labels: dict[str, str] = {}
         self._secrets_re: re.Pattern[str] | None = None
         self._pending: list[str] = []  # secrets added since the alternation was compiled
+        self._compiled_text = ""
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
         self.patterns = {name: re.compile(p) for name, p in {**PATTERNS, **(patterns or {})}.items()}
+        names = "|".join(map(re.escape, sorted(self.fields, key=len, reverse=True)))
+        self._json_fields = re.compile(rf'"(?P<name>{names})"\s*:\s*"(?P<value>[^"\\]*)"', re.IGNORECASE)
         self.learn = learn
         self.log: Counter[tuple[str, str]] = Counter()
         self.add(*secrets)
@@ -101,9 +104,15 @@ class Redactor:
         for secret in secrets:
             if not secret or secret == REDACTED or secret in self._labels:
                 continue
-            # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
-            overlaps = any(secret in known or known in secret for known in self._labels)
             self._labels[secret] = label
+            if self._secrets_re is None:
+                continue  # every known secret goes into the next compile
+            # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
+            overlaps = (
+                secret in self._compiled_text
+                or self._secrets_re.search(secret) is not None
+                or any(secret in p or p in secret for p in self._pending)
+            )
             if overlaps or len(self._pending) >= PENDING_MAX:
                 self._secrets_re, self._pending = None, []
             else:
@@ -116,6 +125,7 @@ class Redactor:
             # Longest first, so that a secret containing another is removed whole.
             ordered = sorted(self._labels, key=len, reverse=True)
             self._secrets_re, self._pending = re.compile("|".join(map(re.escape, ordered))), []
+            self._compiled_text = "\0".join(ordered)  # to find a new value inside a known one at C speed
         return self._secrets_re
 
     def _learn(self, value: str, label: str) -> None:
@@ -128,6 +138,16 @@ class Redactor:
         credential = words[1:] if len(words) == 2 else []  # `Bearer x`, `Basic x`
         parts = [value, *cookies, *credential]
         self.add(*(p for p in parts if len(p) >= LEARN_MIN_CHARS), label=label)
+
+    def learn_from_json_text(self, text: str) -> None:
+        """Learns the values of sensitive string fields in JSON text without parsing it: for a body too large to keep,
+        whose values must still be removed wherever else they appear."""
+        if not self.learn:
+            return
+        for match in self._json_fields.finditer(text):
+            value = match.group("value")
+            if len(value) >= LEARN_MIN_CHARS:
+                self.add(value, label=f"value of field {match.group('name')}")
 
     def _note(self, where: str, what: str, count: int = 1) -> None:
         self.log[(where or "?", what)] += count

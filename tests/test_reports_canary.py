@@ -133,7 +133,7 @@ def test_no_token_payment_key_or_citizen_id_in_any_file_written(tmp_path: Path):
     try:
         out = tmp_path / "out"
         # The checks through which tokens and the payment key flow: signing on, transactions, payment.
-        args = ("run", "--target", str(target), "--report", str(out), "--", "-k", "auth or pay")
+        args = ("run", "--target", str(target), "--report", str(out), "--", "-k", "auth or pay or capabilities")
         result = run_p111(*args, cwd=tmp_path, env=SECRETS)
     finally:
         for app in served:

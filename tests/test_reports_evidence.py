@@ -114,3 +114,15 @@ def test_header_values_are_learnt_and_removed_from_bodies_that_echo_them():
     echoed = redactor.data({"debug": "sid=cookie-value-1234 token-abcdef HttpOnly", "Cookie": "x"})
     assert echoed == {"debug": f"sid={REDACTED} {REDACTED} HttpOnly", "Cookie": REDACTED}
     assert redactor.text("Wed, 21 Oct 2026 07:28:00 GMT") == "Wed, 21 Oct 2026 07:28:00 GMT"
+
+
+def test_a_body_too_large_to_keep_is_summarised_and_its_secrets_still_learnt():
+    from harness.evidence import MAX_JSON_BYTES, _body
+
+    rows = [{"MaHoSo": f"000.00.06.H40-261127-{i:04d}", "SoDinhDanh": f"0361990{i:05d}"} for i in range(6000)]
+    content = json.dumps({"items": rows}).encode()
+    assert len(content) > MAX_JSON_BYTES
+    redactor = Redactor()
+    kept = _body(content, redactor, "evidence #1 response.body")
+    assert isinstance(kept, str) and "too large to keep in evidence" in kept and "036199000042" not in kept
+    assert redactor.text("chủ hồ sơ 036199000042") == f"chủ hồ sơ {REDACTED}"
