@@ -17,7 +17,7 @@ import pytest
 from harness import report as reports
 from harness.catalog import load_catalog
 from harness.client import make_client
-from harness.drivers import DRIVERS, Driver
+from harness.drivers import Driver, load_driver
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
@@ -311,7 +311,8 @@ def p111_client(p111_system: System) -> httpx.Client:
 
 @pytest.fixture(scope="session")
 def p111_driver(p111_target: Target, p111_client: httpx.Client, p111_system: System) -> Driver:
-    return DRIVERS[p111_target.sut.driver](p111_client, p111_system.sign_on)
+    driver: Driver = load_driver(p111_target.sut.driver)(p111_client, p111_system.sign_on)
+    return driver
 
 
 @pytest.fixture(scope="session")

@@ -360,6 +360,9 @@ _PATTERN_WORDS = {
     r"^(https?|embedded)://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL (or embedded://), without credentials",
     r"^/\S*$": "a path starting with /",
     r"^[a-z0-9]+(-[a-z0-9]+)*$": "a defect name: lower-case words joined by '-'",
+    r"^(reference-api|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$": (
+        "reference-api, or a Python driver class written module:Class"
+    ),
 }
 # The conditional rules of the schema, explained.
 _RULE_WORDS = {
