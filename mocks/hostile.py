@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import uvicorn
 
-from mocks.serve import ServedApp
+from mocks.serve import ServedApp, serve_in_thread
 
 MODES = (
     "timeout",
@@ -223,18 +222,7 @@ def serve_hostile(mode: str, *, timeout: float = 10.0) -> HostileServer:
         certificates = Path(tempfile.mkdtemp(prefix="p111-hostile-tls-"))
         cert_file, key_file = self_signed(certificates)
         tls = {"ssl_certfile": str(cert_file), "ssl_keyfile": str(key_file)}
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", timeout_graceful_shutdown=1, **tls
+    served = serve_in_thread(
+        f"hostile-{mode}", app, timeout=timeout, log_level="critical", timeout_graceful_shutdown=1, **tls
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"p111-hostile-{mode}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"hostile {mode} could not listen")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    scheme = "https" if tls else "http"
-    url = f"{scheme}://127.0.0.1:{port}"
-    return HostileServer(mode, url, app, ServedApp(mode, url, server, thread), certificates=certificates)
+    return HostileServer(mode, served.url, app, served, certificates=certificates)

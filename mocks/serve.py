@@ -22,9 +22,12 @@ class ServedApp:
         self.thread.join(timeout=5)
 
 
-def serve_in_thread(name: str, app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0) -> ServedApp:
-    """Starts `app` on host:port (0 = any free port) in a daemon thread and waits until it listens."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+def serve_in_thread(
+    name: str, app: Any, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 10.0, **options: Any
+) -> ServedApp:
+    """Starts `app` on host:port (0 = any free port) in a daemon thread and waits until it listens. `options` go to
+    uvicorn.Config (ssl_certfile and ssl_keyfile serve https://)."""
+    config = uvicorn.Config(app, host=host, port=port, **{"log_level": "warning", "lifespan": "off", **options})
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"p111-{name}", daemon=True)
     thread.start()
@@ -35,4 +38,5 @@ def serve_in_thread(name: str, app: Any, host: str = "127.0.0.1", port: int = 0,
         time.sleep(0.01)
     bound = server.servers[0].sockets[0].getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
-    return ServedApp(name, f"http://{shown_host}:{bound}", server, thread)
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    return ServedApp(name, f"{scheme}://{shown_host}:{bound}", server, thread)
