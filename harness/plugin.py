@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness import distributed
 from harness import report as reports
 from harness.catalog import load_catalog
 from harness.client import make_client
@@ -70,7 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
         ),
         started_at=vietnam_now(),
     )
-    config.pluginmanager.register(_WarningCollector(config.stash[RUN]), "p111-warnings")
+    config.pluginmanager.register(
+        _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
+    )
     directory = config.getoption("p111_report")
     if directory and not config.option.xmlpath:
         config.option.xmlpath = str(Path(directory) / reports.JUNIT_FILE)
@@ -161,11 +164,13 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
 class _WarningCollector:
     """pytest_warning_recorded receives no config; an object registered per session carries the run instead."""
 
-    def __init__(self, run: RunRecord) -> None:
+    def __init__(self, run: RunRecord, distributed: bool) -> None:
         self.run = run
+        self.distributed = distributed
 
     def pytest_warning_recorded(self, warning_message: Any, nodeid: str) -> None:
-        if issubclass(warning_message.category, ConformanceWarning):
+        # In a distributed run the worker that ran the check has recorded its warnings already.
+        if issubclass(warning_message.category, ConformanceWarning) and not self.distributed:
             for record in self.run.records_of(nodeid):
                 record.warnings.append(str(warning_message.message))
 
@@ -174,6 +179,9 @@ class _WarningCollector:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
+    if distributed.is_worker(session.config):
+        distributed.hand_over(session.config, run)  # the controller writes the one report
+        return
     run.finished_at = vietnam_now()
     run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
     directory = session.config.getoption("p111_report")
@@ -186,6 +194,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             sign_key=Path(sign) if sign else None,
             lang=session.config.getoption("p111_lang"),
         )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker ended; its records and evidence join the controller's run."""
+    distributed.take_over(node.config.stash[RUN], getattr(node, "workeroutput", {}))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -139,6 +139,10 @@ class Redactor:
         parts = [value, *cookies, *credential]
         self.add(*(p for p in parts if len(p) >= LEARN_MIN_CHARS), label=label)
 
+    def known(self) -> dict[str, str]:
+        """Every secret value known, with its label (for a distributed run's controller; never written)."""
+        return dict(self._labels)
+
     def learn_from_json_text(self, text: str) -> None:
         """Learns the values of sensitive string fields in JSON text without parsing it: for a body too large to keep,
         whose values must still be removed wherever else they appear."""
