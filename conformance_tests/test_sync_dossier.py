@@ -72,6 +72,21 @@ def test_new_dossier_reaches_portal(p111_portal, received_dossier):
     require_synced(p111_portal, received_dossier.dossier.code)
 
 
+def test_dossier_arrives_by_the_declared_transport(p111_portal, p111_target, received_dossier):
+    """The dossier reaches the portal by the transport the target declares (sync.transport): adapter (a session,
+    one integration URL) or direct (insert, update and progress URLs)."""
+    code, declared = received_dossier.dossier.code, p111_target.sync.transport
+    rows = p111_portal.wait(lambda: p111_portal.dossiers(code), bool)
+    used = sorted({str(r.get("channel")) for r in rows})
+    if rows and used != [declared]:  # a dossier that never arrives is judged by the check above
+        raise Failure(
+            f"{code} reached the portal by another transport than the target declares",
+            expected=f"the {declared} transport (sync.transport: {declared})",
+            received=f"the {', '.join(used)} transport",
+            evidence=received_ref(rows[-1]),
+        )
+
+
 def test_synced_dossier_is_schema_valid(p111_portal, received_dossier):
     """Every dossier item sent to the portal is a valid HoSoDongBoDVC."""
     expect_valid("portal/HoSoDongBoDVC", require_synced(p111_portal, received_dossier.dossier.code), "dossier")

@@ -118,7 +118,7 @@ def test_a_sync_posted_by_hand_is_accepted_and_listed(served):
 
 def write_target(
     path: Path, sut_url: str, portal_url: str, mode: str = "full", sso_url: str | None = None,
-    payment_url: str | None = None,
+    payment_url: str | None = None, transport: str = "adapter",
 ) -> Path:
     path.write_text(
         json.dumps(
@@ -129,6 +129,7 @@ def write_target(
                 "counterparts": {"portal": {"url": portal_url, "serve": False}}
                 | ({"sso": {"url": sso_url, "serve": False}} if sso_url else {})
                 | ({"payment": {"url": payment_url, "serve": False, **PAYMENT_KEYS}} if payment_url else {}),
+                "sync": {"transport": transport},
                 "safety": {"mode": mode, "environment": "staging"},
                 "timeouts": {"connect_seconds": 2, "request_seconds": 5, "sync_seconds": 3},
             },
@@ -137,6 +138,20 @@ def write_target(
         encoding="utf-8",
     )
     return path
+
+
+def test_a_false_transport_declaration_fails_the_sync(served, tmp_path: Path):
+    """The served reference system syncs by the adapter transport; a target that declares direct is contradicted."""
+    target = write_target(tmp_path / "direct.yaml", served["reference"], served["portal"], sso_url=served["sso"],
+                          transport="direct")
+    args = ("run", "--target", str(target), "--report", str(tmp_path / "out"), "--", "-k", "sync_dossier")
+    result = run_p111(*args, cwd=tmp_path)
+    report = read_report(tmp_path / "out")
+    sync = next(r for r in report["requirements"] if r["id"] == "P111-SYNC-DOSSIER")
+    failed = [c for c in sync["checks"] if c["outcome"] == "FAILED"]
+    assert sync["verdict"] == "FAILED", result.stdout[-3000:]
+    assert [c["nodeid"].rsplit("::", 1)[-1] for c in failed] == ["test_dossier_arrives_by_the_declared_transport"]
+    assert "sync.transport: direct" in failed[0]["failure"]["expected"]
 
 
 def test_the_suite_passes_the_reference_system_over_the_network(served, tmp_path: Path):
