@@ -271,23 +271,16 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             embedded = start_embedded(target)
             stack.callback(embedded.close)
             recorder.redactor.add(*embedded.secrets)
-            client = make_client(
-                embedded.sut_url, timeouts=timeouts, recorder=recorder, transport=embedded.sut_transport,
-                politeness=target.politeness,
-            )
-            portal_client: httpx.Client | None = make_client(
-                embedded.portal_url, timeouts=timeouts, recorder=recorder, transport=embedded.portal_transport,
-                politeness=target.politeness,
-            )
+            def in_process(url: str, transport: httpx.BaseTransport) -> httpx.Client:
+                return make_client(
+                    url, timeouts=timeouts, recorder=recorder, transport=transport, politeness=target.politeness
+                )
+
+            client = in_process(embedded.sut_url, embedded.sut_transport)
+            portal_client: httpx.Client | None = in_process(embedded.portal_url, embedded.portal_transport)
             sign_on_urls: tuple[str, ...] = (embedded.sign_on_url,)
-            sign_on_client: httpx.Client | None = make_client(
-                embedded.sign_on_url, timeouts=timeouts, recorder=recorder, transport=embedded.sign_on_transport,
-                politeness=target.politeness,
-            )
-            payment_client: httpx.Client | None = make_client(
-                embedded.payment_url, timeouts=timeouts, recorder=recorder, transport=embedded.payment_transport,
-                politeness=target.politeness,
-            )
+            sign_on_client: httpx.Client | None = in_process(embedded.sign_on_url, embedded.sign_on_transport)
+            payment_client: httpx.Client | None = in_process(embedded.payment_url, embedded.payment_transport)
             keys: PaymentKeys | None = PaymentKeys(
                 embedded.merchant_code, embedded.payment_secret, target.payment_rules.checksum
             )
