@@ -77,6 +77,20 @@ def test_validate_config_accepts_the_example(tmp_path: Path):
     assert result.stdout.startswith("Hợp lệ / valid")
 
 
+def test_validate_config_without_secrets_checks_everything_but_the_variables(tmp_path: Path):
+    example = Path(__file__).resolve().parents[1] / "examples" / "staging.target.yaml"
+    unset = {name: "" for name in ("P111_SUT_API_KEY", "P111_PORTAL_PASSWORD")}  # empty counts as not set
+    assert run_p111("validate-config", str(example), cwd=tmp_path, env=unset).returncode == 2
+    result = run_p111("validate-config", "--without-secrets", str(example), cwd=tmp_path, env=unset)
+    assert result.returncode == 0, result.stderr
+    assert "were not checked" in result.stdout and "Hợp lệ / valid" in result.stdout
+    literal = tmp_path / "literal.yaml"
+    literal.write_text("name: x\nsut: {base_url: 'https://sut.example.vn', api_key: plain-text-key}\n",
+                       encoding="utf-8")
+    refused = run_p111("validate-config", "--without-secrets", str(literal), cwd=tmp_path)
+    assert refused.returncode == 2 and "plain-text-key" not in refused.stderr + refused.stdout
+
+
 def test_validate_message_points_at_the_field(tmp_path: Path):
     dossier = {
         "MaHoSo": "000.00.06.H40-261127-0001",
