@@ -66,12 +66,6 @@ def send(client: httpx.Client, target: Target, confirm: dict[str, Any]) -> dict[
     return reply
 
 
-def code_of(reply: dict[str, Any]) -> str:
-    """MaLoi as text: a string or a number (domain.md section 8)."""
-    value = reply.get("MaLoi")
-    return f"{value:02d}" if isinstance(value, int) else str(value)
-
-
 def payment_now(driver: Driver, scenario: PaymentScenario) -> tuple[bool, PaymentView | None]:
     dossier = driver.get(scenario.dossier.code)
     found = next((p for p in dossier.payments if p.reference == scenario.payment.reference), None)
@@ -101,7 +95,7 @@ def test_the_platforms_success_confirm_is_accepted_and_synced(
         reply = send(p111_client, p111_target, a_confirm(scenario, p111_payment))
     paid, payment = payment_now(p111_driver, scenario)
     problems = []
-    if code_of(reply) != "00":
+    if protocol.error_code(reply) != "00":
         problems.append(f"the SUT answered the confirm {reply}")
     else:
         error = schemas.first_error(schemas.MESSAGE_KINDS["payment-confirm-reply"], reply)
@@ -150,7 +144,7 @@ def test_bad_confirms_are_refused_and_change_nothing(
     }
     wrong = []
     for what, (confirm, expected) in cases.items():
-        code = code_of(send(p111_client, p111_target, confirm))
+        code = protocol.error_code(send(p111_client, p111_target, confirm))
         paid, payment = payment_now(p111_driver, scenario)
         refused = code != "00" if expected is None else code in expected
         if not refused or paid or payment is None or payment.state != "pending" or payment.credited:
@@ -170,7 +164,7 @@ def test_a_repeated_confirm_credits_once(
     """The same success confirm twice: the second is answered 02 (already confirmed) or 00, and nothing more is
     credited."""
     confirm = a_confirm(open_payment, p111_payment)
-    codes = [code_of(send(p111_client, p111_target, confirm)) for _ in range(2)]
+    codes = [protocol.error_code(send(p111_client, p111_target, confirm)) for _ in range(2)]
     paid, payment = payment_now(p111_driver, open_payment)
     credited = payment.credited if payment else None
     if codes[0] != "00" or codes[1] not in ("00", "02") or not paid or credited != open_payment.payment.amount:
@@ -185,7 +179,8 @@ def test_a_failure_confirm_leaves_the_dossier_unpaid(
     open_payment: PaymentScenario, p111_driver: Driver, p111_payment: PaymentObserver, p111_client, p111_target
 ):
     """A correctly signed confirm that reports a failed payment leaves the dossier unpaid and credits nothing."""
-    code = code_of(send(p111_client, p111_target, a_confirm(open_payment, p111_payment, MaLoi=FAILED_PAYMENT)))
+    failed = a_confirm(open_payment, p111_payment, MaLoi=FAILED_PAYMENT)
+    code = protocol.error_code(send(p111_client, p111_target, failed))
     paid, payment = payment_now(p111_driver, open_payment)
     if paid or payment is None or payment.credited or payment.state == "paid":
         raise Failure(
@@ -211,7 +206,7 @@ def test_no_mutation_of_a_signed_confirm_is_accepted(
         if str(valid[field]) == value:
             return
         mutated = {**valid, field: value}
-        code = code_of(send(p111_client, p111_target, mutated))
+        code = protocol.error_code(send(p111_client, p111_target, mutated))
         paid, payment = payment_now(p111_driver, open_payment)
         if code == "00" or paid or payment is None or payment.credited:
             raise Failure(

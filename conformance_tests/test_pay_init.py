@@ -23,17 +23,18 @@ pytestmark = [pytest.mark.requirement("P111-PAY-INIT"), pytest.mark.offered("pay
 
 
 def the_init(platform: PaymentObserver, scenario: PaymentScenario) -> dict[str, Any]:
-    """The INIT the platform received for the scenario's transaction."""
+    """The INIT the platform received for the scenario's transaction, as recorded: body and the platform's reply."""
     code, reference = scenario.dossier.code, scenario.payment.reference
-    inits = [m for m in platform.inits(code) if m["body"].get("MaThamChieu") == reference]
+    received = platform.inits(code)
+    inits = [m for m in received if m["body"].get("MaThamChieu") == reference]
     if not inits:
         raise Failure(
             f"the SUT opened transaction {reference} for {code} but sent no INIT for it",
             expected="an INIT at the payment platform naming MaThamChieu and, in ThongTinBienLai, the dossier",
-            received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in platform.inits(code)]}",
+            received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in received]}",
             evidence="payment /_p111/messages",
         )
-    return dict(inits[-1]["body"])
+    return dict(inits[-1])
 
 
 def init_problems(init: dict[str, Any], service: Service, code: str, platform: PaymentObserver) -> list[str]:
@@ -71,12 +72,10 @@ def test_init_is_valid_signed_and_asks_the_procedures_fees(
     wrong = []
     for service in fee_bearing:
         scenario = ask_for_payment(p111_driver, service)
-        init = the_init(p111_payment, scenario)
-        problems = init_problems(init, service, scenario.dossier.code, p111_payment)
-        reply = next(
-            (m.get("reply") for m in p111_payment.messages("INIT") if m["body"] == init), None
-        ) or {}
-        if str(reply.get("MaLoi")) != "00":
+        recorded = the_init(p111_payment, scenario)
+        problems = init_problems(recorded["body"], service, scenario.dossier.code, p111_payment)
+        reply = recorded.get("reply") or {}
+        if protocol.error_code(reply) != "00":
             problems.append(f"the platform refused it: MaLoi {reply.get('MaLoi')!r} {reply.get('MoTaLoi', '')}")
         wrong += [f"{scenario.dossier.code} ({service.code}): {p}" for p in problems]
     if wrong:

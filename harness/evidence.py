@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -90,5 +89,3 @@ class EvidenceRecorder:
         rows = self.final() if exchanges is None else exchanges
         return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rows)
 
-    def write_ndjson(self, path: Path) -> None:
-        path.write_text(self.ndjson(), encoding="utf-8")

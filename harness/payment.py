@@ -97,6 +97,12 @@ def verify(kind: str, message: Mapping[str, Any], secret: str, variant: str) -> 
     return hmac.compare_digest(given.encode("utf-8"), checksum(kind, message, secret, variant).encode("ascii"))
 
 
+def error_code(message: Mapping[str, Any]) -> str:
+    """MaLoi as text, whether it came as a string or a number (domain.md section 8): 0 and "00" are both "00"."""
+    value = message.get("MaLoi")
+    return f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def transaction_time() -> str:
     """ThoiGianGD now: yyyyMMddHHmmss, Vietnam time."""
     return format_portal_datetime(vietnam_now())

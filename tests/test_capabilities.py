@@ -53,9 +53,14 @@ def test_absent_capabilities_are_not_applicable_and_false_declarations_fail(tmp_
     assert outcomes(got["P111-CATALOG"])["test_published_services_are_the_declared_ones"][0] == "PASSED"
 
 
-def test_a_procedure_list_the_sut_does_not_match_fails_the_catalog(tmp_path: Path):
+def test_a_false_procedure_list_or_sign_on_declaration_fails(tmp_path: Path):
     published = [s["code"] for s in load_services()]
-    got = run_declared(tmp_path, {"procedures": [*published[1:], "1.000001"]})
+    got = run_declared(tmp_path, {"procedures": [*published[1:], "1.000001"], "sign_on": []})
     assert got["P111-CATALOG"]["verdict"] == "FAILED"
     outcome, message = outcomes(got["P111-CATALOG"])["test_published_services_are_the_declared_ones"]
     assert outcome == "FAILED" and published[0] in message and "1.000001" in message
+    # No sign-on declared: the sign-on checks are NOT-APPLICABLE, but the reference system signs citizens on.
+    sso = outcomes(got["P111-AUTH-SSO"])
+    assert got["P111-AUTH-SSO"]["verdict"] == "FAILED"
+    assert sso.pop("test_nobody_signs_on_where_no_sign_on_is_declared")[0] == "FAILED"
+    assert {outcome for outcome, _ in sso.values()} == {"NOT-APPLICABLE"}

@@ -114,7 +114,7 @@ class Cashier:
             reply = (await self._client.post(self._link.path, json=signed)).json()
         except (httpx.HTTPError, ValueError) as exc:
             reply = {"MaLoi": "99", "MoTaLoi": f"{type(exc).__name__}: {exc}"}
-        if str(reply.get("MaLoi")) == "00" and reply.get("UrlThanhToan"):
+        if protocol.error_code(reply) == "00" and reply.get("UrlThanhToan"):
             payment.url = str(reply["UrlThanhToan"])
         else:
             payment.init_error = str(reply.get("MaLoi"))
@@ -151,7 +151,7 @@ class Cashier:
             return self._reply("04", body), None
         if payment.state == "paid" and "pay-double-credit" not in self._defects:
             return self._reply("02", body), None
-        success = str(body.get("MaLoi")) == "00" or "pay-paid-on-failure" in self._defects
+        success = protocol.error_code(body) == "00" or "pay-paid-on-failure" in self._defects
         if success:
             payment.state = "paid"
             payment.credited += _amount(body.get("SoTien")) or 0
@@ -188,7 +188,7 @@ class Cashier:
             except (httpx.HTTPError, ValueError) as exc:
                 log.warning("QUERY %s failed: %s", payment.reference, exc)
                 continue
-            if str(reply.get("MaLoi")) != "00" or not protocol.verify(
+            if protocol.error_code(reply) != "00" or not protocol.verify(
                 "query-reply", reply, self._link.secret, self._link.variant
             ):
                 continue
