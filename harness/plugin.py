@@ -18,7 +18,7 @@ from harness import distributed
 from harness import report as reports
 from harness.catalog import load_catalog
 from harness.client import make_client
-from harness.drivers import Driver, load_driver
+from harness.drivers import Driver, build_driver
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
@@ -317,9 +317,8 @@ def p111_client(p111_system: System) -> httpx.Client:
 
 
 @pytest.fixture(scope="session")
-def p111_driver(p111_target: Target, p111_client: httpx.Client, p111_system: System) -> Driver:
-    driver: Driver = load_driver(p111_target.sut.driver)(p111_client, p111_system.sign_on)
-    return driver
+def p111_driver(p111_target: Target, p111_system: System) -> Driver:
+    return build_driver(p111_target, p111_system)
 
 
 @pytest.fixture(scope="session")

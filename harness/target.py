@@ -91,6 +91,7 @@ class SutConfig:
     embedded: bool
     base_url: str | None
     driver: str
+    driver_options: dict[str, Any]  # the http or operator driver's settings (schemas/drivers/<driver>.schema.json)
     handoff_path: str
     openapi_path: str | None
     transactions: tuple[tuple[str, str], ...]  # (method, path template) declared by the province
@@ -360,8 +361,8 @@ _PATTERN_WORDS = {
     r"^(https?|embedded)://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL (or embedded://), without credentials",
     r"^/\S*$": "a path starting with /",
     r"^[a-z0-9]+(-[a-z0-9]+)*$": "a defect name: lower-case words joined by '-'",
-    r"^(reference-api|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$": (
-        "reference-api, or a Python driver class written module:Class"
+    r"^(reference-api|http|operator|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$": (
+        "reference-api, http, operator, or a Python driver class written module:Class"
     ),
 }
 # The conditional rules of the schema, explained.
@@ -612,6 +613,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             embedded=sut["embedded"],
             base_url=sut.get("base_url"),
             driver=sut["driver"],
+            driver_options=sut["driver_options"],
             handoff_path=sut["handoff_path"],
             openapi_path=sut["openapi_path"],
             transactions=tuple((t["method"], t["path"]) for t in sut["transactions"]),

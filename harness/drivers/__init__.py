@@ -1,6 +1,8 @@
 """Drivers make the SUT act (a citizen submits, an officer receives …) and report what it now says."""
 
 import importlib
+from collections.abc import Callable
+from typing import Any
 
 from harness.drivers.base import (
     ActionResult,
@@ -19,6 +21,9 @@ from harness.drivers.base import (
 from harness.drivers.reference_api import ReferenceApiDriver
 
 DRIVERS = {"reference-api": ReferenceApiDriver}
+# Drivers built from the target's `sut.driver_options` and the run's system (the SUT's client and the counterparts),
+# not just (client, sign_on): registered by name.
+BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {}
 
 
 def load_driver(name: str) -> type:
@@ -35,8 +40,18 @@ def load_driver(name: str) -> type:
         raise DriverError(f"sut.driver {name!r}: not a class")
     return found
 
+def build_driver(target: Any, system: Any) -> Driver:
+    """The driver `target.sut.driver` names, for the run's `system` (harness.plugin.System)."""
+    if target.sut.driver in BUILDERS:
+        return BUILDERS[target.sut.driver](target, system)
+    driver: Driver = load_driver(target.sut.driver)(system.client, system.sign_on)
+    return driver
+
+
 __all__ = [
+    "BUILDERS",
     "DRIVERS",
+    "build_driver",
     "load_driver",
     "ActionResult",
     "DossierView",
