@@ -203,7 +203,9 @@ def test_no_mutation_of_a_signed_confirm_is_accepted(
 
     @settings(max_examples=MUTATIONS, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(field=st.sampled_from(fields), value=st.text(st.characters(codec="utf-8"), min_size=1, max_size=16))
+    # Any text UTF-8 can carry (surrogates are left out by default); `codec="utf-8"` would say the same but costs a
+    # second of charmap building in every run.
+    @given(field=st.sampled_from(fields), value=st.text(min_size=1, max_size=16))
     def mutation_is_refused(field: str, value: str) -> None:
         if str(valid[field]) == value:
             return
