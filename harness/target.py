@@ -497,13 +497,15 @@ def _semantic_problems(document: Mapping[str, Any], env: Mapping[str, str]) -> l
     sut = document.get("sut")
     embedded = isinstance(sut, dict) and sut.get("embedded") is True
     safety = document.get("safety")
-    if isinstance(safety, dict) and safety.get("mode") == "full" and safety.get("environment") == "production":
-        # `full` creates dossiers and payments: never on a production system.
+    environment = safety.get("environment", "staging") if isinstance(safety, dict) else "staging"
+    if isinstance(safety, dict) and safety.get("mode") == "full" and environment != "staging":
+        # `full` creates dossiers and payments: only on a system declared to be a staging system, which exists to be
+        # written to; a `test` system may be shared with people's own test data, `production` holds citizens' own.
         problems.append(
             Problem(
                 "safety.mode",
-                "full creates dossiers and payments; it is allowed only with "
-                "environment: staging or test, never production",
+                f"full creates dossiers and payments; it is allowed only with environment: staging "
+                f"(this target says environment: {environment}); use mode: read-only here",
             )
         )
     counterparts = document.get("counterparts")

@@ -68,7 +68,7 @@ def test_no_canary_in_any_file_written(tmp_path: Path):
                         "sso": {"url": "http://127.0.0.1:9", "client_id": "p111",
                                 "client_secret": "${P111_CANARY_SSO}"},
                     },
-                    "safety": {"mode": "full", "environment": "test"},
+                    "safety": {"mode": "full", "environment": "staging"},
                     "timeouts": {"connect_seconds": 1, "request_seconds": 3, "sync_seconds": 0.2},
                 },
                 ensure_ascii=False,

@@ -56,7 +56,7 @@ def test_embedded_target_is_the_in_process_reference_system() -> None:
     assert target.sut.embedded and target.sut.base_url is None and target.sut.defects == ()
     assert (target.province_code, target.province_name) == ("H40", "Nam Định")
     assert target.year == vietnam_now().year
-    assert target.safety_mode == "full" and target.environment == "test"
+    assert target.safety_mode == "full" and target.environment == "staging"
     assert target.timeouts.sync == 0.5
     assert {a.level for a in target.agencies} == {"province", "district", "commune"}
     assert all(AGENCY_CODE.match(a.code) for a in target.agencies)
@@ -405,3 +405,19 @@ def test_redaction_settings_are_read_and_bad_patterns_named(tmp_path: Path) -> N
     with pytest.raises(TargetError) as caught:
         load_target(bad)
     assert [p.path for p in caught.value.problems] == ["redaction.patterns.plate"]
+
+
+# --- safety --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+def test_full_mode_is_refused_unless_the_environment_is_staging(tmp_path: Path, environment: str) -> None:
+    error = problems_of(write(tmp_path, MINIMAL + f"safety: {{mode: full, environment: {environment}}}\n"))
+    message = paths(error)["safety.mode"]
+    assert "environment: staging" in message and f"environment: {environment}" in message
+
+
+@pytest.mark.parametrize("safety", ["{mode: full, environment: staging}", "{mode: full}", "{environment: test}"])
+def test_full_mode_on_staging_and_read_only_anywhere_are_allowed(tmp_path: Path, safety: str) -> None:
+    target = load_target(write(tmp_path, MINIMAL + f"safety: {safety}\n"), env={})
+    assert target.safety_mode == "full" or target.environment == "test"
