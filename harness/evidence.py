@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from harness.formats import vietnam_now
+from harness.politeness import RETRIED
 from harness.redaction import Redactor
 
 MAX_BODY_CHARS = 20_000  # evidence keeps the start of a long body; the rest is summarised by its length
@@ -74,6 +75,8 @@ class EvidenceRecorder:
                     if response.content
                     else None,
                 },
+                # Attempts the polite transport retried before this answer (a 503 with Retry-After, a reset …).
+                **({"retried": response.extensions[RETRIED]} if RETRIED in response.extensions else {}),
             }
         )
 

@@ -81,6 +81,7 @@ def entry(exchange: dict[str, Any]) -> dict[str, Any]:
         "comment": exchange.get("check") or "",
         "_seq": exchange["seq"],
         "_check": exchange.get("check"),
+        **({"_retried": exchange["retried"]} if "retried" in exchange else {}),
     }
 
 

@@ -23,6 +23,8 @@ from harness.target import Politeness
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 503})
+# The response extension that lists the attempts retried before the answer kept (what EvidenceRecorder shows).
+RETRIED = "p111_retried"
 # Failures to reach the server at all: what the circuit breaker counts (a TLS refusal arrives as a ConnectError).
 CONNECTION_FAILURES: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout)
 # Failures after which an idempotent request is worth sending again: not reaching the server, or losing the
@@ -245,6 +247,7 @@ class PoliteTransport(httpx.BaseTransport):
         retries = self._politeness.max_retries if request.method in IDEMPOTENT else 0  # never resend a change
         origin = _origin(request.url)
         attempt = 0
+        retried: list[dict[str, object]] = []  # the answers that were not kept: the evidence shows them
         while True:
             self._shared.check_circuit(origin)
             self._shared.pace(origin)
@@ -255,18 +258,27 @@ class PoliteTransport(httpx.BaseTransport):
                 if attempt >= retries or _is_tls_failure(exc):
                     raise
                 self._shared.check_circuit(origin)  # no waiting for a retry the breaker would refuse anyway
-                self._sleep(min(BACKOFF_SECONDS * 2**attempt, self._politeness.retry_after_max_seconds))
+                wait = min(BACKOFF_SECONDS * 2**attempt, self._politeness.retry_after_max_seconds)
+                retried.append({"error": f"{type(exc).__name__}: {exc}"[:200], "waited_seconds": wait})
+                self._sleep(wait)
                 attempt += 1
                 continue
             if response.status_code in RETRY_STATUSES and attempt < retries:
-                wait = self._retry_wait(response, attempt)
-                if wait is not None:
+                wait_for = self._retry_wait(response, attempt)
+                if wait_for is not None:
+                    retry_after = response.headers.get("retry-after")
+                    retried.append(
+                        {"status": response.status_code, "retry_after": retry_after, "waited_seconds": wait_for}
+                    )
                     response.close()
                     release()
-                    self._sleep(wait)
+                    self._sleep(wait_for)
                     attempt += 1
                     continue
-            return self._guarded(request, response, release, started)
+            kept = self._guarded(request, response, release, started)
+            if retried:
+                kept.extensions = {**kept.extensions, RETRIED: retried}
+            return kept
 
     def _guarded(
         self, request: httpx.Request, response: httpx.Response, release: Callable[[], None], started: float

@@ -148,6 +148,8 @@ def test_a_503_burst_is_retried_once_after_retry_after_then_judged(outcomes):
     outcome = outcomes["5xx-burst"]
     assert outcome.hits == 2  # the request and politeness.max_retries (1) retry; the burst lasts 3
     assert [e["status"] for e in outcome.exchanges()] == [503]  # evidence holds the answer the check judged
+    # … and the attempt retried before it, with the wait the server asked for
+    assert outcome.exchanges()[0]["retried"] == [{"status": 503, "retry_after": "1", "waited_seconds": 1.0}]
 
 
 def test_a_reset_is_retried_once_for_a_get(outcomes):
