@@ -11,6 +11,7 @@ import pytest
 
 from conformance_tests.scenarios import drive
 from harness.drivers import Driver, DriverError, Service
+from harness.formats import service_level
 from harness.observers import PaymentObserver
 from harness.target import Target
 from harness.verdicts import Failure, not_applicable
@@ -80,4 +81,25 @@ def test_published_services_are_the_declared_ones(p111_target: Target, services:
             "the published services differ from the target's declaration",
             expected=f"exactly the procedures of capabilities.procedures: {sorted(declared)}",
             received=f"declared but not published: {missing}; published but not declared: {extra}",
+        )
+
+
+@pytest.mark.requirement("P111-CATALOG")
+def test_published_levels_are_the_declared_ones(p111_target: Target, services: list[Service]):
+    """Where the target declares a procedure's level ({code, level}), the SUT publishes it at that level (4 and
+    toàn trình, 3 and một phần are the same level)."""
+    declared = p111_target.capabilities.levels
+    if not declared:
+        not_applicable("the target declares no procedure level (capabilities.procedures: {code, level})")
+    published = {s.code: s.level for s in services}
+    differing = [
+        f"{code}: declared {level!r}, published {published[code]!r}"
+        for code, level in declared
+        if code in published and service_level(published[code]) != service_level(level)
+    ]
+    if differing:
+        raise Failure(
+            "the published service levels differ from the target's declaration",
+            expected="each declared procedure at its declared level (capabilities.procedures)",
+            received="; ".join(differing),
         )

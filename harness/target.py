@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match
 
 from harness.formats import AGENCY_CODE, vietnam_now
 from harness.resources import data_file, schema_dir
@@ -107,6 +108,7 @@ class Capabilities:
     transfer: bool = True
     sign_on: tuple[str, ...] = ("portal", "vneid")
     procedures: tuple[str, ...] | None = None  # None: not declared
+    levels: tuple[tuple[str, str], ...] = ()  # (procedure code, declared level) where the target gives one
 
     def offers(self, capability: str) -> bool:
         """`payment`, `transfer`, `sign-on` (any provider) or `vneid`."""
@@ -372,6 +374,11 @@ _RULE_WORDS = {
 }
 
 
+def _procedure_code(entry: Any) -> Any:
+    """A declared procedure is its code, or {code, level}."""
+    return entry.get("code") if isinstance(entry, dict) else entry
+
+
 def _dotted(parts: Sequence[str | int]) -> str:
     text = ""
     for part in parts:
@@ -407,6 +414,12 @@ def _describe(error: ValidationError) -> Iterator[Problem]:
         yield Problem(path, _literal_secret_message(parts))
     elif (path, kind) in _RULE_WORDS:
         yield Problem(path, _RULE_WORDS[path, kind])
+    elif kind in ("oneOf", "anyOf") and error.context:
+        # One of several shapes is allowed: explain the shape of the value's own kind (the mapping form for a
+        # mapping), not the kinds it is not.
+        wrong_kind = {e.relative_schema_path[0] for e in error.context if e.validator == "type" and not e.relative_path}
+        closest = [e for e in error.context if e.relative_schema_path[0] not in wrong_kind] or error.context
+        yield from _describe(best_match(closest))
     elif kind == "type":
         found = _KIND.get(type(instance), "a value")
         yield Problem(path, f"expected {_TYPE_WORDS.get(expected, expected)}, found {found}")
@@ -497,6 +510,11 @@ def _semantic_problems(document: Mapping[str, Any], env: Mapping[str, str]) -> l
     sut = document.get("sut")
     embedded = isinstance(sut, dict) and sut.get("embedded") is True
     safety = document.get("safety")
+    capabilities = document.get("capabilities")
+    declared = capabilities.get("procedures") if isinstance(capabilities, dict) else None
+    codes = [_procedure_code(p) for p in declared] if isinstance(declared, list) else []
+    for code in sorted({c for c in codes if c is not None and codes.count(c) > 1}):
+        problems.append(Problem("capabilities.procedures", f"procedure {code} is declared more than once"))
     environment = safety.get("environment", "staging") if isinstance(safety, dict) else "staging"
     if isinstance(safety, dict) and safety.get("mode") == "full" and environment != "staging":
         # `full` creates dossiers and payments: only on a system declared to be a staging system, which exists to be
@@ -626,9 +644,14 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             payment=document["capabilities"]["payment"],
             transfer=document["capabilities"]["transfer"],
             sign_on=tuple(document["capabilities"]["sign_on"]),
-            procedures=tuple(document["capabilities"]["procedures"])
+            procedures=tuple(_procedure_code(p) for p in document["capabilities"]["procedures"])
             if "procedures" in document["capabilities"]
             else None,
+            levels=tuple(
+                (p["code"], str(p["level"]))
+                for p in document["capabilities"].get("procedures", ())
+                if isinstance(p, dict)
+            ),
         ),
         portal=counterpart("portal"),
         payment=counterpart("payment"),

@@ -29,7 +29,8 @@ def outcomes(requirement: dict) -> dict[str, tuple[str, str]]:
 
 
 def test_absent_capabilities_are_not_applicable_and_false_declarations_fail(tmp_path: Path):
-    published = [s["code"] for s in load_services()]
+    # Procedures declared with their levels, as published ({code, level}).
+    published = [{"code": s["code"], "level": s["level"]} for s in load_services()]
     got = run_declared(tmp_path, {"payment": False, "transfer": False, "sign_on": ["portal"],
                                   "procedures": published})
     # Payment declared absent: its checks are NOT-APPLICABLE, citing the declaration ...
@@ -49,16 +50,24 @@ def test_absent_capabilities_are_not_applicable_and_false_declarations_fail(tmp_
     sso = outcomes(got["P111-AUTH-SSO"])
     assert sso["test_valid_login_binds_the_session_to_the_account[vneid-es256]"][0] == "NOT-APPLICABLE"
     assert got["P111-AUTH-SSO"]["verdict"] == "PASSED"
-    # The declared procedure list is the published one.
-    assert outcomes(got["P111-CATALOG"])["test_published_services_are_the_declared_ones"][0] == "PASSED"
+    # The declared procedure list is the published one, at the declared levels.
+    catalog = outcomes(got["P111-CATALOG"])
+    assert catalog["test_published_services_are_the_declared_ones"][0] == "PASSED"
+    assert catalog["test_published_levels_are_the_declared_ones"][0] == "PASSED"
 
 
-def test_a_false_procedure_list_or_sign_on_declaration_fails(tmp_path: Path):
-    published = [s["code"] for s in load_services()]
-    got = run_declared(tmp_path, {"procedures": [*published[1:], "1.000001"], "sign_on": []})
+def test_a_false_procedure_list_level_or_sign_on_declaration_fails(tmp_path: Path):
+    services = load_services()
+    published = [s["code"] for s in services]
+    other_level = "một phần" if services[1]["level"] in ("toàn trình", 4, "4") else "toàn trình"
+    declared = [{"code": published[1], "level": other_level}, *published[2:], "1.000001"]
+    got = run_declared(tmp_path, {"procedures": declared, "sign_on": []})
     assert got["P111-CATALOG"]["verdict"] == "FAILED"
-    outcome, message = outcomes(got["P111-CATALOG"])["test_published_services_are_the_declared_ones"]
+    catalog = outcomes(got["P111-CATALOG"])
+    outcome, message = catalog["test_published_services_are_the_declared_ones"]
     assert outcome == "FAILED" and published[0] in message and "1.000001" in message
+    outcome, message = catalog["test_published_levels_are_the_declared_ones"]
+    assert outcome == "FAILED" and published[1] in message and other_level in message
     # No sign-on declared: the sign-on checks are NOT-APPLICABLE, but the reference system signs citizens on.
     sso = outcomes(got["P111-AUTH-SSO"])
     assert got["P111-AUTH-SSO"]["verdict"] == "FAILED"

@@ -421,3 +421,10 @@ def test_full_mode_is_refused_unless_the_environment_is_staging(tmp_path: Path, 
 def test_full_mode_on_staging_and_read_only_anywhere_are_allowed(tmp_path: Path, safety: str) -> None:
     target = load_target(write(tmp_path, MINIMAL + f"safety: {safety}\n"), env={})
     assert target.safety_mode == "full" or target.environment == "test"
+
+
+def test_declared_procedures_name_the_faulty_entry_in_its_own_shape(tmp_path: Path) -> None:
+    text = MINIMAL + 'capabilities:\n  procedures: ["1.001193", {code: "1.001193", level: 4}, {code: "2.000720"}]\n'
+    got = paths(problems_of(write(tmp_path, text)))
+    assert got["capabilities.procedures[2].level"] == "required field missing: level"
+    assert got["capabilities.procedures"] == "procedure 1.001193 is declared more than once"
