@@ -8,7 +8,7 @@ from conformance_tests.scenarios import Scenario, drive
 from harness.drivers import Driver, Service
 from harness.plugin import RUN
 from harness.target import Target
-from harness.verdicts import not_applicable
+from harness.verdicts import NotTested, not_applicable
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +62,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         for capability in marker.args:
             if declared.offers(capability):
                 not_applicable(f"{capability} is offered ({declared.declaration(capability)}): nothing to contradict")
+    # `needs_automation(reason)`: what a person in the SUT's user interface cannot provide (hundreds of random
+    # sequences, replayed credentials …) is not asked of them at all.
+    for marker in item.iter_markers("needs_automation"):
+        if target.sut.driver == "operator":
+            raise NotTested(f"chế độ người thao tác (sut.driver: operator) / operator mode: {marker.args[0]}")
 
 
 def where_declared(target: Target) -> str:

@@ -14,6 +14,23 @@ class Scenario:
     actions: tuple[str, ...]
 
 
+# In operator mode the service list is the target's declaration: what the SUT shows is judged from a screenshot.
+LIST_WHY = "the SUT has no API to list its services: they are the target's (sut.driver_options.procedures)"
+LIST_ATTACH = (
+    "ảnh chụp màn hình trang danh sách dịch vụ công trực tuyến của hệ thống, cho thấy mã thủ tục (MaTTHC) và mức độ "
+    "của từng dịch vụ đã khai báo / a screenshot of the system's list of online services showing each declared "
+    "service's procedure code (MaTTHC) and level"
+)
+
+
+def person_judges(driver: Driver, *, why: str, attach: str) -> None:
+    """Where what the harness observed does not decide a check, a driver that asks a person (operator mode) ends it
+    REVIEW, naming what to attach; any other driver observed it already, and nothing happens."""
+    review = getattr(driver, "review", None)
+    if review is not None:
+        review(why=why, attach=attach)
+
+
 def drive_actions(driver: Driver, code: str, actions: tuple[str, ...], *, to_agency: str | None = None) -> None:
     """Applies lawful actions in order; a lawful action refused is the SUT's failure."""
     for action in actions:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance_tests.scenarios import drive_actions
+from conformance_tests.scenarios import drive_actions, person_judges
 from harness.drivers import DossierView, Driver, Session
 from harness.verdicts import Failure
 
@@ -139,6 +139,7 @@ def test_every_write_refuses_missing_or_forged_credentials(api, owned, p111_clie
         )
 
 
+@pytest.mark.needs_automation("another citizen's session credentials, replayed against every endpoint")
 def test_no_cross_account_reading_or_writing(api, owned, p111_driver: Driver, p111_client: httpx.Client):
     """Another citizen's valid session neither reads nor changes a dossier that is not theirs."""
     other = p111_driver.login(OTHER_CITIZEN).session
@@ -170,6 +171,13 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
     dossier = p111_driver.submit(procedure_codes[0])
     drive_actions(p111_driver, dossier.code, ("receive", "process", "request-supplement", "supplement"))
     citizen, officer = p111_sso.tech_id("citizen-1"), p111_sso.tech_id("officer-1")
+    person_judges(
+        p111_driver,
+        why="who made each step of a dossier shows only in its history on the SUT's screen",
+        attach=f"ảnh chụp màn hình lịch sử xử lý hồ sơ {dossier.code}: mỗi bước ghi tài khoản (TechID công dân "
+        f"{citizen}, cán bộ {officer}) và mức độ xác thực / a screenshot of {dossier.code}'s history: each step "
+        "naming its account's TechID and level of assurance",
+    )
     wrong = []
     for step in p111_driver.get(dossier.code).steps:
         expected = citizen if step.action in ("submit", "supplement", "withdraw") else officer

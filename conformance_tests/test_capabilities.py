@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance_tests.scenarios import drive
+from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, drive, person_judges
 from harness.drivers import Driver, DriverError, Service
 from harness.formats import service_level
 from harness.observers import PaymentObserver
@@ -69,7 +69,7 @@ def test_nobody_signs_on_where_no_sign_on_is_declared(p111_driver: Driver, p111_
 
 
 @pytest.mark.requirement("P111-CATALOG")
-def test_published_services_are_the_declared_ones(p111_target: Target, services: list[Service]):
+def test_published_services_are_the_declared_ones(p111_target: Target, services: list[Service], p111_driver: Driver):
     """When the target lists the procedures the SUT offers online, the SUT publishes exactly those."""
     declared = p111_target.capabilities.procedures
     if declared is None:
@@ -82,6 +82,7 @@ def test_published_services_are_the_declared_ones(p111_target: Target, services:
             expected=f"exactly the procedures of capabilities.procedures: {sorted(declared)}",
             received=f"declared but not published: {missing}; published but not declared: {extra}",
         )
+    person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)
 
 
 @pytest.mark.requirement("P111-CATALOG")

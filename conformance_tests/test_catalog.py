@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
 from harness.formats import service_level
 from harness.verdicts import Failure
 
@@ -25,7 +26,7 @@ def national(p111_portal) -> dict[str, dict[str, Any]]:
     return {entry["maTTHC"]: entry for entry in p111_portal.catalog()}
 
 
-def test_every_service_maps_to_a_national_procedure(services, national):
+def test_every_service_maps_to_a_national_procedure(services, national, p111_driver):
     """Each online service the SUT publishes maps to a procedure code that exists in the portal's catalog."""
     missing = [f"{s.service_id} → {s.code}" for s in services if s.code not in national]
     if missing:
@@ -35,9 +36,10 @@ def test_every_service_maps_to_a_national_procedure(services, national):
             received="not in the catalog: " + ", ".join(missing),
             evidence="portal /_p111/catalog",
         )
+    person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)
 
 
-def test_service_level_equals_the_portals(services, national):
+def test_service_level_equals_the_portals(services, national, p111_driver):
     """A service's level on the SUT equals its level on the portal (levels 4/3 read as toàn trình/một phần)."""
     differing = []
     for s in services:
@@ -53,6 +55,7 @@ def test_service_level_equals_the_portals(services, national):
             received="; ".join(differing),
             evidence="portal /_p111/catalog and the SUT's service list",
         )
+    person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)
 
 
 def handoff_query(service) -> str:

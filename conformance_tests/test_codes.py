@@ -9,6 +9,7 @@ import warnings
 
 import pytest
 
+from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
 from harness.drivers import DossierView, Driver
 from harness.formats import DOSSIER_CODE, VIETNAM_TIME, is_procedure_code, parse_dossier_code
 from harness.verdicts import ConformanceWarning, Failure
@@ -95,7 +96,7 @@ def test_dossier_codes_are_unique_and_sequenced(fresh_dossiers):
         last[key] = (parsed.sequence, code)
 
 
-def test_published_services_have_national_codes(services):
+def test_published_services_have_national_codes(services, p111_driver):
     """Every online service carries a national procedure code (1.xxxxxx / 2.xxxxxx) and its local form."""
     bad = [
         f"{s.service_id}: {s.code!r} / {s.local_code!r}"
@@ -108,3 +109,4 @@ def test_published_services_have_national_codes(services):
             expected="MaTTHC matching ^[12]\\.[0-9]{6}$ and MaTTHCDP the same with an agency code appended",
             received=", ".join(bad),
         )
+    person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)

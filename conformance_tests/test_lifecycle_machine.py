@@ -71,6 +71,7 @@ def check_invariants(view: DossierView, code: str, expected: Expected, lifecycle
         )
 
 
+@pytest.mark.needs_automation("hundreds of random action sequences cannot be performed by hand")
 def test_random_action_sequences_follow_the_lifecycle(
     p111_driver: Driver, p111_portal: PortalObserver, p111_lifecycle: Lifecycle, procedure_codes: list[str]
 ) -> None:

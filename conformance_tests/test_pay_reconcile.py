@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance_tests.scenarios import PaymentScenario, ask_for_payment
+from conformance_tests.scenarios import PaymentScenario, ask_for_payment, person_judges
 from harness.drivers import Driver, Service
 from harness.observers import PaymentObserver, poll
 from harness.target import Target
@@ -48,6 +48,14 @@ def test_a_pending_transaction_is_settled_through_query(
         return shown
 
     window = p111_target.payment_rules.reconcile_seconds
+    person_judges(
+        p111_driver,
+        why="the state the SUT shows a reconciled payment in shows only on its screen",
+        attach="ảnh chụp màn hình, sau " + f"{window:g} giây, phần thanh toán của các hồ sơ "
+        + ", ".join(f"{s.dossier.code} (phải là {o})" for o, s in scenarios.items())
+        + f" / screenshots, after {window:g} s, of the payment of "
+        + ", ".join(f"{s.dossier.code} (must show {o})" for o, s in scenarios.items()),
+    )
     expected = {outcome: outcome for outcome in OUTCOMES}
     shown = poll(states, lambda got: got == expected, window)
     if shown != expected:

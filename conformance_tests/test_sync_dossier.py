@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from conformance_tests.scenarios import person_judges
 from harness.checking import expect_valid, received_ref
 from harness.formats import format_portal_datetime, parse_portal_datetime
 from harness.observers import PortalObserver
@@ -137,7 +138,7 @@ def _mismatches(item: dict[str, Any], dossier) -> list[str]:
     return problems
 
 
-def test_synced_dossier_matches_sut(p111_portal, received_dossier):
+def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver):
     """What the portal holds for a dossier is what the SUT holds: code, procedure, status, channel, dates."""
     dossier = received_dossier.dossier
     held = require_held(p111_portal, dossier.code, dossier.status)
@@ -149,6 +150,13 @@ def test_synced_dossier_matches_sut(p111_portal, received_dossier):
             received="; ".join(problems),
             evidence=received_ref(held),
         )
+    person_judges(
+        p111_driver,
+        why="without an API the SUT's own record of the dossier shows only on its screen",
+        attach=f"ảnh chụp màn hình trang hồ sơ {dossier.code} trên hệ thống: mã hồ sơ, mã thủ tục, trạng thái, kênh "
+        f"nộp, ngày nộp và ngày tiếp nhận, để so với bản Cổng nhận / a screenshot of dossier {dossier.code}'s page on "
+        "the system: code, procedure, status, channel, submission and receipt dates, to compare with the portal's copy",
+    )
 
 
 def test_status_changes_are_synced(p111_portal, handled_dossier):

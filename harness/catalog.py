@@ -24,6 +24,7 @@ __all__ = [
     "FixedThreshold",
     "Note",
     "Requirement",
+    "SCOPES",
     "ScheduleThreshold",
     "Source",
     "format_threshold",
@@ -33,6 +34,7 @@ __all__ = [
 CATALOG_FILE = "catalog.yaml"
 SCHEMA_FILE = "catalog.schema.json"
 LEVELS = ("province", "district", "commune")
+SCOPES = ("plan", "robustness")  # plan: the plan's targets (`p111 run`); robustness: engineering checks (`p111 fuzz`)
 ALL_LEVELS = "all"  # the key of a level-less threshold in Requirement.thresholds_for_year
 _LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 
@@ -85,7 +87,7 @@ class Requirement:
     family: str
     title_vi: str
     title_en: str
-    quote_vi: str
+    quote_vi: str  # "" for a robustness check: it serves no clause of the plan
     measured_vi: str
     measured_en: str
     levels: tuple[str, ...]
@@ -93,6 +95,7 @@ class Requirement:
     decides: str | None
     rules: tuple[ThresholdRule, ...] = ()  # fixed rules sorted by from_year, so a later rule overrides an earlier one
     also_reported: tuple[str, ...] = ()  # readings computed and reported that do not decide the verdict
+    scope: str = "plan"
 
     def thresholds_for_year(self, year: int) -> dict[str, float]:
         """Minimum percent per scope in force in `year`: {"all": …} or {"province": …, …}; {} when none."""
@@ -150,12 +153,22 @@ class Catalog:
     def ids(self) -> tuple[str, ...]:
         return tuple(requirement.id for requirement in self.requirements)
 
+    def in_scope(self, scope: str | None) -> Catalog:
+        """The requirements of one scope (None: every one): a run reports only the scope it ran."""
+        if scope is None:
+            return self
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}; expected one of {', '.join(SCOPES)}")
+        return Catalog(self.version, tuple(r for r in self.requirements if r.scope == scope), self.source)
 
-def load_catalog(path: Path | None = None) -> Catalog:
-    """Read, validate and build the catalog; the shipped one (no `path`) is read once and cached."""
+
+def load_catalog(path: Path | None = None, *, scope: str | None = "plan") -> Catalog:
+    """Read, validate and build the catalog; the shipped one (no `path`) is read once and cached. By default only the
+    plan's requirements: the robustness checks outside the plan are asked for by name (`scope="robustness"`), or
+    together with the plan's (`scope=None`)."""
     if path is None:
-        return _load_default()
-    return _load(Path(path))
+        return _load_default(scope)
+    return _load(Path(path)).in_scope(scope)
 
 
 def format_threshold(thresholds: dict[str, float]) -> str:
@@ -173,7 +186,9 @@ def format_threshold(thresholds: dict[str, float]) -> str:
 
 
 @functools.cache
-def _load_default() -> Catalog:
+def _load_default(scope: str | None) -> Catalog:
+    if scope is not None:
+        return _load_default(None).in_scope(scope)
     return _load(resources.data_file(CATALOG_FILE))
 
 
@@ -251,8 +266,8 @@ def _rule_breaches(document: dict[str, Any], plan_text: str) -> Iterator[tuple[l
             yield [*here, "id"], f"expected a unique id; {requirement_id!r} is already at {first}"
         first_seen.setdefault(requirement_id, index)
 
-        quote = requirement["quote_vi"]
-        if quote not in plan_text:
+        quote = requirement.get("quote_vi", "")  # absent only outside the plan's scope (the schema says so)
+        if quote and quote not in plan_text:
             # Say how far the quote is right: a wrong diacritic is otherwise hard to spot.
             matched = next((n for n in range(len(quote), 0, -1) if quote[:n] in plan_text), 0)
             yield (
@@ -307,7 +322,7 @@ def _requirement(entry: dict[str, Any]) -> Requirement:
         family=entry["family"],
         title_vi=entry["title_vi"],
         title_en=entry["title_en"],
-        quote_vi=entry["quote_vi"],
+        quote_vi=entry.get("quote_vi", ""),
         measured_vi=entry["measured_vi"],
         measured_en=entry["measured_en"],
         levels=tuple(entry.get("levels", ())),
@@ -315,6 +330,7 @@ def _requirement(entry: dict[str, Any]) -> Requirement:
         decides=entry.get("decides"),
         rules=rules,
         also_reported=tuple(entry.get("also_reported", ())),
+        scope=entry.get("scope", "plan"),
     )
 
 

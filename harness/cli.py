@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import recording, resources, schemas
 from harness import report as reports
-from harness import resources, schemas
 from harness.catalog import format_threshold, load_catalog
 from harness.cli_metrics import add_commands as add_metric_commands
 from harness.cli_reports import add_commands as add_report_commands
@@ -33,12 +33,20 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    # The same validation as validate-config, before anything is sent.
+    if args.record or args.replay:
+        try:  # before the run, not after it: a recording nobody can read is worth nothing
+            recording.key_from_environment()
+        except recording.RecordingError as exc:
+            print(exc, file=sys.stderr)
+            return USAGE_ERROR
+    # The same validation as validate-config, before anything is sent. A replay sends nothing and uses the recorded
+    # target; the plugin checks that a target file given as well is the recorded one.
     try:
         target = load_target(args.target) if args.target else embedded_target(year=args.year)
         target.with_changes(year=args.year, defects=args.defect or None)
     except TargetError as exc:
-        return _print_problems(exc)
+        if not args.replay:
+            return _print_problems(exc)
     if args.defect:
         from mocks.reference.defects import registry  # lazily: only the embedded default has defects
 
@@ -72,6 +80,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.sign:
         pytest_args += ["--p111-sign", args.sign]
     pytest_args += ["--p111-lang", args.lang]
+    if args.record:
+        pytest_args += ["--p111-record", args.record]
+    if args.replay:
+        pytest_args += ["--p111-replay", args.replay]
+    if getattr(args, "scope", "plan") != "plan":
+        pytest_args += ["--p111-scope", args.scope]
     pytest_args += args.pytest_args
     # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
     # in, and the plugin still writes every report, marked incomplete.
@@ -87,6 +101,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return USAGE_ERROR
     report = json.loads((directory / reports.REPORT_FILE).read_text(encoding="utf-8"))
     return reports.exit_code(report)
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    """`p111 run` for the robustness checks outside the plan (P111-ROBUST-INPUT): the same options and outputs."""
+    args.scope = "robustness"
+    return cmd_run(args)
 
 
 def cmd_requirements(args: argparse.Namespace) -> int:
@@ -171,14 +191,20 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
         print(f"Chỉ phục vụ trên địa chỉ loopback / the counterparts listen only on loopback, not {args.host!r}",
               file=sys.stderr)
         return USAGE_ERROR
-    served = serve_counterparts(
-        target,
-        host=args.host,
-        portal_port=args.portal_port,
-        reference_port=args.reference_port if args.reference else None,
-        sso_port=args.sso_port,
-        payment_port=args.payment_port,
-    )
+    if args.demo:  # the second demo system (mocks/demo), for the declarative http driver
+        from mocks.demo.wiring import serve_demo
+
+        served = serve_demo(target, host=args.host, demo_port=args.demo_port, portal_port=args.portal_port,
+                            sso_port=args.sso_port, payment_port=args.payment_port)
+    else:
+        served = serve_counterparts(
+            target,
+            host=args.host,
+            portal_port=args.portal_port,
+            reference_port=args.reference_port if args.reference else None,
+            sso_port=args.sso_port,
+            payment_port=args.payment_port,
+        )
     for app in served:
         print(f"{app.name}: {app.url}")
     if target.portal.password is None:
@@ -204,15 +230,32 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="chạy bộ kiểm tra / run the conformance suite")
-    run.add_argument("--target", help="target.yaml (mặc định: hệ thống tham chiếu nhúng / default: embedded)")
-    run.add_argument("--report", default="p111-report", help="thư mục báo cáo / report directory")
-    run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
-    run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
-    run.add_argument("--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)")
-    run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
-    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
-    run.set_defaults(handler=cmd_run)
+    suites = (
+        ("run", "chạy bộ kiểm tra / run the conformance suite", cmd_run, "p111-report"),
+        (
+            "fuzz",
+            "kiểm tra độ bền đầu vào, ngoài Kế hoạch / schema-driven fuzzing of the SUT's inputs (outside the plan)",
+            cmd_fuzz,
+            "p111-fuzz-report",
+        ),
+    )
+    for name, description, handler, default_report in suites:  # `fuzz` takes exactly the options of `run`
+        run = sub.add_parser(name, help=description)
+        run.add_argument("--target", help="target.yaml (mặc định: hệ thống tham chiếu nhúng / default: embedded)")
+        run.add_argument("--report", default=default_report, help="thư mục báo cáo / report directory")
+        run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
+        run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
+        run.add_argument(
+            "--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)"
+        )
+        run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
+        taped = run.add_mutually_exclusive_group()
+        taped.add_argument("--record", metavar="DIR", help="ghi mọi trao đổi (mã hóa) / record every exchange")
+        taped.add_argument(
+            "--replay", metavar="DIR", help="đánh giá lại bản ghi, không gửi gì / re-evaluate a recording offline"
+        )
+        run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
+        run.set_defaults(handler=handler)
 
     requirements = sub.add_parser("requirements", help="danh mục yêu cầu / list the requirements")
     requirements.add_argument("--year", type=int)
@@ -243,6 +286,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--reference-port", type=int, default=8700)
     serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
     serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
+    serve.add_argument("--demo", action="store_true",
+                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
+    serve.add_argument("--demo-port", type=int, default=8710)
     serve.set_defaults(handler=cmd_mocks_serve)
 
     add_metric_commands(sub)

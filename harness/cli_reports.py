@@ -38,7 +38,11 @@ def add_commands(subparsers: Any) -> None:
     diff.set_defaults(handler=cmd_diff)
 
     keygen = subparsers.add_parser("keygen", help="tạo cặp khóa ký Ed25519 / make an Ed25519 signing key pair")
-    keygen.add_argument("directory", type=Path)
+    keygen.add_argument("directory", type=Path, nargs="?")
+    keygen.add_argument(
+        "--recording", action="store_true",
+        help="in khóa mã hóa bản ghi (Fernet) / print a recording encryption key for P111_RECORDING_KEY",
+    )
     keygen.set_defaults(handler=cmd_keygen)
 
 
@@ -91,6 +95,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
+    if args.recording:  # the key alone on stdout: `export P111_RECORDING_KEY=$(p111 keygen --recording)`
+        from harness.recording import KEY_VARIABLE, new_key
+
+        print(new_key())
+        print(f"Đặt vào biến môi trường / set it as {KEY_VARIABLE}; giữ kín / keep it secret", file=sys.stderr)
+        return OK
+    if args.directory is None:
+        print("Cần thư mục hoặc --recording / a directory or --recording is needed", file=sys.stderr)
+        return USAGE
     private, public = manifest.generate_keys(args.directory)
     print(f"Khóa bí mật / private key: {private} (giữ kín / keep it secret)")
     print(f"Khóa công khai / public key: {public} (gửi cho người kiểm tra / give it to verifiers)")

@@ -8,6 +8,7 @@ import httpx
 
 from harness.evidence import EvidenceRecorder
 from harness.politeness import PoliteTransport, Shared
+from harness.recording import Tap
 from harness.target import Politeness, Timeouts
 from harness.verdicts import NotTested
 
@@ -45,15 +46,21 @@ def make_client(
     headers: dict[str, str] | None = None,
     read_only: bool = False,
     politeness: Politeness | None = None,
+    tap: Tap | None = None,
 ) -> httpx.Client:
-    if politeness is not None:
+    def sending() -> httpx.BaseTransport | None:
+        if politeness is None:
+            return transport  # None: httpx's own
         # Pacing, retries, the circuit breaker, the body cap and the total time budget wrap whatever really sends.
-        transport = PoliteTransport(
+        return PoliteTransport(
             transport or httpx.HTTPTransport(), politeness, timeouts.request, shared=_shared(politeness)
         )
+
+    # `--record` keeps every exchange as the client sees it; `--replay` answers from the recording, and then nothing
+    # that sends is even built (harness.recording).
     return httpx.Client(
         base_url=base_url,
-        transport=transport,
+        transport=tap.wrap(base_url, lambda: sending() or httpx.HTTPTransport()) if tap is not None else sending(),
         headers=headers,
         timeout=httpx.Timeout(timeouts.request, connect=timeouts.connect),
         # A redirect is the SUT's answer, to be judged; never followed blindly (it may lead off the target).

@@ -21,7 +21,7 @@ HTML_FILE = "report.html"
 FOLD_LINES = 30  # bodies longer than this are folded: a reader opens the ones that matter
 FOLD_CHARS = 3_000
 SHOW_CHARS = 20_000  # the page shows the start of a huge body; evidence.har and evidence.ndjson keep all of it
-VERDICT_ORDER = ("PASSED", "FAILED", "ERROR", "NOT-APPLICABLE", "NOT-TESTED")
+VERDICT_ORDER = ("PASSED", "FAILED", "ERROR", "REVIEW", "NOT-APPLICABLE", "NOT-TESTED")
 
 # The page's one script: folding and unfolding, and opening the requirement a link points at. Its hash goes into the
 # Content-Security-Policy, so no other script (say, one smuggled in a body) could run even if escaping ever failed.

@@ -5,6 +5,7 @@ Inert in a pytest session that collects no check marked with `requirement` and a
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,19 +17,21 @@ import pytest
 
 from harness import distributed
 from harness import report as reports
-from harness.catalog import load_catalog
+from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
 from harness.drivers import Driver, build_driver
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
 from harness.observers import ObserverError, PaymentKeys, PaymentObserver, PortalObserver, SsoObserver
+from harness.recording import Recorder, RecordingError, Replayer, key_from_environment
 from harness.redaction import Redactor
 from harness.run import CheckRecord, RunRecord
 from harness.target import Target, TargetError, embedded_target, load_target
-from harness.verdicts import ConformanceWarning, Failure, NotApplicable, Verdict
+from harness.verdicts import ConformanceWarning, Failure, NeedsReview, NotApplicable, Verdict
 
 RUN = pytest.StashKey[RunRecord]()
+TAP = pytest.StashKey["Recorder | Replayer | None"]()  # --p111-record / --p111-replay (harness.recording)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,10 +50,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--p111-lang", choices=("vi", "en"), default="vi", help="language of report.html and summary.md (default: vi)"
     )
+    group.addoption("--p111-record", metavar="DIR", help="record every exchange, encrypted, in DIR")
+    group.addoption("--p111-replay", metavar="DIR", help="re-evaluate the run recorded in DIR offline, sending nothing")
+    group.addoption(
+        "--p111-scope",
+        choices=SCOPES,
+        default="plan",
+        help="run and report the plan's requirements (default) or the robustness checks outside the plan (p111 fuzz)",
+    )
+
+
+def _tap(config: pytest.Config) -> Recorder | Replayer | None:
+    record, replay = config.getoption("p111_record"), config.getoption("p111_replay")
+    if not (record or replay):
+        return None
+    if record and replay:
+        raise pytest.UsageError("--p111-record và --p111-replay loại trừ nhau / are mutually exclusive")
+    if distributed.is_controller(config) or distributed.is_worker(config):
+        # A recording is one ordered stream of exchanges; workers would each hold a share of it.
+        raise pytest.UsageError("--p111-record/--p111-replay chạy tuần tự / run serially: not with pytest-xdist -n")
+
+    def current() -> str | None:
+        return config.stash[RUN].recorder.current_check
+
+    try:
+        key = key_from_environment()
+        return Recorder(key, current) if record else Replayer.open(Path(replay), key, current)
+    except RecordingError as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 def _load_target(config: pytest.Config) -> Target:
     path, year, defects = (config.getoption(o) for o in ("p111_target", "p111_year", "p111_defect"))
+    tap = config.stash[TAP]
+    if isinstance(tap, Replayer):
+        return _replayed_target(tap, path, year, defects)
     try:
         if path:
             return load_target(path).with_changes(year=year, defects=defects or None)
@@ -59,17 +93,40 @@ def _load_target(config: pytest.Config) -> Target:
         raise pytest.UsageError(str(exc)) from exc
 
 
+def _replayed_target(tap: Replayer, path: str | None, year: int | None, defects: list[str]) -> Target:
+    """The recorded run's target; a target file given as well must be the one recorded (same digest)."""
+    if year or defects:
+        raise pytest.UsageError("phát lại dùng năm và lỗi cố ý đã ghi / a replay uses the recorded year and defects")
+    try:
+        target = tap.target()
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else target.digest
+    except (RecordingError, OSError) as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    if digest != target.digest:
+        raise pytest.UsageError(
+            f"{path} không phải cấu hình đã ghi / is not the recorded target (SHA-256 {digest}, recorded "
+            f"{target.digest})"
+        )
+    return target
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
+    tap = config.stash[TAP] = _tap(config)
     target = _load_target(config)
+    secrets = [(s.reference, s.reveal()) for s in target.secrets()]
+    if isinstance(tap, Replayer):  # redacted as the recorded run was, with every value it had learnt
+        secrets += [(label, value) for value, label in tap.session.secrets]
+    elif isinstance(tap, Recorder):
+        tap.session.target_document, tap.session.target_digest = target.public_dict(), target.digest
+        tap.session.target_secrets = {s.reference: s.reveal() for s in target.secrets()}
     config.stash[RUN] = RunRecord(
-        catalog=load_catalog(),
+        catalog=load_catalog(scope=config.getoption("p111_scope")),
         target=target,
-        recorder=EvidenceRecorder(
-            Redactor.from_settings([(s.reference, s.reveal()) for s in target.secrets()], target.redaction)
-        ),
+        recorder=EvidenceRecorder(Redactor.from_settings(secrets, target.redaction)),
         started_at=vietnam_now(),
+        replayed_from=tap.identity() if isinstance(tap, Replayer) else None,
     )
     config.pluginmanager.register(
         _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
@@ -81,14 +138,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _register(config: pytest.Config, items: list[pytest.Item], *, deselected: bool) -> None:
     run = config.stash[RUN]
+    everything = load_catalog(scope=None)
     for item in items:
         for marker in item.iter_markers("requirement"):
             for requirement_id in marker.args:
-                if requirement_id not in run.catalog:
+                if requirement_id not in everything:
                     raise pytest.UsageError(
                         f"{item.nodeid}: unknown requirement id {requirement_id!r}; "
-                        f"the catalog has: {', '.join(run.catalog.ids)}"
+                        f"the catalog has: {', '.join(everything.ids)}"
                     )
+                if requirement_id not in run.catalog:
+                    continue  # another scope's requirement (`p111 run` vs `p111 fuzz`): neither run nor reported
                 doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]  # type: ignore[union-attr]
                 record = CheckRecord(item.nodeid, requirement_id, doc)
                 if deselected:
@@ -98,8 +158,27 @@ def _register(config: pytest.Config, items: list[pytest.Item], *, deselected: bo
                     item.user_properties.append(("requirement", requirement_id))
 
 
+def _out_of_scope(config: pytest.Config, item: pytest.Item) -> bool:
+    """A check that serves only requirements of another scope than the run's (--p111-scope)."""
+    ids = [rid for marker in item.iter_markers("requirement") for rid in marker.args]
+    return bool(ids) and not any(rid in config.stash[RUN].catalog for rid in ids)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    elsewhere = [item for item in items if _out_of_scope(config, item)]
+    if elsewhere:
+        items[:] = [item for item in items if item not in elsewhere]
+        config.hook.pytest_deselected(items=elsewhere)
+    tap = config.stash.get(TAP, None)
+    if isinstance(tap, Recorder):
+        tap.session.selected = [item.nodeid for item in items]
+    elif isinstance(tap, Replayer):  # the recorded run's checks, in its order: each answer is found by its check
+        order = {nodeid: n for n, nodeid in enumerate(tap.session.selected)}
+        dropped = [item for item in items if item.nodeid not in order]
+        items[:] = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
     _register(config, items, deselected=False)
 
 
@@ -136,8 +215,12 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
     verdict: Verdict | None = None
     message: str | None = None
     failure: dict[str, str | None] | None = None
+    review: dict[str, str] | None = None
     excinfo = call.excinfo
-    if report.skipped and excinfo is not None:
+    if report.skipped and excinfo is not None and isinstance(excinfo.value, NeedsReview):
+        verdict, message = Verdict.REVIEW, str(excinfo.value.msg)
+        review = {"why": excinfo.value.why, "attach": excinfo.value.what_to_attach}
+    elif report.skipped and excinfo is not None:
         applies = not excinfo.errisinstance(NotApplicable)
         verdict = Verdict.NOT_TESTED if applies else Verdict.NOT_APPLICABLE
         message = str(getattr(excinfo.value, "msg", excinfo.value))
@@ -159,6 +242,7 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
         # The first decisive outcome stands: a teardown error does not hide a failure.
         if verdict is not None and record.outcome in (None, Verdict.PASSED):
             record.outcome, record.message, record.failure = verdict, message, failure
+            record.review = review
 
 
 class _WarningCollector:
@@ -194,6 +278,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             sign_key=Path(sign) if sign else None,
             lang=session.config.getoption("p111_lang"),
         )
+    tap = session.config.stash.get(TAP, None)
+    if isinstance(tap, Recorder):
+        tap.session.secrets = list(run.recorder.redactor.known().items())
+        tap.save(Path(session.config.getoption("p111_record")))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -211,12 +299,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     directory = config.getoption("p111_report")
     if directory:
         terminalreporter.write_line(f"Báo cáo / report: {Path(directory) / reports.REPORT_FILE}")
+    tap = config.stash.get(TAP, None)
+    if isinstance(tap, Recorder):
+        terminalreporter.write_line(f"Bản ghi (mã hóa) / recording (encrypted): {config.getoption('p111_record')}")
+    elif isinstance(tap, Replayer):
+        terminalreporter.write_line(f"Phát lại từ / replayed from: {tap.path} (SHA-256 {tap.digest})")
+        for miss in tap.misses[:5]:
+            terminalreporter.write_line(miss)
 
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------
 
 
-def _counterpart_client(name: str, target: Target, stack: ExitStack, recorder: EvidenceRecorder) -> httpx.Client | None:
+def _counterpart_client(
+    name: str, target: Target, stack: ExitStack, recorder: EvidenceRecorder, tap: Recorder | None = None
+) -> httpx.Client | None:
     """A client of a counterpart of a networked SUT: the harness's own, started here when `serve: true`, or the one
     at the configured URL; None when the target names none."""
     config = getattr(target, name)
@@ -230,7 +327,7 @@ def _counterpart_client(name: str, target: Target, stack: ExitStack, recorder: E
         served = getattr(wiring, f"serve_{name}")(target)
         stack.callback(served.stop)
         url = served.url
-    return make_client(url, timeouts=target.timeouts, recorder=recorder, politeness=target.politeness)
+    return make_client(url, timeouts=target.timeouts, recorder=recorder, politeness=target.politeness, tap=tap)
 
 
 @dataclass(frozen=True)
@@ -260,9 +357,13 @@ def p111_lifecycle() -> Lifecycle:
 
 
 @pytest.fixture(scope="session")
-def p111_system(p111_run: RunRecord) -> Iterator[System]:
+def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[System]:
     target, recorder = p111_run.target, p111_run.recorder
     timeouts = target.timeouts
+    tap = pytestconfig.stash.get(TAP, None)
+    if isinstance(tap, Replayer):
+        yield _replayed_system(tap, target, recorder)  # nothing is started, nothing sends
+        return
     with ExitStack() as stack:
         if target.sut.embedded:
             # The one place the harness reaches into mocks/: the embedded default, loaded lazily.
@@ -273,7 +374,8 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
             recorder.redactor.add(*embedded.secrets)
             def in_process(url: str, transport: httpx.BaseTransport) -> httpx.Client:
                 return make_client(
-                    url, timeouts=timeouts, recorder=recorder, transport=transport, politeness=target.politeness
+                    url, timeouts=timeouts, recorder=recorder, transport=transport, politeness=target.politeness,
+                    tap=tap,
                 )
 
             client = in_process(embedded.sut_url, embedded.sut_transport)
@@ -294,10 +396,11 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
                 headers=headers,
                 read_only=target.safety_mode == "read-only",
                 politeness=target.politeness,
+                tap=tap,
             )
             sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
             portal_client, sign_on_client, payment_client = (
-                _counterpart_client(name, target, stack, recorder) for name in ("portal", "sso", "payment")
+                _counterpart_client(name, target, stack, recorder, tap) for name in ("portal", "sso", "payment")
             )
             merchant, secret = target.payment.merchant_code, target.payment.secret
             variant = target.payment_rules.checksum
@@ -305,9 +408,45 @@ def p111_system(p111_run: RunRecord) -> Iterator[System]:
         for opened in (client, portal_client, sign_on_client, payment_client):
             if opened is not None:
                 stack.callback(opened.close)
+        if tap is not None:  # what a replay builds its clients from, with the payment key that signs confirms
+            clients = {"sut": client, "portal": portal_client, "sign_on": sign_on_client, "payment": payment_client}
+            tap.session.system = {
+                "clients": {role: str(c.base_url) if c is not None else None for role, c in clients.items()},
+                "sign_on_urls": list(sign_on_urls),
+                "payment_keys": [keys.merchant_code, keys.secret, keys.variant] if keys is not None else None,
+            }
         portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
         payment = PaymentObserver(payment_client, keys) if payment_client is not None else None
         yield System(client, portal, sign_on_urls, sign_on_client, payment)
+
+
+def _replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder) -> System:
+    """The recorded run's clients, each answered from the recording: no embedded system, counterpart or socket."""
+    layout = tap.session.system
+    if layout is None:
+        raise RecordingError("phát lại: lần chạy được ghi không dựng được hệ thống / the recorded run set up no system")
+    urls = layout["clients"]
+
+    def client(role: str, **options: Any) -> httpx.Client | None:
+        url = urls.get(role)
+        return make_client(url, timeouts=target.timeouts, recorder=recorder, tap=tap, **options) if url else None
+
+    networked = not target.sut.embedded
+    sut = client(
+        "sut",
+        headers={"X-API-Key": target.sut.api_key.reveal()} if networked and target.sut.api_key else None,
+        read_only=networked and target.safety_mode == "read-only",  # refused before sending, as when recorded
+    )
+    assert sut is not None
+    portal, sign_on, payment = (client(role) for role in ("portal", "sign_on", "payment"))
+    keys = PaymentKeys(*layout["payment_keys"]) if layout["payment_keys"] else None
+    return System(
+        sut,
+        PortalObserver(portal, target.timeouts.sync) if portal is not None else None,
+        tuple(layout["sign_on_urls"]),
+        sign_on,
+        PaymentObserver(payment, keys) if payment is not None else None,
+    )
 
 
 @pytest.fixture(scope="session")

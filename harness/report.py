@@ -20,6 +20,7 @@ EVIDENCE_FILE = "evidence.ndjson"
 JUNIT_FILE = "junit.xml"
 REDACTION_LOG_FILE = "redactions.json"
 REPORT_FORMAT = "p111-report/1"
+NEEDS_REVIEW_EXIT = 3  # cần người xem xét / needs review
 
 
 class ReportInvalid(Exception):
@@ -35,6 +36,9 @@ def requirement_verdict(records: list[Any]) -> tuple[Verdict, str | None]:
         return verdict, f"{missing}/{len(records)} phép kiểm tra không chạy / checks did not run"
     if verdict is Verdict.NOT_APPLICABLE:
         return verdict, "; ".join(sorted({r.message or "" for r in records}))
+    if verdict is Verdict.REVIEW:
+        waiting = sum(1 for r in records if check_outcome(r) is Verdict.REVIEW)
+        return verdict, f"{waiting}/{len(records)} phép kiểm tra cần người xem xét / checks need a person's review"
     return verdict, None
 
 
@@ -44,6 +48,8 @@ def overall_verdict(verdicts: list[Verdict]) -> Verdict:
         return Verdict.FAILED
     if Verdict.ERROR in tested:
         return Verdict.ERROR
+    if Verdict.REVIEW in tested:
+        return Verdict.REVIEW
     return Verdict.PASSED if tested else Verdict.NOT_TESTED
 
 
@@ -72,6 +78,8 @@ def build_report(run: RunRecord) -> dict[str, Any]:
     optional: dict[str, Any] = {"metrics": run.metrics} if run.metrics else {}
     if run.score766 is not None:
         optional["score766"] = run.score766
+    if run.replayed_from is not None:
+        optional["replayed_from"] = run.replayed_from
     return {
         "format": REPORT_FORMAT,
         "harness": {"name": "p111", "version": harness.__version__},
@@ -155,9 +163,10 @@ def write_report(
 
 
 def exit_code(report: dict[str, Any]) -> int:
-    """0 when every tested requirement PASSED, 1 when any FAILED, 2 when any ERROR (and none FAILED)."""
+    """0 when every tested requirement PASSED, 1 when any FAILED, 2 when any ERROR (and none FAILED), 3 when some
+    need a person's review (REVIEW) and none FAILED or is ERROR: not a pass until a person has judged."""
     verdict = report["summary"]["verdict"]
-    return {"FAILED": 1, "ERROR": 2}.get(verdict, 0)
+    return {"FAILED": 1, "ERROR": 2, "REVIEW": NEEDS_REVIEW_EXIT}.get(verdict, 0)
 
 
 def _width(text: str) -> int:

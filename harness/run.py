@@ -22,6 +22,7 @@ class CheckRecord:
     failure: dict[str, str | None] | None = None
     duration: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    review: dict[str, str] | None = None  # REVIEW: {"why", "attach"}, what a person must judge and attach
 
 
 @dataclass
@@ -35,6 +36,7 @@ class RunRecord:
     metrics: list[dict[str, Any]] = field(default_factory=list)  # the metric figures the checks measured
     score766: dict[str, Any] | None = None  # the province's QĐ 766 points computed from the same data
     incomplete: bool = False
+    replayed_from: dict[str, str] | None = None  # `--replay`: the recording (path, SHA-256) the run was answered from
 
     @property
     def year(self) -> int:
@@ -64,6 +66,8 @@ def check_outcome(record: CheckRecord) -> Verdict:
 
 
 def as_dict(record: CheckRecord, evidence: list[int]) -> dict[str, Any]:
+    # "review" only when a person must judge: reports of runs without one keep their shape.
+    review = {"review": record.review} if record.review else {}
     return {
         "nodeid": record.nodeid,
         "title": record.title,
@@ -73,4 +77,5 @@ def as_dict(record: CheckRecord, evidence: list[int]) -> dict[str, Any]:
         "duration_seconds": round(record.duration, 3),
         "warnings": record.warnings,
         "evidence": evidence,
+        **review,
     }

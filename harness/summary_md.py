@@ -55,5 +55,21 @@ def render_summary(report: dict[str, Any], lang: str = "vi") -> str:
                 lines.append(f"  - {_cell(first['message'])[:300]}")
         if len(failed) > MAX_FAILURES:
             lines.append(f"- … (+{len(failed) - MAX_FAILURES})")
+    lines += _review_lines(report, lang)
     lines += ["", f"_{t['md_files']}_", ""]
     return "\n".join(lines)
+
+
+def _review_lines(report: dict[str, Any], lang: str) -> list[str]:
+    """What a person must attach for each check that ended REVIEW, so that the e-mail alone says what is owed."""
+    t = labels(lang)
+    waiting = [(r, c) for r in report["requirements"] for c in r["checks"] if c.get("review")]
+    if not waiting:
+        return []
+    lines = ["", f"### {t['md_review']}", ""]
+    for r, c in waiting[:MAX_FAILURES]:
+        lines.append(f"- **{r['id']}** — {_cell(c['title'])}")
+        lines.append(f"  - {t['review_attach']}: {_cell(c['review']['attach'])}")
+    if len(waiting) > MAX_FAILURES:
+        lines.append(f"- … (+{len(waiting) - MAX_FAILURES})")
+    return lines

@@ -334,7 +334,10 @@ def _schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(_schema())
+    # With the one registry: sut.driver_options refers to schemas/drivers/<driver>.schema.json.
+    from harness.schemas import registry
+
+    return Draft202012Validator(_schema(), registry=registry())
 
 
 _KIND = {

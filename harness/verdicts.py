@@ -14,6 +14,7 @@ class Verdict(StrEnum):
     ERROR = "ERROR"
     NOT_APPLICABLE = "NOT-APPLICABLE"
     NOT_TESTED = "NOT-TESTED"
+    REVIEW = "REVIEW"  # a person must judge what was attached (operator-driven mode)
 
     @property
     def vi(self) -> str:
@@ -26,6 +27,7 @@ _VIETNAMESE = {
     Verdict.ERROR: "LỖI",
     Verdict.NOT_APPLICABLE: "KHÔNG ÁP DỤNG",
     Verdict.NOT_TESTED: "CHƯA KIỂM TRA",
+    Verdict.REVIEW: "CẦN XEM XÉT",
 }
 
 
@@ -55,16 +57,28 @@ class NotTested(pytest.skip.Exception):  # type: ignore[name-defined,misc]
     """The harness chose not to run the check (a safety mode, a missing capability): NOT-TESTED, with the reason."""
 
 
+class NeedsReview(pytest.skip.Exception):  # type: ignore[name-defined,misc]
+    """What the harness observed does not decide the check; a person must judge: REVIEW, naming exactly what the
+    person must attach (a screenshot of …) and why. A skip to pytest, so that nothing after it runs."""
+
+    def __init__(self, *, what_to_attach: str, why: str) -> None:
+        self.what_to_attach = what_to_attach
+        self.why = why
+        super().__init__(f"Cần người xem xét / needs review: {why}\nĐính kèm / attach: {what_to_attach}")
+
+
 def not_applicable(reason: str) -> None:
     raise NotApplicable(reason)
 
 
 def combine(outcomes: Iterable[Verdict]) -> Verdict:
-    """A requirement's verdict from its checks' outcomes: PASSED only if every applicable check ran and passed."""
+    """A requirement's verdict from its checks' outcomes: PASSED only if every applicable check ran and passed.
+    FAILED > ERROR > REVIEW > NOT-TESTED: a check waiting for a person's judgement is the requirement's open point
+    once nothing failed or erred."""
     seen = set(outcomes)
     if not seen:
         return Verdict.NOT_TESTED
-    for decisive in (Verdict.FAILED, Verdict.ERROR, Verdict.NOT_TESTED):
+    for decisive in (Verdict.FAILED, Verdict.ERROR, Verdict.REVIEW, Verdict.NOT_TESTED):
         if decisive in seen:
             return decisive
     if seen == {Verdict.NOT_APPLICABLE}:

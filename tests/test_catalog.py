@@ -249,7 +249,31 @@ def test_wrong_kind_is_refused_naming_the_field(tmp_path: Path, document: dict[s
 
 def test_duplicate_id_is_refused(tmp_path: Path, document: dict[str, Any]) -> None:
     document["requirements"].append(copy.deepcopy(document["requirements"][2]))
-    with pytest.raises(CatalogError, match=r"\$\.requirements\[18\]\.id .*unique id.*already at \$\.requirements\[2\]"):
+    last = len(document["requirements"]) - 1
+    expected = rf"\$\.requirements\[{last}\]\.id .*unique id.*already at \$\.requirements\[2\]"
+    with pytest.raises(CatalogError, match=expected):
+        load_catalog(write(tmp_path, document))
+
+
+def test_the_robustness_check_is_outside_the_plan_and_asked_for_by_scope(catalog: Catalog) -> None:
+    robust = load_catalog(scope="robustness")
+    assert robust.ids == ("P111-ROBUST-INPUT",) and "P111-ROBUST-INPUT" not in catalog
+    requirement = robust["P111-ROBUST-INPUT"]
+    assert (requirement.scope, requirement.family, requirement.quote_vi) == ("robustness", "robustness", "")
+    assert "không phải mục tiêu" in requirement.measured_vi and "Not a target" in requirement.measured_en
+    assert load_catalog(scope=None).ids == (*catalog.ids, "P111-ROBUST-INPUT")
+    assert all(r.scope == "plan" for r in catalog)
+
+
+def test_a_robustness_check_with_a_plan_quote_is_refused(tmp_path: Path, document: dict[str, Any]) -> None:
+    document["requirements"][-1]["quote_vi"] = document["requirements"][0]["quote_vi"]
+    with pytest.raises(CatalogError, match=r"\(P111-ROBUST-INPUT\)"):
+        load_catalog(write(tmp_path, document))
+
+
+def test_a_plan_requirement_without_a_quote_is_refused(tmp_path: Path, document: dict[str, Any]) -> None:
+    del document["requirements"][0]["quote_vi"]
+    with pytest.raises(CatalogError, match=r"'quote_vi' is a required property"):
         load_catalog(write(tmp_path, document))
 
 

@@ -12,13 +12,14 @@ import pytest
 import yaml
 
 from harness.cli import parser
+from harness.verdicts import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GUIDES = {"vi": DOCS / "acceptance-guide.vi.md", "en": DOCS / "acceptance-guide.en.md"}
 CI = ROOT / "examples" / "ci"
 LABELS = ROOT / "harness" / "data" / "labels.yaml"
-VERDICTS = ("PASSED", "FAILED", "ERROR", "NOT-APPLICABLE", "NOT-TESTED")
+VERDICTS = tuple(v.value for v in Verdict)  # every verdict the reports print
 
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 INLINE = re.compile(r"`([^`\n]+)`")

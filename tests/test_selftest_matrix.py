@@ -28,6 +28,11 @@ from tests.support import read_report, run_p111_here, verdicts
 DIRECT_DEFECTS = (None, "sync-never-sent", "progress-out-of-order")
 # The payment checksum's other variant (domain.md section 4): clean, and the defects that concern the checksum.
 HMAC_DEFECTS = (None, "pay-init-wrong-order")
+# Defects outside the plan (input robustness) are proven by `p111 fuzz`; one `p111 run` with all of them shows that
+# they leave every plan verdict alone.
+ROBUSTNESS = set(load_catalog(scope="robustness").ids)
+FUZZ_DEFECTS = tuple(sorted(d.name for d in registry().values() if set(d.requirements) <= ROBUSTNESS))
+PLAN_DEFECTS = tuple(sorted(set(registry()) - set(FUZZ_DEFECTS)))
 
 
 @dataclass(frozen=True)
@@ -36,21 +41,28 @@ class Case:
     transport: str  # adapter (the embedded default) | direct
     year: int | None = None  # the evaluation year; None: the current one
     checksum: str = "sha256-pipe"  # the payment checksum variant (the embedded default: sha256-pipe)
+    command: str = "run"  # run (the plan's requirements) | fuzz (the robustness checks outside the plan)
+    also: tuple[str, ...] = ()  # defects switched on besides `defect`, none of which may change a verdict
 
     @property
     def name(self) -> str:
         variant = "" if self.checksum == "sha256-pipe" else f"-{self.checksum}"
-        return f"{self.transport}{variant}-{self.defect or 'clean'}" + (f"-{self.year}" if self.year else "")
+        command = "" if self.command == "run" else f"{self.command}-"
+        also = "+fuzz-defects" if self.also else ""
+        name = f"{command}{self.transport}{variant}-{self.defect or 'clean'}{also}"
+        return name + (f"-{self.year}" if self.year else "")
 
     @property
     def clean(self) -> Case:
         """The same setting with no defect: what every requirement a defect does not name must still give."""
-        return Case(None, self.transport, self.year, self.checksum)
+        return Case(None, self.transport, self.year, self.checksum, self.command)
 
 
 # 2023 is the issue's own example of a boundary: commune digitisation at 55% passes, 54% fails.
 CASES = (
-    [Case(d, "adapter") for d in (None, *sorted(registry()))]
+    [Case(d, "adapter") for d in (None, *PLAN_DEFECTS)]
+    + [Case(d, "adapter", command="fuzz") for d in (None, *FUZZ_DEFECTS)]
+    + [Case(None, "adapter", also=FUZZ_DEFECTS)]
     + [Case(d, "direct") for d in DIRECT_DEFECTS]
     + [Case(d, "adapter", checksum="hmac-sha256") for d in HMAC_DEFECTS]
     + [Case(None, "adapter", 2023), Case("kpi-digitisation-commune-below", "adapter", 2023)]
@@ -74,11 +86,11 @@ def case_target(path: Path, case: Case) -> Path:
 
 
 def case_args(case: Case, directory: Path) -> list[str]:
-    args = ["run", "--report", str(directory / "out")]
+    args = [case.command, "--report", str(directory / "out")]
     if (case.transport, case.checksum) != ("adapter", "sha256-pipe"):
         args += ["--target", str(case_target(directory / "case.target.yaml", case))]
-    if case.defect:
-        args += ["--defect", case.defect]
+    for defect in filter(None, (case.defect, *case.also)):
+        args += ["--defect", defect]
     if case.year:
         args += ["--year", str(case.year)]
     return args
@@ -104,7 +116,9 @@ def built(report) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["checks"]}
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if not c.defect], ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if not c.defect and not c.also and c.command == "run"], ids=lambda c: c.name
+)
 def test_reference_system_passes_every_built_requirement(outcomes, case):
     outcome = outcomes[case.name]
     report = outcome.report
@@ -162,7 +176,7 @@ def test_defect_fails_exactly_its_requirements(case, outcomes):
 
 
 def test_every_defect_names_requirements_of_the_catalog():
-    catalog = load_catalog()
+    catalog = load_catalog(scope=None)  # the plan's requirements and the robustness check outside it
     for defect in registry().values():
         assert set(defect.requirements) <= set(catalog.ids), defect
 
@@ -170,7 +184,43 @@ def test_every_defect_names_requirements_of_the_catalog():
 def test_every_built_requirement_has_a_defect_that_bites(outcomes):
     """No requirement is built without a defect proving its checks can fail."""
     bitten = {rid for defect in registry().values() for rid in defect.requirements}
-    assert built(outcomes[Case(None, "adapter").name].report) <= bitten
+    for clean in (Case(None, "adapter"), Case(None, "adapter", command="fuzz")):
+        assert built(outcomes[clean.name].report) <= bitten
+
+
+def test_fuzz_reports_only_the_robustness_check_and_the_reference_system_passes_it(outcomes):
+    outcome = outcomes[Case(None, "adapter", command="fuzz").name]
+    assert schemas.first_error("report", outcome.report) is None
+    assert verdicts(outcome.report) == {"P111-ROBUST-INPUT": "PASSED"}, outcome.result.stdout[-3000:]
+    assert outcome.result.returncode == 0
+    # The plan's own run reports the plan's 18 requirements and never the robustness check.
+    plan = outcomes[Case(None, "adapter").name].report
+    assert len(plan["requirements"]) == 18 and not ROBUSTNESS & set(verdicts(plan))
+    for written in outcome.directory.iterdir():  # fuzzed id numbers are redacted like the driver's
+        if written.is_file():
+            assert not re.search(r"\b0000[0-9]{8}\b", written.read_text(encoding="utf-8")), written.name
+
+
+@pytest.mark.parametrize("defect", FUZZ_DEFECTS)
+def test_fuzz_defect_is_caught_with_its_shrunk_counterexample(outcomes, defect):
+    check = outcomes[Case(defect, "adapter", command="fuzz").name].report["requirements"][0]["checks"][0]
+    failure = check["failure"]
+    assert "HTTP 500" in failure["received"] and "POST /api/dossiers" in failure["received"]
+    assert "shrunk counterexamples" in failure["evidence"] and "evidence #" in failure["evidence"]
+    # The counterexample is the document's example with just the one thing that breaks the SUT.
+    shown = {
+        "fuzz-long-summary": "[2001 ký tự / characters]",  # maxLength 2000, plus one
+        "fuzz-astral-name": '"name": "\U00010000"',  # the first letter beyond the basic plane
+        "fuzz-missing-files": "an optional property left out (body.files)",
+    }[defect]
+    assert shown in failure["evidence"], failure["evidence"]
+
+
+def test_fuzz_defects_leave_every_plan_verdict_alone(outcomes):
+    outcome = outcomes[Case(None, "adapter", also=FUZZ_DEFECTS).name]
+    assert sorted(outcome.report["defects"]) == list(FUZZ_DEFECTS)
+    assert verdicts(outcome.report) == verdicts(outcomes[Case(None, "adapter").name].report)
+    assert outcome.result.returncode == 0, outcome.result.stdout[-3000:]
 
 
 def test_the_2023_boundary_is_the_plans(outcomes):

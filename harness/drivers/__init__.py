@@ -18,12 +18,16 @@ from harness.drivers.base import (
     Session,
     StepView,
 )
+from harness.drivers.http import HttpDriver, build_http_driver
+from harness.drivers.operator import build as build_operator_driver
 from harness.drivers.reference_api import ReferenceApiDriver
 
 DRIVERS = {"reference-api": ReferenceApiDriver}
 # Drivers built from the target's `sut.driver_options` and the run's system (the SUT's client and the counterparts),
 # not just (client, sign_on): registered by name.
 BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {}
+BUILDERS["http"] = build_http_driver  # declarative: the vendor's API described in the target, no Python
+BUILDERS["operator"] = build_operator_driver  # a person performs each printed step; the counterparts decide
 
 
 def load_driver(name: str) -> type:
@@ -59,6 +63,7 @@ __all__ = [
     "DriverError",
     "Fee",
     "FileView",
+    "HttpDriver",
     "InboxItem",
     "Login",
     "PaymentView",

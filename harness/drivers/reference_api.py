@@ -94,6 +94,45 @@ def _service(data: dict[str, Any]) -> Service:
     )
 
 
+def call_sut(
+    client: httpx.Client, method: str, path: str, *, session: Session | None = None, **kwargs: Any
+) -> httpx.Response:
+    """One call to the SUT with the session's credentials; no answer at all is a DriverError."""
+    headers = {**kwargs.pop("headers", {}), **(session.headers if session else {})}
+    try:
+        return client.request(method, path, headers=headers, **kwargs)
+    except httpx.HTTPError as exc:
+        raise DriverError(f"{method} {path}: the SUT did not answer ({type(exc).__name__}: {exc})") from exc
+    finally:
+        # Credentials travel only when a call asks for them: never from the client's cookie jar.
+        client.cookies.clear()
+
+
+def follow_code_flow(
+    client: httpx.Client, sign_on: httpx.Client | None, login_path: str, account: str
+) -> tuple[str, httpx.Response]:
+    """The OpenID Connect code flow as a browser follows it: the SUT's login path redirects to the sign-on, which
+    approves `account` (login_hint) and sends it back to the SUT's callback. The authorization URL and the SUT's
+    answer to the callback; where the session is in that answer is the caller's to know (shared by the drivers)."""
+    if sign_on is None:
+        raise DriverError("no sign-on counterpart in the target (counterparts.sso.url): nobody can sign on")
+    start = call_sut(client, "GET", login_path)
+    authorize = start.headers.get("location", "")
+    if not start.is_redirect or not authorize.startswith(str(sign_on.base_url).rstrip("/")):
+        raise DriverError(
+            f"GET {login_path}: expected a redirect to the sign-on at {sign_on.base_url}, "
+            f"got HTTP {start.status_code} {authorize}"
+        )
+    try:
+        approved = sign_on.get(f"{authorize}&{urlencode({'login_hint': account})}")
+    except httpx.HTTPError as exc:
+        raise DriverError(f"the sign-on counterpart did not answer: {exc}") from exc
+    back = urlsplit(approved.headers.get("location", ""))
+    if not approved.is_redirect:
+        raise DriverError(f"the sign-on did not send {account} back to the SUT (HTTP {approved.status_code})")
+    return authorize, call_sut(client, "GET", f"{back.path}?{back.query}")
+
+
 class ReferenceApiDriver:
     def __init__(
         self, client: httpx.Client, sign_on: httpx.Client | None = None, sessions: dict[str, Session] | None = None
@@ -104,35 +143,12 @@ class ReferenceApiDriver:
         self._owners: dict[str, Session] = {}  # dossier code → the session that submitted it
 
     def _call(self, method: str, path: str, *, session: Session | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {**kwargs.pop("headers", {}), **(session.headers if session else {})}
-        try:
-            return self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise DriverError(f"{method} {path}: the SUT did not answer ({type(exc).__name__}: {exc})") from exc
-        finally:
-            # Credentials travel only when a call asks for them: never from the client's cookie jar.
-            self._client.cookies.clear()
+        return call_sut(self._client, method, path, session=session, **kwargs)
 
     # ---- signing on ----
 
     def login(self, account: str) -> Login:
-        if self._sign_on is None:
-            raise DriverError("no sign-on counterpart in the target (counterparts.sso.url): nobody can sign on")
-        start = self._call("GET", LOGIN_PATH)
-        authorize = start.headers.get("location", "")
-        if not start.is_redirect or not authorize.startswith(str(self._sign_on.base_url).rstrip("/")):
-            raise DriverError(
-                f"GET {LOGIN_PATH}: expected a redirect to the sign-on at {self._sign_on.base_url}, "
-                f"got HTTP {start.status_code} {authorize}"
-            )
-        try:
-            approved = self._sign_on.get(f"{authorize}&{urlencode({'login_hint': account})}")
-        except httpx.HTTPError as exc:
-            raise DriverError(f"the sign-on counterpart did not answer: {exc}") from exc
-        back = urlsplit(approved.headers.get("location", ""))
-        if not approved.is_redirect:
-            raise DriverError(f"the sign-on did not send {account} back to the SUT (HTTP {approved.status_code})")
-        callback = self._call("GET", f"{back.path}?{back.query}")
+        authorize, callback = follow_code_flow(self._client, self._sign_on, LOGIN_PATH, account)
         cookie = callback.cookies.get(SESSION_COOKIE)
         session = Session(account, {"cookie": f"{SESSION_COOKIE}={cookie}"}) if cookie else None
         message = "" if callback.is_redirect or callback.is_success else callback.text[:300]

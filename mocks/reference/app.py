@@ -26,6 +26,7 @@ from harness import resources
 from harness.formats import is_agency_code, vietnam_now
 from harness.lifecycle import load_lifecycle
 from mocks.reference import dossiers as model
+from mocks.reference import inputs
 from mocks.reference.defects import check_names
 from mocks.reference.history import History, build_history
 from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
@@ -36,6 +37,7 @@ SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN
 SESSION_COOKIE = "p111_session"
 EXPORT_KINDS = ("dossiers", "procedures", "agencies", "transactions")
+SUMMARY_COLUMN = 2000  # characters the TrichYeuHoSo column holds: the document's maxLength of `summary`
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,19 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if dossier is not None:
             await sync.push(portal_record(dossier), [], dossier.service["agency_code"])
 
+    # The fuzz defects: a rule the validation forgets, then a crash (HTTP 500) where the dossier is stored, as a
+    # database column, a utf8mb3 table or a careless loop over an absent list would give.
+    forgotten_rules = {("summary", "maxLength")} if "fuzz-long-summary" in defects else set()
+
+    def storage_fault(body: dict[str, Any]) -> str | None:
+        if "fuzz-long-summary" in defects and len(body.get("summary", "")) > SUMMARY_COLUMN:
+            return "Data too long for column 'TrichYeuHoSo' at row 1"
+        if "fuzz-astral-name" in defects and any(ord(c) > 0xFFFF for c in body["applicant"]["name"]):
+            return "Incorrect string value for column 'ChuHoSo' (utf8mb3 holds no character beyond U+FFFF)"
+        if "fuzz-missing-files" in defects and "files" not in body:
+            return "'NoneType' object is not iterable (files)"
+        return None
+
     def service_view(s: dict[str, Any]) -> dict[str, Any]:
         view = {
             "code": s["code"],
@@ -175,6 +190,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             return unauthenticated()
         try:
             body = json.loads(await request.body())
+            inputs.check_body("Submission", body, tolerate=forgotten_rules)
             service = services[body["procedure_code"]]
             applicant = body["applicant"]
             channel = body.get("channel", "online")
@@ -185,6 +201,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             submitted_files = read_files(body)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
+        fault = storage_fault(body)
+        if fault is not None:
+            return problem(500, "internal-error", f"Lỗi hệ thống / internal error: {fault}")
         now = vietnam_now()
         due = model.due_date(now, service["days"])
         code_day = due.date() if "dossier-code-wrong-date" in defects else now.date()
@@ -228,10 +247,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if not who.officer:
             return forbidden("officers only")
         try:
-            page = max(1, int(request.query_params.get("page", "1")))
-            size = min(500, max(1, int(request.query_params.get("size", "100"))))
-        except ValueError:
-            return problem(422, "invalid-request", "page and size must be integers")
+            page = inputs.query_int(request.query_params, "page", 1, 1, 2**31 - 1)
+            size = inputs.query_int(request.query_params, "size", 100, 1, 500)
+        except inputs.InvalidInput as exc:
+            return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
         items = list(store.values())[(page - 1) * size : page * size]
         return JSONResponse({"page": page, "size": size, "total": len(store), "items": [d.public() for d in items]})
 
@@ -261,9 +280,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
                 return forbidden(f"{action} is the applicant's own action")
         try:
             body = json.loads(await request.body() or b"{}")
+            inputs.check_body("Action", body)
             actor = str(body.get("actor") or "")
-        except (ValueError, AttributeError):
-            return problem(422, "invalid-request", "body must be a JSON object")
+        except (ValueError, AttributeError) as exc:
+            return problem(422, "invalid-request", f"body must be a JSON object as documented: {exc}")
         if not actor:
             return problem(422, "invalid-request", "actor is required: every transaction names who acted")
         to_agency = destination(dossier, body.get("to_agency")) if action == "transfer" else None
@@ -400,10 +420,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if rows is None:
             return problem(404, "not-found", f"unknown export {kind!r}; known: {', '.join(EXPORT_KINDS)}")
         try:
-            page = max(1, int(request.query_params.get("page", "1")))
-            size = min(5000, max(1, int(request.query_params.get("size", "1000"))))
-        except ValueError:
-            return problem(422, "invalid-request", "page and size must be integers")
+            page = inputs.query_int(request.query_params, "page", 1, 1, 2**31 - 1)
+            size = inputs.query_int(request.query_params, "size", 1000, 1, 5000)
+        except inputs.InvalidInput as exc:
+            return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
         items = rows[(page - 1) * size : page * size]
         return JSONResponse({"page": page, "size": size, "total": len(rows), "items": items})
 
@@ -415,7 +435,14 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     async def sync_failures(request: Request) -> JSONResponse:
         return JSONResponse(sync.failures)
 
+    async def unrouted(request: Request, exc: Exception) -> JSONResponse:
+        """No such route or method: a JSON problem like every other refusal, not Starlette's plain text."""
+        status = getattr(exc, "status_code", 404)
+        error = "not-found" if status == 404 else "method-not-allowed"
+        return problem(status, error, f"{request.method} {request.url.path}")
+
     return Starlette(
+        exception_handlers={404: unrouted, 405: unrouted},
         routes=[
             Route("/openapi.json", openapi),
             Route("/api/procedures", list_services),

@@ -1,0 +1,110 @@
+"""P111-ROBUST-INPUT (outside Plan 111): the SUT withstands unusual input on every documented input operation.
+
+Not a target of Plan 111/KH-UBND, so no clause is quoted: an engineering check of the integration surface the plan's
+targets rest on, run only by `p111 fuzz`. harness.fuzz reads the SUT's OpenAPI document (sut.openapi_path), sends
+valid and one-rule-broken input through the recorded client with the citizen's and the officer's sessions, and
+reports the shrunk counterexample of each kind of input that broke the SUT. An operation authenticated by a checksum
+(`x-p111-authenticated-by`: the payment platform's callback) is left to P111-PAY-CONFIRM.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from harness import fuzz
+from harness.drivers import Driver
+from harness.run import RunRecord
+from harness.target import Target
+from harness.verdicts import Failure, NotTested
+
+pytestmark = pytest.mark.requirement("P111-ROBUST-INPUT")
+
+SHOWN_CHARS = 100  # a string longer than this is shown cut, with its length: the full one is in the evidence
+
+
+def _document(client: httpx.Client, target: Target) -> dict[str, Any]:
+    path = target.sut.openapi_path
+    if not path:
+        raise NotTested("không có tài liệu OpenAPI / the target sets sut.openapi_path: null: nothing to fuzz")
+    answer = client.get(path)
+    try:
+        document = answer.json() if answer.status_code == 200 else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or not document.get("paths"):
+        pytest.fail(f"{path} answered HTTP {answer.status_code} without an OpenAPI document to fuzz")
+    return document
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]}… [{len(value)} ký tự / characters]"
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return value
+
+
+def _exchange_text(exchange: dict[str, Any]) -> str:
+    """The recorded (redacted) exchange, short: method, URL, request body → status, response body."""
+    body = exchange["request"]["body"]
+    sent = "" if body is None else " " + json.dumps(_shown(body), ensure_ascii=False)
+    answer = json.dumps(_shown(exchange["response"]["body"]), ensure_ascii=False)
+    where = f"{exchange['method']} {exchange['url']}"
+    return f"evidence #{exchange['seq']}: {where}{sent} → HTTP {exchange['status']} {answer}"
+
+
+def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
+    p111_client: httpx.Client, p111_target: Target, p111_driver: Driver, p111_run: RunRecord, procedure_codes
+):
+    """Valid input to every documented operation never gets a 5xx; input breaking one rule of the document gets a
+    4xx with a JSON error."""
+    if p111_target.safety_mode == "read-only":
+        raise NotTested("chế độ chỉ đọc: không gửi dữ liệu thử / read-only safety mode: fuzzing writes, nothing sent")
+    document = _document(p111_client, p111_target)
+    dossier = p111_driver.submit(procedure_codes[0])  # a real code for {code}: varied, it would only be "not found"
+    sessions = [p111_driver.session("citizen").headers, p111_driver.session("officer").headers]
+    recorder = p111_run.recorder
+    seqs: dict[int, int] = {}  # id(response) → the seq of its recorded exchange
+
+    def request(*args: Any, **kwargs: Any) -> httpx.Response:
+        response = p111_client.request(*args, **kwargs)
+        seqs[id(response)] = len(recorder.exchanges)
+        return response
+
+    proxy = _Proxy(p111_client, request)
+    result = fuzz.fuzz(proxy, document, sessions=sessions, known={"code": dossier.code})  # type: ignore[arg-type]
+    if not result.operations:
+        pytest.fail("the OpenAPI document has no operation with parameters or a JSON body to fuzz")
+    if result.findings:
+        found = result.findings
+        exchanges = {e["seq"]: e for e in recorder.exchanges}
+        lines = [
+            f"{f.describe()}\n  {_exchange_text(exchanges[seqs[id(f.response)]])}"
+            for f in found
+            if id(f.response) in seqs
+        ]
+        raise Failure(
+            f"{len(found)} loại dữ liệu vào làm hệ thống lỗi hoặc được chấp nhận sai / kind(s) of input broke the "
+            f"SUT, in {result.requests} requests to {len(result.operations)} operations",
+            expected="dữ liệu hợp lệ không bao giờ nhận 5xx; dữ liệu phá một quy tắc bị từ chối bằng 4xx kèm lỗi "
+            "JSON / valid input never gets a 5xx; input breaking one rule of the document gets a 4xx with a JSON error",
+            received="; ".join(f.describe() for f in found),
+            evidence="phản ví dụ đã rút gọn / shrunk counterexamples:\n" + "\n".join(lines),
+        )
+
+
+class _Proxy:
+    """The SUT client with its `request` wrapped: everything still goes through it, recorded and redacted."""
+
+    def __init__(self, client: httpx.Client, request: Any) -> None:
+        self._client = client
+        self.request = request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)

@@ -1,0 +1,400 @@
+"""The declarative `http` driver: every operation of the Driver protocol is an HTTP call described in the target
+(`sut.driver_options`, schemas/drivers/http.schema.json), so a vendor whose API differs from the reference API needs
+no Python. Requests are Jinja2 templates; the fields of an answer are found by JMESPath expressions; the system's
+words (statuses, actions, channels …) are translated through the vocabulary tables (harness/drivers/http_config.py).
+
+Anything unexpected is a DriverError naming the action and the configuration key (an ERROR verdict, never a crash).
+Credentials never appear in a message: only paths, statuses, configuration keys and the answers' field names do.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from harness.drivers.base import (
+    ActionResult,
+    DossierView,
+    DriverError,
+    Fee,
+    FileView,
+    InboxItem,
+    Login,
+    PaymentView,
+    Service,
+    Session,
+    StepView,
+)
+from harness.drivers.http_config import (
+    OPTIONS,
+    Action,
+    Expression,
+    View,
+    Vocabulary,
+    build_views,
+    need,
+    shape,
+    template,
+)
+from harness.drivers.reference_api import CITIZEN, DEFAULT_ACCOUNTS, OFFICER, call_sut, follow_code_flow
+from harness.formats import VIETNAM_TIME
+from harness.lifecycle import load_lifecycle
+
+_citizen_numbers = itertools.count(1)
+
+
+# ---- the driver ---------------------------------------------------------------------------------------------------
+
+
+class HttpDriver:
+    """The Driver protocol over a vendor's own HTTP API, as `options` (sut.driver_options) describe it."""
+
+    def __init__(self, options: dict[str, Any], client: httpx.Client, sign_on: httpx.Client | None = None) -> None:
+        self._client = client
+        self._sign_on = sign_on
+        sign = need(options, "sign_on")
+        self._login_path = str(need(sign, "login_path", "sign_on"))
+        credential = need(sign, "credential", "sign_on")
+        self._credential_from = str(need(credential, "from", "sign_on.credential"))
+        self._credential_name = str(need(credential, "name", "sign_on.credential"))
+        self._credential_json = (
+            Expression("sign_on.credential.name", self._credential_name) if self._credential_from == "json" else None
+        )
+        present = need(sign, "present", "sign_on")
+        self._present_header = str(need(present, "header", "sign_on.present"))
+        self._present_value = template(str(need(present, "value", "sign_on.present")), "sign_on.present.value")
+        self._login_message = Expression("sign_on.message", sign["message"]) if "message" in sign else None
+        self._accounts = {**DEFAULT_ACCOUNTS, **(sign.get("accounts") or {})}
+        self._datetime_format: str | None = options.get("datetime_format")
+        vocabulary = options.get("vocabulary") or {}
+        self._vocabulary = {
+            name: Vocabulary(name, vocabulary.get(name))
+            for name in ("status", "action", "channel", "level", "payment_state", "transfer_method", "export_kind")
+        }
+        self._actions = {
+            name: Action(name, dict(spec)) for name, spec in dict(need(options, "actions")).items()
+        }
+        for name in ("services", "submit", "act", "get"):
+            if name not in self._actions:
+                raise DriverError(f"{OPTIONS}.actions.{name}: required field missing")
+        self._views = build_views(dict(need(options, "views")))
+        self._actors = {name: a.actor for name, a in load_lifecycle().actions.items()}
+        self._sessions: dict[str, Session] = {}  # by role, signed on once
+        self._owners: dict[str, Session] = {}  # dossier code → the session that submitted it
+
+    # ---- calls ----
+
+    def _action(self, name: str) -> Action:
+        if name not in self._actions:
+            raise DriverError(f"{OPTIONS}.actions.{name} is not configured: the SUT cannot be asked to {name}")
+        return self._actions[name]
+
+    def _send(self, name: str, session: Session | None, variables: dict[str, Any]) -> httpx.Response:
+        action = self._action(name)
+        path = str(action.path(variables))
+        kwargs: dict[str, Any] = {}
+        if action.query is not None:
+            kwargs["params"] = action.query(variables)
+        if action.body is not None:
+            kwargs["json"] = action.body(variables)
+        return call_sut(self._client, action.method, path, session=session, **kwargs)
+
+    @staticmethod
+    def _where(name: str, response: httpx.Response) -> str:
+        return f"actions.{name} ({response.request.method} {response.request.url.path})"
+
+    def _json(self, name: str, response: httpx.Response) -> Any:
+        action, where = self._action(name), self._where(name, response)
+        if response.status_code not in action.expect:
+            moved = f" (a redirect to {response.headers.get('location')}, not followed)" if response.is_redirect else ""
+            raise DriverError(
+                f"{where}: expected HTTP {'/'.join(map(str, action.expect))} ({OPTIONS}.actions.{name}.expect), "
+                f"got {response.status_code}{moved}"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            kind = response.headers.get("content-type") or "missing"
+            raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind})") from exc
+
+    def _result(self, name: str, response: httpx.Response) -> Any:
+        return self._action(name).result.required(self._json(name, response), self._where(name, response))
+
+    def _list_result(self, name: str, response: httpx.Response) -> list[Any]:
+        found = self._result(name, response)
+        if not isinstance(found, list):
+            raise DriverError(
+                f"{self._where(name, response)}: {OPTIONS}.actions.{name}.result: expected a list, "
+                f"found {shape(found)}"
+            )
+        return found
+
+    # ---- reading answers ----
+
+    def _moment(self, view: View, field: str, data: Any, where: str, *, required: bool) -> datetime | None:
+        found = view.value(field, data, where, required=required)
+        if found is None or found == "":
+            return None
+        try:
+            if self._datetime_format:
+                moment = datetime.strptime(str(found), self._datetime_format)
+            else:
+                moment = datetime.fromisoformat(str(found))
+        except ValueError as exc:
+            form = f"datetime_format {self._datetime_format!r}" if self._datetime_format else "ISO 8601"
+            raise DriverError(
+                f"{where}: {OPTIONS}.views.{view.name}.{field}: not a time in the {form} ({OPTIONS}.datetime_format)"
+            ) from exc
+        # A time without an offset is Vietnam time: the portal's own convention (domain.md section 2).
+        return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
+
+    def _file(self, data: Any, where: str) -> FileView:
+        v = self._views["file"]
+        return FileView(v.text("id", data, where), v.text("name", data, where), v.text("sha256", data, where),
+                        v.text("url", data, where))
+
+    def _step(self, data: Any, where: str) -> StepView:
+        v, words = self._views["step"], self._vocabulary
+        action = v.value("action", data, where, required=False)
+        return StepView(
+            words["status"].from_sut(v.value("status", data, where), where),
+            words["action"].from_sut(action, where) if action not in (None, "") else "",
+            v.optional_text("subject", data, where),
+            v.optional_text("assurance", data, where),
+        )
+
+    def _payment(self, data: Any, where: str) -> PaymentView:
+        v = self._views["payment"]
+        return PaymentView(
+            v.text("reference", data, where),
+            v.number("amount", data, where),
+            self._vocabulary["payment_state"].from_sut(v.value("state", data, where), where),
+            v.number("credited", data, where, default=0),
+            v.optional_text("url", data, where),
+        )
+
+    def _dossier(self, data: Any, where: str) -> DossierView:
+        v, words = self._views["dossier"], self._vocabulary
+        steps = tuple(self._step(s, where) for s in v.items("steps", data, where))
+        if "statuses" in v.fields:
+            statuses = tuple(words["status"].from_sut(s, where) for s in v.items("statuses", data, where))
+        else:
+            statuses = tuple(s.status for s in steps)
+        agency = v.text("agency_code", data, where)
+        submitted = self._moment(v, "submitted_at", data, where, required=True)
+        assert submitted is not None  # required above
+        return DossierView(
+            code=v.text("code", data, where),
+            procedure_code=v.text("procedure_code", data, where),
+            agency_code=agency,
+            current_agency_code=v.optional_text("current_agency_code", data, where) or agency,
+            channel=words["channel"].from_sut(v.value("channel", data, where), where),
+            status=words["status"].from_sut(v.value("status", data, where), where),
+            submitted_at=submitted,
+            received_at=self._moment(v, "received_at", data, where, required=False),
+            due_at=self._moment(v, "due_at", data, where, required=False),
+            statuses=statuses,
+            files=tuple(self._file(f, where) for f in v.items("files", data, where)),
+            steps=steps,
+            paid_online=bool(v.value("paid_online", data, where, required=False)),
+            payments=tuple(self._payment(p, where) for p in v.items("payments", data, where)),
+        )
+
+    def _service(self, data: Any, where: str) -> Service:
+        v = self._views["service"]
+        fees = tuple(
+            Fee(
+                self._views["fee"].text("kind", f, where),
+                self._views["fee"].text("code", f, where),
+                self._views["fee"].text("name", f, where),
+                self._views["fee"].number("amount", f, where),
+            )
+            for f in v.items("fees", data, where)
+        )
+        return Service(
+            code=v.text("code", data, where),
+            local_code=v.text("local_code", data, where),
+            service_id=v.text("service_id", data, where),
+            name=v.text("name", data, where),
+            agency_code=v.text("agency_code", data, where),
+            level=self._vocabulary["level"].from_sut(v.value("level", data, where), where),
+            fee_bearing=bool(v.value("fee_bearing", data, where, required=False)),
+            second_agency_code=v.optional_text("second_agency_code", data, where),
+            fees=fees,
+        )
+
+    # ---- signing on ----
+
+    def _token(self, callback: httpx.Response) -> str | None:
+        """The session credential in the callback's answer, where sign_on.credential says it is."""
+        if callback.status_code >= 400:
+            return None
+        if self._credential_from == "cookie":
+            return callback.cookies.get(self._credential_name)
+        if self._credential_from == "header":
+            return callback.headers.get(self._credential_name)
+        try:
+            body = callback.json()
+        except ValueError:
+            return None
+        assert self._credential_json is not None
+        found = self._credential_json.search(body, "sign_on")
+        return str(found) if isinstance(found, str | int) and str(found) else None
+
+    def login(self, account: str) -> Login:
+        authorize, callback = follow_code_flow(self._client, self._sign_on, self._login_path, account)
+        token = self._token(callback)
+        session = None
+        if token is not None:
+            session = Session(account, {self._present_header: str(self._present_value({"token": token}))})
+        message = ""
+        if session is None:
+            message = callback.text[:300]
+            if self._login_message is not None:
+                try:
+                    found = self._login_message.search(callback.json(), "sign_on")
+                    message = str(found) if found is not None else message
+                except ValueError:
+                    pass
+        return Login(authorize, callback.status_code, session, message)
+
+    def session(self, role: str) -> Session:
+        if role not in self._sessions:
+            attempt = self.login(self._accounts[role])
+            if attempt.session is None:
+                raise DriverError(
+                    f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
+                )
+            self._sessions[role] = attempt.session
+        return self._sessions[role]
+
+    def whoami(self, session: Session) -> dict[str, Any] | None:
+        response = self._send("whoami", session, {})
+        if response.status_code in self._action("whoami").refused:
+            return None
+        data = self._result("whoami", response)
+        where = self._where("whoami", response)
+        view = self._views.get("account")
+        if view is None:
+            raise DriverError(f"{where}: {OPTIONS}.views.account: required, since actions.whoami is set")
+        return {field: view.value(field, data, where, required=field == "subject") for field in view.fields}
+
+    # ---- the dossier's life ----
+
+    def services(self) -> list[Service]:
+        response = self._send("services", None, {})
+        where = self._where("services", response)
+        return [self._service(row, where) for row in self._list_result("services", response)]
+
+    def submit(
+        self,
+        procedure_code: str,
+        *,
+        channel: str = "online",
+        files: tuple[tuple[str, bytes], ...] = (),
+        session: Session | None = None,
+    ) -> DossierView:
+        variables = {
+            "procedure_code": procedure_code,
+            "channel": self._vocabulary["channel"].to_sut(channel, "actions.submit"),
+            "summary": "Hồ sơ kiểm thử P111",
+            # Test citizens carry obviously fake id numbers (0000 + a counter); evidence redacts them anyway.
+            "applicant": {"name": CITIZEN, "id_number": f"0000{next(_citizen_numbers):08d}"},
+            "files": [
+                {"name": name, "content_base64": base64.b64encode(content).decode(), "size": len(content)}
+                for name, content in files
+            ],
+        }
+        owner = session or self.session("citizen")
+        response = self._send("submit", owner, variables)
+        dossier = self._dossier(self._result("submit", response), self._where("submit", response))
+        self._owners[dossier.code] = owner
+        return dossier
+
+    def act(
+        self, code: str, action: str, *, to_agency: str | None = None, session: Session | None = None
+    ) -> ActionResult:
+        by_citizen = self._actors.get(action) == "citizen"
+        if session is None:
+            session = (self._owners.get(code) or self.session("citizen")) if by_citizen else self.session("officer")
+        variables = {
+            "code": code,
+            "action": self._vocabulary["action"].to_sut(action, "actions.act"),
+            "actor": CITIZEN if by_citizen else OFFICER,
+            "to_agency": to_agency,
+        }
+        response = self._send("act", session, variables)
+        spec, where = self._action("act"), self._where("act", response)
+        if response.status_code in spec.expect:
+            return ActionResult(True, response.status_code, self._dossier(self._result("act", response), where), "")
+        if response.status_code in spec.refused:
+            return ActionResult(False, response.status_code, None, self._refusal(spec, response, where))
+        raise DriverError(
+            f"{where}: {action} on {code}: unexpected HTTP {response.status_code} (neither "
+            f"{OPTIONS}.actions.act.expect nor actions.act.refused)"
+        )
+
+    @staticmethod
+    def _refusal(spec: Action, response: httpx.Response, where: str) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:200]
+        found = spec.message.search(body, where) if spec.message is not None else None
+        return str(found) if found is not None else response.text[:200]
+
+    def get(self, code: str, *, session: Session | None = None) -> DossierView:
+        response = self._send("get", session or self.session("officer"), {"code": code})
+        return self._dossier(self._result("get", response), self._where("get", response))
+
+    def inbox(self, agency_code: str) -> list[InboxItem]:
+        response = self._send("inbox", self.session("officer"), {"agency": agency_code})
+        where, v = self._where("inbox", response), self._views.get("inbox_item")
+        if v is None:
+            raise DriverError(f"{where}: {OPTIONS}.views.inbox_item: required, since actions.inbox is set")
+        return [
+            InboxItem(
+                v.text("code", row, where),
+                v.text("source_agency", row, where),
+                self._vocabulary["transfer_method"].from_sut(v.value("method", row, where), where),
+                tuple(self._file(f, where) for f in v.items("files", row, where)),
+            )
+            for row in self._list_result("inbox", response)
+        ]
+
+    def download(self, url: str) -> bytes:
+        response = self._send("download", self.session("officer"), {"url": url})
+        if response.status_code not in self._action("download").expect:
+            raise DriverError(
+                f"{self._where('download', response)}: expected HTTP "
+                f"{'/'.join(map(str, self._action('download').expect))} ({OPTIONS}.actions.download.expect), "
+                f"got {response.status_code}"
+            )
+        return response.content
+
+    def export(self, kind: str) -> list[dict[str, Any]]:
+        spec = self._action("export")
+        word = self._vocabulary["export_kind"].to_sut(kind, "actions.export")
+        rows: list[dict[str, Any]] = []
+        for page in itertools.count(1):
+            variables = {"kind": word, "page": page, "size": spec.page_size}
+            response = self._send("export", self.session("officer"), variables)
+            data = self._json("export", response)
+            where = self._where("export", response)
+            items = spec.result.required(data, where)
+            if not isinstance(items, list):
+                raise DriverError(f"{where}: {OPTIONS}.actions.export.result: expected a list, found {shape(items)}")
+            rows.extend(items)
+            total = spec.total.required(data, where) if spec.total is not None else None
+            if not items or (total is not None and len(rows) >= int(total)):
+                return rows
+        return rows
+
+
+def build_http_driver(target: Any, system: Any) -> HttpDriver:
+    """BUILDERS["http"]: the driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart."""
+    return HttpDriver(dict(target.sut.driver_options or {}), system.client, system.sign_on)
