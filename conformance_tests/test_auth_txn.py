@@ -115,15 +115,36 @@ def probe(client: httpx.Client, operation: Operation, headers: dict[str, str]) -
     return client.request(operation.method, operation.path, json=body, headers=headers).status_code
 
 
-def test_every_write_refuses_missing_or_forged_credentials(api, owned, p111_client: httpx.Client, p111_sso):
+# A credential's secret part, after a cookie's name (`name=`) or an authorization scheme (`Bearer `) if any.
+_CREDENTIAL = re.compile(r"^((?:[\w.-]+=)|(?:[A-Za-z]+ ))?(.+)$", re.DOTALL)
+
+
+def forged(headers: dict[str, str]) -> dict[str, str]:
+    """The SUT's own session credential, in its own headers and shape, with the secret part replaced: whatever the
+    vendor's scheme (a cookie, a bearer token, a header of its own), a made-up value must be refused."""
+    result = {}
+    for name, value in headers.items():
+        found = _CREDENTIAL.match(value)
+        prefix, secret = (found.group(1) or "", found.group(2)) if found else ("", value)
+        result[name] = prefix + ("p111forged" + "0" * len(secret))[: max(len(secret), 10)]
+    return result
+
+
+def test_every_write_refuses_missing_or_forged_credentials(
+    api, owned, p111_client: httpx.Client, p111_sso, p111_driver: Driver
+):
     """Every endpoint that creates or changes something refuses (401/403) a request with no credentials, a forged
-    bearer token, an expired one, or a forged session cookie."""
+    bearer token, an expired one, a forged session cookie, or a forged credential in the form of the SUT's own
+    sessions (the headers the driver presents, whatever they are)."""
     credentials = {
         "no credentials": {},
         "a forged bearer token": {"authorization": "Bearer p111-forged-token-0000000000"},
         "an expired bearer token": {"authorization": f"Bearer {p111_sso.mint(OTHER_CITIZEN, expired=True)}"},
         "a forged session cookie": {"cookie": "p111_session=p111-forged-session-0000"},
     }
+    own_form = forged(p111_driver.session("citizen").headers)
+    if own_form and not any(own_form.keys() == probe.keys() for probe in credentials.values()):  # a new form
+        credentials[f"a forged credential in the SUT's own form ({', '.join(own_form)})"] = own_form
     writes = [op for op in operations(api, owned.code) if op.method in WRITES]
     accepted = []
     for op in writes:

@@ -78,7 +78,13 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
         return response
 
     proxy = _Proxy(p111_client, request)
-    result = fuzz.fuzz(proxy, document, sessions=sessions, known={"code": dossier.code})  # type: ignore[arg-type]
+    result = fuzz.fuzz(
+        proxy,  # type: ignore[arg-type]
+        document,
+        sessions=sessions,
+        known={"code": dossier.code},
+        budget=p111_target.fuzz,
+    )
     if not result.operations:
         pytest.fail("the OpenAPI document has no operation with parameters or a JSON body to fuzz")
     if result.findings:

@@ -26,6 +26,9 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
+# How hard to look: the target's section `fuzz` (hypothesis examples per kind of input, and for the free input).
+from harness.target import FuzzBudget as Budget
+
 __all__ = ["RULES", "Budget", "Case", "Finding", "FuzzResult", "Operation", "Parameter", "fuzz", "input_operations"]
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -54,14 +57,6 @@ PROBLEMS = {
     "accepted": "dữ liệu không hợp lệ không bị từ chối bằng 4xx / invalid input not refused with a 4xx",
     "not-json-error": "bị từ chối nhưng lỗi không phải JSON / refused, but the error is not JSON",
 }
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How hard to look: hypothesis examples per kind of input, and for the free "as the schema allows" input."""
-
-    max_examples: int = 3
-    generated_examples: int = 8
 
 
 @dataclass(frozen=True)

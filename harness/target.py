@@ -168,6 +168,14 @@ class Politeness:
 
 
 @dataclass(frozen=True)
+class FuzzBudget:
+    """How hard `p111 fuzz` looks (target section `fuzz`): hypothesis examples per kind of input and operation."""
+
+    max_examples: int = 3
+    generated_examples: int = 8
+
+
+@dataclass(frozen=True)
 class Timeouts:
     connect: float
     request: float
@@ -193,6 +201,7 @@ class Target:
     environment: str
     timeouts: Timeouts
     politeness: Politeness
+    fuzz: FuzzBudget
     source: Path | None
     digest: str
     # The validated document with defaults, secrets as references: what public_dict() hands out (a copy of).
@@ -681,6 +690,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             circuit_breaker_failures=document["politeness"]["circuit_breaker_failures"],
             max_body_bytes=document["politeness"]["max_body_bytes"],
         ),
+        fuzz=FuzzBudget(**document["fuzz"]),
         source=source,
         digest=digest,
         _document=document,

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from jsonschema import Draft202012Validator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from harness import fuzz
+from harness.inprocess import BlockingASGITransport
 
 PROBLEM = {"description": "problem", "content": {"application/json": {"schema": {"type": "object"}}}}
 ITEM = {
@@ -59,7 +62,14 @@ ITEM_VALIDATOR = Draft202012Validator(ITEM)
 FAST = fuzz.Budget(max_examples=2, generated_examples=3)  # enough to reach every rule; the tests stay quick
 
 
-def app(*, on_valid: Any = None, strict: bool = True, text_errors: bool = False) -> TestClient:
+@pytest.fixture(scope="module")
+def loop() -> Iterator[BlockingPortal]:
+    """The event loop thread the in-process systems run on (harness.inprocess, as in the embedded run)."""
+    with start_blocking_portal() as portal:
+        yield portal
+
+
+def app(loop: BlockingPortal, *, on_valid: Any = None, strict: bool = True, text_errors: bool = False) -> httpx.Client:
     """A system that refuses what breaks ITEM (unless not `strict`); `on_valid` may answer a valid item instead."""
 
     def refuse(message: str) -> Response:
@@ -91,7 +101,7 @@ def app(*, on_valid: Any = None, strict: bool = True, text_errors: bool = False)
         Route("/items", listing, methods=["GET"]),
         Route("/items/{id}", one),
     ]
-    return TestClient(Starlette(routes=routes))
+    return httpx.Client(base_url="http://sut.test", transport=BlockingASGITransport(loop, Starlette(routes=routes)))
 
 
 def test_input_operations_resolve_references_and_leave_out_the_checksum_callback():
@@ -126,15 +136,15 @@ def test_every_rule_of_the_schema_becomes_one_kind_of_input():
     assert {c.rule for c in fuzz.cases_for(one, {"id": "real-1"})} == {"valid"}  # a known value is never varied
 
 
-def test_a_strict_system_passes_so_every_invalid_input_really_breaks_its_rule():
+def test_a_strict_system_passes_so_every_invalid_input_really_breaks_its_rule(loop):
     # Were one "invalid" input valid after all, the strict system would accept it and the fuzzer would say so.
-    result = fuzz.fuzz(app(), DOCUMENT, budget=FAST)
+    result = fuzz.fuzz(app(loop), DOCUMENT, budget=FAST)
     assert result.findings == []
     assert result.requests >= result.cases > 20
 
 
-def test_invalid_input_accepted_is_a_finding_naming_the_rule():
-    result = fuzz.fuzz(app(strict=False), DOCUMENT, budget=FAST)
+def test_invalid_input_accepted_is_a_finding_naming_the_rule(loop):
+    result = fuzz.fuzz(app(loop, strict=False), DOCUMENT, budget=FAST)
     found = {(f.case.rule, f.case.at, f.problem) for f in result.findings}
     assert ("maxLength", "body.title", "accepted") in found
     assert ("additionalProperties", "body", "accepted") in found
@@ -142,19 +152,19 @@ def test_invalid_input_accepted_is_a_finding_naming_the_rule():
     assert all(not f.case.valid for f in result.findings)
 
 
-def test_a_refusal_without_a_json_error_is_a_finding():
-    result = fuzz.fuzz(app(text_errors=True), DOCUMENT, budget=FAST)
+def test_a_refusal_without_a_json_error_is_a_finding(loop):
+    result = fuzz.fuzz(app(loop, text_errors=True), DOCUMENT, budget=FAST)
     assert result.findings and {f.problem for f in result.findings} == {"not-json-error"}
     assert all(f.response.status_code == 400 for f in result.findings)
 
 
-def test_a_server_error_on_valid_input_is_shrunk_to_the_smallest_counterexample():
+def test_a_server_error_on_valid_input_is_shrunk_to_the_smallest_counterexample(loop):
     def crash_beyond_the_basic_plane(body: dict[str, Any]) -> Response | None:
         if any(ord(c) > 0xFFFF for c in body["title"]):
             return PlainTextResponse("Incorrect string value", status_code=500)
         return None
 
-    result = fuzz.fuzz(app(on_valid=crash_beyond_the_basic_plane), DOCUMENT, budget=FAST)
+    result = fuzz.fuzz(app(loop, on_valid=crash_beyond_the_basic_plane), DOCUMENT, budget=FAST)
     assert {f.problem for f in result.findings} == {"server-error"}
     (finding,) = [f for f in result.findings if f.case.rule == "astral-text"]
     assert finding.case.at == "body.title"
@@ -164,13 +174,13 @@ def test_a_server_error_on_valid_input_is_shrunk_to_the_smallest_counterexample(
     assert "HTTP 500" in finding.describe() and "body.title" in finding.describe()
 
 
-def test_a_runs_counterexample_is_the_same_every_time():
+def test_a_runs_counterexample_is_the_same_every_time(loop):
     def crash_without_tags(body: dict[str, Any]) -> Response | None:
         return JSONResponse({}, status_code=503) if "tags" not in body else None
 
     bodies = []
     for _ in range(2):
-        findings = fuzz.fuzz(app(on_valid=crash_without_tags), DOCUMENT, budget=FAST).findings
+        findings = fuzz.fuzz(app(loop, on_valid=crash_without_tags), DOCUMENT, budget=FAST).findings
         (finding,) = [f for f in findings if (f.case.rule, f.case.at) == ("optional-absent", "body.tags")]
         bodies.append(finding.response.request.content)
     assert bodies[0] == bodies[1]
@@ -178,8 +188,8 @@ def test_a_runs_counterexample_is_the_same_every_time():
 
 
 @pytest.mark.parametrize("budget", [fuzz.Budget(max_examples=1, generated_examples=1)])
-def test_the_budget_bounds_the_requests(budget):
+def test_the_budget_bounds_the_requests(loop, budget):
     operations, _ = fuzz.input_operations(DOCUMENT)
     cases = sum(len(fuzz.cases_for(o, {})) for o in operations)
-    result = fuzz.fuzz(app(), DOCUMENT, budget=budget)
+    result = fuzz.fuzz(app(loop), DOCUMENT, budget=budget)
     assert result.cases == cases and result.requests <= cases
