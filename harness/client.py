@@ -37,6 +37,24 @@ def _shared(politeness: Politeness) -> Shared:
     return _SHARED[key]
 
 
+class _NoAnswerEvidence(httpx.BaseTransport):
+    """Outermost: a request that got no answer at all is evidence too (the response hook never sees it)."""
+
+    def __init__(self, inner: httpx.BaseTransport, recorder: EvidenceRecorder) -> None:
+        self._inner = inner
+        self._recorder = recorder
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self._inner.handle_request(request)
+        except httpx.TransportError as exc:
+            self._recorder.record_failure(request, exc)
+            raise
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 def make_client(
     base_url: str,
     *,
@@ -60,7 +78,11 @@ def make_client(
     # that sends is even built (harness.recording).
     return httpx.Client(
         base_url=base_url,
-        transport=tap.wrap(base_url, lambda: sending() or httpx.HTTPTransport()) if tap is not None else sending(),
+        transport=_NoAnswerEvidence(
+            tap.wrap(base_url, lambda: sending() or httpx.HTTPTransport()) if tap is not None
+            else sending() or httpx.HTTPTransport(),
+            recorder,
+        ),
         headers=headers,
         timeout=httpx.Timeout(timeouts.request, connect=timeouts.connect),
         # A redirect is the SUT's answer, to be judged; never followed blindly (it may lead off the target).

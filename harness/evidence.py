@@ -50,7 +50,11 @@ class EvidenceRecorder:
 
     def record(self, response: httpx.Response) -> None:
         """An httpx response hook: reads the body and keeps a redacted copy of the exchange."""
-        response.read()
+        try:
+            response.read()
+        except httpx.TransportError as exc:  # the body never came whole (a slow drip, over the cap, a reset)
+            self.record_failure(response.request, exc)
+            raise
         request = response.request
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
@@ -77,6 +81,31 @@ class EvidenceRecorder:
                 },
                 # Attempts the polite transport retried before this answer (a 503 with Retry-After, a reset …).
                 **({"retried": response.extensions[RETRIED]} if RETRIED in response.extensions else {}),
+            }
+        )
+
+    def record_failure(self, request: httpx.Request, error: Exception) -> None:
+        """An exchange that got no answer (a timeout, a reset, a refused connection, the circuit breaker): the
+        request as sent, status 0 (HAR's "no response"), and the error in plain words."""
+        seq = len(self.exchanges) + 1
+        where = f"evidence #{seq}"
+        self.exchanges.append(
+            {
+                "seq": seq,
+                "check": self.current_check,
+                "method": request.method,
+                "url": self.redactor.text(str(request.url), f"{where} url"),
+                "status": 0,
+                "started_at": vietnam_now().isoformat(),
+                "time_ms": 0.0,
+                "http_version": None,
+                "request": {
+                    "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
+                    "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
+                },
+                "response": {"headers": {}, "body": None},
+                "error": self.redactor.text(f"{type(error).__name__}: {error}"[:500], f"{where} error"),
+                **({"retried": getattr(error, RETRIED)} if hasattr(error, RETRIED) else {}),
             }
         )
 

@@ -82,6 +82,7 @@ def entry(exchange: dict[str, Any]) -> dict[str, Any]:
         "_seq": exchange["seq"],
         "_check": exchange.get("check"),
         **({"_retried": exchange["retried"]} if "retried" in exchange else {}),
+        **({"_error": exchange["error"]} if "error" in exchange else {}),
     }
 
 

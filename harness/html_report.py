@@ -83,6 +83,7 @@ def _exchange(exchange: dict[str, Any]) -> dict[str, Any]:
         "url": exchange["url"],
         "status": exchange["status"],
         "ok": 200 <= int(exchange["status"]) < 400,
+        "error": exchange.get("error"),  # no answer at all: what happened instead
         "request": _part(exchange["request"]),
         "response": _part(exchange["response"]),
     }

@@ -23,7 +23,8 @@ from harness.target import Politeness
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 503})
-# The response extension that lists the attempts retried before the answer kept (what EvidenceRecorder shows).
+# The attempts retried before the answer kept (a response extension) or before giving up (an attribute of the error):
+# what EvidenceRecorder shows.
 RETRIED = "p111_retried"
 # Failures to reach the server at all: what the circuit breaker counts (a TLS refusal arrives as a ConnectError).
 CONNECTION_FAILURES: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -244,10 +245,18 @@ class PoliteTransport(httpx.BaseTransport):
     # ---- the transport ----
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        retried: list[dict[str, object]] = []  # the attempts not kept: the evidence shows them
+        try:
+            return self._send_politely(request, retried)
+        except httpx.TransportError as exc:
+            if retried:
+                setattr(exc, RETRIED, retried)
+            raise
+
+    def _send_politely(self, request: httpx.Request, retried: list[dict[str, object]]) -> httpx.Response:
         retries = self._politeness.max_retries if request.method in IDEMPOTENT else 0  # never resend a change
         origin = _origin(request.url)
         attempt = 0
-        retried: list[dict[str, object]] = []  # the answers that were not kept: the evidence shows them
         while True:
             self._shared.check_circuit(origin)
             self._shared.pace(origin)
@@ -257,9 +266,11 @@ class PoliteTransport(httpx.BaseTransport):
             except RETRYABLE as exc:
                 if attempt >= retries or _is_tls_failure(exc):
                     raise
+                failed: dict[str, object] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+                retried.append(failed)
                 self._shared.check_circuit(origin)  # no waiting for a retry the breaker would refuse anyway
                 wait = min(BACKOFF_SECONDS * 2**attempt, self._politeness.retry_after_max_seconds)
-                retried.append({"error": f"{type(exc).__name__}: {exc}"[:200], "waited_seconds": wait})
+                failed["waited_seconds"] = wait
                 self._sleep(wait)
                 attempt += 1
                 continue

@@ -158,7 +158,8 @@ def test_a_reset_is_retried_once_for_a_get(outcomes):
 
 def test_a_self_signed_certificate_is_refused_before_anything_is_sent(outcomes):
     outcome = outcomes["tls-failure"]
-    assert outcome.hits == 0 and outcome.exchanges() == []
+    assert outcome.hits == 0
+    assert all(e["status"] == 0 and "CERTIFICATE_VERIFY_FAILED" in e["error"] for e in outcome.exchanges())
 
 
 def test_the_circuit_breaker_stops_a_run_against_a_dead_system(outcomes):
@@ -172,4 +173,37 @@ def test_the_circuit_breaker_stops_a_run_against_a_dead_system(outcomes):
     # Every check that needed the dead server was stopped by the breaker, which names the cause and the count.
     for message in network:
         assert "circuit breaker open after 2 consecutive connection failures: ConnectError" in message, message
-    assert outcome.exchanges() == []  # nothing was ever answered, and nothing more was tried
+    # Nothing was ever answered: the evidence holds the attempts, the first with the refused connections retried
+    # before the breaker opened, the rest refused by the breaker without sending.
+    first, *rest = outcome.exchanges()
+    assert [r["error"].split(":")[0] for r in first["retried"]] == ["ConnectError", "ConnectError"]
+    assert first["error"].startswith("CircuitOpen") and all(e["error"].startswith("CircuitOpen") for e in rest)
+    assert {e["status"] for e in outcome.exchanges()} == {0}
+
+
+@pytest.mark.parametrize("mode", [*MODES, BREAKER])
+def test_the_judged_checks_point_at_their_evidence(outcomes, mode):
+    # Checks that share a fixture which failed point at the exchange recorded under the first of them (the others
+    # meet the fixture's error again, sending nothing).
+    exchanges = {e["seq"] for e in outcomes[mode].exchanges()}
+    report = outcomes[mode].report
+    judged = [c for r in report["requirements"] for c in r["checks"] if c["outcome"] in ("FAILED", "ERROR")]
+    assert any(c["evidence"] for c in judged) and all(set(c["evidence"]) <= exchanges for c in judged)
+
+
+# Modes where the SUT gives no usable answer: the evidence is the request, status 0 and what happened instead.
+NO_ANSWER = {
+    "timeout": "ReadTimeout",
+    "slow-drip": "ReadTimeout",
+    "reset": "Connection reset",
+    "huge-body": "ResponseTooLarge",
+    "huge-body-chunked": "ResponseTooLarge",
+    "tls-failure": "CERTIFICATE_VERIFY_FAILED",
+}
+
+
+@pytest.mark.parametrize("mode", NO_ANSWER)
+def test_a_request_without_an_answer_is_evidence_with_its_error(outcomes, mode):
+    failed = [e for e in outcomes[mode].exchanges() if e["status"] == 0]
+    assert failed and all(NO_ANSWER[mode] in e["error"] for e in failed), failed
+    assert NO_ANSWER[mode] in (outcomes[mode].directory / "report.html").read_text(encoding="utf-8")

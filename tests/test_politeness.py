@@ -261,9 +261,29 @@ def test_make_client_wraps_the_given_transport_and_records_through_it():
     with make_client(
         "http://sut.test", timeouts=Timeouts(1, 2, 1), recorder=recorder, transport=inner, politeness=Politeness()
     ) as http:
-        assert isinstance(http._transport, PoliteTransport)
+        assert isinstance(http._transport._inner, PoliteTransport)  # inside the no-answer evidence
         assert http.get("/").status_code == 302  # a redirect is the SUT's answer: not followed
     assert [e["url"] for e in recorder.exchanges] == ["http://sut.test/"]
+
+
+def test_a_request_that_got_no_answer_is_evidence_with_its_retries():
+    recorder = EvidenceRecorder(Redactor(["s3cr3t"]))
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    settings = Politeness(max_retries=1, circuit_breaker_failures=5)
+    with make_client(
+        "http://sut.test", timeouts=Timeouts(1, 2, 1), recorder=recorder, transport=httpx.MockTransport(down),
+        politeness=settings,
+    ) as http:
+        http._transport._inner._sleep = lambda seconds: None  # no real back-off in a unit test
+        with pytest.raises(httpx.ConnectError):
+            http.get("/api/procedures", params={"token": "s3cr3t"})
+    (exchange,) = recorder.exchanges
+    assert exchange["status"] == 0 and exchange["error"] == "ConnectError: [Errno 111] Connection refused"
+    assert [r["error"] for r in exchange["retried"]] == ["ConnectError: [Errno 111] Connection refused"]
+    assert "s3cr3t" not in repr(recorder.final())
 
 
 def test_clients_of_one_run_share_the_breaker_of_an_origin():
