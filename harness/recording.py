@@ -32,9 +32,7 @@ from cryptography.fernet import Fernet, InvalidToken
 import harness
 from harness import politeness
 from harness.formats import vietnam_now
-
-# _load: the target loader itself, fed the recorded document; the public loaders read a file or the embedded one.
-from harness.target import ENV_REFERENCE, Target, TargetError, _load
+from harness.target import ENV_REFERENCE, Target, TargetError, load_target_text
 
 KEY_VARIABLE = "P111_RECORDING_KEY"
 RECORDING_FILE = "recording.p111"
@@ -312,7 +310,7 @@ class Replayer:
                 env[match["name"]] = value
         raw = json.dumps(s.target_document, ensure_ascii=False).encode("utf-8")  # JSON is YAML
         try:
-            target = _load(raw, f"target of the recording {self.path}", None, env)
+            target = load_target_text(raw, f"target of the recording {self.path}", env)
         except TargetError as exc:
             raise RecordingError(str(exc)) from None
         # The recorded file's identity, not that of its JSON form.

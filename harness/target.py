@@ -267,6 +267,12 @@ def embedded_target(year: int | None = None, defects: Sequence[str] = ()) -> Tar
     return target.with_changes(year=year, defects=defects)
 
 
+def load_target_text(raw: bytes, label: str, env: Mapping[str, str]) -> Target:
+    """A target from its text, not a file (a recording's copy): validated exactly as a file is; `label` names it in
+    errors."""
+    return _load(raw, label, None, env)
+
+
 def _load(raw: bytes, label: str, source: Path | None, env: Mapping[str, str]) -> Target:
     document, problems = _parse_yaml(raw)
     if document is None:

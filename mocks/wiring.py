@@ -110,19 +110,19 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     )
 
 
-def _portal_credentials(target: Target) -> tuple[str, str | None]:
+def portal_credentials(target: Target) -> tuple[str, str | None]:
     return target.portal.username or "p111", target.portal.password.reveal() if target.portal.password else None
 
 
 def serve_portal(target: Target) -> ServedApp:
     """The portal counterpart on the loopback address of `counterparts.portal.url`, for a SUT on the network."""
     url = httpx.URL(target.portal.url or "")
-    username, password = _portal_credentials(target)
+    username, password = portal_credentials(target)
     app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     return serve_in_thread("portal", app, url.host, url.port or 80)
 
 
-def _sso_client(target: Target) -> tuple[str, str]:
+def sso_client(target: Target) -> tuple[str, str]:
     """The SUT's registration at the sign-on counterpart: the target's, or a throwaway one."""
     client_id = target.sso.client_id or REFERENCE_CLIENT_ID
     secret = target.sso.client_secret.reveal() if target.sso.client_secret else secrets.token_urlsafe(18)
@@ -132,12 +132,12 @@ def _sso_client(target: Target) -> tuple[str, str]:
 def serve_sso(target: Target) -> ServedApp:
     """The sign-on counterpart on the loopback address of `counterparts.sso.url`, for a SUT on the network."""
     url = httpx.URL(target.sso.url or "")
-    client_id, secret = _sso_client(target)
+    client_id, secret = sso_client(target)
     settings, _ = sign_on_pair(str(url).rstrip("/"), target.sut.base_url or "", client_id, secret, None)
     return serve_in_thread("sso", create_sso_app(settings), url.host, url.port or 80)
 
 
-def _payment_keys(target: Target) -> tuple[str, str]:
+def payment_keys(target: Target) -> tuple[str, str]:
     """The SUT's registration at the payment counterpart: the target's merchant code and key, or throwaway ones."""
     merchant = target.payment.merchant_code or MERCHANT_CODE
     secret = target.payment.secret.reveal() if target.payment.secret else secrets.token_urlsafe(18)
@@ -147,7 +147,7 @@ def _payment_keys(target: Target) -> tuple[str, str]:
 def serve_payment(target: Target) -> ServedApp:
     """The payment counterpart on the loopback address of `counterparts.payment.url`, for a SUT on the network."""
     url = httpx.URL(target.payment.url or "")
-    merchant, secret = _payment_keys(target)
+    merchant, secret = payment_keys(target)
     public = str(url).rstrip("/")
     settings = PaymentSettings(
         merchant, secret, target.payment_rules.checksum, confirm_url(target.sut.base_url or "", target), public
@@ -167,18 +167,18 @@ def serve_counterparts(
 ) -> list[ServedApp]:
     """`p111 mocks serve`: the portal, sign-on and payment counterparts, and with a port the reference system wired
     to all three. `token_prefix` marks every code and access token the sign-on issues (the canary test plants one)."""
-    username, password = _portal_credentials(target)
+    username, password = portal_credentials(target)
     app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     served = [serve_in_thread("portal", app, host, portal_port)]
     shown_host = f"[{host}]" if ":" in host else host
     sso_url = f"http://{shown_host}:{sso_port}"
     reference_url = f"http://{shown_host}:{reference_port}" if reference_port is not None else ""
-    client_id, client_secret = _sso_client(target)
+    client_id, client_secret = sso_client(target)
     sso_settings, sign_on = sign_on_pair(sso_url, reference_url, client_id, client_secret, None)
     sso_settings = replace(sso_settings, token_prefix=token_prefix)
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
     payment_url = f"http://{shown_host}:{payment_port}"
-    merchant, payment_secret = _payment_keys(target)
+    merchant, payment_secret = payment_keys(target)
     variant = target.payment_rules.checksum
     payment = PaymentSettings(merchant, payment_secret, variant, confirm_url(reference_url, target), payment_url)
     served.append(serve_in_thread("payment", create_payment_app(payment), host, payment_port))

@@ -31,14 +31,14 @@ def serve_demo(
     shown = f"[{host}]" if ":" in host else host
     demo_url, sso_url = f"http://{shown}:{demo_port}", f"http://{shown}:{sso_port}"
     payment_url = f"http://{shown}:{payment_port}"
-    username, password = wiring._portal_credentials(target)
+    username, password = wiring.portal_credentials(target)
     portal = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     served = [serve_in_thread("portal", portal, host, portal_port)]
-    client_id, client_secret = wiring._sso_client(target)
+    client_id, client_secret = wiring.sso_client(target)
     # Registered as the reference would be if it lived under the demo's login path: that is where its callback is.
     sso_settings, sign_on = wiring.sign_on_pair(sso_url, demo_url + LOGIN_PATH, client_id, client_secret, None)
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
-    merchant, payment_secret = wiring._payment_keys(target)
+    merchant, payment_secret = wiring.payment_keys(target)
     variant = target.payment_rules.checksum
     payment = PaymentSettings(merchant, payment_secret, variant, wiring.confirm_url(demo_url, target), payment_url)
     served.append(serve_in_thread("payment", create_payment_app(payment), host, payment_port))
