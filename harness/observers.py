@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -69,14 +69,39 @@ class PortalObserver:
         return poll(fetch, until, self.sync_seconds if timeout is None else timeout)
 
 
+class PollTap(Protocol):
+    """What `--record` and `--replay` (harness.recording) put in front of every poll: a recording notes how many
+    fetches each poll made; a replay makes exactly as many, without waiting, so that its verdicts never depend on how
+    fast the replaying machine is."""
+
+    def planned(self) -> int | None: ...
+
+    def made(self, fetches: int) -> None: ...
+
+
+POLL_TAP: PollTap | None = None  # set by the plugin for one run
+
+
 def poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
     """Fetches until `until` holds or `timeout` seconds pass; returns the last fetch. Polls back off."""
+    planned = POLL_TAP.planned() if POLL_TAP is not None else None
+    if planned is not None:
+        got = fetch()
+        for _ in range(planned - 1):
+            if until(got):
+                break
+            got = fetch()
+        return got
     deadline = time.monotonic() + timeout
     pause = POLL_FIRST_SECONDS
+    fetches = 0
     while True:
         got = fetch()
+        fetches += 1
         left = deadline - time.monotonic()
         if until(got) or left <= 0:
+            if POLL_TAP is not None:
+                POLL_TAP.made(fetches)
             return got
         time.sleep(min(pause, left))
         pause = min(pause * 2, POLL_MAX_SECONDS)

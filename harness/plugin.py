@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import distributed
+from harness import distributed, observers
 from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
@@ -114,6 +114,7 @@ def _replayed_target(tap: Replayer, path: str | None, year: int | None, defects:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
     tap = config.stash[TAP] = _tap(config)
+    observers.POLL_TAP = tap  # polls are counted when recorded, and replayed without waiting
     target = _load_target(config)
     secrets = [(s.reference, s.reveal()) for s in target.secrets()]
     if isinstance(tap, Replayer):  # redacted as the recorded run was, with every value it had learnt

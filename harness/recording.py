@@ -189,7 +189,14 @@ class Recorder:
         self._key, self.current_check = key, current_check
         self._lock = threading.Lock()
         self.exchanges: list[dict[str, Any]] = []
+        self.polls: list[tuple[str | None, int]] = []  # (check, fetches) of every poll, in order
         self.session = Session()
+
+    def planned(self) -> int | None:
+        return None  # a recorded run polls for real
+
+    def made(self, fetches: int) -> None:
+        self.polls.append((self.current_check(), fetches))
 
     def wrap(self, base_url: str, sending: Callable[[], httpx.BaseTransport]) -> httpx.BaseTransport:
         return _RecordingTransport(self, base_url, sending())
@@ -209,6 +216,7 @@ class Recorder:
             "system": s.system,
             "selected": s.selected,
             "exchanges": self.exchanges,
+            "polls": self.polls,
         }
         return write_recording(directory, payload, self._key)
 
@@ -278,6 +286,9 @@ class Replayer:
         for exchange in payload["exchanges"]:
             self._answers.setdefault(exchange["key"], []).append(exchange)
         self._used: dict[str, int] = {}
+        self._polls: dict[str | None, list[int]] = {}  # per check, the fetches of each recorded poll, in order
+        for check, fetches in payload.get("polls", []):
+            self._polls.setdefault(check, []).append(fetches)
         target = payload["target"]
         self.session = Session(
             target_document=target["document"],
@@ -318,6 +329,14 @@ class Replayer:
 
     def wrap(self, base_url: str, sending: Callable[[], httpx.BaseTransport]) -> httpx.BaseTransport:
         return _ReplayTransport(self, base_url)
+
+    def planned(self) -> int | None:
+        """The fetches the recorded run's next poll in this check made; None (poll for real) past the recording."""
+        recorded = self._polls.get(self._current())
+        return recorded.pop(0) if recorded else None
+
+    def made(self, fetches: int) -> None:
+        pass
 
     def answer(self, base_url: str, request: httpx.Request) -> httpx.Response:
         check = self._current()

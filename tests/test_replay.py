@@ -21,7 +21,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from harness import recording, schemas
+from harness import observers, recording, schemas
 from harness.target import embedded_target
 from tests.support import read_report, run_p111_here, verdicts
 
@@ -238,3 +238,25 @@ def test_polls_replay_in_order_and_an_unrecorded_request_is_named(tmp_path: Path
     check["now"] = "check-b"
     assert again.get("/rows").json() == {"n": 5}
     assert os.stat(tmp_path / recording.RECORDING_FILE).st_size > 0
+
+
+def test_a_replayed_poll_makes_the_recorded_fetches_without_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A poll that waited out its window when recorded (the SUT never synced) replays as the same fetches at once:
+    a slower or faster replaying machine cannot change where it stops."""
+    key = recording.new_key().encode("ascii")
+    recorder = recording.Recorder(key, lambda: "check-a")
+    monkeypatch.setattr(observers, "POLL_TAP", recorder)
+    fetched: list[int] = []
+    assert observers.poll(lambda: fetched.append(1) or len(fetched), lambda n: n == 3, timeout=5) == 3
+    assert observers.poll(lambda: fetched.append(1) or 0, lambda n: n > 0, timeout=0.05) == 0  # never held
+    recorder.save(tmp_path)
+    waited = len(fetched) - 3  # the fetches of the poll that ran out of time
+
+    replayer = recording.Replayer.open(tmp_path, key, lambda: "check-a")
+    monkeypatch.setattr(observers, "POLL_TAP", replayer)
+    monkeypatch.setattr(observers.time, "sleep", lambda seconds: pytest.fail("a replayed poll never sleeps"))
+    again: list[int] = []
+    assert observers.poll(lambda: again.append(1) or len(again), lambda n: n == 3, timeout=0) == 3
+    again.clear()
+    assert observers.poll(lambda: again.append(1) or 0, lambda n: n > 0, timeout=0) == 0
+    assert len(again) == waited
