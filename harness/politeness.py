@@ -49,9 +49,11 @@ def _describe(exc: BaseException) -> str:
 def _is_tls_failure(exc: BaseException) -> bool:
     """A certificate or handshake refusal: deterministic, so never worth retrying."""
     seen: BaseException | None = exc
-    while seen is not None:
+    visited: set[int] = set()  # a chain may loop: an exception object raised again becomes its own context
+    while seen is not None and id(seen) not in visited:
         if isinstance(seen, ssl.SSLError):
             return True
+        visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return "SSL" in str(exc) or "certificate" in str(exc)
 
