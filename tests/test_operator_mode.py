@@ -31,6 +31,7 @@ SELECTED = " or ".join(
         "test_random_action_sequences_follow_the_lifecycle",
         "test_target_is_met",
         "refused-at-counter",
+        "test_bad_confirms_are_refused_and_change_nothing",
     )
 )
 UNDONE = "refused-at-counter"  # the check whose submission the "person" does not perform
@@ -106,6 +107,15 @@ def test_judgement_ends_review_with_what_to_attach(played):
         assert "ảnh chụp màn hình" in got[name]["review"]["attach"] and "screenshot" in got[name]["review"]["attach"]
         assert "operator" in got[name]["review"]["why"]
     assert "BƯỚC" in got["test_synced_dossier_matches_sut"]["review"]["attach"]
+
+
+def test_what_crossed_is_judged_before_the_person_is_asked(played):
+    # The bad confirms went from the harness to the SUT and their MaLoi were judged (a wrong one would be FAILED);
+    # only what the SUT credited is left to the person's screenshot.
+    _, report, _ = played
+    check = checks(report)["test_bad_confirms_are_refused_and_change_nothing"]
+    assert check["outcome"] == "REVIEW", check["message"]
+    assert "thanh toán" in check["review"]["attach"] and check["evidence"]
 
 
 def test_what_a_person_cannot_provide_is_not_tested(played):
