@@ -70,7 +70,7 @@ def run_schemathesis(st: str, base: str, cookie: str, examples: int) -> tuple[in
         "--seed", "1", "--report", "har", "--report-dir", str(report), "--no-color",
     ]
     started = time.monotonic()
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=report)  # its cache there
     seconds = time.monotonic() - started
     entries = []
     for har in report.glob("har-*"):  # Schemathesis names its HAR har-<time>.json

@@ -20,6 +20,7 @@ from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
 from harness.drivers import Driver, build_driver
+from harness.drivers.http_config import sensitive_names
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
@@ -110,6 +111,16 @@ def _replayed_target(tap: Replayer, path: str | None, year: int | None, defects:
     return target
 
 
+def _redaction(target: Target) -> dict[str, Any]:
+    """The target's `redaction` section, with the names a declarative driver's own configuration marks sensitive."""
+    settings = dict(target.redaction or {})
+    if target.sut.driver == "http":
+        headers, fields = sensitive_names(target.sut.driver_options)
+        settings["headers"] = [*settings.get("headers", ()), *headers]
+        settings["fields"] = [*settings.get("fields", ()), *fields]
+    return settings
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
@@ -125,7 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUN] = RunRecord(
         catalog=load_catalog(scope=config.getoption("p111_scope")),
         target=target,
-        recorder=EvidenceRecorder(Redactor.from_settings(secrets, target.redaction)),
+        recorder=EvidenceRecorder(Redactor.from_settings(secrets, _redaction(target))),
         started_at=vietnam_now(),
         replayed_from=tap.identity() if isinstance(tap, Replayer) else None,
     )
@@ -270,25 +281,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run.finished_at = vietnam_now()
     run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
     directory = session.config.getoption("p111_report")
-    if directory:
-        sign = session.config.getoption("p111_sign")
-        reports.write_report(
-            reports.build_report(run),
-            run,
-            Path(directory),
-            sign_key=Path(sign) if sign else None,
-            lang=session.config.getoption("p111_lang"),
-        )
-    tap = session.config.stash.get(TAP, None)
-    if isinstance(tap, Recorder):
-        tap.session.secrets = list(run.recorder.redactor.known().items())
-        tap.save(Path(session.config.getoption("p111_record")))
+    try:
+        if directory:
+            sign = session.config.getoption("p111_sign")
+            reports.write_report(
+                reports.build_report(run),
+                run,
+                Path(directory),
+                sign_key=Path(sign) if sign else None,
+                lang=session.config.getoption("p111_lang"),
+            )
+    finally:  # a report that cannot be written must not lose the recording too
+        tap = session.config.stash.get(TAP, None)
+        if isinstance(tap, Recorder):
+            tap.session.secrets = list(run.recorder.redactor.known().items())
+            tap.save(Path(session.config.getoption("p111_record")))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: a worker ended; its records and evidence join the controller's run."""
     distributed.take_over(node.config.stash[RUN], getattr(node, "workeroutput", {}))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    observers.POLL_TAP = None  # this run's recording or replay must not pace another run in the same process
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -305,8 +322,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"Bản ghi (mã hóa) / recording (encrypted): {config.getoption('p111_record')}")
     elif isinstance(tap, Replayer):
         terminalreporter.write_line(f"Phát lại từ / replayed from: {tap.path} (SHA-256 {tap.digest})")
-        for miss in tap.misses[:5]:
-            terminalreporter.write_line(miss)
+        for miss in tap.misses[:5]:  # a request's URL may carry a code or a token
+            terminalreporter.write_line(run.recorder.redactor.text(miss, "replay miss"))
 
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------

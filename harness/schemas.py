@@ -144,8 +144,11 @@ def iter_errors(name: str, instance: Any) -> list[ValidationError]:
 def first_error(name: str, instance: Any) -> ValidationError | None:
     # The fast validator only says "valid"; the reference implementation (jsonschema) decides anything else and
     # explains it, so the two can never disagree about an invalid instance in the one's favour.
-    if _fast_validator(name).is_valid(instance):
-        return None
+    try:
+        if _fast_validator(name).is_valid(instance):
+            return None
+    except ValueError:  # what Rust cannot hold (a lone surrogate, a non-string key): jsonschema judges it alone
+        pass
     return best_match(validator(name).iter_errors(instance))
 
 

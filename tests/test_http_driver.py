@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 
 from harness import schemas
 from harness.drivers import BUILDERS, DriverError, HttpDriver, Session
-from harness.drivers.http_config import template
+from harness.drivers.http_config import sensitive_names, template
 from harness.target import TargetError, load_target
 from tests.support import read_report, run_p111, verdicts
 
@@ -146,6 +146,15 @@ def test_the_session_comes_from_the_callbacks_json_and_goes_in_the_configured_he
     assert login.authorize_url.startswith(SSO)
 
 
+def test_a_credential_not_where_configured_is_described_by_shape_never_by_its_text():
+    options = example_options()
+    options["sign_on"]["credential"]["name"] = "ket_qua.phien"  # a typo: the session is at ket_qua.ma_phien
+    options["sign_on"].pop("message", None)
+    login = driver(FakeSut(), options).login("citizen-1")
+    assert login.session is None and TOKEN not in login.message
+    assert "sign_on.credential" in login.message and "ket_qua" in login.message
+
+
 @pytest.mark.parametrize(
     ("credential", "callback"),
     [
@@ -212,6 +221,15 @@ def test_export_reads_every_page_with_the_configured_query():
     pages = [dict(r.url.params) for r in sut.sent if r.url.path == "/v2/bao-cao/thu-tuc"]
     assert rows == [{"a": 1}, {"a": 1}]
     assert pages == [{"trang": "1", "kich_thuoc": "5000"}, {"trang": "2", "kich_thuoc": "5000"}]
+
+
+def test_an_export_that_ignores_the_page_number_is_an_error_not_an_endless_loop():
+    sut = FakeSut()
+    sut.answers["GET", "/v2/bao-cao/thu-tuc"] = httpx.Response(200, json={"du_lieu": [{"a": 1}]})
+    options = example_options()
+    del options["actions"]["export"]["total"]
+    with pytest.raises(DriverError, match="page 2 repeats page 1"):
+        driver(sut, options).export("procedures")
 
 
 # ---- errors name the action and the key ---------------------------------------------------------------------------
@@ -322,8 +340,19 @@ def test_the_demo_system_passes_the_whole_suite_through_the_declarative_driver(t
     # Only the demo's own API was spoken: nothing of the reference API's paths.
     assert paths and not [p for p in paths if p.startswith(("/api/", "/auth/"))], sorted(paths)
     assert "/v2/ho-so" in paths and "/v2/dang-nhap" in paths
-    # The session header and field are named in the target's redaction: no session value reaches the evidence.
+    # The driver's configuration names the session header and field and the id-number field, with no `redaction`
+    # section in the target: no session value and no id number reaches the evidence.
     sent = {v for e in exchanges for k, v in e["request"]["headers"].items() if k.lower() == "x-phien"}
     given = [e["response"]["body"]["ket_qua"]["ma_phien"] for e in exchanges
              if "/auth/callback" in e["url"] and e["status"] == 200]
     assert sent == {"[REDACTED]"} and given and set(given) == {"[REDACTED]"}
+    submitted = [e["request"]["body"] for e in exchanges if e["method"] == "POST" and e["url"] == f"{demo}/v2/ho-so"]
+    ids = {body["nguoi_nop"]["so_dinh_danh"] for body in submitted if "nguoi_nop" in body}  # not AUTH-TXN's probes
+    assert ids == {"[REDACTED]"}
+
+
+def test_the_configuration_names_what_the_redactor_must_remove():
+    # The header the session is presented in, the field it comes from, and where the id number is sent: a vendor
+    # need not list them again under `redaction` (the example has no such section).
+    assert sensitive_names(example_options()) == (["X-Phien"], ["ma_phien", "so_dinh_danh"])
+    assert "redaction" not in yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))

@@ -582,3 +582,12 @@ def test_sign_on_kinds_accept_the_counterparts_accounts_and_name_what_is_wrong()
     assert error is not None and schemas.json_path(error) == "$.exp"
     error, _ = schemas.validate_message("userinfo", {"sub": "x", "TechID": "T", "SoDinhDanh": "12345"})
     assert error is not None and schemas.json_path(error) == "$.SoDinhDanh"
+
+
+def test_what_the_fast_validator_cannot_hold_is_judged_by_jsonschema():
+    # A lone surrogate is legal JSON text but no Rust string; a non-string key is no JSON at all: the fast path steps
+    # aside, the reference implementation gives the verdict, nothing crashes.
+    dossier = load("td-direct-insert.json")[0]
+    error = schemas.first_error(DOSSIER, {**dossier, "MaHoSo": "\ud800"})
+    assert error is not None and list(error.absolute_path) == ["MaHoSo"]
+    assert schemas.first_error(DOSSIER, {**dossier, 1: "x"}) is None  # jsonschema ignores an undeclared key

@@ -40,12 +40,16 @@ from harness.drivers.http_config import (
     shape,
     template,
 )
-from harness.drivers.reference_api import CITIZEN, DEFAULT_ACCOUNTS, OFFICER, call_sut, follow_code_flow
+from harness.drivers.reference_api import (
+    CITIZEN,
+    DEFAULT_ACCOUNTS,
+    OFFICER,
+    call_sut,
+    follow_code_flow,
+    next_citizen_number,
+)
 from harness.formats import VIETNAM_TIME
 from harness.lifecycle import load_lifecycle
-
-_citizen_numbers = itertools.count(1)
-
 
 # ---- the driver ---------------------------------------------------------------------------------------------------
 
@@ -245,6 +249,13 @@ class HttpDriver:
         found = self._credential_json.search(body, "sign_on")
         return str(found) if isinstance(found, str | int) and str(found) else None
 
+    @staticmethod
+    def _answer_shape(response: httpx.Response) -> str:
+        try:
+            return shape(response.json())
+        except ValueError:
+            return f"not JSON (Content-Type {response.headers.get('content-type') or 'missing'})"
+
     def login(self, account: str) -> Login:
         authorize, callback = follow_code_flow(self._client, self._sign_on, self._login_path, account)
         token = self._token(callback)
@@ -253,7 +264,13 @@ class HttpDriver:
             session = Session(account, {self._present_header: str(self._present_value({"token": token}))})
         message = ""
         if session is None:
-            message = callback.text[:300]
+            # A refusal's own words; but an answer that came back fine yet without the credential where the
+            # configuration says may hold it elsewhere: then only its shape, never its text.
+            message = (
+                callback.text[:300]
+                if callback.status_code >= 400
+                else f"no credential at {OPTIONS}.sign_on.credential; the answer is {self._answer_shape(callback)}"
+            )
             if self._login_message is not None:
                 try:
                     found = self._login_message.search(callback.json(), "sign_on")
@@ -302,8 +319,7 @@ class HttpDriver:
             "procedure_code": procedure_code,
             "channel": self._vocabulary["channel"].to_sut(channel, "actions.submit"),
             "summary": "Hồ sơ kiểm thử P111",
-            # Test citizens carry obviously fake id numbers (0000 + a counter); evidence redacts them anyway.
-            "applicant": {"name": CITIZEN, "id_number": f"0000{next(_citizen_numbers):08d}"},
+            "applicant": {"name": CITIZEN, "id_number": next_citizen_number()},
             "files": [
                 {"name": name, "content_base64": base64.b64encode(content).decode(), "size": len(content)}
                 for name, content in files
@@ -380,6 +396,7 @@ class HttpDriver:
         spec = self._action("export")
         word = self._vocabulary["export_kind"].to_sut(kind, "actions.export")
         rows: list[dict[str, Any]] = []
+        previous: list[Any] | None = None
         for page in itertools.count(1):
             variables = {"kind": word, "page": page, "size": spec.page_size}
             response = self._send("export", self.session("officer"), variables)
@@ -392,6 +409,14 @@ class HttpDriver:
             total = spec.total.required(data, where) if spec.total is not None else None
             if not items or (total is not None and len(rows) >= int(total)):
                 return rows
+            # An export that ignores the page number would repeat its first page for ever (a SUT may lawfully cap
+            # the page size below ours, so a short page alone does not end the export).
+            if items == previous:
+                raise DriverError(
+                    f"{where}: page {page} repeats page {page - 1}: does {OPTIONS}.actions.export.query pass the "
+                    "page number ({{ page }})?"
+                )
+            previous = items
         return rows
 
 

@@ -231,3 +231,36 @@ def build_views(views: dict[str, Any]) -> dict[str, View]:
         if view in built and field in built[view].fields and other not in built:
             raise DriverError(f"{OPTIONS}.views.{other}: required, since views.{view}.{field} is set")
     return built
+
+
+# ---- what the configuration makes secret or personal --------------------------------------------------------------
+
+
+def sensitive_names(options: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(headers, fields) the configuration itself marks as secret or personal, for the redactor: the header the
+    session is presented in, the field or header it comes from, and every body field the test citizen's id number is
+    sent in. A vendor need not list them again under `redaction`."""
+    headers: list[str] = []
+    fields: list[str] = []
+    sign_on = options.get("sign_on") or {}
+    present, credential = sign_on.get("present") or {}, sign_on.get("credential") or {}
+    if present.get("header"):
+        headers.append(str(present["header"]))
+    if credential.get("from") == "header" and credential.get("name"):
+        headers.append(str(credential["name"]))
+    elif credential.get("from") == "json" and credential.get("name"):
+        fields.append(re.split(r"[.\[\]]", str(credential["name"]).strip("[]"))[-1] or str(credential["name"]))
+
+    def id_fields(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                if isinstance(value, str) and "applicant.id_number" in value:
+                    fields.append(str(name))
+                id_fields(value)
+        elif isinstance(node, list):
+            for value in node:
+                id_fields(value)
+
+    for action in (options.get("actions") or {}).values():
+        id_fields((action or {}).get("body"))
+    return headers, fields

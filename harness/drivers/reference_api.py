@@ -27,6 +27,12 @@ from harness.drivers.base import (
 OFFICER = "Cán bộ kiểm thử P111"
 CITIZEN = "Công dân kiểm thử P111"
 _citizen_numbers = itertools.count(1)
+
+
+def next_citizen_number() -> str:
+    """Test citizens carry obviously fake id numbers (0000 + a counter, one counter for every driver of the run);
+    evidence redacts them anyway."""
+    return f"0000{next(_citizen_numbers):08d}"
 # The sign-on counterpart's test accounts (mocks/data/sso-accounts.yaml) the driver acts as by default.
 DEFAULT_ACCOUNTS = {"citizen": "citizen-1", "officer": "officer-1"}
 LOGIN_PATH = "/auth/login"
@@ -196,7 +202,7 @@ class ReferenceApiDriver:
         session: Session | None = None,
     ) -> DossierView:
         # Test citizens carry obviously fake id numbers (0000 + a counter); evidence redacts them anyway.
-        number = f"0000{next(_citizen_numbers):08d}"
+        number = next_citizen_number()
         body = {
             "procedure_code": procedure_code,
             "channel": channel,
