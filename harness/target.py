@@ -169,10 +169,12 @@ class Politeness:
 
 @dataclass(frozen=True)
 class FuzzBudget:
-    """How hard `p111 fuzz` looks (target section `fuzz`): hypothesis examples per kind of input and operation."""
+    """How hard `p111 fuzz` looks (target section `fuzz`): hypothesis examples per kind of input and operation; and
+    the path parameter that carries a dossier's code, given a real one rather than fuzzed."""
 
     max_examples: int = 3
     generated_examples: int = 8
+    dossier_parameter: str = "code"
 
 
 @dataclass(frozen=True)
