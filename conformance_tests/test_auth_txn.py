@@ -49,9 +49,9 @@ def _params(operation: dict[str, Any], document: dict[str, Any]) -> list[dict[st
     return found
 
 
-def operations(document: dict[str, Any], code: str) -> list[Operation]:
-    """Every operation of the document, path parameters filled in: a dossier code with the given one, an enum with
-    each of its values, anything else with a placeholder."""
+def operations(document: dict[str, Any], code: str, parameter: str = "code") -> list[Operation]:
+    """Every operation of the document, path parameters filled in: the dossier-code parameter (`sut.dossier_parameter`)
+    with the given code, an enum with each of its values, anything else with a placeholder."""
     result = []
     for template, item in document.get("paths", {}).items():
         for method, operation in item.items():
@@ -59,7 +59,7 @@ def operations(document: dict[str, Any], code: str) -> list[Operation]:
                 continue
             choices = []
             for p in _params(operation, document):
-                values = [code] if p["name"] == "code" else p.get("schema", {}).get("enum") or ["p111-probe"]
+                values = [code] if p["name"] == parameter else p.get("schema", {}).get("enum") or ["p111-probe"]
                 choices.append([(p["name"], str(v)) for v in values])
             for filled in itertools.product(*choices):
                 path = template
@@ -69,10 +69,12 @@ def operations(document: dict[str, Any], code: str) -> list[Operation]:
     return result
 
 
-def declared(transactions: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """The target's declared transaction endpoints, shaped as an OpenAPI document's paths."""
+def declared(transactions: tuple[tuple[str, str], ...], parameter: str = "code") -> dict[str, Any]:
+    """The target's declared transaction endpoints (where `{code}` stands for the dossier code), shaped as an OpenAPI
+    document's paths with the SUT's own name for that parameter."""
     paths: dict[str, Any] = {}
     for method, template in transactions:
+        template = template.replace("{code}", "{" + parameter + "}")
         names = re.findall(r"\{(\w+)\}", template)
         paths.setdefault(template, {})[method.lower()] = {"parameters": [{"name": n, "in": "path"} for n in names]}
     return {"paths": paths}
@@ -93,7 +95,7 @@ def api(p111_client: httpx.Client, p111_target) -> dict[str, Any]:
             problem = f"{sut.openapi_path} answered HTTP {answer.status_code} with no operations"
         except ValueError:
             problem = f"{sut.openapi_path} is not JSON"
-    for template, item in declared(sut.transactions)["paths"].items():
+    for template, item in declared(sut.transactions, sut.dossier_parameter)["paths"].items():
         for method, operation in item.items():
             document["paths"].setdefault(template, {}).setdefault(method, operation)
     if not document["paths"]:
@@ -161,16 +163,18 @@ def test_every_write_refuses_missing_or_forged_credentials(
 
 
 @pytest.mark.needs_automation("another citizen's session credentials, replayed against every endpoint")
-def test_no_cross_account_reading_or_writing(api, owned, p111_driver: Driver, p111_client: httpx.Client):
-    """Another citizen's valid session neither reads nor changes a dossier that is not theirs."""
+def test_no_cross_account_reading_or_writing(
+    api, owned, p111_driver: Driver, p111_client: httpx.Client, p111_target
+):
+    """Another citizen's valid session neither reads nor changes a dossier that is not theirs: no write to it is
+    accepted, and no read (a listing included) shows it."""
     other = p111_driver.login(OTHER_CITIZEN).session
     if other is None:
         pytest.fail(f"the SUT refused the sign-on of the test account {OTHER_CITIZEN}")
+    parameter = p111_target.sut.dossier_parameter
     leaks = []
-    for op in operations(api, owned.code):
-        if op.method not in WRITES and "{" not in op.template and op.template != "/api/dossiers":
-            continue  # a public listing (the procedures); the dossier listing is probed below like the rest
-        if op.method in WRITES and "{code}" not in op.template:
+    for op in operations(api, owned.code, parameter):
+        if op.method in WRITES and "{" + parameter + "}" not in op.template:
             continue  # creating one's own dossier is no cross-account write
         answer = p111_client.request(op.method, op.path, json={"actor": "P111"} if op.method in WRITES else None,
                                      headers=other.headers)

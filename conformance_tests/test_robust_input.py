@@ -7,7 +7,7 @@ reports the shrunk counterexample of each kind of input that broke the SUT. An o
 (`x-p111-authenticated-by`: the payment platform's callback) is left to P111-PAY-CONFIRM. An operation every session
 is refused on (401, 403) was not fuzzed beyond the authentication layer: it is skipped, not passed, and when no
 operation was fuzzed at all the check is NOT-TESTED. The path parameter that carries a dossier's code
-(`fuzz.dossier_parameter` in the target) is given a real dossier's code.
+(`sut.dossier_parameter` in the target) is given a real dossier's code.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
         proxy,  # type: ignore[arg-type]
         document,
         sessions=sessions,
-        known={p111_target.fuzz.dossier_parameter: dossier.code},
+        known={p111_target.sut.dossier_parameter: dossier.code},
         budget=p111_target.fuzz,
     )
     if result.findings:

@@ -96,6 +96,7 @@ class SutConfig:
     handoff_path: str
     openapi_path: str | None
     transactions: tuple[tuple[str, str], ...]  # (method, path template) declared by the province
+    dossier_parameter: str  # the SUT's name for the path parameter that carries a dossier's code
     api_key: Secret | None
     defects: tuple[str, ...]
 
@@ -169,12 +170,10 @@ class Politeness:
 
 @dataclass(frozen=True)
 class FuzzBudget:
-    """How hard `p111 fuzz` looks (target section `fuzz`): hypothesis examples per kind of input and operation; and
-    the path parameter that carries a dossier's code, given a real one rather than fuzzed."""
+    """How hard `p111 fuzz` looks (target section `fuzz`): hypothesis examples per kind of input and operation."""
 
     max_examples: int = 3
     generated_examples: int = 8
-    dossier_parameter: str = "code"
 
 
 @dataclass(frozen=True)
@@ -657,6 +656,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             handoff_path=sut["handoff_path"],
             openapi_path=sut["openapi_path"],
             transactions=tuple((t["method"], t["path"]) for t in sut["transactions"]),
+            dossier_parameter=sut["dossier_parameter"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
         ),

@@ -497,6 +497,6 @@ def test_an_operation_every_session_is_refused_on_is_skipped_and_then_the_check_
 def test_the_robustness_check_is_never_asked_of_a_person_and_names_the_dossier_parameter_from_the_target():
     check = robust_input.test_documented_inputs_never_crash_and_invalid_ones_are_refused
     assert [m.args[0] for m in check.pytestmark if m.name == "needs_automation"]
-    assert embedded_target().fuzz.dossier_parameter == "code"
-    text = "name: T\nsut: {base_url: 'https://sut.example.vn'}\nfuzz: {dossier_parameter: ma_ho_so}\n"
-    assert load_target_text(text.encode(), "t", {}).fuzz == fuzz.Budget(dossier_parameter="ma_ho_so")
+    assert embedded_target().sut.dossier_parameter == "code"
+    text = "name: T\nsut: {base_url: 'https://sut.example.vn', dossier_parameter: ma_ho_so}\n"
+    assert load_target_text(text.encode(), "t", {}).sut.dossier_parameter == "ma_ho_so"
