@@ -3,7 +3,8 @@
 Authorization-code flow (state, nonce, optional PKCE, acr_values), a client-secret token endpoint, userinfo with the
 portal's claims (VNeID accounts add `IAL`), ID tokens signed RS256 or ES256 by joserfc, and a JWKS that keeps the
 previous keys after a rotation. Test accounts log in without a page: `login_hint` names one and the authorization
-endpoint approves it at once, so a driver follows the redirects itself.
+endpoint approves it at once, so a driver follows the redirects itself; without it, a person (operator mode, in a
+browser) gets a page with one link per test account.
 
 On the harness's request (`POST /_p111/next-login`) the next login is hostile: an unsigned token, a bad signature,
 an unknown key, expired or not yet valid, for another audience or from another issuer, a replayed nonce, or a
@@ -19,6 +20,7 @@ import secrets
 import time
 import warnings
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -67,6 +69,21 @@ class SsoSettings:
     issuer: str  # the provider's base URL, also the `iss` of its tokens
     clients: tuple[SsoClient, ...]
     token_prefix: str = ""  # prepended to access tokens and codes (the canary test plants one)
+
+
+def sign_in_page(query: dict[str, str], accounts: dict[str, dict[str, Any]]) -> str:
+    """The page a person sees (operator mode, a browser): one link per test account, each the same authorization
+    request with that account as `login_hint`. A driver passes `login_hint` itself and never sees it."""
+    links = "".join(
+        f"<li><a href='?{escape(urlencode({**query, 'login_hint': login}))}'>{escape(account['claims']['HoVaTen'])}"
+        f" ({escape(login)}, {escape(account['provider'])})</a></li>"
+        for login, account in accounts.items()
+    )
+    return (
+        "<!doctype html><html lang='vi'><meta charset='utf-8'><title>Đăng nhập kiểm thử / test sign-in</title>"
+        "<h1>Đăng nhập bằng tài khoản kiểm thử / sign in with a test account</h1>"
+        f"<ul>{links}</ul></html>"
+    )
 
 
 def load_accounts() -> tuple[dict[str, Any], ...]:
@@ -170,10 +187,7 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
             return error(400, "invalid_request", "unknown client_id or unregistered redirect_uri")
         account = accounts.get(query.get("login_hint", ""))
         if account is None:
-            return HTMLResponse(
-                "<html lang='vi'><h1>Đăng nhập / sign in</h1><p>Chỉ tài khoản kiểm thử (login_hint) / "
-                "test accounts only (login_hint)</p></html>"
-            )
+            return HTMLResponse(sign_in_page(dict(query), accounts))
         back = {"state": query.get("state", "")}
         if query.get("response_type") != "code" or "openid" not in query.get("scope", "").split():
             back["error"] = "invalid_request"

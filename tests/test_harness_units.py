@@ -189,3 +189,23 @@ def test_observer_waits_for_a_late_sync():
         httpx.Client(base_url="http://portal.test", transport=httpx.MockTransport(router.handler)), sync_seconds=5
     )
     assert observer.wait(lambda: observer.dossiers("X"), bool) == [{"seq": 1}]
+
+
+def test_the_sign_on_counterpart_shows_a_person_one_link_per_test_account():
+    """Operator mode in a browser: without login_hint the authorization endpoint shows a page; following an account's
+    link is the same authorization request with that account, which the counterpart then approves."""
+    import re
+    from html import unescape
+
+    from mocks.sso import SsoClient, SsoSettings, create_sso_app
+
+    app = create_sso_app(SsoSettings("http://sso.test", (SsoClient("sut", "s3cr3t", ("http://sut.test/",)),)))
+    query = "client_id=sut&redirect_uri=http%3A%2F%2Fsut.test%2Fcb&response_type=code&scope=openid&state=st"
+    with start_blocking_portal() as loop:
+        sso = httpx.Client(base_url="http://sso.test", transport=BlockingASGITransport(loop, app))
+        page = sso.get(f"/oauth2/authorize?{query}")
+        assert page.status_code == 200 and "citizen-1" in page.text
+        link = unescape(next(h for h in re.findall(r"href='([^']+)'", page.text) if "login_hint=citizen-1" in h))
+        back = sso.get(f"/oauth2/authorize{link}")
+    assert back.status_code == 302 and back.headers["location"].startswith("http://sut.test/cb?")
+    assert "code=" in back.headers["location"] and "state=st" in back.headers["location"]
