@@ -74,8 +74,8 @@ PROBLEMS = {
 SKIPPED = {
     "refused": "mọi phiên đều bị từ chối (401/403), không thử được sau lớp xác thực / every session was refused "
     "(401/403): nothing was fuzzed beyond the authentication layer",
-    "carried": "phiên hoặc ứng dụng khách luôn gửi tiêu đề này, không bỏ được / the session or the client always "
-    "sends this header: its absence cannot be tried",
+    "carried": "phiên hoặc ứng dụng khách luôn gửi tiêu đề này với giá trị của nó, không thay đổi / the session or "
+    "the client always sends this header, with its own value: never varied",
     "branches": "oneOf/anyOf: dữ liệu phá một nhánh có thể hợp một nhánh khác, chỉ gửi dữ liệu hợp lệ / oneOf/anyOf: "
     "input breaking one branch may fit another, only valid input is sent",
 }
@@ -426,8 +426,10 @@ def cases_for(
     for p in operation.parameters:
         if p.name in known:
             continue  # a real value the SUT holds (a dossier's code): varied, it would only ever be "not found"
+        if p.location == "header" and p.name.lower() in carried:
+            continue  # the session's own credential (X-Phien …): varied, it would only ever be refused
         where = (p.location, p.name)
-        if p.required and p.location != "path" and not (p.location == "header" and p.name.lower() in carried):
+        if p.required and p.location != "path":
             cases.append(Case("required", where))
         cases += _value_cases(p.schema, where, p.location, untargeted)
     if operation.body is not None:
@@ -454,7 +456,7 @@ def _left_out(
     found = [
         (f"{operation} [{p.location}.{p.name}]", SKIPPED["carried"])
         for p in operation.parameters
-        if p.required and p.location == "header" and p.name.lower() in carried
+        if p.location == "header" and p.name.lower() in carried
     ]
     return found + [(f"{operation} [{'.'.join(w)}]", SKIPPED["branches"]) for w in untargeted]
 
@@ -694,8 +696,8 @@ def _send(
             content = json.dumps(given_input.body).encode("utf-8")
     if content is not None:
         extra["content-type"] = "application/json"
-    sent = httpx.Headers(headers)
-    sent.update(extra)  # by name in any case: a header parameter the session also sends is sent once, as fuzzed
+    sent = httpx.Headers(extra)
+    sent.update(headers)  # by name in any case: a header the session sends goes once, with the session's value
     return client.request(operation.method.upper(), path, params=query, content=content, headers=sent)
 
 

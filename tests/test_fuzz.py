@@ -343,19 +343,22 @@ def test_openapi_30_nullable_allows_null_in_valid_input_and_never_makes_it_the_w
         find(fuzz._breaking("type", note, None, "body"), lambda v: v is None, settings=settings(database=None))
 
 
-def test_a_required_header_the_session_always_sends_is_not_left_out_and_the_skip_says_so(loop):
+def test_a_header_the_session_always_sends_is_never_varied_and_the_skip_says_so(loop):
     def header(name: str) -> dict[str, Any]:
         return {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
 
     doc = document(operation("/me", parameters=[header("X-Phien"), header("X-Trace")]))
+    sessions_seen: set[str | None] = set()
 
     async def me(request: Request) -> Response:
-        if "x-phien" not in request.headers:
+        sessions_seen.add(request.headers.get("x-phien"))
+        if request.headers.get("x-phien") != "s-1":
             return JSONResponse({"error": "unauthenticated"}, status_code=401)
         return JSONResponse({}) if "x-trace" in request.headers else refusing(request)
 
     result = fuzz.fuzz(serve(loop, Route("/me", me)), doc, sessions=[{"x-phien": "s-1"}], budget=FAST)
     assert result.findings == [] and result.operations == ["GET /me"]
+    assert sessions_seen == {"s-1"}  # the session went with every request, as the session's
     assert ("GET /me [header.X-Phien]", fuzz.SKIPPED["carried"]) in result.skipped
     (op,), _ = fuzz.input_operations(doc)
     rules = {(c.rule, c.at) for c in fuzz.cases_for(op, {}, {"x-phien"})}
