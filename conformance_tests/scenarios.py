@@ -23,12 +23,16 @@ LIST_ATTACH = (
 )
 
 
+def asks_a_person(driver: Driver) -> bool:
+    """Operator mode: the driver asks a person, and what only the SUT's screen shows ends REVIEW."""
+    return getattr(driver, "review", None) is not None
+
+
 def person_judges(driver: Driver, *, why: str, attach: str) -> None:
     """Where what the harness observed does not decide a check, a driver that asks a person (operator mode) ends it
     REVIEW, naming what to attach; any other driver observed it already, and nothing happens."""
-    review = getattr(driver, "review", None)
-    if review is not None:
-        review(why=why, attach=attach)
+    if asks_a_person(driver):
+        driver.review(why=why, attach=attach)  # type: ignore[attr-defined]
 
 
 def drive_actions(driver: Driver, code: str, actions: tuple[str, ...], *, to_agency: str | None = None) -> None:

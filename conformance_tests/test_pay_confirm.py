@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance_tests.scenarios import PaymentScenario, ask_for_payment, person_judges
+from conformance_tests.scenarios import PaymentScenario, ask_for_payment, asks_a_person, person_judges
 from harness import payment as protocol
 from harness import schemas
 from harness.drivers import Driver, PaymentView, Service
@@ -69,7 +69,7 @@ def send(client: httpx.Client, target: Target, confirm: dict[str, Any]) -> dict[
 def payment_now(driver: Driver, scenario: PaymentScenario) -> tuple[bool, PaymentView | None] | None:
     """Whether the dossier is paid online and its transaction as the SUT shows them; None where only a person can
     see them (operator mode): the check judges what crossed first, then asks the person (`person_sees_payment`)."""
-    if getattr(driver, "review", None) is not None:
+    if asks_a_person(driver):
         return None
     dossier = driver.get(scenario.dossier.code)
     found = next((p for p in dossier.payments if p.reference == scenario.payment.reference), None)

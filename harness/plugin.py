@@ -19,8 +19,7 @@ from harness import distributed, observers
 from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
-from harness.drivers import Driver, build_driver
-from harness.drivers.http_config import sensitive_names
+from harness.drivers import Driver, build_driver, sensitive_names
 from harness.evidence import EvidenceRecorder
 from harness.formats import vietnam_now
 from harness.lifecycle import Lifecycle, load_lifecycle
@@ -114,10 +113,9 @@ def _replayed_target(tap: Replayer, path: str | None, year: int | None, defects:
 def _redaction(target: Target) -> dict[str, Any]:
     """The target's `redaction` section, with the names a declarative driver's own configuration marks sensitive."""
     settings = dict(target.redaction or {})
-    if target.sut.driver == "http":
-        headers, fields = sensitive_names(target.sut.driver_options)
-        settings["headers"] = [*settings.get("headers", ()), *headers]
-        settings["fields"] = [*settings.get("fields", ()), *fields]
+    headers, fields = sensitive_names(target)
+    settings["headers"] = [*settings.get("headers", ()), *headers]
+    settings["fields"] = [*settings.get("fields", ()), *fields]
     return settings
 
 

@@ -19,15 +19,17 @@ from harness.drivers.base import (
     StepView,
 )
 from harness.drivers.http import HttpDriver, build_http_driver
+from harness.drivers.http_config import sensitive_names as http_sensitive_names
 from harness.drivers.operator import build as build_operator_driver
 from harness.drivers.reference_api import ReferenceApiDriver
 
 DRIVERS = {"reference-api": ReferenceApiDriver}
 # Drivers built from the target's `sut.driver_options` and the run's system (the SUT's client and the counterparts),
 # not just (client, sign_on): registered by name.
-BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {}
-BUILDERS["http"] = build_http_driver  # declarative: the vendor's API described in the target, no Python
-BUILDERS["operator"] = build_operator_driver  # a person performs each printed step; the counterparts decide
+BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {
+    "http": build_http_driver,  # declarative: the vendor's API described in the target, no Python
+    "operator": build_operator_driver,  # a person performs each printed step; the counterparts decide
+}
 
 
 def load_driver(name: str) -> type:
@@ -44,6 +46,15 @@ def load_driver(name: str) -> type:
         raise DriverError(f"sut.driver {name!r}: not a class")
     return found
 
+def sensitive_names(target: Any) -> tuple[list[str], list[str]]:
+    """(headers, fields) the driver's own configuration marks secret or personal, for the redactor: the declarative
+    driver names where its session and the citizen's id number travel; the others use the reference API's names,
+    which the redactor knows already."""
+    if target.sut.driver == "http":
+        return http_sensitive_names(target.sut.driver_options)
+    return [], []
+
+
 def build_driver(target: Any, system: Any) -> Driver:
     """The driver `target.sut.driver` names, for the run's `system` (harness.plugin.System)."""
     if target.sut.driver in BUILDERS:
@@ -56,6 +67,7 @@ __all__ = [
     "BUILDERS",
     "DRIVERS",
     "build_driver",
+    "sensitive_names",
     "load_driver",
     "ActionResult",
     "DossierView",
