@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +29,13 @@ def add_commands(subparsers: Any) -> None:
     kpi.add_argument("--json", action="store_true", help="kết quả dạng JSON / machine output")
     kpi.add_argument("--output", type=Path, help="ghi kết quả (JSON) vào tệp / write the results to a JSON file")
     kpi.add_argument("--engine", choices=("duckdb", "oracle"), default="duckdb", help=argparse.SUPPRESS)
-    kpi.set_defaults(handler=cmd_kpi)
+    kpi.set_defaults(handler=_quiet_when_the_reader_leaves(cmd_kpi))
 
     score = subparsers.add_parser("score766", help="tính lại điểm QĐ 766 từ phản hồi của Cổng / recompute 766 points")
     score.add_argument("file", type=Path, help="phản hồi JSON của Cổng / a reply of the portal's reporting API")
     score.add_argument("--group", help="nhóm chỉ số nếu không tự nhận ra / the 766 group, when it cannot be guessed")
     score.add_argument("--json", action="store_true")
-    score.set_defaults(handler=cmd_score766)
+    score.set_defaults(handler=_quiet_when_the_reader_leaves(cmd_score766))
 
     synth = subparsers.add_parser("synth", help="sinh lịch sử hồ sơ tổng hợp / write a synthetic dossier history")
     synth.add_argument("--dossiers", type=int, required=True)
@@ -42,6 +45,24 @@ def add_commands(subparsers: Any) -> None:
     synth.add_argument("--set", action="append", default=[], metavar="KEY=PERCENT",
                        help="đặt tỷ lệ đúng, ví dụ digitisation@commune=54 / set an exact target ratio")
     synth.set_defaults(handler=cmd_synth)
+
+
+def _quiet_when_the_reader_leaves(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`p111 score766 … | head`: the reader closing the pipe ends the command quietly, not in a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            code = handler(args)
+            sys.stdout.flush()
+            return code
+        except BrokenPipeError:
+            # Python flushes stdout again at exit; point it at devnull so that flush cannot fail too.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return OK
+
+    return run
 
 
 def _error(message: str) -> int:
@@ -111,13 +132,17 @@ def cmd_score766(args: argparse.Namespace) -> int:
                          ensure_ascii=False, indent=2))
         return OK
     print(f"{reply.group.vi} ({reply.group.key}), tối đa / max {reply.group.max}")
-    print(f"{'mã / code':<12} {'tính / computed':>15} {'Cổng / portal':>14} {'lệch / delta':>12}  đơn vị / department")
+    # Some groups give a row only its departmentId: both columns, so every row can be joined back.
+    print(f"{'mã / code':<12} {'departmentId':<36} {'tính / computed':>15} {'Cổng / portal':>14} {'lệch / delta':>12}"
+          "  đơn vị / department")
     for r in rows:
         portal = "—" if r.portal is None else f"{r.portal:.2f}"
         delta = "—" if r.delta is None else f"{r.delta:+.2f}"
-        print(f"{r.department_code or '':<12} {r.computed:>15.2f} {portal:>14} {delta:>12}  {r.department_name or ''}")
+        print(f"{r.department_code or '—':<12} {r.department_id or '—':<36} {r.computed:>15.2f} {portal:>14} "
+              f"{delta:>12}  {r.department_name or ''}")
     worst = max((abs(r.delta) for r in rows if r.delta is not None), default=None)
-    print(f"\n{len(rows)} dòng / rows; lệch lớn nhất / largest difference: {worst}")
+    exact = sum(1 for r in rows if r.delta == 0)
+    print(f"\n{len(rows)} dòng / rows; khớp đúng / exact: {exact}; lệch lớn nhất / largest difference: {worst}")
     return OK
 
 

@@ -83,10 +83,26 @@ def test_score766_command_shows_computed_and_portal_points(capsys):
     assert run("score766", str(REPLY), "--json") == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert len(rows) == 164
-    assert all(abs(r["computed"] - r["portal"]) <= 0.0100001 for r in rows)
-    assert {"departmentCode", "computed", "portal"} <= rows[1].keys()
+    assert all(r["computed"] == r["portal"] for r in rows)
+    assert {"departmentId", "departmentCode", "computed", "portal"} <= rows[1].keys()
+    assert all(r["departmentId"] for r in rows)
     assert run("score766", str(REPLY)) == 0
-    assert "H44.03" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "H44.03" in out and "019d2be3-6a88-732b-8b17-b68020c8553a" in out and "exact: 164" in out
+
+
+def test_score766_ends_quietly_when_the_reader_closes_the_pipe():
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "harness.cli", "score766", "--json", str(REPLY)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()  # `| head -1`
+        process.stdout.close()
+        error = process.stderr.read().decode()
+        assert process.wait(timeout=60) == 0
+    assert "Traceback" not in error and "BrokenPipe" not in error
 
 
 def test_score766_refuses_what_is_not_a_reply(tmp_path):

@@ -7,15 +7,25 @@ Two uses:
 - `score_dossiers(measurements)` scores each department, each level and the province from dossier data, for the
   indicators dossier data can measure; the others are None (not computable), and the band says it is partial.
 
-Rounding, as the portal computes today: every ratio as a percentage rounded half-up to 2 decimals, every component's
-points rounded half-up to 2 decimals, a row's points the sum of its components.
+Rounding, as the portal computes today (domain.md section 6), held against its real replies group by group:
+- a metric that carries `numerator` and `denominator` (the digitisation, transparency and satisfaction groups): the
+  points from the exact fraction, rounded half-up to 2 decimals once (2653/3306 at weight 6 → 4.81, where 6 × the
+  shown 80.25 % would give 4.82);
+- the payment group, which carries counts: each ratio as a percentage rounded to 2 decimals, each component computed
+  in binary floating point as the portal does (`weight × (ratio / 100)`) and rounded half-up on that double's exact
+  value (6 × 93.25 % is the double 5.59499… → 5.59), a row's points the sum of its components; this reproduces
+  every one of the 164 rows of the stored real reply;
+- other groups and dossier data: every ratio as a percentage rounded half-up to 2 decimals, every component's points
+  rounded half-up to 2 decimals, a row's points the sum of its components.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from harness.metrics.results import AgencyCounts, Measurements
@@ -106,31 +116,64 @@ def ratio_percent(numerator: Any, denominator: Any) -> Decimal | None:
 
 def points(formula: str, maximum: int, ratio: Decimal | None, *, empty: bool = False) -> Decimal | None:
     """One indicator's points from its ratio (a percentage); `empty`: the indicator had nothing to count."""
-    top = Decimal(maximum)
+    return _points(formula, maximum, Fraction(ratio or 0) / 100, empty=empty)
+
+
+def points_from_counts(formula: str, maximum: int, numerator: Any, denominator: Any) -> Decimal | None:
+    """One indicator's points from the exact fraction numerator/denominator, rounded once (no rounded ratio between)."""
+    empty = denominator in (None, 0)
+    fraction = Fraction(0) if empty or numerator is None else Fraction(Decimal(str(numerator))) / Fraction(
+        Decimal(str(denominator)))
+    return _points(formula, maximum, fraction, empty=empty)
+
+
+def points_as_double(formula: str, maximum: int, ratio: Decimal | None) -> Decimal:
+    """The payment group's points as the portal computes them: `weight × (ratio / 100)` in binary floating point,
+    rounded half-up on the exact value of that double (so 6 × 93.25 % = 5.59499… gives 5.59, not 5.60)."""
+    r = float(ratio or 0) / 100
+    if formula == "linear":
+        value = float(maximum) * r
+    elif formula == "payment-b":
+        value = min(float(maximum), 2.5 * r)
+    elif formula == "payment-c":
+        value = 2.5 * r  # not capped at 2 [C: observed]
+    else:
+        raise ValueError(f"no floating-point rule for 766 formula {formula!r}")
+    return half_up(Decimal(value))  # Decimal(float) is the double's exact binary value
+
+
+def _points(formula: str, maximum: int, r: Fraction, *, empty: bool) -> Decimal | None:
+    """`r` is the ratio as an exact fraction of 1; the result is rounded half-up to 2 decimals once."""
+    top = Fraction(maximum)
     if formula == "classification":
         return None
     if formula == "complaint" and empty:
-        return top  # no complaints: full marks
+        return Decimal(maximum)  # no complaints: full marks
     if formula == "satisfaction" and empty:
         return Decimal(0)
-    r = (ratio or Decimal(0)) / 100
     if formula == "linear":
         value = top * r
     elif formula == "capped":
         value = min(top, top * r)
     elif formula == "reuse":
-        value = min(top, top * r / Decimal("0.8"))
+        value = min(top, top * r / Fraction(8, 10))
     elif formula == "satisfaction":
-        value = min(top, top * r / Decimal("0.9"))
+        value = min(top, top * r / Fraction(9, 10))
     elif formula == "complaint":
         value = top * r
     elif formula == "payment-b":
-        value = min(top, Decimal("2.5") * r)
+        value = min(top, Fraction(5, 2) * r)
     elif formula == "payment-c":
-        value = Decimal("2.5") * r  # the portal does not cap this component at 2 [C: observed]
+        value = Fraction(5, 2) * r  # the portal does not cap this component at 2 [C: observed]
     else:
         raise ValueError(f"unknown 766 formula {formula!r}")
-    return half_up(value)
+    return _round_half_up(value)
+
+
+def _round_half_up(value: Fraction) -> Decimal:
+    """An exact fraction rounded half-up to 2 decimals (away from zero on a tie, as Decimal's ROUND_HALF_UP)."""
+    cents = math.floor(abs(value) * 100 + Fraction(1, 2))
+    return (Decimal(cents if value >= 0 else -cents) / 100).quantize(CENT)
 
 
 def band(total: Decimal, maximum: Decimal = Decimal(100)) -> tuple[str, str]:
@@ -154,6 +197,7 @@ class Component:
 
 @dataclass(frozen=True)
 class ReplyRow:
+    department_id: str | None  # the portal's `departmentId`: the only identity of a row in some groups
     department_code: str | None
     department_name: str | None
     level: str | None  # the portal's level (PROVINCE, COMMUNE, …); None for the parent/overview row
@@ -169,6 +213,7 @@ class ReplyRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "departmentId": self.department_id,
             "departmentCode": self.department_code,
             "departmentName": self.department_name,
             "level": self.level,
@@ -191,6 +236,10 @@ class Reply:
     group: Group
     shape: str  # "parent-children" | "overview-evaluation"
     rows: tuple[ReplyRow, ...]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -259,8 +308,9 @@ def _score_row(group: Group, row: Mapping[str, Any], *, parent: bool) -> ReplyRo
     portal = _decimal(row.get("totalScore", row.get("score")))
     maximum = _decimal(row.get("totalMaxScore", row.get("maxScore"))) or Decimal(group.max)
     return ReplyRow(
-        department_code=row.get("departmentCode"),
-        department_name=row.get("departmentName"),
+        department_id=_text(row.get("departmentId")),
+        department_code=_text(row.get("departmentCode")),
+        department_name=_text(row.get("departmentName")),
         level=row.get("level") or row.get("departmentLevel") or row.get("childGroup"),
         parent=parent,
         components=components,
@@ -277,9 +327,9 @@ def _payment_components(row: Mapping[str, Any]) -> tuple[Component, ...]:
     b = ratio_percent(row.get("totalDossierOnlineFormalityPaymentSuccess"), row.get("totalFeeFormality"))
     c = ratio_percent(row.get("totalFeeDossierFormality"), row.get("totalFeeFormality"))
     return (
-        Component("PAID_DOSSIERS", a, points("linear", 6, a)),
-        Component("PAID_PROCEDURES", b, points("payment-b", 2, b)),
-        Component("FEE_DATA_PROCEDURES", c, points("payment-c", 2, c)),
+        Component("PAID_DOSSIERS", a, points_as_double("linear", 6, a)),
+        Component("PAID_PROCEDURES", b, points_as_double("payment-b", 2, b)),
+        Component("FEE_DATA_PROCEDURES", c, points_as_double("payment-c", 2, c)),
     )
 
 
@@ -314,9 +364,9 @@ def _metric_component(metric: Mapping[str, Any]) -> Component:
         if given is None:  # neither count: the portal shows ratio 100 and gives full marks
             return Component(code, Decimal(100), Decimal(top), portal)
         return Component(code, given, points(formula, top, given), portal)
-    ratio = ratio_percent(numerator, denominator)
-    empty = denominator in (None, 0)
-    return Component(code, ratio, points(formula, top, ratio, empty=empty), portal)
+    # The exact fraction, rounded once: the shown ratio is rounded and would move a component by 0.01 (domain.md 6).
+    return Component(code, ratio_percent(numerator, denominator),
+                     points_from_counts(formula, top, numerator, denominator), portal)
 
 
 # ------------------------------------------------------------------------------------------ from dossier data
@@ -405,11 +455,12 @@ def score_dossiers(measurements: Measurements) -> list[DossierScore]:
 
 
 def combine_replies(replies: Iterable[Reply]) -> dict[str, Decimal]:
-    """Total computed points per department code over several group replies (all six give a score out of 100)."""
+    """Total computed points per department over several group replies (all six give a score out of 100), keyed by
+    `departmentCode`, or by `departmentId` where a group's reply gives only that."""
     totals: dict[str, Decimal] = {}
     for reply in replies:
         for row in reply.rows:
-            key = row.department_code or "(parent)"
+            key = row.department_code or row.department_id or "(parent)"
             totals[key] = totals.get(key, Decimal(0)) + row.computed
     return totals
 
