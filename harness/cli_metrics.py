@@ -23,7 +23,8 @@ def add_commands(subparsers: Any) -> None:
         "kpi", help="đo các chỉ tiêu của Kế hoạch 111 từ dữ liệu / measure the Plan 111 targets"
     )
     kpi.add_argument("--data", nargs="+", required=True, type=Path, metavar="FILE",
-                     help="hồ sơ, danh mục TTHC, cơ quan, giao dịch (NDJSON, JSON, CSV) / data files")
+                     help="hồ sơ, danh mục TTHC, cơ quan, giao dịch (NDJSON, JSON, CSV, Parquet); thư mục hoặc mẫu "
+                          "glob như 'year=2025/*/*.parquet' / data files, directories or glob patterns")
     kpi.add_argument("--year", type=int, required=True, help="năm đánh giá / evaluation year")
     kpi.add_argument("--lang", choices=("vi", "en"), default="vi")
     kpi.add_argument("--json", action="store_true", help="kết quả dạng JSON / machine output")
@@ -42,6 +43,8 @@ def add_commands(subparsers: Any) -> None:
     synth.add_argument("--year", type=int, required=True)
     synth.add_argument("--seed", type=int, default=111)
     synth.add_argument("--output", type=Path, default=Path("history.ndjson"))
+    synth.add_argument("--format", choices=("ndjson", "parquet"), default="ndjson",
+                       help="hồ sơ và giao dịch dạng NDJSON hay Parquet / dossiers and transactions as NDJSON or Parquet")
     synth.add_argument("--set", action="append", default=[], metavar="KEY=PERCENT",
                        help="đặt tỷ lệ đúng, ví dụ digitisation@commune=54 / set an exact target ratio")
     synth.set_defaults(handler=cmd_synth)
@@ -158,9 +161,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
             return _error(f"--set expects KEY=PERCENT, got {item!r}")
     if args.dossiers < 1:
         return _error("--dossiers must be at least 1")
+    output = args.output.with_suffix(".ndjson") if args.format == "parquet" else args.output
     try:
-        summary = synth.write_history(args.output, dossiers=args.dossiers, year=args.year, seed=args.seed,
+        summary = synth.write_history(output, dossiers=args.dossiers, year=args.year, seed=args.seed,
                                       overrides=overrides, progress=args.dossiers >= 100_000)
+        if args.format == "parquet":
+            summary = synth.to_parquet(summary)
     except synth.SynthError as exc:
         return _error(f"Không tạo được / cannot synthesise: {exc}")
     print("Đã ghi / written: " + ", ".join(str(p) for p in summary.paths()))

@@ -1,9 +1,10 @@
 """Loading the metric data (synced dossiers, procedure catalog, agency registry, transaction log) with per-row checks.
 
-Every file is NDJSON, a JSON array or CSV. A row that breaks its kind's schema becomes a BadRow (file, line, reason):
+Every file is NDJSON, a JSON array, CSV or Parquet; a path may also be a directory (every data file under it, e.g. a
+partitioned export year=2025/province=H40/*.parquet) or a glob (`expand_paths`). A row that breaks its kind's schema becomes a BadRow (file, line, reason):
 counted and reported, never dropped silently. A file that is not what it claims to be is refused with DatasetError.
 JSON arrays, CSV files and rows in memory are read and validated here, row by row, against the full JSON Schema. NDJSON
-files of dossiers or transactions (the large ones) are left to the engine (harness.metrics.engine), which reads them
+and Parquet files of dossiers or transactions (the large ones) are left to the engine (harness.metrics.engine), which reads them
 directly and checks in SQL the fields the metrics read and the required ones; it appends the bad rows it finds to the
 same list (`eager=True` validates them here in full instead, slowly).
 """
@@ -11,6 +12,7 @@ same list (`eager=True` validates them here in full instead, slowly).
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,6 +46,8 @@ _LIST_FIELDS = frozenset({
 })
 _BOOLEAN_FIELDS = frozenset({"fee_bearing", "eligible_online"})
 MAX_REASON = 200
+# The file names a directory or glob expands to; anything else there (a README, a .crc, a _SUCCESS marker) is skipped.
+DATA_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".parquet")
 
 
 class DatasetError(Exception):
@@ -62,7 +66,7 @@ class BadRow:
 
 @dataclass
 class Source:
-    """One input of one kind: a file (format ndjson/json/csv) or rows given in memory (format rows)."""
+    """One input of one kind: a file (format ndjson/json/csv/parquet) or rows given in memory (format rows)."""
 
     kind: str
     format: str
@@ -147,8 +151,7 @@ def load_datasets(
     """
     datasets = Datasets()
     given = {Path(p): k for p, k in (kinds or {}).items()}
-    for raw_path in paths:
-        path = Path(raw_path)
+    for path in expand_paths(paths):
         if not path.is_file():
             raise DatasetError(f"{path}: không có tệp / no such file")
         file_format = detect_format(path)
@@ -164,11 +167,38 @@ def load_datasets(
             )
         _check_claim(path, kind, first)
         source = Source(kind=kind, format=file_format, path=path)
-        deferrable = kind in ("dossiers", "transactions") and file_format == "ndjson"
+        deferrable = kind in ("dossiers", "transactions") and file_format in ("ndjson", "parquet")
         if eager or not deferrable:
             source.rows = _load_rows(path, kind, file_format, datasets.bad_rows)
         datasets.sources(kind).append(source)
     return datasets
+
+
+def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
+    """Each path as given, a directory as every data file under it (sorted; hidden files skipped), a glob that names
+    no existing file as the files it matches (`**` descends). A directory or glob that holds no data file is an
+    error, so a mistyped partition does not pass for an empty year."""
+    expanded: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                item for item in path.rglob("*")
+                if item.is_file() and item.name.lower().endswith(DATA_SUFFIXES)
+                and not any(part.startswith((".", "_")) for part in item.relative_to(path).parts)
+            )
+            if not found:
+                raise DatasetError(f"{path}: thư mục không có tệp dữ liệu / no data file ({', '.join(DATA_SUFFIXES)}) "
+                                   "in this directory")
+            expanded.extend(found)
+        elif not path.exists() and glob.has_magic(str(raw)):
+            found = sorted(Path(match) for match in glob.glob(str(raw), recursive=True) if Path(match).is_file())
+            if not found:
+                raise DatasetError(f"{raw}: không có tệp nào khớp / no file matches this pattern")
+            expanded.extend(found)
+        else:
+            expanded.append(path)
+    return expanded
 
 
 def detect_format(path: Path) -> str:
@@ -177,10 +207,12 @@ def detect_format(path: Path) -> str:
         return "ndjson"
     if suffixes.endswith(".csv"):
         return "csv"
+    if suffixes.endswith(".parquet"):
+        return "parquet"
     if suffixes.endswith(".json"):
         head = _head(path)
         return "json" if head.lstrip().startswith("[") else "ndjson"
-    raise DatasetError(f"{path}: expected a .ndjson/.jsonl, .json (array) or .csv file")
+    raise DatasetError(f"{path}: expected a .ndjson/.jsonl, .json (array), .csv or .parquet file")
 
 
 # ---------------------------------------------------------------------------------------------------------- reading
@@ -206,6 +238,8 @@ def _first_record(path: Path, file_format: str) -> Any:
         if file_format == "csv":
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 return next(csv.DictReader(handle), None)
+        if file_format == "parquet":
+            return next(_parquet_records(path, limit=1), None)
         document = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 text: {exc}") from exc
@@ -271,6 +305,9 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
             document = json.loads(path.read_text(encoding="utf-8"))
             for number, record in enumerate(document, start=1):
                 yield number, record, None
+        elif file_format == "parquet":
+            for number, record in enumerate(_parquet_records(path), start=1):
+                yield number, record, None  # a Parquet file's "line" is its row number
         else:
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 reader = csv.DictReader(handle)
@@ -282,6 +319,26 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
         raise DatasetError(f"{path}: not UTF-8 text: {exc}") from exc
     except (OSError, ValueError, csv.Error) as exc:
         raise DatasetError(f"{path}: cannot read: {exc}") from exc
+
+
+def _parquet_records(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """The rows of a Parquet file as dicts (nested lists and structs as lists and dicts), in batches; DuckDB reads it."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        try:
+            cursor = con.execute(
+                "SELECT * FROM read_parquet(?)" + (f" LIMIT {int(limit)}" if limit is not None else ""), [str(path)]
+            )
+        except duckdb.Error as exc:
+            raise DatasetError(f"{path}: not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
+        names = [column[0] for column in cursor.description]
+        while batch := cursor.fetchmany(10_000):
+            for values in batch:
+                yield {name: value for name, value in zip(names, values, strict=True) if value is not None}
+    finally:
+        con.close()
 
 
 def _from_csv(kind: str, record: dict[str | None, Any]) -> tuple[dict[str, Any] | None, str | None]:

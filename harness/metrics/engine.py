@@ -1,4 +1,5 @@
-"""The fast path: DuckDB reads the dossier and transaction files directly and aggregates every tally in one pass each.
+"""The fast path: DuckDB reads the dossier and transaction files (NDJSON or Parquet) directly and aggregates every tally
+in one pass each.
 
 Each NDJSON file is read once, straight into a small table of group totals (per agency × procedure × year for the
 dossiers, per year × transferred dossier for the transactions), by the rules of data/metrics.yaml written in SQL (the
@@ -6,12 +7,16 @@ same rules harness.metrics.oracle writes in Python). No per-row table exists, so
 grow; each group also keeps the few smallest codes counting against a figure, enough for every sample. Every tally and
 per-agency count is then a query over those totals. Rows that break the schema on a field the metrics read (or a
 required field) land in one group of their own; only when it is not empty does a second, narrow scan name their lines.
-A file DuckDB cannot parse falls back to the row-by-row loader, which names each bad line.
+A file DuckDB cannot parse falls back to the row-by-row loader, which names each bad line. A Parquet file brings its
+own column types: each column the metrics read is brought to the type the NDJSON reader declares (`_parquet_columns`),
+so both formats go through the same SQL.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +28,7 @@ import duckdb
 
 from harness.catalog import LEVELS
 from harness.metrics import oracle
-from harness.metrics.datasets import BadRow, Datasets, Source, _load_rows, to_ndjson
+from harness.metrics.datasets import BadRow, DatasetError, Datasets, Source, _load_rows, to_ndjson
 from harness.metrics.results import ALL, SAMPLE_SIZE, AgencyCounts, Measurements, Tally, level_map
 
 DOSSIER_COLUMNS = {
@@ -195,7 +200,8 @@ def _workspace() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
     with tempfile.TemporaryDirectory(prefix="p111-metrics-") as directory:
         con = duckdb.connect(config={
             "threads": max(1, os.cpu_count() or 1),
-            "preserve_insertion_order": True,  # the bad-row scan numbers records in file order
+            # Aggregating needs no order (keeping it costs time and memory); the bad-row scan turns it on for itself.
+            "preserve_insertion_order": False,
             "memory_limit": MEMORY_LIMIT,
             "temp_directory": str(Path(directory) / "spill"),
         })
@@ -245,7 +251,9 @@ def _load_kind(
         path, checked = _path_of(scratch, source, index)
         try:
             _aggregate(con, kind, path, columns, grouping, index)
-        except (duckdb.InvalidInputException, duckdb.ConversionException):
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            if _is_parquet(path):
+                raise DatasetError(f"{path}: cannot read this Parquet file: {str(exc).splitlines()[0]}") from exc
             # DuckDB cannot parse the file (a broken line, a wrong type): the row-by-row loader names each bad line.
             rows = _load_rows(path, kind, "ndjson", datasets.bad_rows)
             path = scratch / f"{kind}-{index}-checked.ndjson"
@@ -264,13 +272,74 @@ def _path_of(scratch: Path, source: Source, index: int) -> tuple[Path, bool]:
         path = scratch / f"{source.kind}-{index}.ndjson"
         path.write_text(to_ndjson(source.rows), encoding="utf-8")
         return path, True
-    if source.format != "ndjson" or source.path is None:
-        raise ValueError(f"{source.name}: only NDJSON files are read by the engine directly")
+    if source.format not in ("ndjson", "parquet") or source.path is None:
+        raise ValueError(f"{source.name}: only NDJSON and Parquet files are read by the engine directly")
     return source.path, False
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet")
+
+
 def _read(path: Path, columns: Mapping[str, str]) -> str:
+    if _is_parquet(path):
+        return f"(SELECT {_parquet_columns(path, columns)} FROM read_parquet({_quote(path)}))"
     return f"read_json({_quote(path)}, format='newline_delimited', columns={_struct(columns)})"
+
+
+_STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
+
+
+def _parquet_columns(path: Path, columns: Mapping[str, str]) -> str:
+    """Each column the metrics read, of the type the NDJSON reader declares: as stored when the file's type is that
+    type, NULL when the file lacks it, else converted (scalars to text, lists field by field, anything else through
+    JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
+    with duckdb.connect() as con:
+        stored = {str(name): str(kind) for name, kind, *_ in
+                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()}
+    parts = []
+    for name, declared in columns.items():
+        column = f'"{name}"'
+        kind = stored.get(name)
+        if kind is None:
+            parts.append(f"CAST(NULL AS {declared}) AS {column}")
+        elif kind == declared:
+            parts.append(column)
+        elif not declared.endswith("[]"):
+            parts.append(f"CAST({column} AS VARCHAR) AS {column}")
+        else:
+            parts.append(f"{_parquet_list(column, declared, kind)} AS {column}")
+    return ", ".join(parts)
+
+
+def _parquet_list(column: str, declared: str, stored: str) -> str:
+    wanted = _STRUCT_LIST.fullmatch(declared)
+    have = _STRUCT_LIST.fullmatch(stored)
+    if declared == "JSON[]" and stored.endswith("[]"):
+        return f"list_transform({column}, lambda x: to_json(x))"
+    if wanted and have:
+        fields = dict(field.split(" ", 1) for field in wanted.group(1).split(", "))
+        present = {field.split(" ", 1)[0].strip('"'): field.split(" ", 1)[1] for field in have.group(1).split(", ")}
+        if all(name in present for name in fields):
+            members = ", ".join(
+                f"'{name}': " + (f"x.\"{name}\"" if present[name] == kind else
+                                 f"to_json(x.\"{name}\")" if kind == "JSON" else f"CAST(x.\"{name}\" AS {kind})")
+                for name, kind in fields.items()
+            )
+            return f"list_transform({column}, lambda x: {{{members}}})"
+    # Anything else (a list stored as text, fields missing or nested differently): read through JSON, keys as named.
+    structure = json.dumps(_structure(declared)).replace("'", "''")
+    return f"json_transform(to_json({column}), '{structure}')"
+
+
+def _structure(declared: str) -> Any:
+    """The json_transform structure of a declared type: 'STRUCT(Gia JSON)[]' → [{"Gia": "JSON"}]."""
+    if declared.endswith("[]"):
+        return [_structure(declared[:-2])]
+    wanted = re.fullmatch(r"STRUCT\((.*)\)", declared)
+    if wanted:
+        return {name: _structure(kind) for name, kind in (f.split(" ", 1) for f in wanted.group(1).split(", "))}
+    return declared
 
 
 def _aggregate(
@@ -297,12 +366,16 @@ def _report_bad_rows(
     con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str], bad: str, source: Source,
     bad_rows: list[BadRow],
 ) -> None:
-    # A second scan, only now: the records' ordinals (DuckDB skips blank lines), then their lines in the file.
+    # A second scan, only now: the records' ordinals (DuckDB skips blank lines), then their lines in the file (a
+    # Parquet file's row number is its "line"). Numbering follows the file's order only with insertion order kept.
+    con.execute("SET preserve_insertion_order = true")
     found = con.execute(
         f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad FROM {_read(path, columns)})"
         " WHERE bad IS NOT NULL ORDER BY ordinal"
     ).fetchall()
-    lines = _line_numbers(path, {int(ordinal) for ordinal, _ in found})
+    con.execute("SET preserve_insertion_order = false")
+    ordinals = {int(ordinal) for ordinal, _ in found}
+    lines = {ordinal: ordinal for ordinal in ordinals} if _is_parquet(path) else _line_numbers(path, ordinals)
     for ordinal, reason in found:
         bad_rows.append(BadRow(source.name, lines.get(int(ordinal), int(ordinal)), str(reason)))
 

@@ -3,7 +3,8 @@
 `write_history(path, dossiers=N, year=Y, seed=S)` writes, deterministically for a seed:
 - `path`: the synced dossiers (HoSoDongBoDVC), NDJSON;
 - `<stem>.agencies.json`, `<stem>.procedures.json` (JSON arrays) and `<stem>.transactions.ndjson` next to it
-  (`<stem>` is `path` without its suffix: history.ndjson → history.agencies.json, …).
+  (`<stem>` is `path` without its suffix: history.ndjson → history.agencies.json, …);
+`to_parquet(summary)` then rewrites the dossiers and transactions as Parquet (`p111 synth --format parquet`).
 
 Each target ratio is met exactly: a metric's denominator is made a multiple of the ratio's denominator (units that do
 not fit drop out of it: a dossier left unfinished, a fee of 0, a dossier or transaction dated the year before), then
@@ -248,6 +249,29 @@ def write_history(
     _write_transactions(transactions_path, summary, n, year, agency_of, in_year, tx_count, transfer_kind,
                         paid_flags, days, previous_days, targets["auth"], rng, tally)
     summary.counts.update({key: (value[0], value[1]) for key, value in tally.items()})
+    return summary
+
+
+def to_parquet(summary: SynthSummary) -> SynthSummary:
+    """Rewrite the dossiers and the transaction log as Parquet beside their NDJSON (history.parquet,
+    history.transactions.parquet) and remove the NDJSON; the small agency and procedure files stay JSON. DuckDB
+    infers the column types from every record (sample_size=-1), so a field that is an empty list for the first
+    thousands of rows still gets its full type."""
+    import duckdb
+
+    converted = []
+    for source in (summary.dossiers, summary.transactions):
+        target = source.with_suffix(".parquet")
+        quoted_source = str(source).replace("'", "''")
+        quoted_target = str(target).replace("'", "''")
+        with duckdb.connect() as con:
+            con.execute(
+                f"COPY (SELECT * FROM read_json('{quoted_source}', format='newline_delimited', sample_size=-1)) "
+                f"TO '{quoted_target}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        source.unlink()
+        converted.append(target)
+    summary.dossiers, summary.transactions = converted
     return summary
 
 
