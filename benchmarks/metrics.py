@@ -1,14 +1,19 @@
-"""Benchmark of the metrics engine: harness time, a bare DuckDB scan and plain Python, side by side, per size.
+"""Benchmark of the metrics: `p111 kpi` against a bare DuckDB scan of the same file, in one run, with their ratio.
 
-    python benchmarks/metrics.py [--sizes 100000 1000000 10000000] [--dir /tmp/p111-bench] [--python-max 1000000]
+    python benchmarks/metrics.py [--sizes 1000000] [--big] [--format ndjson parquet] [--dir /tmp/p111-bench]
+                                 [--python-max 0] [--stages]
 
-Histories are written once by `harness.metrics.synth` under --dir (not in the repository) and reused. Each
-measurement runs in a fresh process, so its wall time includes reading the files, and its peak memory (max RSS) is
-its own. The harness measures all seven Plan 111 metrics and the 766 scoring from dossier data (dossiers, agencies,
-procedures and the transaction log); the bare DuckDB scan and the plain-Python loop compute five ratios per agency
-over the dossier file only: the province-wide figures of the three must be equal.
-The harness keeps no per-row table (each file folds into group totals as it is read, and DuckDB spills to disk
-beyond harness.metrics.engine.MEMORY_LIMIT), so its peak memory stays bounded as the rows grow.
+For each size, a synthetic history is written once under --dir by `harness.metrics.synth` (`--big` adds 10^7 rows:
+about 7 GB of NDJSON, written in ~20 minutes) and, for `--format parquet`, converted to Parquet once. Then, each in a
+fresh process so that its wall time includes the process start and imports and its peak memory (max RSS) is its own:
+- `p111 kpi`: the command as a user runs it (`p111 kpi --data <the four files> --year Y --json`): every Plan 111 KPI
+  and the QĐ 766 groups from the dossier data, the dossier file and the transaction log each read once;
+- `duckdb`: a bare DuckDB scan of the dossier file computing five per-agency ratios (no validation, no samples);
+- `python` (up to --python-max rows): the same five ratios with json.loads in a loop, for scale.
+It prints wall seconds, CPU seconds (user + system, all threads), peak MiB, and the ratio of `p111 kpi` to the bare
+scan, on wall time and on CPU time: the machine is shared, so wall time carries other people's load and CPU time is
+the steadier comparison. The province-wide figures the two share must be equal, and the benchmark says whether they
+are. `--stages` also prints, in one process, where the time of `p111 kpi` goes (imports, each pass over a file).
 """
 
 from __future__ import annotations
@@ -25,53 +30,69 @@ YEAR = 2023
 FIVE = ("online", "paid", "digitised", "components", "population")  # numerators; denominators below
 DENOMINATORS = {"online": "received", "paid": "fee", "digitised": "finished", "components": "received",
                 "population": "received"}
+HISTORY = ("history.ndjson", "history.agencies.json", "history.procedures.json", "history.transactions.ndjson")
 
 
-def files(directory: Path) -> list[Path]:
-    return [directory / "history.ndjson", directory / "history.agencies.json", directory / "history.procedures.json",
-            directory / "history.transactions.ndjson"]
+def files(directory: Path, file_format: str) -> list[Path]:
+    names = list(HISTORY)
+    if file_format == "parquet":
+        names[0], names[3] = "history.parquet", "history.transactions.parquet"
+    return [directory / name for name in names]
 
 
-def ensure_history(directory: Path, size: int) -> None:
-    done = directory / ".done"
-    if done.exists():
-        return
+def ensure_history(directory: Path, size: int, file_format: str) -> None:
     from harness.metrics import synth
 
-    started = time.perf_counter()
-    synth.write_history(directory / "history.ndjson", dossiers=size, year=YEAR, seed=111, progress=True)
-    done.write_text(f"{time.perf_counter() - started:.1f}\n", encoding="utf-8")
+    done = directory / ".done"
+    if not done.exists():
+        started = time.perf_counter()
+        synth.write_history(directory / "history.ndjson", dossiers=size, year=YEAR, seed=111, progress=True)
+        done.write_text(f"{time.perf_counter() - started:.1f}\n", encoding="utf-8")
+    if file_format == "parquet" and not (directory / "history.parquet").exists():
+        import duckdb
+
+        for source, target in (("history.ndjson", "history.parquet"),
+                               ("history.transactions.ndjson", "history.transactions.parquet")):
+            with duckdb.connect() as con:
+                con.execute(f"COPY (SELECT * FROM read_json('{directory / source}', format='newline_delimited', "
+                            f"sample_size=-1)) TO '{directory / target}' (FORMAT parquet, COMPRESSION zstd)")
 
 
-# ---------------------------------------------------------------------------------------------- the three modes
+# ----------------------------------------------------------------------------------------------- the modes (child)
 
 
-def run_harness(directory: Path) -> dict[str, int]:
-    from harness.metrics import load_datasets, measure, score766
-    from harness.metrics.results import build_results
+def run_kpi(directory: Path, file_format: str) -> dict[str, int]:
+    """`p111 kpi` in this (fresh) process, exactly as the console script runs it; the shared figures from its JSON."""
+    import contextlib
+    import io
 
-    datasets = load_datasets(files(directory))
-    measurements = measure(datasets, year=YEAR)
-    build_results(measurements)
-    score766.score_dossiers(measurements)
-    totals = {"received": 0, "online": 0, "fee": 0, "paid": 0, "finished": 0, "digitised": 0, "components": 0,
-              "population": 0}
-    for counts in measurements.agencies.values():
-        totals["received"] += counts.received
-        totals["online"] += counts.online
-        totals["fee"] += counts.fee_dossiers
-        totals["paid"] += counts.fee_paid_online
-        totals["finished"] += counts.finished_with_result
-        totals["digitised"] += counts.digitised_results
-        totals["components"] += counts.digitised_components
-        totals["population"] += counts.population_data
-    return totals
+    from harness.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(["kpi", "--data", *map(str, files(directory, file_format)), "--year", str(YEAR), "--json"])
+    document = json.loads(buffer.getvalue())
+    results = document["results"]
+    online = next(r for r in results if r["requirement"] == "P111-KPI-ONLINE-DOSSIERS" and r["level"] == "all")
+    paid = next(r for r in results if r["requirement"] == "P111-KPI-PAYMENT" and r["reading"] == "per-dossier")
+    levels = [r for r in results if r["requirement"] == "P111-KPI-DIGITISATION" and r["level"] != "all"]
+    assert any(s["scope"] == "province" for s in document["score766"])
+    return {"received": online["denominator"], "online": online["numerator"], "fee": paid["denominator"],
+            "paid": paid["numerator"], "finished": sum(r["denominator"] for r in levels),
+            "digitised": sum(r["numerator"] for r in levels)}
 
 
-def run_duckdb(directory: Path) -> dict[str, int]:
+def run_duckdb(directory: Path, file_format: str) -> dict[str, int]:
     import duckdb
 
-    path = str(directory / "history.ndjson").replace("'", "''")
+    path = str(files(directory, file_format)[0]).replace("'", "''")
+    columns = """{
+            'MaHoSo': 'VARCHAR', 'KenhThucHien': 'VARCHAR', 'TrangThaiHoSo': 'VARCHAR', 'NgayTiepNhan': 'VARCHAR',
+            'DuocThanhToanTrucTuyen': 'VARCHAR', 'HoSoCoThanhPhanSoHoa': 'VARCHAR',
+            'DanhSachLePhi': 'STRUCT(Gia VARCHAR)[]', 'DanhSachGiayToKetQua': 'STRUCT(DuongDanTepTinKetQua VARCHAR)[]',
+            'DSKetNoiCSDL': 'JSON[]'}"""
+    source = (f"read_parquet('{path}')" if file_format == "parquet"
+              else f"read_json('{path}', format='newline_delimited', columns={columns})")
     rows = duckdb.connect().execute(f"""
         SELECT split_part(MaHoSo, '-', 1) AS agency, count(*) AS received,
                count_if(KenhThucHien = '2') AS online,
@@ -84,18 +105,14 @@ def run_duckdb(directory: Path) -> dict[str, int]:
                    AS digitised,
                count_if(HoSoCoThanhPhanSoHoa = '1') AS components,
                count_if(len(DSKetNoiCSDL) > 0) AS population
-        FROM read_json('{path}', format='newline_delimited', columns={{
-            'MaHoSo': 'VARCHAR', 'KenhThucHien': 'VARCHAR', 'TrangThaiHoSo': 'VARCHAR', 'NgayTiepNhan': 'VARCHAR',
-            'DuocThanhToanTrucTuyen': 'VARCHAR', 'HoSoCoThanhPhanSoHoa': 'VARCHAR',
-            'DanhSachLePhi': 'STRUCT(Gia VARCHAR)[]', 'DanhSachGiayToKetQua': 'STRUCT(DuongDanTepTinKetQua VARCHAR)[]',
-            'DSKetNoiCSDL': 'JSON[]'}})
+        FROM {source}
         WHERE left(NgayTiepNhan, 4) = '{YEAR}'
         GROUP BY agency""").fetchall()
     names = ("received", "online", "fee", "paid", "finished", "digitised", "components", "population")
     return {name: sum(int(row[index + 1]) for row in rows) for index, name in enumerate(names)}
 
 
-def run_python(directory: Path) -> dict[str, int]:
+def run_python(directory: Path, file_format: str) -> dict[str, int]:
     from harness.metrics import oracle
 
     per_agency: dict[str, dict[str, int]] = {}
@@ -122,26 +139,60 @@ def run_python(directory: Path) -> dict[str, int]:
     return totals
 
 
-MODES = {"harness": run_harness, "duckdb": run_duckdb, "python": run_python}
+MODES = {"p111 kpi": run_kpi, "duckdb": run_duckdb, "python": run_python}
 
 
-def measure_in_child(mode: str, directory: Path) -> tuple[float, float, dict[str, int]]:
-    """(wall seconds, peak RSS in MiB, totals) of one mode in a fresh process."""
+def stages(directory: Path, file_format: str) -> None:
+    """Where the time of `p111 kpi` goes, in this process: imports, each pass over a file, the rest."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--one", mode, str(directory)], stdout=subprocess.PIPE)
+    from harness.metrics import engine, load_datasets, measure, score766
+    from harness.metrics.results import build_results
+
+    imported = time.perf_counter()
+    passes: list[tuple[str, float]] = []
+    aggregate = engine._aggregate
+
+    def timed(con: object, table: str, path: Path, *rest: object) -> None:
+        begun = time.perf_counter()
+        aggregate(con, table, path, *rest)  # type: ignore[arg-type]
+        passes.append((f"{table} ({path.name})", time.perf_counter() - begun))
+
+    engine._aggregate = timed  # type: ignore[assignment]
+    datasets = load_datasets(files(directory, file_format))
+    loaded = time.perf_counter()
+    measurements = measure(datasets, year=YEAR)
+    measured = time.perf_counter()
+    build_results(measurements)
+    score766.score_dossiers(measurements)
+    done = time.perf_counter()
+    print(f"    imports {imported - started:.2f} s; reading the small files {loaded - imported:.2f} s; "
+          + "; ".join(f"pass over {name} {seconds:.2f} s" for name, seconds in passes)
+          + f"; the rest of measuring {measured - loaded - sum(s for _, s in passes):.2f} s; "
+          f"results and 766 {done - measured:.3f} s; {len(passes)} passes over the data in all", flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------- the parent
+
+
+def measure_in_child(mode: str, directory: Path, file_format: str) -> tuple[float, float, float, dict[str, int]]:
+    """(wall seconds, CPU seconds, peak RSS in MiB, figures) of one mode in a fresh process."""
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, __file__, "--one", mode, str(directory), file_format],
+                             stdout=subprocess.PIPE)
     assert child.stdout is not None
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    if child.returncode != 0:
-        raise RuntimeError(f"{mode} failed with exit code {child.returncode}")
-    return wall, usage.ru_maxrss / 1024, json.loads(output)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{mode} failed with exit code {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, json.loads(output)
 
 
 def ratios(totals: dict[str, int]) -> str:
     parts = []
     for name in FIVE:
+        if name not in totals:
+            continue
         denominator = totals[DENOMINATORS[name]]
         parts.append(f"{name} {100 * totals[name] / denominator:.2f}%" if denominator else f"{name} —")
     return ", ".join(parts)
@@ -149,31 +200,42 @@ def ratios(totals: dict[str, int]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--big", action="store_true", help="add 10^7 rows (about 7 GB of NDJSON)")
+    parser.add_argument("--format", nargs="+", choices=("ndjson", "parquet"), default=["ndjson"])
     parser.add_argument("--dir", type=Path, default=Path("/tmp/p111-bench"))
-    parser.add_argument("--python-max", type=int, default=1_000_000, help="skip plain Python above this size")
-    parser.add_argument("--one", nargs=2, metavar=("MODE", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--python-max", type=int, default=0, help="run plain Python up to this size (0: never)")
+    parser.add_argument("--stages", action="store_true", help="also print where the time of p111 kpi goes")
+    parser.add_argument("--one", nargs=3, metavar=("MODE", "DIR", "FORMAT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        mode, directory = args.one
-        print(json.dumps(MODES[mode](Path(directory))))
+        mode, directory, file_format = args.one
+        print(json.dumps(MODES[mode](Path(directory), file_format)))
         return 0
-    print(f"{'rows':>10} {'dossiers MB':>11} {'mode':<8} {'wall s':>7} {'peak MiB':>9}  province-wide ratios of {YEAR}")
-    for size in args.sizes:
+    sizes = list(args.sizes) + ([10_000_000] if args.big and 10_000_000 not in args.sizes else [])
+    print(f"{'rows':>10} {'format':<8} {'MB':>6} {'mode':<9} {'wall s':>7} {'CPU s':>7} {'peak MiB':>9}  "
+          f"province-wide ratios of {YEAR}")
+    for size in sizes:
         directory = args.dir / str(size)
         directory.mkdir(parents=True, exist_ok=True)
-        ensure_history(directory, size)
-        megabytes = (directory / "history.ndjson").stat().st_size / 1e6
-        results = {}
-        for mode in MODES:
-            if mode == "python" and size > args.python_max:
-                print(f"{size:>10} {megabytes:>11.0f} {mode:<8} {'skipped':>7} (above --python-max)")
-                continue
-            wall, peak, totals = measure_in_child(mode, directory)
-            results[mode] = totals
-            print(f"{size:>10} {megabytes:>11.0f} {mode:<8} {wall:>7.2f} {peak:>9.0f}  {ratios(totals)}", flush=True)
-        same = all(totals == results["harness"] for totals in results.values())
-        print(f"{'':>10} {'':>11} {'equal':<8} {'yes' if same else 'NO: the figures differ'}")
+        for file_format in args.format:
+            ensure_history(directory, size, file_format)
+            megabytes = files(directory, file_format)[0].stat().st_size / 1e6
+            figures: dict[str, tuple[float, float, float, dict[str, int]]] = {}
+            for mode in MODES:
+                if mode == "python" and (size > args.python_max or file_format != "ndjson"):
+                    continue
+                figures[mode] = measure_in_child(mode, directory, file_format)
+                wall, cpu, peak, totals = figures[mode]
+                print(f"{size:>10} {file_format:<8} {megabytes:>6.0f} {mode:<9} {wall:>7.2f} {cpu:>7.2f} {peak:>9.0f}"
+                      f"  {ratios(totals)}", flush=True)
+            kpi, bare = figures["p111 kpi"], figures["duckdb"]
+            same = all(bare[3][name] == value for name, value in kpi[3].items())
+            print(f"{'':>10} {file_format:<8} {'':>6} {'ratio':<9} {kpi[0] / bare[0]:>6.2f}x {kpi[1] / bare[1]:>6.2f}x"
+                  f" {'':>9}  p111 kpi / bare DuckDB scan (wall, CPU); goal ≤ 2x, ≤ 500 MiB; "
+                  f"shared figures {'equal' if same else 'DIFFER'}", flush=True)
+            if args.stages:
+                stages(directory, file_format)
     return 0
 
 

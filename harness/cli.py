@@ -10,10 +10,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-import pytest
-
-from harness import recording, resources, schemas
-from harness import report as reports
+from harness import resources, schemas
 from harness.catalog import format_threshold, load_catalog
 from harness.cli_metrics import add_commands as add_metric_commands
 from harness.cli_reports import add_commands as add_report_commands
@@ -33,6 +30,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `p111 kpi` and the other light commands start without pytest (~0.3 s).
+    import pytest
+
+    from harness import recording
+    from harness import report as reports
+
     if args.record or args.replay:
         try:  # before the run, not after it: a recording nobody can read is worth nothing
             recording.key_from_environment()

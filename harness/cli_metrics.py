@@ -74,20 +74,24 @@ def _error(message: str) -> int:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    from harness.metrics import DatasetError, evaluate, load_datasets, requirement_verdicts
+    from harness.metrics import DatasetError, load_datasets, measure, requirement_verdicts, score766
     from harness.metrics.definitions import load_definitions
+    from harness.metrics.results import build_results
 
     try:
         datasets = load_datasets(args.data)
-        results = evaluate(datasets, year=args.year, engine=args.engine)
+        measurements = measure(datasets, year=args.year, engine=args.engine)
     except DatasetError as exc:
         return _error(f"Dữ liệu không hợp lệ / bad input: {exc}")
+    results = build_results(measurements)
     en = args.lang == "en"
     document = {
         "year": args.year,
         "results": [r.as_dict() for r in results],
         "bad_rows": [{"file": b.file, "line": b.line, "reason": b.reason} for b in datasets.bad_rows],
         "bad_row_counts": datasets.bad_row_counts(),
+        # QĐ 766 from the same tallies (per department, level and the province; partial: dossier data only)
+        "score766": [score.as_dict() for score in score766.score_dossiers(measurements)],
     }
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
