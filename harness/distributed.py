@@ -39,6 +39,7 @@ def hand_over(config: pytest.Config, run: RunRecord) -> None:
             for r in records
         ],
         "exchanges": run.recorder.exchanges,
+        "sut_origin": run.recorder.sut_origin,
         # The values the worker's redactor knows, so that the controller's last pass removes them everywhere.
         "secrets": list(redactor.known().items()),
         "log": [[where, what, count] for (where, what), count in redactor.log.items()],
@@ -76,3 +77,4 @@ def take_over(run: RunRecord, output: dict[str, Any]) -> None:
     # Two workers that each ran some metric checks measured the same figures: keep one of each.
     run.metrics.extend(m for m in handed["metrics"] if m not in run.metrics)
     run.score766 = run.score766 or handed["score766"]
+    run.recorder.sut_origin = run.recorder.sut_origin or handed.get("sut_origin")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -47,6 +50,24 @@ class EvidenceRecorder:
     redactor: Redactor
     current_check: str | None = None
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    # Where a run's time goes (harness.timing): seconds each check spent waiting in observers.poll, and the SUT's
+    # origin, which tells the SUT's answers from the counterparts' in the exchanges.
+    waited: dict[str, float] = field(default_factory=dict)
+    sut_origin: str | None = None
+    _waiting: int = 0
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a wait (observers.poll): its time is the check's waiting; its exchanges are marked as made while
+        waiting, so that they are not counted twice."""
+        check, started = self.current_check, time.perf_counter()
+        self._waiting += 1
+        try:
+            yield
+        finally:
+            self._waiting -= 1
+            if self._waiting == 0 and check is not None:
+                self.waited[check] = self.waited.get(check, 0.0) + time.perf_counter() - started
 
     def record(self, response: httpx.Response) -> None:
         """An httpx response hook: reads the body and keeps a redacted copy of the exchange."""
@@ -81,6 +102,7 @@ class EvidenceRecorder:
                 },
                 # Attempts the polite transport retried before this answer (a 503 with Retry-After, a reset …).
                 **({"retried": response.extensions[RETRIED]} if RETRIED in response.extensions else {}),
+                **({"while_waiting": True} if self._waiting else {}),
             }
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -80,10 +81,17 @@ class PollTap(Protocol):
 
 
 POLL_TAP: PollTap | None = None  # set by the plugin for one run
+# Set by the plugin for one run (EvidenceRecorder.waiting): times each wait, the one place a run waits.
+WAIT_CLOCK: Callable[[], AbstractContextManager[None]] | None = None
 
 
 def poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
     """Fetches until `until` holds or `timeout` seconds pass; returns the last fetch. Polls back off."""
+    with WAIT_CLOCK() if WAIT_CLOCK is not None else nullcontext():
+        return _poll(fetch, until, timeout)
+
+
+def _poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
     planned = POLL_TAP.planned() if POLL_TAP is not None else None
     if planned is not None:
         got = fetch()

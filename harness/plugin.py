@@ -247,8 +247,10 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
             verdict, message = Verdict.ERROR, f"[{call.when}] {_describe(excinfo)}"
     elif report.passed and call.when == "call":
         verdict = Verdict.PASSED
+    waited = item.config.stash[RUN].recorder.waited.get(item.nodeid, 0.0)
     for record in records:
         record.duration += report.duration
+        record.waiting = waited  # the recorder sums the check's waits over its phases
         # The first decisive outcome stands: a teardown error does not hide a failure.
         if verdict is not None and record.outcome in (None, Verdict.PASSED):
             record.outcome, record.message, record.failure = verdict, message, failure
@@ -304,6 +306,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     observers.POLL_TAP = None  # this run's recording or replay must not pace another run in the same process
+    observers.WAIT_CLOCK = None
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -376,6 +379,7 @@ def p111_lifecycle() -> Lifecycle:
 def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[System]:
     target, recorder = p111_run.target, p111_run.recorder
     timeouts = target.timeouts
+    observers.WAIT_CLOCK = recorder.waiting  # every wait of this run is timed (harness.timing)
     tap = pytestconfig.stash.get(TAP, None)
     if isinstance(tap, Replayer):
         yield _replayed_system(tap, target, recorder)  # nothing is started, nothing sends
@@ -433,6 +437,7 @@ def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[Sy
             }
         portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
         payment = PaymentObserver(payment_client, keys) if payment_client is not None else None
+        recorder.sut_origin = str(client.base_url)  # tells the SUT's answers from the counterparts' (timing)
         yield System(client, portal, sign_on_urls, sign_on_client, payment)
 
 

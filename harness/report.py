@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness import har, html_report, i18n, schemas, summary_md
+from harness import har, html_report, i18n, schemas, summary_md, timing
 from harness.formats import vietnam_now
 from harness.manifest import MANIFEST_FILE, atomic_write_bytes, load_private_key, write_manifest
 from harness.run import RunRecord, as_dict, check_outcome
@@ -56,6 +56,7 @@ def overall_verdict(verdicts: list[Verdict]) -> Verdict:
 def build_report(run: RunRecord) -> dict[str, Any]:
     requirements: list[dict[str, Any]] = []
     verdicts: list[Verdict] = []
+    timed, run_timing = timing.breakdown(run, run.recorder.exchanges)  # where the time went (additive)
     for requirement_id, records in run.by_requirement().items():
         requirement = run.catalog[requirement_id]
         verdict, reason = requirement_verdict(records)
@@ -72,6 +73,7 @@ def build_report(run: RunRecord) -> dict[str, Any]:
                 "verdict": verdict.value,
                 "reason": reason,
                 "checks": [as_dict(r, run.recorder.for_check(r.nodeid)) for r in records],
+                "timing": timed[requirement_id],
             }
         )
     finished = run.finished_at or vietnam_now()
@@ -80,6 +82,7 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         optional["score766"] = run.score766
     if run.replayed_from is not None:
         optional["replayed_from"] = run.replayed_from
+    optional["timing"] = run_timing
     return {
         "format": REPORT_FORMAT,
         "harness": {"name": "p111", "version": harness.__version__},

@@ -23,6 +23,7 @@ class CheckRecord:
     duration: float = 0.0
     warnings: list[str] = field(default_factory=list)
     review: dict[str, str] | None = None  # REVIEW: {"why", "attach"}, what a person must judge and attach
+    waiting: float = 0.0  # seconds of `duration` spent waiting in observers.poll (harness.timing)
 
 
 @dataclass
