@@ -41,6 +41,12 @@ def files(directory: Path, file_format: str) -> list[Path]:
 
 
 def ensure_history(directory: Path, size: int, file_format: str) -> None:
+    """In a child process: a child's peak memory (max RSS) starts from its parent's at fork, so the parent stays
+    small for the measured children's figures to be their own."""
+    subprocess.run([sys.executable, __file__, "--prepare", str(directory), str(size), file_format], check=True)
+
+
+def prepare(directory: Path, size: int, file_format: str) -> None:
     from harness.metrics import synth
 
     done = directory / ".done"
@@ -207,7 +213,11 @@ def main() -> int:
     parser.add_argument("--python-max", type=int, default=0, help="run plain Python up to this size (0: never)")
     parser.add_argument("--stages", action="store_true", help="also print where the time of p111 kpi goes")
     parser.add_argument("--one", nargs=3, metavar=("MODE", "DIR", "FORMAT"), help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", nargs=3, metavar=("DIR", "SIZE", "FORMAT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.prepare:
+        prepare(Path(args.prepare[0]), int(args.prepare[1]), args.prepare[2])
+        return 0
     if args.one:
         mode, directory, file_format = args.one
         print(json.dumps(MODES[mode](Path(directory), file_format)))
