@@ -220,7 +220,10 @@ def main() -> int:
         return 0
     if args.one:
         mode, directory, file_format = args.one
-        print(json.dumps(MODES[mode](Path(directory), file_format)))
+        if mode == "stages":
+            stages(Path(directory), file_format)
+        else:
+            print(json.dumps(MODES[mode](Path(directory), file_format)))
         return 0
     sizes = list(args.sizes) + ([10_000_000] if args.big and 10_000_000 not in args.sizes else [])
     print(f"{'rows':>10} {'format':<8} {'MB':>6} {'mode':<9} {'wall s':>7} {'CPU s':>7} {'peak MiB':>9}  "
@@ -244,8 +247,8 @@ def main() -> int:
             print(f"{'':>10} {file_format:<8} {'':>6} {'ratio':<9} {kpi[0] / bare[0]:>6.2f}x {kpi[1] / bare[1]:>6.2f}x"
                   f" {'':>9}  p111 kpi / bare DuckDB scan (wall, CPU); goal ≤ 2x, ≤ 500 MiB; "
                   f"shared figures {'equal' if same else 'DIFFER'}", flush=True)
-            if args.stages:
-                stages(directory, file_format)
+            if args.stages:  # in a child too: the parent's memory would become the next children's peak
+                subprocess.run([sys.executable, __file__, "--one", "stages", str(directory), file_format], check=True)
     return 0
 
 
