@@ -55,6 +55,9 @@ class EvidenceRecorder:
     waited: dict[str, float] = field(default_factory=dict)
     sut_origin: str | None = None
     _waiting: int = 0
+    # seq -> how many secrets the redactor knew before the exchange was redacted: final() need not pass again over an
+    # exchange after which nothing new was learnt (the last guard is then a no-op, and it cost most of the report).
+    _known_before: dict[int, int] = field(default_factory=dict)
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
@@ -80,6 +83,7 @@ class EvidenceRecorder:
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
         elapsed = _elapsed_ms(response)
+        self._known_before[seq] = len(self.redactor.known())
         self.exchanges.append(
             {
                 "seq": seq,
@@ -111,6 +115,7 @@ class EvidenceRecorder:
         request as sent, status 0 (HAR's "no response"), and the error in plain words."""
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
+        self._known_before[seq] = len(self.redactor.known())
         self.exchanges.append(
             {
                 "seq": seq,
@@ -136,8 +141,19 @@ class EvidenceRecorder:
 
     def final(self) -> list[dict[str, Any]]:
         """The exchanges passed once more through the redactor: a value learnt from a sensitive field late in the run
-        is then also removed from exchanges recorded before it was seen."""
-        return [self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
+        is then also removed from exchanges recorded before it was seen. An exchange redacted when the redactor
+        already knew every value it knows now is kept as it is (passing it again would change nothing); one from
+        another process (a distributed run's worker) is always passed again."""
+        known = len(self.redactor.known())
+        return [
+            e if self._known_before.get(e["seq"]) == known and e is self._recorded(e["seq"])
+            else self.redactor.data(e, f"evidence #{e['seq']}")
+            for e in self.exchanges
+        ]
+
+    def _recorded(self, seq: int) -> dict[str, Any] | None:
+        """The exchange this recorder recorded as `seq` (exchanges merged from a worker are renumbered copies)."""
+        return self.exchanges[seq - 1] if 0 < seq <= len(self.exchanges) else None
 
     def ndjson(self, exchanges: list[dict[str, Any]] | None = None) -> str:
         rows = self.final() if exchanges is None else exchanges

@@ -1,0 +1,39 @@
+"""The evidence's last redaction pass: what was learnt late is removed everywhere; an exchange redacted when nothing
+more was to be learnt is not passed again (it cost most of writing the report)."""
+
+from __future__ import annotations
+
+import httpx
+
+from harness.evidence import EvidenceRecorder
+from harness.redaction import Redactor
+
+TOKEN = "late-token-0123456789abcdef"
+
+
+def _answer(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/login":
+        return httpx.Response(200, json={"access_token": TOKEN})
+    return httpx.Response(200, json={"echo": f"seen {TOKEN}" if request.url.path == "/before" else "nothing"})
+
+
+def test_a_value_learnt_late_is_removed_from_earlier_exchanges_and_later_ones_are_kept_as_they_are():
+    recorder = EvidenceRecorder(Redactor([]))
+    client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(_answer),
+                          event_hooks={"response": [recorder.record]})
+    client.get("/before")  # the token shows up before anything says it is secret
+    client.get("/login")  # its field name makes it secret from here on
+    client.get("/after")
+    assert TOKEN in str(recorder.exchanges[0])
+    final = recorder.final()
+    assert TOKEN not in str(final) and "[REDACTED]" in str(final[0]["response"]["body"])
+    assert final[2] is recorder.exchanges[2]  # nothing was learnt after it: kept, not passed again
+    assert final[0] is not recorder.exchanges[0] and final[1] is not recorder.exchanges[1]
+
+
+def test_exchanges_merged_from_elsewhere_are_always_passed_again():
+    recorder = EvidenceRecorder(Redactor([TOKEN]))
+    merged = {"seq": 1, "check": None, "method": "GET", "url": f"http://sut.test/?t={TOKEN}", "status": 200,
+              "request": {"headers": {}, "body": None}, "response": {"headers": {}, "body": None}}
+    recorder.exchanges.append(merged)
+    assert TOKEN not in str(recorder.final())
