@@ -42,8 +42,10 @@ def parse_dossier_code(value: str) -> DossierCode | None:
     match = DOSSIER_CODE.fullmatch(value)
     if match is None:
         return None
-    try:
-        day = datetime.strptime(match["day"], "%y%m%d").date()
+    digits = match["day"]
+    year = int(digits[:2])
+    try:  # as strptime's %y%m%d reads six digits (69–99 → 19xx), without its cost on every row of an export
+        day = date(year + (2000 if year <= 68 else 1900), int(digits[2:4]), int(digits[4:6]))
     except ValueError:
         return None
     return DossierCode(match["agency"], day, int(match["sequence"]))
@@ -61,8 +63,9 @@ def parse_portal_datetime(value: str) -> datetime | None:
     """`yyyyMMddHHmmss` in Vietnam time; None when the string is not such a date."""
     if not _PORTAL_DATETIME_SHAPE.fullmatch(value):
         return None
-    try:
-        return datetime.strptime(value, PORTAL_DATETIME).replace(tzinfo=VIETNAM_TIME)
+    try:  # fourteen digits in fixed places: what strptime(PORTAL_DATETIME) accepts, at a fraction of its cost
+        return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]), int(value[8:10]), int(value[10:12]),
+                        int(value[12:14]), tzinfo=VIETNAM_TIME)
     except ValueError:
         return None
 
