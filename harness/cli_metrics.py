@@ -44,7 +44,8 @@ def add_commands(subparsers: Any) -> None:
     synth.add_argument("--seed", type=int, default=111)
     synth.add_argument("--output", type=Path, default=Path("history.ndjson"))
     synth.add_argument("--format", choices=("ndjson", "parquet"), default="ndjson",
-                       help="hồ sơ và giao dịch dạng NDJSON hay Parquet / dossiers and transactions as NDJSON or Parquet")
+                       help="hồ sơ và giao dịch dạng NDJSON hay Parquet / dossiers and transactions as NDJSON or "
+                            "Parquet")
     synth.add_argument("--set", action="append", default=[], metavar="KEY=PERCENT",
                        help="đặt tỷ lệ đúng, ví dụ digitisation@commune=54 / set an exact target ratio")
     synth.set_defaults(handler=cmd_synth)

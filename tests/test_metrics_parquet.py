@@ -77,8 +77,8 @@ def test_a_directory_of_partitioned_files_and_a_glob_read_as_one(tmp_path):
             folder = root / "year=2023" / f"province={province}"
             folder.mkdir(parents=True)
             con.execute(
-                f"COPY (SELECT * EXCLUDE (n) FROM (SELECT *, row_number() OVER () AS n FROM read_json('{whole.dossiers}',"
-                f" format='newline_delimited', sample_size=-1)) WHERE n % 2 = {parity}) "
+                "COPY (SELECT * EXCLUDE (n) FROM (SELECT *, row_number() OVER () AS n FROM "
+                f"read_json('{whole.dossiers}', format='newline_delimited', sample_size=-1)) WHERE n % 2 = {parity}) "
                 f"TO '{folder / 'dossiers-0.parquet'}' (FORMAT parquet)")
     _parquet(whole.transactions, root / "year=2023" / "transactions" / "part-0.parquet")
     for sidecar in (whole.agencies, whole.procedures):

@@ -1,12 +1,13 @@
 """Loading the metric data (synced dossiers, procedure catalog, agency registry, transaction log) with per-row checks.
 
 Every file is NDJSON, a JSON array, CSV or Parquet; a path may also be a directory (every data file under it, e.g. a
-partitioned export year=2025/province=H40/*.parquet) or a glob (`expand_paths`). A row that breaks its kind's schema becomes a BadRow (file, line, reason):
-counted and reported, never dropped silently. A file that is not what it claims to be is refused with DatasetError.
-JSON arrays, CSV files and rows in memory are read and validated here, row by row, against the full JSON Schema. NDJSON
-and Parquet files of dossiers or transactions (the large ones) are left to the engine (harness.metrics.engine), which reads them
-directly and checks in SQL the fields the metrics read and the required ones; it appends the bad rows it finds to the
-same list (`eager=True` validates them here in full instead, slowly).
+partitioned export year=2025/province=H40/*.parquet) or a glob (`expand_paths`). A row that breaks its kind's schema
+becomes a BadRow (file, line, reason): counted and reported, never dropped silently. A file that is not what it
+claims to be is refused with DatasetError. JSON arrays, CSV files and rows in memory are read and validated here, row
+by row, against the full JSON Schema. NDJSON and Parquet files of dossiers or transactions (the large ones) are left
+to the engine (harness.metrics.engine), which reads them directly and checks in SQL the fields the metrics read and
+the required ones; it appends the bad rows it finds to the same list (`eager=True` validates them here in full
+instead, slowly).
 """
 
 from __future__ import annotations
@@ -322,7 +323,7 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
 
 
 def _parquet_records(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """The rows of a Parquet file as dicts (nested lists and structs as lists and dicts), in batches; DuckDB reads it."""
+    """The rows of a Parquet file as dicts (nested lists and structs as lists and dicts), in batches, read by DuckDB."""
     import duckdb
 
     con = duckdb.connect()
