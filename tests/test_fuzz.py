@@ -70,7 +70,7 @@ DOCUMENT: dict[str, Any] = {
     "components": {"schemas": {"Item": ITEM}},
 }
 ITEM_VALIDATOR = Draft202012Validator(ITEM)
-FAST = fuzz.Budget(max_examples=2, generated_examples=3)  # enough to reach every rule; the tests stay quick
+FAST = fuzz.Budget(max_examples=2, generated_examples=3, undocumented_status="off")  # every rule reached, quickly
 
 
 @pytest.fixture(scope="module")
@@ -129,11 +129,11 @@ def app(
     )
 
 
-def test_input_operations_resolve_references_and_leave_out_the_checksum_callback():
+def test_input_operations_resolve_references_and_leave_out_what_takes_no_input():
     operations, skipped = fuzz.input_operations(DOCUMENT)
     assert [str(o) for o in operations] == ["GET /items", "POST /items", "GET /items/{id}"]
     assert operations[1].body == ITEM and operations[1].examples == tuple(ITEM["examples"])
-    assert [name for name, _ in skipped] == ["POST /callback"]  # /health takes no input at all
+    assert skipped == []  # /health and the bodiless /callback take no input at all
 
 
 def test_every_rule_of_the_schema_becomes_one_kind_of_input():
@@ -197,8 +197,7 @@ def test_a_server_error_on_valid_input_is_shrunk_to_the_smallest_counterexample(
 
     result = fuzz.fuzz(app(loop, on_valid=crash_beyond_the_basic_plane), DOCUMENT, budget=FAST)
     assert {f.problem for f in result.findings} == {"server-error"}
-    (finding,) = [f for f in result.findings if f.case.rule == "astral-text"]
-    assert finding.case.at == "body.title"
+    (finding,) = [f for f in result.findings if (f.case.rule, f.case.at) == ("astral-text", "body.title")]
     sent = json.loads(finding.response.request.content)
     # The document's example, with the smallest text beyond the basic plane in place of its title.
     assert sent == {**ITEM["examples"][0], "title": "\U00010000"}
@@ -223,7 +222,7 @@ def test_the_budget_bounds_the_requests(loop, budget):
     operations, _ = fuzz.input_operations(DOCUMENT)
     cases = sum(len(fuzz.cases_for(o, {})) for o in operations)
     result = fuzz.fuzz(app(loop), DOCUMENT, budget=budget)
-    assert result.cases == cases and result.requests <= cases
+    assert result.cases == cases and result.requests <= 2 * cases  # an accepted valid write is read back once
 
 
 # --- what cannot be judged is left out, never judged falsely -------------------------------------------------------
