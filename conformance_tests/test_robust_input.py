@@ -85,6 +85,17 @@ def summary(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> str:
     return "\n".join(lines)
 
 
+def tell(config: pytest.Config, text: str) -> None:
+    """On the terminal of whoever runs `p111 fuzz` (without one, a worker's: in the check's captured output)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        print(text)
+        return
+    reporter.write_line("")
+    for line in text.splitlines():
+        reporter.write_line(line)
+
+
 def require_fuzzed(result: fuzz.FuzzResult) -> None:
     """NOT-TESTED when no operation was fuzzed (every one skipped: refused by every session, or its input could not
     be built): a check that sent nothing past the authentication layer has not passed."""
@@ -108,6 +119,7 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
     p111_run: RunRecord,
     p111_lifecycle: Lifecycle,
     procedure_codes: list[str],
+    request: pytest.FixtureRequest,
 ):
     """Valid input to every documented operation never gets a 5xx; input breaking one rule of the document gets a
     4xx, with a JSON error where the document describes that status as JSON."""
@@ -131,12 +143,12 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
     recorder = p111_run.recorder
     seqs: dict[int, int] = {}  # id(response) → the seq of its recorded exchange
 
-    def request(*args: Any, **kwargs: Any) -> httpx.Response:
+    def send(*args: Any, **kwargs: Any) -> httpx.Response:
         response = p111_client.request(*args, **kwargs)
         seqs[id(response)] = len(recorder.exchanges)
         return response
 
-    proxy = _Proxy(p111_client, request)
+    proxy = _Proxy(p111_client, send)
     result = fuzz.fuzz(
         proxy,  # type: ignore[arg-type]
         document,
@@ -147,15 +159,16 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
         seeds=seeds,
         resources=pool,
     )
-    print(summary(result, pool))
+    tell(request.config, summary(result, pool))
     if result.findings:
         found = result.findings
         exchanges = {e["seq"]: e for e in recorder.exchanges}
-        lines = [
-            f"{f.describe()}\n  {_exchange_text(exchanges[seqs[id(f.response)]])}"
-            for f in found
-            if id(f.response) in seqs
-        ]
+
+        def shown(f: fuzz.Finding) -> str:  # a read-back problem: the write, then the read
+            answers = [r for r in (f.written, f.response) if r is not None and id(r) in seqs]
+            return "\n".join(f"  {_exchange_text(exchanges[seqs[id(r)]])}" for r in answers)
+
+        lines = [f"{f.describe()}\n{shown(f)}" for f in found]
         raise Failure(
             f"{len(found)} loại dữ liệu vào làm hệ thống lỗi hoặc được chấp nhận sai / kind(s) of input broke the "
             f"SUT, in {result.requests} requests to {len(result.operations)} operations",
