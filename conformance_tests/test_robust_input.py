@@ -23,7 +23,7 @@ import pytest
 
 from harness import fuzz
 from harness.drivers import Driver
-from harness.fuzz_state import DossierPool
+from harness.fuzz_state import DossierPool, footing
 from harness.lifecycle import Lifecycle
 from harness.run import RunRecord
 from harness.target import Target
@@ -88,12 +88,14 @@ def summary(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> str:
 def tell(config: pytest.Config, text: str) -> None:
     """On the terminal of whoever runs `p111 fuzz` (without one, a worker's: in the check's captured output)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
         print(text)
         return
-    reporter.write_line("")
-    for line in text.splitlines():
-        reporter.write_line(line)
+    with capture.global_and_fixture_disabled():  # past pytest's capture of the check's output
+        reporter.write_line("")
+        for line in text.splitlines():
+            reporter.write_line(line)
 
 
 def require_fuzzed(result: fuzz.FuzzResult) -> None:
@@ -126,20 +128,7 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
     if p111_target.safety_mode == "read-only":
         raise NotTested("chế độ chỉ đọc: không gửi dữ liệu thử / read-only safety mode: fuzzing writes, nothing sent")
     document = _document(p111_client, p111_target)
-    dossier = p111_driver.submit(procedure_codes[0])  # a real code for {code}: varied, it would only be "not found"
-    roles = {role: dict(p111_driver.session(role).headers) for role in ("citizen", "officer")}
-    sessions = list(roles.values())
-    parameter = p111_target.sut.dossier_parameter
-    declared = p111_target.capabilities.procedures or ()
-    seeds = fuzz.Seeds(
-        {
-            "procedure": [*dict.fromkeys([*declared, *procedure_codes])],  # declared, then the catalog it returned
-            "agency": [a.code for a in p111_target.agencies],
-            "dossier": [dossier.code],
-        }
-    )
-    pool = DossierPool(p111_driver, p111_lifecycle, parameter, procedure_codes[0], roles)
-    public = [("POST", p111_target.payment_rules.confirm_path), *p111_target.sut.public_operations]
+    given = footing(p111_target, p111_driver, p111_lifecycle, procedure_codes)
     recorder = p111_run.recorder
     seqs: dict[int, int] = {}  # id(response) → the seq of its recorded exchange
 
@@ -149,17 +138,8 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
         return response
 
     proxy = _Proxy(p111_client, send)
-    result = fuzz.fuzz(
-        proxy,  # type: ignore[arg-type]
-        document,
-        sessions=sessions,
-        known={parameter: dossier.code},
-        budget=p111_target.fuzz,
-        public=public,
-        seeds=seeds,
-        resources=pool,
-    )
-    tell(request.config, summary(result, pool))
+    result = fuzz.fuzz(proxy, document, **given)  # type: ignore[arg-type]
+    tell(request.config, summary(result, given["resources"]))
     if result.findings:
         found = result.findings
         exchanges = {e["seq"]: e for e in recorder.exchanges}

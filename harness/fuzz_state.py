@@ -121,3 +121,30 @@ class DossierPool:
         to = self.lifecycle.actions[action].to
         if to != RESUME:
             self.by_status.setdefault(to, []).append(code)
+
+
+def footing(target: Any, driver: Driver, lifecycle: Lifecycle, procedures: list[str]) -> dict[str, Any]:
+    """What `harness.fuzz.fuzz` is given besides the client and the document, from the target and the driver: the
+    citizen's and the officer's sessions, a real dossier for the dossier parameter, a pool of dossiers for the
+    lifecycle actions, the seeds (declared procedures, then the catalog the SUT returned; the agency registry; the
+    dossier's code), the operations another party calls (payment.confirm_path, sut.public_operations), the budget."""
+    from harness.fuzz_seeds import Seeds  # beside harness.fuzz, which imports nothing of this module
+
+    dossier = driver.submit(procedures[0])  # a real code for {code}: varied, it would only be "not found"
+    roles = {role: dict(driver.session(role).headers) for role in ("citizen", "officer")}
+    parameter = target.sut.dossier_parameter
+    declared = target.capabilities.procedures or ()
+    return {
+        "sessions": list(roles.values()),
+        "known": {parameter: dossier.code},
+        "budget": target.fuzz,
+        "public": [("POST", target.payment_rules.confirm_path), *target.sut.public_operations],
+        "seeds": Seeds(
+            {
+                "procedure": [*dict.fromkeys([*declared, *procedures])],
+                "agency": [a.code for a in target.agencies],
+                "dossier": [dossier.code],
+            }
+        ),
+        "resources": DossierPool(driver, lifecycle, parameter, procedures[0], roles),
+    }

@@ -453,7 +453,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         """No such route or method: a JSON problem like every other refusal, not Starlette's plain text."""
         status = getattr(exc, "status_code", 404)
         error = "not-found" if status == 404 else "method-not-allowed"
-        return problem(status, error, f"{request.method} {request.url.path}")
+        answer = problem(status, error, f"{request.method} {request.url.path}")
+        answer.headers.update(getattr(exc, "headers", None) or {})  # a 405 lists what is allowed (RFC 9110)
+        return answer
 
     return Starlette(
         exception_handlers={404: unrouted, 405: unrouted},
