@@ -77,7 +77,9 @@ def summary(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> str:
     ]
     for operation, (sent, past) in result.past_state.items():
         answered = ", ".join(f"{status}×{n}" for status, n in sorted(result.statuses.get(operation, {}).items()))
-        lines.append(f"  {operation}: {sent} gửi / sent, {past} qua kiểm tra trạng thái / past state checks [{answered}]")
+        lines.append(
+            f"  {operation}: {sent} gửi / sent, {past} qua kiểm tra trạng thái / past state checks [{answered}]"
+        )
     for operation, why in result.skipped:
         lines.append(f"  bỏ qua / skipped {operation}: {why}")
     for why in (pool.failed if pool is not None else [])[:5]:

@@ -59,12 +59,11 @@ def _strings(value: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[An
 
 def _at(document: Any, where: tuple[Any, ...]) -> Any:
     for step in where:
-        if isinstance(document, dict) and isinstance(step, str) and step in document:
-            document = document[step]
-        elif isinstance(document, list) and isinstance(step, int) and step < len(document):
-            document = document[step]
-        else:
+        in_object = isinstance(document, dict) and isinstance(step, str) and step in document
+        in_list = isinstance(document, list) and isinstance(step, int) and step < len(document)
+        if not (in_object or in_list):
             return None
+        document = document[step]
     return document
 
 

@@ -49,7 +49,11 @@ class DossierPool:
         if ("path", self.parameter) not in params:
             return None
         return next(
-            (v for (where, _), v in params.items() if where == "path" and isinstance(v, str) and v in self.lifecycle.actions),
+            (
+                v
+                for (where, _), v in params.items()
+                if where == "path" and isinstance(v, str) and v in self.lifecycle.actions
+            ),
             None,
         )
 

@@ -740,7 +740,11 @@ def dossier_app(loop: BlockingPortal) -> httpx.Client:
         status[code].append(to)
         return JSONResponse({"code": code, "status": to})
 
-    return serve(loop, Route("/dossiers", submit, methods=["POST"]), Route("/dossiers/{code}/actions/{action}", act, methods=["POST"]))
+    return serve(
+        loop,
+        Route("/dossiers", submit, methods=["POST"]),
+        Route("/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+    )
 
 
 ACTING = document(

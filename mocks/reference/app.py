@@ -20,7 +20,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from harness import resources
 from harness.formats import is_agency_code, vietnam_now
@@ -158,8 +158,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if "fuzz-missing-files" in defects and "files" not in body:
             return "'NoneType' object is not iterable (files)"
         known = transferred_components.get(body["procedure_code"]) if "fuzz-procedure-component" in defects else None
-        if known is not None and any(f.get("component_code", "") not in known for f in body.get("files", [])
-                                     if f.get("component_code")):
+        if known is not None and any(
+            f.get("component_code", "") not in known for f in body.get("files", []) if f.get("component_code")
+        ):
             return "KeyError: component not in the procedure's list (unhashable lookup in the transfer form)"
         return None
 
@@ -454,26 +455,26 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         status = getattr(exc, "status_code", 404)
         error = "not-found" if status == 404 else "method-not-allowed"
         answer = problem(status, error, f"{request.method} {request.url.path}")
-        answer.headers.update(getattr(exc, "headers", None) or {})  # a 405 lists what is allowed (RFC 9110)
+        if status == 405:  # what every route of this path allows (RFC 9110), not only the first one's
+            allowed = {m for r in routes if r.matches(request.scope)[0] != Match.NONE for m in r.methods or ()}
+            answer.headers["allow"] = ", ".join(sorted(allowed))
         return answer
 
-    return Starlette(
-        exception_handlers={404: unrouted, 405: unrouted},
-        routes=[
-            Route("/openapi.json", openapi),
-            Route("/api/procedures", list_services),
-            Route("/api/dossiers", submit, methods=["POST"]),
-            Route("/api/dossiers", export, methods=["GET"]),
-            Route("/api/dossiers/{code}", show),
-            Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
-            Route(settings.confirm_path, confirm_payment, methods=["POST"]),
-            Route("/api/agencies/{agency}/inbox", inbox),
-            Route("/api/files/{file_id}", download),
-            Route("/api/exports/{kind}", export_history),
-            Route(settings.handoff_path, handoff),
-            Route("/auth/login", sign_in),
-            Route("/auth/callback", signed_in, name="signed_in"),
-            Route("/api/me", me),
-            Route("/_p111/sync-failures", sync_failures),
-        ]
-    )
+    routes = [
+        Route("/openapi.json", openapi),
+        Route("/api/procedures", list_services),
+        Route("/api/dossiers", submit, methods=["POST"]),
+        Route("/api/dossiers", export, methods=["GET"]),
+        Route("/api/dossiers/{code}", show),
+        Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+        Route(settings.confirm_path, confirm_payment, methods=["POST"]),
+        Route("/api/agencies/{agency}/inbox", inbox),
+        Route("/api/files/{file_id}", download),
+        Route("/api/exports/{kind}", export_history),
+        Route(settings.handoff_path, handoff),
+        Route("/auth/login", sign_in),
+        Route("/auth/callback", signed_in, name="signed_in"),
+        Route("/api/me", me),
+        Route("/_p111/sync-failures", sync_failures),
+    ]
+    return Starlette(exception_handlers={404: unrouted, 405: unrouted}, routes=routes)
