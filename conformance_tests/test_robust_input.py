@@ -154,9 +154,11 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
         raise Failure(
             f"{len(found)} loại dữ liệu vào làm hệ thống lỗi hoặc được chấp nhận sai / kind(s) of input broke the "
             f"SUT, in {result.requests} requests to {len(result.operations)} operations",
-            expected="dữ liệu hợp lệ không bao giờ nhận 5xx; dữ liệu phá một quy tắc bị từ chối bằng 4xx, kèm lỗi "
-            "JSON khi tài liệu mô tả mã đó là JSON / valid input never gets a 5xx; input breaking one rule of the "
-            "document gets a 4xx, with a JSON error where the document describes that status as JSON",
+            expected="dữ liệu hợp lệ không bao giờ nhận 5xx và đọc lại được như đã gửi; dữ liệu phá một quy tắc (kể cả "
+            "thiếu thân bắt buộc) bị từ chối bằng 4xx, kèm lỗi JSON khi tài liệu mô tả mã đó là JSON; mọi mã trạng "
+            "thái đều có trong tài liệu / valid input never gets a 5xx and reads back as sent; input breaking one "
+            "rule of the document (a missing required body too) gets a 4xx, with a JSON error where the document "
+            "describes that status as JSON; every status answered is one the document lists",
             received="; ".join(f.describe() for f in found),
             evidence="phản ví dụ đã rút gọn / shrunk counterexamples:\n" + "\n".join(lines),
         )
