@@ -732,7 +732,21 @@ def _not_json(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------- sending and judging
 
 
+# A server that crashed may close the connection it answered on; the next request on that kept-alive connection then
+# fails without ever reaching it. Sent once more, on a fresh connection; failing again, the SUT is out of reach.
+STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
 def _send(
+    client: httpx.Client, operation: Operation, given_input: _Input, headers: Mapping[str, str]
+) -> httpx.Response:
+    try:
+        return _send_once(client, operation, given_input, headers)
+    except STALE_CONNECTION:
+        return _send_once(client, operation, given_input, headers)
+
+
+def _send_once(
     client: httpx.Client, operation: Operation, given_input: _Input, headers: Mapping[str, str]
 ) -> httpx.Response:
     path = operation.template

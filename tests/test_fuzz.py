@@ -781,3 +781,22 @@ def test_each_action_gets_a_dossier_in_a_state_where_it_can_act_so_state_never_m
     assert past == sent and pooled.setup_requests == pool.requests > 0 and not pool.failed
     assert {(f.case.rule, f.problem) for f in pooled.findings} == {("maxLength", "server-error")}
     assert not any(f.response.status_code == 403 for f in pooled.findings)  # each action with its actor's session
+
+
+def test_a_connection_the_server_closed_after_a_crash_is_tried_once_more_and_the_crash_is_the_finding():
+    dropped: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"null")
+        if isinstance(body, dict) and isinstance(body.get("title"), str) and len(body["title"]) > 10:
+            if not dropped:  # the crash's connection is closed: the next request on it fails unsent
+                dropped.append(1)
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            return httpx.Response(500, text="Internal Server Error")
+        valid = isinstance(body, dict) and isinstance(body.get("title"), str)
+        return httpx.Response(201 if valid else 422, json={})
+
+    client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(handler))
+    doc = document(operation("/items", "post", body=TITLED))
+    found = fuzz.fuzz(client, doc, budget=FAST).findings
+    assert dropped and {(f.case.rule, f.problem) for f in found} == {("maxLength", "server-error")}
