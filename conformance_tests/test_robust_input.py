@@ -3,11 +3,14 @@
 Not a target of Plan 111/KH-UBND, so no clause is quoted: an engineering check of the integration surface the plan's
 targets rest on, run only by `p111 fuzz`. harness.fuzz reads the SUT's OpenAPI document (sut.openapi_path), sends
 valid and one-rule-broken input through the recorded client with the citizen's and the officer's sessions, and
-reports the shrunk counterexample of each kind of input that broke the SUT. An operation authenticated by a checksum
-(`x-p111-authenticated-by`: the payment platform's callback) is left to P111-PAY-CONFIRM. An operation every session
-is refused on (401, 403) was not fuzzed beyond the authentication layer: it is skipped, not passed, and when no
-operation was fuzzed at all the check is NOT-TESTED. The path parameter that carries a dossier's code
-(`sut.dossier_parameter` in the target) is given a real dossier's code.
+reports the shrunk counterexample of each kind of input that broke the SUT. An operation the target declares called
+by another party (`payment.confirm_path`, `sut.public_operations`, or marked `x-p111-authenticated-by` in the
+document) may refuse a bad message with HTTP 200 and its own error code (MaLoi), as the payment platform's contract
+says. An operation every session is refused on (401, 403) was not fuzzed beyond the authentication layer: it is
+skipped, not passed, and when no operation was fuzzed at all the check is NOT-TESTED. The path parameter that carries
+a dossier's code (`sut.dossier_parameter`) is given a real dossier's code, and a lifecycle action a dossier in a status
+from which it is lawful (harness.fuzz_state); fields named for a procedure, an agency or a dossier take the values the
+target and the SUT gave (harness.fuzz_seeds).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import pytest
 
 from harness import fuzz
 from harness.drivers import Driver
+from harness.fuzz_state import DossierPool, footing
+from harness.lifecycle import Lifecycle
 from harness.run import RunRecord
 from harness.target import Target
 from harness.verdicts import Failure, NotTested
@@ -62,6 +67,39 @@ def _exchange_text(exchange: dict[str, Any]) -> str:
     return f"evidence #{exchange['seq']}: {where}{sent} → HTTP {exchange['status']} {answer}"
 
 
+def summary(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> str:
+    """What was sent, how long it took, how many inputs got past state checks, what was skipped and why."""
+    lines = [
+        f"p111 fuzz: {result.requests} yêu cầu / requests ({result.cases} loại dữ liệu vào / kinds of input) tới "
+        f"{len(result.operations)} thao tác / operations trong / in {result.seconds:.1f} s; "
+        f"{result.setup_requests} yêu cầu chuẩn bị hồ sơ / requests preparing dossiers; "
+        f"{len(result.findings)} phát hiện / findings"
+    ]
+    for operation, (sent, past) in result.past_state.items():
+        answered = ", ".join(f"{status}×{n}" for status, n in sorted(result.statuses.get(operation, {}).items()))
+        lines.append(
+            f"  {operation}: {sent} gửi / sent, {past} qua kiểm tra trạng thái / past state checks [{answered}]"
+        )
+    for operation, why in result.skipped:
+        lines.append(f"  bỏ qua / skipped {operation}: {why}")
+    for why in (pool.failed if pool is not None else [])[:5]:
+        lines.append(f"  không chuẩn bị được hồ sơ / could not prepare a dossier: {why}")
+    return "\n".join(lines)
+
+
+def tell(config: pytest.Config, text: str) -> None:
+    """On the terminal of whoever runs `p111 fuzz` (without one, a worker's: in the check's captured output)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(text)
+        return
+    with capture.global_and_fixture_disabled():  # past pytest's capture of the check's output
+        reporter.write_line("")
+        for line in text.splitlines():
+            reporter.write_line(line)
+
+
 def require_fuzzed(result: fuzz.FuzzResult) -> None:
     """NOT-TESTED when no operation was fuzzed (every one skipped: refused by every session, or its input could not
     be built): a check that sent nothing past the authentication layer has not passed."""
@@ -79,45 +117,48 @@ def require_fuzzed(result: fuzz.FuzzResult) -> None:
 
 @pytest.mark.needs_automation("hundreds of generated and mutated requests per operation cannot be sent by hand")
 def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
-    p111_client: httpx.Client, p111_target: Target, p111_driver: Driver, p111_run: RunRecord, procedure_codes
+    p111_client: httpx.Client,
+    p111_target: Target,
+    p111_driver: Driver,
+    p111_run: RunRecord,
+    p111_lifecycle: Lifecycle,
+    procedure_codes: list[str],
+    request: pytest.FixtureRequest,
 ):
     """Valid input to every documented operation never gets a 5xx; input breaking one rule of the document gets a
     4xx, with a JSON error where the document describes that status as JSON."""
     if p111_target.safety_mode == "read-only":
         raise NotTested("chế độ chỉ đọc: không gửi dữ liệu thử / read-only safety mode: fuzzing writes, nothing sent")
     document = _document(p111_client, p111_target)
-    dossier = p111_driver.submit(procedure_codes[0])  # a real code for {code}: varied, it would only be "not found"
-    sessions = [p111_driver.session("citizen").headers, p111_driver.session("officer").headers]
+    given = footing(p111_target, p111_driver, p111_lifecycle, procedure_codes)
     recorder = p111_run.recorder
     seqs: dict[int, int] = {}  # id(response) → the seq of its recorded exchange
 
-    def request(*args: Any, **kwargs: Any) -> httpx.Response:
+    def send(*args: Any, **kwargs: Any) -> httpx.Response:
         response = p111_client.request(*args, **kwargs)
         seqs[id(response)] = len(recorder.exchanges)
         return response
 
-    proxy = _Proxy(p111_client, request)
-    result = fuzz.fuzz(
-        proxy,  # type: ignore[arg-type]
-        document,
-        sessions=sessions,
-        known={p111_target.sut.dossier_parameter: dossier.code},
-        budget=p111_target.fuzz,
-    )
+    proxy = _Proxy(p111_client, send)
+    result = fuzz.fuzz(proxy, document, **given)  # type: ignore[arg-type]
+    tell(request.config, summary(result, given["resources"]))
     if result.findings:
         found = result.findings
         exchanges = {e["seq"]: e for e in recorder.exchanges}
-        lines = [
-            f"{f.describe()}\n  {_exchange_text(exchanges[seqs[id(f.response)]])}"
-            for f in found
-            if id(f.response) in seqs
-        ]
+
+        def shown(f: fuzz.Finding) -> str:  # a read-back problem: the write, then the read
+            answers = [r for r in (f.written, f.response) if r is not None and id(r) in seqs]
+            return "\n".join(f"  {_exchange_text(exchanges[seqs[id(r)]])}" for r in answers)
+
+        lines = [f"{f.describe()}\n{shown(f)}" for f in found]
         raise Failure(
             f"{len(found)} loại dữ liệu vào làm hệ thống lỗi hoặc được chấp nhận sai / kind(s) of input broke the "
             f"SUT, in {result.requests} requests to {len(result.operations)} operations",
-            expected="dữ liệu hợp lệ không bao giờ nhận 5xx; dữ liệu phá một quy tắc bị từ chối bằng 4xx, kèm lỗi "
-            "JSON khi tài liệu mô tả mã đó là JSON / valid input never gets a 5xx; input breaking one rule of the "
-            "document gets a 4xx, with a JSON error where the document describes that status as JSON",
+            expected="dữ liệu hợp lệ không bao giờ nhận 5xx và đọc lại được như đã gửi; dữ liệu phá một quy tắc (kể cả "
+            "thiếu thân bắt buộc) bị từ chối bằng 4xx, kèm lỗi JSON khi tài liệu mô tả mã đó là JSON; mọi mã trạng "
+            "thái đều có trong tài liệu / valid input never gets a 5xx and reads back as sent; input breaking one "
+            "rule of the document (a missing required body too) gets a 4xx, with a JSON error where the document "
+            "describes that status as JSON; every status answered is one the document lists",
             received="; ".join(f.describe() for f in found),
             evidence="phản ví dụ đã rút gọn / shrunk counterexamples:\n" + "\n".join(lines),
         )

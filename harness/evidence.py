@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,21 @@ MAX_BODY_CHARS = 20_000  # evidence keeps the start of a long body; the rest is 
 MAX_JSON_BYTES = 256 * 1024
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(value: Any) -> Any:
+    """JSON's \\u escapes may carry a lone surrogate (p111 fuzz sends them), which no UTF-8 report can hold: kept
+    visible as the escape's text."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, list):
+        return [_unicode(v) for v in value]
+    if isinstance(value, dict):
+        return {_unicode(k): _unicode(v) for k, v in value.items()}
+    return value
+
+
 def _body(content: bytes, redactor: Redactor, where: str) -> Any:
     text = content.decode("utf-8", errors="replace")
     if len(content) > MAX_JSON_BYTES:
@@ -30,7 +46,7 @@ def _body(content: bytes, redactor: Redactor, where: str) -> Any:
         digest = hashlib.sha256(content).hexdigest()
         return f"[{len(content)} bytes, sha256 {digest}: too large to keep in evidence]"
     try:
-        return redactor.data(json.loads(text), where)
+        return redactor.data(_unicode(json.loads(text)), where)
     except ValueError:
         text = redactor.text(text, where)
         if len(text) > MAX_BODY_CHARS:

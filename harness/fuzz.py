@@ -35,10 +35,24 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
+from harness.fuzz_readback import read_back
+from harness.fuzz_seeds import Seeds, placed
+
 # How hard to look: the target's section `fuzz` (hypothesis examples per kind of input, and for the free input).
 from harness.target import FuzzBudget as Budget
 
-__all__ = ["RULES", "Budget", "Case", "Finding", "FuzzResult", "Operation", "Parameter", "fuzz", "input_operations"]
+__all__ = [
+    "RULES",
+    "Budget",
+    "Case",
+    "Finding",
+    "FuzzResult",
+    "Operation",
+    "Parameter",
+    "Seeds",
+    "fuzz",
+    "input_operations",
+]
 
 METHODS = ("get", "put", "post", "patch", "delete")
 INTEGER = re.compile(r"-?[0-9]+")  # also in mocks/reference/inputs.py, which may not depend on the harness
@@ -65,12 +79,24 @@ RULES: dict[str, tuple[bool, str, str]] = {
     "additionalProperties": (False, "trường không khai báo", "a property the schema does not allow"),
     "not-an-object": (False, "thân không phải đối tượng JSON", "a body that is not a JSON object"),
     "not-json": (False, "thân không phải JSON", "a body that is not JSON"),
+    "body-absent": (False, "thiếu thân yêu cầu bắt buộc", "a required request body missing"),
+    # Valid JSON text (a \\uD800 escape) that is no Unicode: refusing it is lawful, crashing on it (now or when the
+    # value is read back) is not.
+    "lone-surrogate": (True, "chuỗi có ký tự thay thế đơn lẻ (surrogate)", "text with a lone surrogate"),
 }
 PROBLEMS = {
     "server-error": "lỗi máy chủ (5xx) / a server error (5xx)",
     "accepted": "dữ liệu không hợp lệ không bị từ chối bằng 4xx / invalid input not refused with a 4xx",
     "not-json-error": "bị từ chối nhưng lỗi không phải JSON / refused, but the error is not JSON",
+    "undocumented-status": "mã trạng thái tài liệu không mô tả cho thao tác / a status the document does not describe "
+    "for the operation",
+    "read-back-error": "đã chấp nhận nhưng đọc lại bị lỗi máy chủ (5xx) / accepted, then reading it back got a 5xx",
+    "read-back-differs": "đã chấp nhận nhưng đọc lại khác giá trị đã gửi / accepted, then read back with another value",
 }
+# Answered by the authentication and protocol layers before the operation runs: a document rarely lists them, so the
+# lenient setting (fuzz.undocumented_status) does not hold them against it.
+LAYER_STATUSES = frozenset({401, 403, 405, 406, 408, 411, 413, 414, 415, 429, 431})
+STATE_CONFLICT = 409  # how HTTP says "not in this state": an input answered so never reached the input checks
 SKIPPED = {
     "refused": "mọi phiên đều bị từ chối (401/403), không thử được sau lớp xác thực / every session was refused "
     "(401/403): nothing was fuzzed beyond the authentication layer",
@@ -98,6 +124,8 @@ class Operation:
     body: dict[str, Any] | None  # the JSON body's schema, references resolved
     examples: tuple[Any, ...] = ()  # the body's examples from the document
     responses: tuple[tuple[str, bool], ...] = ()  # each documented response ("422", "4XX", "default") and if JSON
+    body_required: bool = False  # requestBody.required
+    answers_200: bool = False  # declared public or authenticated by a checksum: may refuse with HTTP 200 + its code
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.template}"
@@ -110,6 +138,10 @@ class Operation:
             if key in documented:
                 return documented[key]
         return False
+
+    def documents(self, status: int) -> bool:
+        codes = {code.upper() for code, _ in self.responses}
+        return bool({str(status), f"{status // 100}XX", "DEFAULT"} & codes)
 
 
 @dataclass(frozen=True)
@@ -138,9 +170,14 @@ class Finding:
     case: Case
     problem: str  # a key of PROBLEMS
     response: httpx.Response  # the shrunk counterexample's answer; `.request` is what was sent
+    written: httpx.Response | None = None  # for a read-back problem: the write's answer (the read is `response`)
 
     def describe(self) -> str:
-        return f"{self.operation} — {self.case.describe()} → HTTP {self.response.status_code}: {PROBLEMS[self.problem]}"
+        answered = f"HTTP {self.response.status_code}"
+        if self.written is not None:  # the write's answer, then the read and its answer
+            read = self.response.request
+            answered = f"HTTP {self.written.status_code}, {read.method} {read.url.path} → {answered}"
+        return f"{self.operation} — {self.case.describe()} → {answered}: {PROBLEMS[self.problem]}"
 
 
 @dataclass
@@ -151,6 +188,9 @@ class FuzzResult:
     requests: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
+    setup_requests: int = 0  # sent to bring resources into a state where an operation can act
+    past_state: dict[str, list[int]] = field(default_factory=dict)  # operation → [inputs sent, not refused by state]
+    statuses: dict[str, dict[int, int]] = field(default_factory=dict)  # operation → status → how many
 
 
 # ---------------------------------------------------------------------------------------------- reading the document
@@ -269,8 +309,13 @@ def _segment(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def input_operations(document: dict[str, Any]) -> tuple[list[Operation], list[tuple[str, str]]]:
-    """The operations that take input, and those left out with the reason."""
+def input_operations(
+    document: dict[str, Any], public: Collection[tuple[str, str]] = ()
+) -> tuple[list[Operation], list[tuple[str, str]]]:
+    """The operations that take input, and those left out with the reason. `public`: (METHOD, template) the target
+    declares called by another party (public, checksum-authenticated), as is any the document marks
+    `x-p111-authenticated-by`: such an operation may refuse a bad message with HTTP 200 and its own error code."""
+    declared = {(method.upper(), path) for method, path in public}
     found: list[Operation] = []
     skipped: list[tuple[str, str]] = []
     for template, item in document.get("paths", {}).items():
@@ -284,9 +329,7 @@ def input_operations(document: dict[str, Any]) -> tuple[list[Operation], list[tu
             except (KeyError, ValueError, TypeError) as exc:
                 skipped.append((name, f"tài liệu không đọc được / unreadable in the document: {exc}"))
                 continue
-            if raw.get("x-p111-authenticated-by"):
-                skipped.append((name, "xác thực bằng mã kiểm tra, không bằng phiên / authenticated by a checksum"))
-                continue
+            answers_200 = bool(raw.get("x-p111-authenticated-by")) or (method.upper(), template) in declared
             params = {(p["name"], p.get("in")): p for p in [*shared, *raw.get("parameters", [])]}
             parameters = tuple(
                 Parameter(
@@ -308,7 +351,10 @@ def input_operations(document: dict[str, Any]) -> tuple[list[Operation], list[tu
             if not parameters and body is None:
                 continue  # no input to vary
             examples = _examples(media or {}, body or {})
-            found.append(Operation(method, template, parameters, body, examples, _responses(raw)))
+            required = bool((raw.get("requestBody") or {}).get("required")) and body is not None
+            found.append(
+                Operation(method, template, parameters, body, examples, _responses(raw), required, answers_200)
+            )
     return found, skipped
 
 
@@ -390,6 +436,8 @@ def _value_cases(
                 cases.append(Case(rule, where))
         if "pattern" not in schema and "format" not in schema and location != "header":
             cases.append(Case("astral-text", where))
+            if location == "body":  # only JSON's \\u escape carries a lone surrogate
+                cases.append(Case("lone-surrogate", where))
     if location == "body":
         cases += _structure_cases(schema, where, untargeted)
     return cases
@@ -433,6 +481,7 @@ def cases_for(
             cases.append(Case("required", where))
         cases += _value_cases(p.schema, where, p.location, untargeted)
     if operation.body is not None:
+        cases += [Case("body-absent", ("body",))] if operation.body_required else []
         cases += (
             [Case("not-json", ("body",)), Case("not-an-object", ("body",))]
             if "object" in _types(operation.body)
@@ -489,22 +538,27 @@ def _chosen(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def values(schema: dict[str, Any], examples: Sequence[Any] = ()) -> st.SearchStrategy[Any]:
-    """Valid values of `schema`, the document's examples first (hypothesis shrinks towards them)."""
+def values(
+    schema: dict[str, Any], examples: Sequence[Any] = (), seeds: Seeds | None = None, name: str = ""
+) -> st.SearchStrategy[Any]:
+    """Valid values of `schema`, the document's examples first (hypothesis shrinks towards them); a field `name`
+    the `seeds` know real values for takes them too (harness.fuzz_seeds)."""
     schema = _chosen(schema)
     generated: st.SearchStrategy[Any]
     if "properties" in schema or "object" in _types(schema):
         names = schema.get("properties", {})
         required = set(schema.get("required", []))
         generated = st.fixed_dictionaries(
-            {k: values(v, v.get("examples", ())) for k, v in names.items() if k in required},
-            optional={k: values(v, v.get("examples", ())) for k, v in names.items() if k not in required},
+            {k: values(v, v.get("examples", ()), seeds, k) for k, v in names.items() if k in required},
+            optional={k: values(v, v.get("examples", ()), seeds, k) for k, v in names.items() if k not in required},
         )
     elif "array" in _types(schema):
         item = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
-        generated = st.lists(values(item, item.get("examples", ())), max_size=2)
+        generated = st.lists(values(item, item.get("examples", ()), seeds, name), max_size=2)
     else:
         generated = _leaf(schema)
+        real = seeds.for_field(name, schema) if seeds is not None and name else ()
+        generated = st.sampled_from(real) | generated if real else generated
     return st.sampled_from(list(examples)) | generated if examples else generated
 
 
@@ -531,7 +585,7 @@ def _text(location: str, max_size: int, min_size: int = 0) -> st.SearchStrategy[
     return st.text(min_size=low, max_size=max(low, max_size))
 
 
-def _parameter_values(p: Parameter) -> st.SearchStrategy[Any]:
+def _parameter_values(p: Parameter, seeds: Seeds | None = None) -> st.SearchStrategy[Any]:
     """Valid values of a parameter that its location can carry."""
     schema = _chosen(p.schema)
     plain = _types(schema) <= {"string", "null"} and "string" in _types(schema)
@@ -545,7 +599,7 @@ def _parameter_values(p: Parameter) -> st.SearchStrategy[Any]:
             text = st.text(PRINTABLE, min_size=low, max_size=high)
         strategy = st.sampled_from(list(p.examples)) | text if p.examples else text
     else:
-        strategy = values(p.schema, p.examples)
+        strategy = values(p.schema, p.examples, seeds, p.name)
     return strategy.filter(_fits(p.location))
 
 
@@ -554,14 +608,15 @@ class _Input:
     params: dict[tuple[str, str], Any]  # (location, name) → value; None: absent
     body: Any = None
     raw: str | None = None  # the body as text, when it is not JSON on purpose
+    omit: bool = False  # no body at all
 
 
-def _base(operation: Operation, known: Mapping[str, str]) -> st.SearchStrategy[_Input]:
+def _base(operation: Operation, known: Mapping[str, str], seeds: Seeds | None = None) -> st.SearchStrategy[_Input]:
     params: dict[tuple[str, str], st.SearchStrategy[Any]] = {}
     for p in operation.parameters:
-        strategy = st.just(known[p.name]) if p.name in known else _parameter_values(p)
+        strategy = st.just(known[p.name]) if p.name in known else _parameter_values(p, seeds)
         params[(p.location, p.name)] = strategy if p.required else st.none() | strategy
-    body = values(operation.body, operation.examples) if operation.body is not None else st.none()
+    body = values(operation.body, operation.examples, seeds) if operation.body is not None else st.none()
     return st.builds(_Input, st.fixed_dictionaries(params), body)
 
 
@@ -587,6 +642,9 @@ def _mutated(operation: Operation, case: Case, base: _Input, draw: Callable[[Any
     """The base input with the case's one rule broken (or its valid edge taken)."""
     got = _Input(copy.deepcopy(base.params), copy.deepcopy(base.body))
     if case.rule == "valid":
+        return got
+    if case.rule == "body-absent":
+        got.omit = True
         return got
     if case.rule == "not-json":
         got.raw = draw(st.text(max_size=12).map(lambda s: "{" + s).filter(_not_json))
@@ -631,6 +689,10 @@ def _breaking(rule: str, schema: dict[str, Any], current: Any, location: str) ->
         return _text(location, min(schema.get("maxLength", 16), 16)).filter(lambda s: not pattern.search(s))
     if rule == "format":
         return _text(location, 16).filter(lambda s: not _FORMATS.conforms(s, schema["format"]))
+    low = max(1, schema.get("minLength", 1))
+    if rule == "lone-surrogate":
+        lone = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+        return st.tuples(st.text(max_size=3), lone).map("".join).filter(lambda s: len(s) >= low)
     # astral-text: valid text that a 3-byte UTF-8 store (MySQL utf8mb3) cannot hold; never sent in a header
     low = max(1, schema.get("minLength", 1))
     return st.text(alphabet=ASTRAL, min_size=low, max_size=max(low, min(schema.get("maxLength", 8), 8)))
@@ -670,7 +732,21 @@ def _not_json(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------- sending and judging
 
 
+# A server that crashed may close the connection it answered on; the next request on that kept-alive connection then
+# fails without ever reaching it. Sent once more, on a fresh connection; failing again, the SUT is out of reach.
+STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
 def _send(
+    client: httpx.Client, operation: Operation, given_input: _Input, headers: Mapping[str, str]
+) -> httpx.Response:
+    try:
+        return _send_once(client, operation, given_input, headers)
+    except STALE_CONNECTION:
+        return _send_once(client, operation, given_input, headers)
+
+
+def _send_once(
     client: httpx.Client, operation: Operation, given_input: _Input, headers: Mapping[str, str]
 ) -> httpx.Response:
     path = operation.template
@@ -687,7 +763,9 @@ def _send(
         else:
             extra[name] = text
     content: bytes | None = None
-    if given_input.raw is not None:
+    if given_input.omit:
+        content = None
+    elif given_input.raw is not None:
         content = given_input.raw.encode("utf-8", "surrogatepass")
     elif operation.body is not None:
         try:
@@ -701,15 +779,20 @@ def _send(
     return client.request(operation.method.upper(), path, params=query, content=content, headers=sent)
 
 
-def judge(operation: Operation, case: Case, response: httpx.Response) -> str | None:
-    """None when the answer is lawful for this kind of input, else the key of the problem."""
-    if response.status_code >= 500:
+def judge(operation: Operation, case: Case, response: httpx.Response, undocumented: str = "off") -> str | None:
+    """None when the answer is lawful for this kind of input, else the key of the problem. `undocumented`: how a
+    status the document omits is judged (strict, lenient, off: target setting fuzz.undocumented_status). An
+    operation that `answers_200` may refuse invalid input with a 2xx carrying its own error code (MaLoi)."""
+    status = response.status_code
+    if status >= 500:
         return "server-error"
-    if case.valid:
-        return None
-    if not 400 <= response.status_code < 500:
+    refused = 400 <= status < 500 or (operation.answers_200 and 200 <= status < 300)
+    if not case.valid and not refused:
         return "accepted"
-    if operation.promises_json(response.status_code) and not _is_json(response):
+    lenient = undocumented == "lenient" and status in LAYER_STATUSES
+    if undocumented != "off" and not lenient and not operation.documents(status):
+        return "undocumented-status"
+    if not case.valid and status >= 400 and operation.promises_json(status) and not _is_json(response):
         return "not-json-error"
     return None
 
@@ -743,14 +826,17 @@ def _settings(examples: int) -> settings:
     )
 
 
-def _first_found(error: BaseException) -> Finding | None:
+# One exception type per problem: hypothesis tells failures apart by their type, so that one kind of input reports a
+# crash and, apart from it, a value that breaks its later read, each shrunk on its own (not the first one only).
+_FOUND = {problem: type(f"_Found_{problem.replace('-', '_')}", (_Found,), {}) for problem in PROBLEMS}
+
+
+def _all_found(error: BaseException) -> list[Finding]:
+    """The findings in what hypothesis raised: one, or a group (distinct failures, or a flaky one), one per problem."""
     if isinstance(error, _Found):
-        return error.finding
-    for inner in getattr(error, "exceptions", ()):  # a flaky failure: hypothesis groups what it saw
-        found = _first_found(inner)
-        if found is not None:
-            return found
-    return None
+        return [error.finding]
+    found = [f for inner in getattr(error, "exceptions", ()) for f in _all_found(inner)]
+    return list({f.problem: f for f in reversed(found)}.values())[::-1]
 
 
 def _from_transport(error: BaseException) -> bool:
@@ -765,46 +851,99 @@ def _broke(what: str, error: BaseException) -> str:
     return f"bộ thử không tạo được dữ liệu vào / the fuzzer failed on {what}: {type(error).__name__}: {message}"
 
 
-def _explore(
-    client: httpx.Client,
-    operation: Operation,
-    case: Case,
-    base: st.SearchStrategy[_Input],
-    headers: Mapping[str, str],
-    examples: int,
-    result: FuzzResult,
-    statuses: list[int],
-) -> None:
+@dataclass
+class _Run:
+    """What every request of one operation shares."""
+
+    client: httpx.Client
+    operations: Sequence[Operation]  # the whole document's: a write is read back through its GET
+    headers: Mapping[str, str]
+    result: FuzzResult
+    undocumented: str = "off"
+    resources: Any = None  # harness.fuzz_state.DossierPool or alike: prepare(params) → headers, settled(…)
+    statuses: list[int] = field(default_factory=list)
+
+
+def _try(run: _Run, operation: Operation, case: Case, sent: _Input) -> Finding | None:
+    """Sends one input (in a resource the operation can act on, when `run.resources` knows one) and judges the
+    answer, then reads back what a valid input wrote."""
+    headers = (run.resources.prepare(sent.params) if run.resources is not None else None) or run.headers
+    response = _send(run.client, operation, sent, headers)
+    if run.resources is not None:
+        run.resources.settled(sent.params, response)
+    run.result.requests += 1
+    run.statuses.append(response.status_code)
+    counts = run.result.statuses.setdefault(str(operation), {})
+    counts[response.status_code] = counts.get(response.status_code, 0) + 1
+    state = run.result.past_state.setdefault(str(operation), [0, 0])
+    state[0] += 1
+    state[1] += response.status_code != STATE_CONFLICT
+    problem = judge(operation, case, response, run.undocumented)
+    if problem is not None:
+        return Finding(operation, case, problem, response)
+    if case.valid and not sent.omit and sent.raw is None:
+        back = read_back(run.client, run.operations, operation, sent.body, response, headers)
+        if back is not None:
+            run.result.requests += 1
+            if back[0] is not None:
+                return Finding(operation, case, back[0], back[1], written=response)
+    return None
+
+
+def _explore(run: _Run, operation: Operation, case: Case, base: st.SearchStrategy[_Input], examples: int) -> None:
     @_settings(examples)
     @given(st.data())
     def explore(data: st.DataObject) -> None:
-        sent = _mutated(operation, case, data.draw(base), data.draw)
-        response = _send(client, operation, sent, headers)
-        result.requests += 1
-        statuses.append(response.status_code)
-        problem = judge(operation, case, response)
-        if problem is not None:
-            raise _Found(Finding(operation, case, problem, response))
+        found = _try(run, operation, case, _mutated(operation, case, data.draw(base), data.draw))
+        if found is not None:
+            raise _FOUND[found.problem](found)
 
     try:
         explore()
     except Unsatisfiable:
-        result.skipped.append((f"{operation} [{case.at}]", f"không sinh được dữ liệu / no input found for {case.rule}"))
+        run.result.skipped.append(
+            (f"{operation} [{case.at}]", f"không sinh được dữ liệu / no input found for {case.rule}")
+        )
     except Exception as error:
-        found = _first_found(error)
-        if found is None:
+        found = _all_found(error)
+        if not found:
             raise
-        result.findings.append(found)
+        run.result.findings += found
+
+
+def _seeded(operation: Operation, simplest: _Input, seeds: Seeds, known: Mapping[str, str]) -> list[_Input]:
+    """The simplest valid input (the document's example) with each real value the seeds hold put in its place."""
+    found = [
+        _Input(dict(simplest.params), placed(simplest.body, where, value))
+        for where, real in seeds.in_body(operation.body)
+        for value in real
+    ]
+    for p in operation.parameters:
+        if p.name not in known and p.location != "header":
+            found += [
+                _Input({**simplest.params, (p.location, p.name): value}, simplest.body)
+                for value in seeds.for_field(p.name, p.schema)
+                if _fits(p.location)(value)
+            ]
+    return found
 
 
 def _headers_for(
-    client: httpx.Client, operation: Operation, base: st.SearchStrategy[_Input], sessions: Sequence[Mapping[str, str]]
+    client: httpx.Client,
+    operation: Operation,
+    simplest: _Input,
+    sessions: Sequence[Mapping[str, str]],
+    resources: Any = None,
 ) -> Mapping[str, str] | None:
     """The first session the operation does not refuse (401, 403) on its simplest valid input: citizens submit,
     officers act and export. None: every session is refused, nothing would get past the authentication layer."""
-    simplest = find(base, lambda _: True, settings=_settings(1))
     for headers in sessions or ({},):
-        if _send(client, operation, simplest, headers).status_code not in REFUSED:
+        probe = _Input(dict(simplest.params), copy.deepcopy(simplest.body))
+        chosen = (resources.prepare(probe.params) if resources is not None else None) or headers
+        response = _send(client, operation, probe, chosen)
+        if resources is not None:
+            resources.settled(probe.params, response)
+        if response.status_code not in REFUSED:
             return headers
     return None
 
@@ -816,23 +955,31 @@ def fuzz(
     sessions: Sequence[Mapping[str, str]] = (),
     known: Mapping[str, str] | None = None,
     budget: Budget | None = None,
+    public: Collection[tuple[str, str]] = (),
+    seeds: Seeds | None = None,
+    resources: Any = None,
 ) -> FuzzResult:
     """Fuzzes every input operation of `document` through `client`. `sessions`: the headers of each signed-on role,
-    tried in order; `known`: real values for path parameters by name (a dossier's `code`).
+    tried in order; `known`: real values for path parameters by name (a dossier's `code`); `public`: (METHOD,
+    template) the target declares called by another party, which may refuse with HTTP 200 and its own error code;
+    `seeds`: real values for fields the document cannot teach (harness.fuzz_seeds); `resources`: gives each request
+    a resource in a state where it can act (harness.fuzz_state.DossierPool).
 
     `result.operations` names the operations fuzzed beyond the authentication layer; the others, and every kind of
     input left out, are in `result.skipped` with the reason. A kind of input the fuzzer fails to build is skipped
     (named with its exception) and the run goes on; the SUT out of reach (an httpx.TransportError) ends it."""
     budget = budget or Budget()
     known = dict(known or {})
+    seeds = seeds or Seeds()
     started = time.monotonic()
-    operations, skipped = input_operations(document)
+    operations, skipped = input_operations(document, public)
     result = FuzzResult(skipped=list(skipped))
     for operation in operations:
         untargeted: list[tuple[str, ...]] = []
         try:
-            base = _base(operation, known)
-            headers = _headers_for(client, operation, base, sessions)
+            base = _base(operation, known, seeds)
+            simplest = find(base, lambda _: True, settings=_settings(1))
+            headers = _headers_for(client, operation, simplest, sessions, resources)
             if headers is None:
                 result.skipped.append((str(operation), SKIPPED["refused"]))
                 continue
@@ -844,20 +991,27 @@ def fuzz(
             result.skipped.append((str(operation), _broke(str(operation), error)))
             continue
         result.skipped += _left_out(operation, carried, untargeted)
-        statuses: list[int] = []
+        run = _Run(client, operations, headers, result, budget.undocumented_status, resources)
         for case in cases:
             result.cases += 1
             examples = budget.generated_examples if case.rule == "valid" else budget.max_examples
             try:
-                _explore(client, operation, case, base, headers, examples, result, statuses)
+                if case.rule == "valid":  # each real value once, in the document's example: deterministic
+                    seeded = (_try(run, operation, case, sent) for sent in _seeded(operation, simplest, seeds, known))
+                    first = next((f for f in seeded if f is not None), None)
+                    if first is not None:
+                        result.findings.append(first)
+                        continue
+                _explore(run, operation, case, base, examples)
             except Exception as error:
                 if _from_transport(error):
                     raise
                 what = f"{operation} ({case.rule} {case.at})"
                 result.skipped.append((f"{operation} [{case.rule} {case.at}]", _broke(what, error)))
-        if statuses and all(status in REFUSED for status in statuses):
+        if run.statuses and all(status in REFUSED for status in run.statuses):
             result.skipped.append((str(operation), SKIPPED["refused"]))
-        elif statuses:
+        elif run.statuses:
             result.operations.append(str(operation))
+    result.setup_requests = getattr(resources, "requests", 0)
     result.seconds = time.monotonic() - started
     return result

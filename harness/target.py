@@ -99,6 +99,8 @@ class SutConfig:
     dossier_parameter: str  # the SUT's name for the path parameter that carries a dossier's code
     api_key: Secret | None
     defects: tuple[str, ...]
+    # (method, path template) called by another party, not a signed-on user: public or checksum-authenticated
+    public_operations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class FuzzBudget:
 
     max_examples: int = 3
     generated_examples: int = 8
+    undocumented_status: str = "lenient"  # strict | lenient | off: how a status the document omits is judged
 
 
 @dataclass(frozen=True)
@@ -659,6 +662,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             dossier_parameter=sut["dossier_parameter"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
+            public_operations=tuple((o["method"], o["path"]) for o in sut["public_operations"]),
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],

@@ -193,6 +193,9 @@ def test_fuzz_reports_only_the_robustness_check_and_the_reference_system_passes_
     assert schemas.first_error("report", outcome.report) is None
     assert verdicts(outcome.report) == {"P111-ROBUST-INPUT": "PASSED"}, outcome.result.stdout[-3000:]
     assert outcome.result.returncode == 0
+    # What it sent, how long, per operation how many inputs got past state checks (the pool keeps them all past)
+    assert re.search(r"p111 fuzz: \d+ yêu cầu / requests .* in [0-9.]+ s", outcome.result.stdout)
+    assert "POST /api/dossiers/{code}/actions/{action}: " in outcome.result.stdout
     # The plan's own run reports the plan's 18 requirements and never the robustness check.
     plan = outcomes[Case(None, "adapter").name].report
     assert len(plan["requirements"]) == 18 and not ROBUSTNESS & set(verdicts(plan))
@@ -205,15 +208,21 @@ def test_fuzz_reports_only_the_robustness_check_and_the_reference_system_passes_
 def test_fuzz_defect_is_caught_with_its_shrunk_counterexample(outcomes, defect):
     check = outcomes[Case(defect, "adapter", command="fuzz").name].report["requirements"][0]["checks"][0]
     failure = check["failure"]
-    assert "HTTP 500" in failure["received"] and "POST /api/dossiers" in failure["received"]
     assert "shrunk counterexamples" in failure["evidence"] and "evidence #" in failure["evidence"]
-    # The counterexample is the document's example with just the one thing that breaks the SUT.
-    shown = {
-        "fuzz-long-summary": "[2001 ký tự / characters]",  # maxLength 2000, plus one
-        "fuzz-astral-name": '"name": "\U00010000"',  # the first letter beyond the basic plane
-        "fuzz-missing-files": "an optional property left out (body.files)",
+    # What was answered, and the counterexample: the document's example with just the one thing that breaks the SUT.
+    received, shown = {
+        "fuzz-long-summary": ("POST /api/dossiers", "[2001 ký tự / characters]"),  # maxLength 2000, plus one
+        "fuzz-astral-name": ("POST /api/dossiers", '"name": "\U00010000"'),  # the first letter beyond the basic plane
+        "fuzz-missing-files": ("POST /api/dossiers", "an optional property left out (body.files)"),
+        "fuzz-undocumented-status": ("GET /api/dossiers", "→ HTTP 400: mã trạng thái tài liệu không mô tả"),
+        "fuzz-missing-body-accepted": ("/actions/{action}", "a required request body missing (body) → HTTP 200"),
+        "fuzz-procedure-component": ("POST /api/dossiers", '"procedure_code": "1.004227"'),  # a seeded real code
+        "fuzz-surrogate-read": ("→ HTTP 201, GET /api/dossiers/", '"summary": "\\\\ud800"'),  # the write, then the read
     }[defect]
+    assert received in failure["received"], failure["received"]
     assert shown in failure["evidence"], failure["evidence"]
+    if defect in ("fuzz-long-summary", "fuzz-astral-name", "fuzz-missing-files", "fuzz-procedure-component"):
+        assert "HTTP 500" in failure["received"]
 
 
 def test_fuzz_defects_leave_every_plan_verdict_alone(outcomes):

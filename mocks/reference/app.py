@@ -20,7 +20,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from harness import resources
 from harness.formats import is_agency_code, vietnam_now
@@ -145,6 +145,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     # The fuzz defects: a rule the validation forgets, then a crash (HTTP 500) where the dossier is stored, as a
     # database column, a utf8mb3 table or a careless loop over an absent list would give.
     forgotten_rules = {("summary", "maxLength")} if "fuzz-long-summary" in defects else set()
+    if "fuzz-surrogate-read" in defects:  # stored as it came; only the write's own answer escapes it
+        forgotten_rules.add(("summary", "unicode"))
+    # fuzz-procedure-component: the component list of a transferred procedure, looked up with a key that is not one
+    transferred_components = {"1.004227": {"BHXH01", "BHXH02"}}
 
     def storage_fault(body: dict[str, Any]) -> str | None:
         if "fuzz-long-summary" in defects and len(body.get("summary", "")) > SUMMARY_COLUMN:
@@ -153,6 +157,11 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             return "Incorrect string value for column 'ChuHoSo' (utf8mb3 holds no character beyond U+FFFF)"
         if "fuzz-missing-files" in defects and "files" not in body:
             return "'NoneType' object is not iterable (files)"
+        known = transferred_components.get(body["procedure_code"]) if "fuzz-procedure-component" in defects else None
+        if known is not None and any(
+            f.get("component_code", "") not in known for f in body.get("files", []) if f.get("component_code")
+        ):
+            return "KeyError: component not in the procedure's list (unhashable lookup in the transfer form)"
         return None
 
     def service_view(s: dict[str, Any]) -> dict[str, Any]:
@@ -228,6 +237,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         store[dossier.code] = dossier
         files.update({f.id: f for f in submitted_files})
         await tell_portal(dossier)
+        if "fuzz-surrogate-read" in defects:  # the write answers in escaped ASCII; the reads do not
+            return Response(json.dumps(dossier.public()), status_code=201, media_type="application/json")
         return JSONResponse(dossier.public(), status_code=201)
 
     async def show(request: Request) -> JSONResponse:
@@ -250,7 +261,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             page = inputs.query_int(request.query_params, "page", 1, 1, 2**31 - 1)
             size = inputs.query_int(request.query_params, "size", 100, 1, 500)
         except inputs.InvalidInput as exc:
-            return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
+            status = 400 if "fuzz-undocumented-status" in defects else 422
+            return problem(status, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
         items = list(store.values())[(page - 1) * size : page * size]
         return JSONResponse({"page": page, "size": size, "total": len(store), "items": [d.public() for d in items]})
 
@@ -279,7 +291,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             if lifecycle.actions[action].actor == "citizen" and who.subject != dossier.owner:
                 return forbidden(f"{action} is the applicant's own action")
         try:
-            body = json.loads(await request.body() or b"{}")
+            raw = await request.body()
+            if not raw and "fuzz-missing-body-accepted" in defects and who is not None:
+                raw = json.dumps({"actor": who.subject}).encode()  # the defect: no body, a default actor
+            body = json.loads(raw or b"{}")
             inputs.check_body("Action", body)
             actor = str(body.get("actor") or "")
         except (ValueError, AttributeError) as exc:
@@ -439,25 +454,27 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         """No such route or method: a JSON problem like every other refusal, not Starlette's plain text."""
         status = getattr(exc, "status_code", 404)
         error = "not-found" if status == 404 else "method-not-allowed"
-        return problem(status, error, f"{request.method} {request.url.path}")
+        answer = problem(status, error, f"{request.method} {request.url.path}")
+        if status == 405:  # what every route of this path allows (RFC 9110), not only the first one's
+            allowed = {m for r in routes if r.matches(request.scope)[0] != Match.NONE for m in r.methods or ()}
+            answer.headers["allow"] = ", ".join(sorted(allowed))
+        return answer
 
-    return Starlette(
-        exception_handlers={404: unrouted, 405: unrouted},
-        routes=[
-            Route("/openapi.json", openapi),
-            Route("/api/procedures", list_services),
-            Route("/api/dossiers", submit, methods=["POST"]),
-            Route("/api/dossiers", export, methods=["GET"]),
-            Route("/api/dossiers/{code}", show),
-            Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
-            Route(settings.confirm_path, confirm_payment, methods=["POST"]),
-            Route("/api/agencies/{agency}/inbox", inbox),
-            Route("/api/files/{file_id}", download),
-            Route("/api/exports/{kind}", export_history),
-            Route(settings.handoff_path, handoff),
-            Route("/auth/login", sign_in),
-            Route("/auth/callback", signed_in, name="signed_in"),
-            Route("/api/me", me),
-            Route("/_p111/sync-failures", sync_failures),
-        ]
-    )
+    routes = [
+        Route("/openapi.json", openapi),
+        Route("/api/procedures", list_services),
+        Route("/api/dossiers", submit, methods=["POST"]),
+        Route("/api/dossiers", export, methods=["GET"]),
+        Route("/api/dossiers/{code}", show),
+        Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+        Route(settings.confirm_path, confirm_payment, methods=["POST"]),
+        Route("/api/agencies/{agency}/inbox", inbox),
+        Route("/api/files/{file_id}", download),
+        Route("/api/exports/{kind}", export_history),
+        Route(settings.handoff_path, handoff),
+        Route("/auth/login", sign_in),
+        Route("/auth/callback", signed_in, name="signed_in"),
+        Route("/api/me", me),
+        Route("/_p111/sync-failures", sync_failures),
+    ]
+    return Starlette(exception_handlers={404: unrouted, 405: unrouted}, routes=routes)

@@ -1,12 +1,13 @@
 """What the reference system's OpenAPI document promises about its inputs, enforced: a request body that breaks its
-schema, or a query number that is not one, is refused with a JSON problem (HTTP 422) before anything is stored."""
+schema or holds text that is not Unicode, or a query number that is not one, is refused with a JSON problem (HTTP 422)
+before anything is stored."""
 
 from __future__ import annotations
 
 import functools
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -17,6 +18,8 @@ from harness import resources
 OPENAPI_FILE = "reference-api.openapi.json"
 ACTION_PATH = "/api/dossiers/{code}/actions/{action}"
 _INTEGER = re.compile(r"-?[0-9]+")  # as JSON writes an integer: no blanks, no "+", no "_", no other digits
+# JSON's \u escapes can carry one half of a surrogate pair, which is no character: nothing could store or send it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidInput(ValueError):
@@ -42,6 +45,9 @@ def _validator(name: str) -> Draft202012Validator:
 def check_body(name: str, body: Any, *, tolerate: Collection[tuple[str, str]] = ()) -> None:
     """Raises InvalidInput when `body` breaks the schema `name` (a component, or "Action"). `tolerate` holds
     (property path, keyword) pairs left unchecked: a defect's way of forgetting one rule."""
+    for where, text in _strings(body):
+        if LONE_SURROGATE.search(text) and (where, "unicode") not in tolerate:
+            raise InvalidInput(f"{where or '(body)'}: not valid Unicode (a lone surrogate)")
     errors = [
         e
         for e in _validator(name).iter_errors(body)
@@ -51,6 +57,19 @@ def check_body(name: str, body: Any, *, tolerate: Collection[tuple[str, str]] = 
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(body)"
         raise InvalidInput(f"{where}: breaks {error.validator} of the {name} schema")
+
+
+def _strings(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a JSON value (keys too), with its property path."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{where}.{index}".lstrip("."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, where)
+            yield from _strings(item, f"{where}.{key}".lstrip("."))
 
 
 def query_int(query: Any, name: str, default: int, low: int, high: int) -> int:
