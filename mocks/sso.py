@@ -339,10 +339,12 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
         """How the client authenticated itself (RFC 6749 2.3.1 allows one method per request)."""
         basic = request.headers.get("authorization", "").lower().startswith("basic ")
         post = "client_secret" in form
-        return "both" if basic and post else "client_secret_basic" if basic else "client_secret_post" if post else "none"
+        if basic and post:
+            return "both"
+        return "client_secret_basic" if basic else "client_secret_post" if post else "none"
 
     def pkce(grant: Grant, verifier: str | None) -> str:
-        """Whether the verifier answers the challenge (S256, or plain, which the provider still honours to record it)."""
+        """Whether the verifier answers the challenge (S256, or plain: still honoured, so that a check can name it)."""
         if grant.code_challenge is None:
             return "absent"
         if verifier is None:

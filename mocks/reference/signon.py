@@ -141,8 +141,9 @@ class RelyingParty:
             answer = await client.get(f"{self.link.issuer.rstrip('/')}/.well-known/openid-configuration")
             answer.raise_for_status()
             config = dict(answer.json())
-            if config.get("issuer") != self.link.issuer.rstrip("/") and "sso-trusts-discovery-issuer" not in self.defects:
-                raise LoginRefused(f"the discovery document names issuer {config.get('issuer')!r}, not the configured one")
+            named = config.get("issuer")
+            if named != self.link.issuer.rstrip("/") and "sso-trusts-discovery-issuer" not in self.defects:
+                raise LoginRefused(f"the discovery document names issuer {named!r}, not the configured one")
             self._config = config
         return self._config
 
