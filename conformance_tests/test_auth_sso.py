@@ -214,7 +214,10 @@ def test_pkce_is_s256_and_its_verifier_redeems_the_code(p111_driver: Driver, p11
     login = p111_driver.login(CITIZEN)
     query = query_of(login)
     if not query.get("code_challenge"):
-        not_applicable("the SUT sends no PKCE code_challenge (the portal's contract does not demand PKCE)")
+        not_applicable(
+            "hệ thống không gửi code_challenge PKCE (hợp đồng của Cổng không bắt buộc PKCE) / the SUT sends no PKCE "
+            "code_challenge (the portal's contract does not demand PKCE)"
+        )
     exchange = token_request_of(login, p111_sso)
     method = query.get("code_challenge_method", "plain")  # RFC 7636 4.3: absent means plain
     problems = []
@@ -239,11 +242,17 @@ def test_a_lower_level_of_assurance_does_not_reach_the_service(p111_driver: Driv
     the citizen's own session shows the procedure is open at its level."""
     required = {code: loa for code, loa in p111_target.sign_on_rules.required_loa if loa != LOWEST_LOA}
     if not required:
-        not_applicable("the target names no procedure requiring more than LoA1 (sign_on.required_loa)")
+        not_applicable(
+            "target không nêu thủ tục nào đòi mức độ bảo đảm cao hơn LoA1 / the target names no procedure requiring "
+            "more than LoA1 (sign_on.required_loa)"
+        )
     offered = {s.code for s in p111_driver.services()}
     unknown = sorted(set(required) - offered)
     if unknown:
-        raise NotTested(f"sign_on.required_loa names procedures the SUT does not publish: {', '.join(unknown)}")
+        raise NotTested(
+            f"sign_on.required_loa nêu thủ tục hệ thống không công bố / names procedures the SUT does not publish: "
+            f"{', '.join(unknown)}"
+        )
     login = armed_login(p111_sso, p111_driver, "low-loa")
     if login.session is None:
         return  # refused at sign-on already (lawful): a lower level reaches no service at all
@@ -251,7 +260,10 @@ def test_a_lower_level_of_assurance_does_not_reach_the_service(p111_driver: Driv
         try:
             p111_driver.submit(code)  # the citizen's own session: the procedure is open at its level
         except DriverError as exc:
-            raise NotTested(f"a submission to {code} with the citizen's own session was refused too: {exc}") from exc
+            raise NotTested(
+                f"nộp hồ sơ {code} bằng phiên của chính công dân cũng bị từ chối / a submission to {code} with the "
+                f"citizen's own session was refused too: {exc}"
+            ) from exc
         try:
             dossier = p111_driver.submit(code, session=login.session)
         except DriverError:

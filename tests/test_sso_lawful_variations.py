@@ -5,6 +5,8 @@
   tries each key and accepts it. Both pass.
 - The client authentication at the token endpoint: client_secret_basic (the default) or client_secret_post, whichever
   the target's `sign_on.token_endpoint_auth_method` says the system registered. Both pass.
+- PKCE: S256 (the default) or none at all (`sso-no-pkce`; the portal's contract does not demand it): the PKCE check is
+  NOT-APPLICABLE then, and the requirement still passes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from harness.target import embedded_target, load_target
 from mocks.wiring import start_embedded
 from tests.support import read_report, run_p111
 
-OTHER_WAY = {"variations": ["sso-kid-absent-try-each"], "auth_method": "client_secret_post"}
+OTHER_WAY = {"variations": ["sso-kid-absent-try-each", "sso-no-pkce"], "auth_method": "client_secret_post"}
 
 
 def target_file(path: Path, *, variations: list[str], auth_method: str) -> Path:
@@ -50,7 +52,9 @@ def test_the_reference_system_really_does_it_the_other_way(
         assert sso.post("/_p111/next-login", json={"variant": "kid-absent-multiple"}).status_code == 200
         login = driver.login("citizen-1")
         assert (login.session is not None) is kid_less_accepted, login.message
-        assert {t["auth_method"] for t in sso.get("/_p111/token-requests").json()} == {auth_method}
+        exchanges = sso.get("/_p111/token-requests").json()
+        assert {t["auth_method"] for t in exchanges} == {auth_method}
+        assert {t["pkce"] for t in exchanges} == ({"absent"} if variations else {"verified"})
     finally:
         embedded.close()
 
@@ -67,4 +71,6 @@ def test_the_other_lawful_way_passes_auth_sso(tmp_path: Path):
     outcomes = {c["nodeid"]: c["outcome"] for c in sso["checks"]}
     kid_less = "conformance_tests/test_auth_sso.py::test_kid_absent_with_several_keys_is_tried_or_refused"
     assert outcomes[kid_less] == "PASSED"
+    pkce = "conformance_tests/test_auth_sso.py::test_pkce_is_s256_and_its_verifier_redeems_the_code"
+    assert outcomes[pkce] == "NOT-APPLICABLE"
     assert set(outcomes.values()) <= {"PASSED", "NOT-APPLICABLE"}, outcomes

@@ -35,6 +35,8 @@ ALGORITHMS = ["RS256", "ES256"]
 VARIATIONS = {
     # A token without kid against a JWKS of several keys: try each key that fits the alg (the default refuses).
     "sso-kid-absent-try-each": "a kid-less ID token is checked against every key of the JWKS that fits its alg",
+    # The portal's contract (domain.md section 5) does not demand PKCE: no code_challenge, no code_verifier.
+    "sso-no-pkce": "the authorization request carries no PKCE code_challenge",
 }
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
@@ -132,6 +134,8 @@ class RelyingParty:
             "code_challenge": challenge,
             "code_challenge_method": method,
         }
+        if "sso-no-pkce" in self.variations:
+            del query["code_challenge"], query["code_challenge_method"]
         return f"{self.link.issuer.rstrip('/')}/oauth2/authorize?{urlencode(query)}"
 
     async def _discover(self, client: httpx.AsyncClient, *, refresh: bool = False) -> dict[str, Any]:
@@ -280,6 +284,8 @@ class RelyingParty:
                 "redirect_uri": pending.redirect_uri,
                 "code_verifier": pending.verifier,
             }
+            if "sso-no-pkce" in self.variations:
+                del form["code_verifier"]
             method = self.link.token_endpoint_auth_method
             if "sso-wrong-auth-method" in self.defects:  # the defect: not the method it registered
                 method = next(m for m in AUTH_METHODS if m != method)
