@@ -143,8 +143,18 @@ class SsoObserver:
         """Makes the next login hostile (`alg-none`, `expired` …), or plain again with None."""
         self._send("POST", "next-login", json={"variant": variant})
 
-    def rotate_keys(self) -> None:
-        self._send("POST", "rotate-keys")
+    def rotate_keys(self, *, undo: bool = False) -> None:
+        """A new signing key from the next login on (or, with undo, back to the previous one)."""
+        self._send("POST", "rotate-keys", json={"undo": undo})
+
+    def token_requests(self) -> list[dict[str, Any]]:
+        """The token requests received: the authorization they redeemed (its seq), the client authentication
+        method used, the PKCE challenge method and whether the verifier matched."""
+        return list(self._send("GET", "token-requests"))
+
+    def fetches(self) -> dict[str, int]:
+        """How many times the discovery document and the JWKS were fetched."""
+        return dict(self._send("GET", "fetches"))
 
     def mint(self, login: str, *, expired: bool = False) -> str:
         """An access token of a test account (already expired if asked); the evidence never shows it."""

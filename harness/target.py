@@ -101,6 +101,7 @@ class SutConfig:
     defects: tuple[str, ...]
     # (method, path template) called by another party, not a signed-on user: public or checksum-authenticated
     public_operations: tuple[tuple[str, str], ...] = ()
+    variations: tuple[str, ...] = ()  # lawful variations of the embedded reference system
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,14 @@ class PaymentRules:
 
 
 @dataclass(frozen=True)
+class SignOnRules:
+    """How the SUT signs on (target section `sign_on`)."""
+
+    token_endpoint_auth_method: str = "client_secret_basic"  # as registered at the sign-on
+    required_loa: tuple[tuple[str, str], ...] = ()  # (procedure code, the lowest loAs it requires) where given
+
+
+@dataclass(frozen=True)
 class Politeness:
     """How gently the harness treats a real system (target section `politeness`)."""
 
@@ -201,6 +210,7 @@ class Target:
     sso: CounterpartConfig
     sync: SyncConfig
     payment_rules: PaymentRules
+    sign_on_rules: SignOnRules
     safety_mode: str
     environment: str
     timeouts: Timeouts
@@ -663,6 +673,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
             public_operations=tuple((o["method"], o["path"]) for o in sut["public_operations"]),
+            variations=tuple(sut["variations"]),
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],
@@ -685,6 +696,10 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             checksum=document["payment"]["checksum"],
             confirm_path=document["payment"]["confirm_path"],
             reconcile_seconds=float(document["payment"]["reconcile_seconds"]),
+        ),
+        sign_on_rules=SignOnRules(
+            token_endpoint_auth_method=document["sign_on"]["token_endpoint_auth_method"],
+            required_loa=tuple(sorted(document["sign_on"]["required_loa"].items())),
         ),
         safety_mode=document["safety"]["mode"],
         environment=document["safety"]["environment"],

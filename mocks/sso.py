@@ -7,14 +7,21 @@ endpoint approves it at once, so a driver follows the redirects itself; without 
 browser) gets a page with one link per test account.
 
 On the harness's request (`POST /_p111/next-login`) the next login is hostile: an unsigned token, a bad signature,
-an unknown key, expired or not yet valid, for another audience or from another issuer, a replayed nonce, or a
-mismatched `state`. A system under test must refuse every one of them.
+an unknown key, expired or not yet valid, for another audience or from another issuer, a replayed nonce, a
+mismatched `state`, a required claim left out, an extra untrusted audience, HS256 keyed with the client secret or with
+the provider's public key, a wrong `at_hash`, a userinfo answer about someone else, a discovery document naming
+another issuer. A system under test must refuse every one of them (HOSTILE_VARIANTS). Some answers are lawful edge
+cases instead: a token without `kid` when the JWKS holds one key (must be accepted), or several keys (accepting by
+trying each, or refusing, are both lawful), a lower level of assurance than asked for (the login may succeed; the
+services that require more must refuse it). The token and userinfo requests are recorded: which client
+authentication method the SUT used and whether its PKCE verifier matched.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -36,7 +43,12 @@ from starlette.routing import Route
 from harness.formats import vietnam_now
 
 ACCOUNTS_FILE = Path(__file__).parent / "data" / "sso-accounts.yaml"
-VALID_VARIANTS = ("rs256", "es256")
+VALID_VARIANTS = ("rs256", "es256", "kid-absent-single")
+# Lawful either way: accepted (the RP tried each key) or refused (it could not tell which key): OIDF allows both.
+EITHER_VARIANTS = ("kid-absent-multiple",)
+# A valid login whose level of assurance is the lowest (LoA1), whatever the account's and whatever was asked for.
+LOW_LOA_VARIANT = "low-loa"
+LOWEST_LOA = "LoA1"
 HOSTILE_VARIANTS = (
     "alg-none",
     "bad-signature",
@@ -47,7 +59,23 @@ HOSTILE_VARIANTS = (
     "wrong-issuer",
     "replayed-nonce",
     "state-mismatch",
+    "missing-sub",
+    "missing-iat",
+    "missing-aud",
+    "extra-audience",
+    "hs256-client-secret",
+    "hs256-public-key",
+    "bad-at-hash",
+    "userinfo-other-sub",
+    "kid-absent-bad-signature",
+    "discovery-issuer-mismatch",
 )
+KNOWN_VARIANTS = (*VALID_VARIANTS, *EITHER_VARIANTS, LOW_LOA_VARIANT, *HOSTILE_VARIANTS)
+# What the JWKS and the discovery document look like while a variant is armed (until the next arming).
+JWKS_VIEWS = {"kid-absent-single": "single", "kid-absent-multiple": "multiple", "kid-absent-bad-signature": "multiple"}
+UNTRUSTED_AUDIENCE = "p111-untrusted-party"
+FOREIGN_ISSUER = "https://sso.not-the-portal.example"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 TOKEN_SECONDS = 600
 SKEW_SECONDS = 3600  # how far outside its validity a hostile token is: beyond any lawful clock leeway
 
@@ -59,6 +87,7 @@ class SsoClient:
     client_id: str
     client_secret: str
     redirect_prefixes: tuple[str, ...]  # a registered redirect_uri starts with one of these
+    token_endpoint_auth_method: str = "client_secret_basic"  # as registered (OIDC Registration's default)
 
     def registered(self, redirect_uri: str) -> bool:
         return any(redirect_uri.startswith(p) for p in self.redirect_prefixes)
@@ -106,18 +135,25 @@ class Grant:
     nonce: str | None
     acr: str | None
     code_challenge: str | None
+    code_challenge_method: str | None
     variant: str
     replayed_nonce: str | None
+    authorization: int  # the seq of the authorization request that issued it
 
 
 @dataclass
 class SsoState:
     keys: list[tuple[RSAKey, ECKey]] = field(default_factory=list)
+    generations: int = 1
     grants: dict[str, Grant] = field(default_factory=dict)
     tokens: dict[str, tuple[dict[str, Any], float]] = field(default_factory=dict)  # access token → account, expiry
     authorizations: list[dict[str, Any]] = field(default_factory=list)
+    token_requests: list[dict[str, Any]] = field(default_factory=list)
+    fetches: dict[str, int] = field(default_factory=lambda: {"discovery": 0, "jwks": 0})
     armed: str | None = None
+    view: str | None = None  # the armed variant, kept for what the SUT reads after the redirect (JWKS, discovery)
     last_nonce: str | None = None
+    spare: RSAKey | None = None  # a second RSA key the JWKS shows while a kid-less token is checked against several
 
 
 def _unsigned(claims: dict[str, Any]) -> str:
@@ -125,6 +161,25 @@ def _unsigned(claims: dict[str, Any]) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return jwt.encode({"alg": "none"}, claims, None, algorithms=["none"])  # type: ignore[arg-type]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _hs256(claims: dict[str, Any], secret: bytes, kid: str | None) -> str:
+    """An HS256 token built by hand: joserfc rightly refuses an asymmetric public key as an HMAC secret, and the
+    RS-to-HS confusion needs exactly that."""
+    header = {"alg": "HS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{_b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
+
+
+def _public_jwk(key: RSAKey | ECKey, *, kid: bool = True) -> dict[str, Any]:
+    data = dict(key.as_dict(private=False))
+    if not kid:
+        data.pop("kid", None)
+    return data
 
 
 def _tampered(token: str, claims: dict[str, Any]) -> str:
@@ -139,6 +194,7 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
     clients = {c.client_id: c for c in settings.clients}
     state = SsoState()
     state.keys.append(_new_keys(1))
+    state.spare = _new_keys(0)[0]
     issuer = settings.issuer.rstrip("/")
 
     def error(status: int, code: str, description: str) -> JSONResponse:
@@ -148,9 +204,10 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
         return settings.token_prefix + secrets.token_urlsafe(length)
 
     async def discovery(request: Request) -> JSONResponse:
+        state.fetches["discovery"] += 1
         return JSONResponse(
             {
-                "issuer": issuer,
+                "issuer": FOREIGN_ISSUER if state.view == "discovery-issuer-mismatch" else issuer,
                 "authorization_endpoint": f"{issuer}/oauth2/authorize",
                 "token_endpoint": f"{issuer}/oauth2/token",
                 "userinfo_endpoint": f"{issuer}/oauth2/userinfo",
@@ -167,6 +224,14 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
         )
 
     async def jwks(request: Request) -> JSONResponse:
+        state.fetches["jwks"] += 1
+        rsa, ec = state.keys[-1]
+        view = JWKS_VIEWS.get(state.view or "")
+        if view == "single":  # OIDF rp-id_token-kid-absent-single-jwks: one key, no kid
+            return JSONResponse({"keys": [_public_jwk(rsa, kid=False)]})
+        if view == "multiple":  # rp-id_token-kid-absent-multiple-jwks: several keys of the same type, no kid
+            assert state.spare is not None
+            return JSONResponse({"keys": [_public_jwk(k, kid=False) for k in (state.spare, rsa, ec)]})
         published = KeySet([k for pair in state.keys for k in pair])
         return JSONResponse(published.as_dict(private=False))
 
@@ -201,8 +266,10 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
             query.get("nonce"),
             query.get("acr_values"),
             query.get("code_challenge"),
+            query.get("code_challenge_method"),
             variant,
             state.last_nonce,
+            len(state.authorizations),
         )
         state.last_nonce = query.get("nonce")
         if variant == "state-mismatch":
@@ -212,6 +279,7 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
 
     def id_token(grant: Grant, access_token: str) -> str:
         now = int(time.time())
+        low = grant.variant == LOW_LOA_VARIANT
         claims: dict[str, Any] = {
             "iss": issuer,
             "aud": grant.client_id,
@@ -220,13 +288,13 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
             "nbf": now,
             "exp": now + TOKEN_SECONDS,
             "auth_time": now,
-            "acr": grant.account["claims"].get("loAs", grant.acr),
+            "acr": LOWEST_LOA if low else grant.account["claims"].get("loAs", grant.acr),
             "at_hash": base64.urlsafe_b64encode(hashlib.sha256(access_token.encode()).digest()[:16])
             .rstrip(b"=")
             .decode(),
             "TechID": grant.account["claims"]["TechID"],
             "LoaiTaiKhoan": grant.account["claims"]["LoaiTaiKhoan"],
-            "loAs": grant.account["claims"]["loAs"],
+            "loAs": LOWEST_LOA if low else grant.account["claims"]["loAs"],
         }
         if "IAL" in grant.account["claims"]:
             claims["IAL"] = grant.account["claims"]["IAL"]
@@ -243,16 +311,47 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
             claims["iss"] = "https://sso.not-the-portal.example"
         elif variant == "replayed-nonce":
             claims["nonce"] = grant.replayed_nonce or secrets.token_urlsafe(16)
+        elif variant in ("missing-sub", "missing-iat", "missing-aud"):
+            del claims[variant.removeprefix("missing-")]
+        elif variant == "extra-audience":  # OIDC Core 3.1.3.7 (3): another audience the client does not trust
+            claims["aud"] = [grant.client_id, UNTRUSTED_AUDIENCE]
+        elif variant == "bad-at-hash":
+            claims["at_hash"] = _b64(hashlib.sha256(b"another access token").digest()[:16])
         if variant == "alg-none":
             return _unsigned(claims)
         rsa, ec = state.keys[-1]
+        if variant == "hs256-client-secret":  # the client secret as an HMAC key, where RS256 / ES256 are the algs
+            return _hs256(claims, clients[grant.client_id].client_secret.encode(), None)
+        if variant == "hs256-public-key":  # RS-to-HS confusion: HMAC keyed with the provider's own public key
+            return _hs256(claims, rsa.as_pem(private=False), rsa.kid)
         key: RSAKey | ECKey = ec if variant == "es256" else rsa
         if variant == "unknown-key":
             key = _new_keys(0)[0]  # kid rsa-0: never published
-        signed = jwt.encode({"alg": "ES256" if key is ec else "RS256", "kid": key.kid}, claims, key)
-        if variant == "bad-signature":
+        header = {"alg": "ES256" if key is ec else "RS256"}
+        if not variant.startswith("kid-absent"):
+            header["kid"] = str(key.kid)
+        signed = jwt.encode(header, claims, key)
+        if variant in ("bad-signature", "kid-absent-bad-signature"):
             return _tampered(signed, {**claims, "TechID": "TECH-9999999999"})
         return signed
+
+    def auth_method(request: Request, form: dict[str, str]) -> str:
+        """How the client authenticated itself (RFC 6749 2.3.1 allows one method per request)."""
+        basic = request.headers.get("authorization", "").lower().startswith("basic ")
+        post = "client_secret" in form
+        if basic and post:
+            return "both"
+        return "client_secret_basic" if basic else "client_secret_post" if post else "none"
+
+    def pkce(grant: Grant, verifier: str | None) -> str:
+        """Whether the verifier answers the challenge (S256, or plain: still honoured, so that a check can name it)."""
+        if grant.code_challenge is None:
+            return "absent"
+        if verifier is None:
+            return "no-verifier"
+        method = grant.code_challenge_method or "plain"
+        expected = _b64(hashlib.sha256(verifier.encode()).digest()) if method == "S256" else verifier
+        return "verified" if secrets.compare_digest(expected, grant.code_challenge) else "mismatch"
 
     def client_of(request: Request, form: dict[str, str]) -> SsoClient | None:
         client_id, secret = form.get("client_id"), form.get("client_secret")
@@ -274,17 +373,30 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
         if client is None:
             return error(401, "invalid_client", "client authentication failed")
         grant = state.grants.pop(str(form.get("code", "")), None)  # a code is used once
+        if grant is not None:
+            # What a check reads: how this client authenticated, and whether its PKCE verifier matched.
+            state.token_requests.append(
+                {
+                    "authorization": grant.authorization,
+                    "auth_method": auth_method(request, form),
+                    "code_challenge_method": grant.code_challenge_method if grant.code_challenge else None,
+                    "pkce": pkce(grant, form.get("code_verifier")),
+                }
+            )
         if form.get("grant_type") != "authorization_code" or grant is None:
             return error(400, "invalid_grant", "unknown, used or expired code")
         if grant.client_id != client.client_id or form.get("redirect_uri") != grant.redirect_uri:
             return error(400, "invalid_grant", "the code was issued to another client or redirect_uri")
-        if grant.code_challenge is not None:
-            verifier = str(form.get("code_verifier", ""))
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if not secrets.compare_digest(digest, grant.code_challenge):
-                return error(400, "invalid_grant", "PKCE code_verifier does not match")
+        if pkce(grant, form.get("code_verifier")) not in ("absent", "verified"):
+            # A code exchanged without the right verifier signs no one on.
+            return error(400, "invalid_grant", "PKCE code_verifier does not match")
         access = token(32)
-        state.tokens[access] = (grant.account, time.time() + TOKEN_SECONDS)
+        account = grant.account
+        if grant.variant == "userinfo-other-sub":  # userinfo answers about another account
+            account = next(a for a in accounts.values() if a["claims"]["sub"] != grant.account["claims"]["sub"])
+        elif grant.variant == LOW_LOA_VARIANT:
+            account = {**account, "claims": {**account["claims"], "loAs": LOWEST_LOA}}
+        state.tokens[access] = (account, time.time() + TOKEN_SECONDS)
         return JSONResponse(
             {
                 "access_token": access,
@@ -309,13 +421,21 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
     async def next_login(request: Request) -> JSONResponse:
         body = json.loads(await request.body() or b"{}")
         variant = body.get("variant")
-        if variant is not None and variant not in (*VALID_VARIANTS, *HOSTILE_VARIANTS):
-            return error(422, "unknown-variant", f"known: {', '.join((*VALID_VARIANTS, *HOSTILE_VARIANTS))}")
-        state.armed = variant
+        if variant is not None and variant not in KNOWN_VARIANTS:
+            return error(422, "unknown-variant", f"known: {', '.join(KNOWN_VARIANTS)}")
+        state.armed = state.view = variant
         return JSONResponse({"armed": variant})
 
     async def rotate(request: Request) -> JSONResponse:
-        state.keys.append(_new_keys(len(state.keys) + 1))
+        """A new signing key pair, used from the next login on; the previous keys stay published. With
+        `{"undo": true}` the newest pair is retired and signing returns to the previous one (still in every JWKS a
+        client fetched before), so that later checks do not depend on how the SUT caches keys."""
+        body = json.loads(await request.body() or b"{}")
+        if body.get("undo") and len(state.keys) > 1:
+            state.keys.pop()
+        elif not body.get("undo"):
+            state.generations += 1  # never reused: a kid always names one key
+            state.keys.append(_new_keys(state.generations))
         return JSONResponse({"kids": [k.kid for pair in state.keys for k in pair]})
 
     async def mint(request: Request) -> JSONResponse:
@@ -348,8 +468,21 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
 
     async def list_clients(request: Request) -> JSONResponse:
         return JSONResponse(
-            [{"client_id": c.client_id, "redirect_prefixes": list(c.redirect_prefixes)} for c in settings.clients]
+            [
+                {
+                    "client_id": c.client_id,
+                    "redirect_prefixes": list(c.redirect_prefixes),
+                    "token_endpoint_auth_method": c.token_endpoint_auth_method,
+                }
+                for c in settings.clients
+            ]
         )
+
+    async def list_token_requests(request: Request) -> JSONResponse:
+        return JSONResponse(state.token_requests)
+
+    async def list_fetches(request: Request) -> JSONResponse:
+        return JSONResponse(state.fetches)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"ok": True, "variants": list(HOSTILE_VARIANTS)})
@@ -367,6 +500,8 @@ def create_sso_app(settings: SsoSettings) -> Starlette:
             Route("/_p111/accounts", list_accounts),
             Route("/_p111/authorizations", list_authorizations),
             Route("/_p111/clients", list_clients),
+            Route("/_p111/token-requests", list_token_requests),
+            Route("/_p111/fetches", list_fetches),
             Route("/_p111/health", health),
         ]
     )

@@ -55,11 +55,17 @@ def officer_directory() -> frozenset[str]:
 
 
 def sign_on_pair(
-    sso_url: str, sut_url: str, client_id: str, client_secret: str, http_transport: httpx.AsyncBaseTransport | None
+    sso_url: str,
+    sut_url: str,
+    client_id: str,
+    client_secret: str,
+    http_transport: httpx.AsyncBaseTransport | None,
+    auth_method: str = "client_secret_basic",
 ) -> tuple[SsoSettings, SignOnLink]:
-    """The provider's registration of the reference system, and the reference system's link to the provider."""
-    client = SsoClient(client_id, client_secret, (sut_url.rstrip("/") + CALLBACK_PATH,))
-    link = SignOnLink(sso_url, client_id, client_secret, officer_directory(), http_transport)
+    """The provider's registration of the reference system, and the reference system's link to the provider; both
+    name the token endpoint's client authentication method the target says was registered (sign_on)."""
+    client = SsoClient(client_id, client_secret, (sut_url.rstrip("/") + CALLBACK_PATH,), auth_method)
+    link = SignOnLink(sso_url, client_id, client_secret, officer_directory(), http_transport, auth_method)
     return SsoSettings(sso_url, (client,)), link
 
 
@@ -83,7 +89,9 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     portal_app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
     link = PortalLink(PORTAL_URL, target.sync, username, password, httpx.ASGITransport(app=portal_app))
     client_secret = secrets.token_urlsafe(18)
-    sso_settings, sign_on = sign_on_pair(SIGN_ON_URL, SUT_URL, REFERENCE_CLIENT_ID, client_secret, None)
+    sso_settings, sign_on = sign_on_pair(
+        SIGN_ON_URL, SUT_URL, REFERENCE_CLIENT_ID, client_secret, None, target.sign_on_rules.token_endpoint_auth_method
+    )
     sso_app = create_sso_app(sso_settings)
     sign_on = replace(sign_on, http_transport=httpx.ASGITransport(app=sso_app))
     payment_secret, variant = secrets.token_urlsafe(18), target.payment_rules.checksum
@@ -96,7 +104,7 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     reference.app = create_reference_app(
         ReferenceSettings(
             link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path,
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
         )
     )
     return EmbeddedSystem(
@@ -133,7 +141,10 @@ def serve_sso(target: Target) -> ServedApp:
     """The sign-on counterpart on the loopback address of `counterparts.sso.url`, for a SUT on the network."""
     url = httpx.URL(target.sso.url or "")
     client_id, secret = sso_client(target)
-    settings, _ = sign_on_pair(str(url).rstrip("/"), target.sut.base_url or "", client_id, secret, None)
+    settings, _ = sign_on_pair(
+        str(url).rstrip("/"), target.sut.base_url or "", client_id, secret, None,
+        target.sign_on_rules.token_endpoint_auth_method,
+    )
     return serve_in_thread("sso", create_sso_app(settings), url.host, url.port or 80)
 
 
@@ -174,7 +185,9 @@ def serve_counterparts(
     sso_url = f"http://{shown_host}:{sso_port}"
     reference_url = f"http://{shown_host}:{reference_port}" if reference_port is not None else ""
     client_id, client_secret = sso_client(target)
-    sso_settings, sign_on = sign_on_pair(sso_url, reference_url, client_id, client_secret, None)
+    sso_settings, sign_on = sign_on_pair(
+        sso_url, reference_url, client_id, client_secret, None, target.sign_on_rules.token_endpoint_auth_method
+    )
     sso_settings = replace(sso_settings, token_prefix=token_prefix)
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
     payment_url = f"http://{shown_host}:{payment_port}"
@@ -188,7 +201,7 @@ def serve_counterparts(
         cashier = PaymentLink(payment_url, merchant, payment_secret, variant)
         settings = ReferenceSettings(
             link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path,
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
         )
         reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))

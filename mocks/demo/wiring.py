@@ -36,7 +36,9 @@ def serve_demo(
     served = [serve_in_thread("portal", portal, host, portal_port)]
     client_id, client_secret = wiring.sso_client(target)
     # Registered as the reference would be if it lived under the demo's login path: that is where its callback is.
-    sso_settings, sign_on = wiring.sign_on_pair(sso_url, demo_url + LOGIN_PATH, client_id, client_secret, None)
+    sso_settings, sign_on = wiring.sign_on_pair(
+        sso_url, demo_url + LOGIN_PATH, client_id, client_secret, None, target.sign_on_rules.token_endpoint_auth_method
+    )
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
     merchant, payment_secret = wiring.payment_keys(target)
     variant = target.payment_rules.checksum

@@ -31,7 +31,7 @@ from mocks.reference.defects import check_names
 from mocks.reference.history import History, build_history
 from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
 from mocks.reference.portal_sync import PortalLink, PortalSync
-from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOnLink
+from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOnLink, check_variations, loa_rank
 
 SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN
@@ -50,6 +50,7 @@ class ReferenceSettings:
     sign_on: SignOnLink | None = None  # the SSO it is a client of; None: nobody can sign in
     payment: PaymentLink | None = None  # the payment platform it is registered with; None: no online payment
     confirm_path: str = CONFIRM_PATH  # where the platform sends its confirm callback
+    variations: frozenset[str] = frozenset()  # lawful variations (signon.VARIATIONS) switched on
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -78,7 +79,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     held_progress: dict[str, list[dict[str, Any]]] = {}
     past_years: dict[int, History] = {}
     link = settings.sign_on or SignOnLink(settings.sign_on_url, "p111-reference", secrets.token_urlsafe(16))
-    relying_party = RelyingParty(link, defects)
+    relying_party = RelyingParty(link, defects, check_variations(settings.variations))
     cashier = Cashier(settings.payment, defects)
 
     def problem(http_status: int, error: str, message: str, **extra: Any) -> JSONResponse:
@@ -210,6 +211,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             submitted_files = read_files(body)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
+        required = service.get("min_loa")
+        if required and loa_rank(who.assurance) < loa_rank(required) and "sso-ignores-loa" not in defects:
+            return forbidden(f"dịch vụ yêu cầu {required}, đăng nhập có {who.assurance or 'không rõ'} / "
+                             f"the service requires {required}, the sign-on gave {who.assurance or 'none'}")
         fault = storage_fault(body)
         if fault is not None:
             return problem(500, "internal-error", f"Lỗi hệ thống / internal error: {fault}")

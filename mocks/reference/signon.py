@@ -1,15 +1,21 @@
 """How the reference system signs citizens and officers in: an OpenID Connect relying party of the portal's SSO.
 
-Authorization-code flow with state, nonce and PKCE; the ID token is checked for its signature (the provider's JWKS,
-fetched again once when a key id is unknown: keys rotate), issuer, audience, validity times and nonce; userinfo
-gives the portal's claims. A session is bound to the account's TechID. Bearer access tokens are accepted too, checked
-at the provider's userinfo endpoint (they are opaque to the system). Named defects weaken one check each.
+Authorization-code flow with state, nonce and PKCE (S256); the client authenticates at the token endpoint with the
+method it registered. The discovery document is read at every login and must name the configured issuer. The ID
+token is checked for its signature (RS256 / ES256 only, by the provider's JWKS, fetched again once when the key is
+not found: keys rotate), issuer, audience (this client and no untrusted other), sub, iat, validity times, nonce and
+at_hash; userinfo gives the portal's claims and must be about the ID token's subject. A session is bound to the
+account's TechID. Bearer access tokens are accepted too, checked at the provider's userinfo endpoint (they are opaque
+to the system). Named defects weaken one check each; named lawful variations (VARIATIONS) do a lawful thing
+differently.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import secrets
 import time
 import warnings
@@ -24,6 +30,28 @@ from joserfc.jwk import KeySet
 
 LEEWAY_SECONDS = 120  # clock skew tolerated on exp / nbf
 ALGORITHMS = ["RS256", "ES256"]
+# Lawful variations of the reference system's sign-on: each does a lawful thing the other way, so that a check proven
+# with the default is proven not to fail a system that does the other. (A minimal, sign-on-only switch.)
+VARIATIONS = {
+    # A token without kid against a JWKS of several keys: try each key that fits the alg (the default refuses).
+    "sso-kid-absent-try-each": "a kid-less ID token is checked against every key of the JWKS that fits its alg",
+    # The portal's contract (domain.md section 5) does not demand PKCE: no code_challenge, no code_verifier.
+    "sso-no-pkce": "the authorization request carries no PKCE code_challenge",
+}
+AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+def check_variations(names: frozenset[str] | tuple[str, ...]) -> frozenset[str]:
+    unknown = sorted(set(names) - set(VARIATIONS))
+    if unknown:
+        raise ValueError(f"unknown variation(s): {', '.join(unknown)}; known: {', '.join(VARIATIONS)}")
+    return frozenset(names)
+
+
+def loa_rank(loa: str | None) -> int:
+    """LoA1 < LoA2 < LoA3 (the portal's loAs); anything else ranks lowest."""
+    digits = str(loa or "").removeprefix("LoA")
+    return int(digits) if digits.isdigit() else 0
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,7 @@ class SignOnLink:
     client_secret: str
     officers: frozenset[str] = frozenset()  # TechIDs of the province's officer directory
     http_transport: httpx.AsyncBaseTransport | None = None  # in-process provider; None = the network
+    token_endpoint_auth_method: str = "client_secret_basic"  # as registered at the provider
 
 
 @dataclass(frozen=True)
@@ -75,6 +104,7 @@ class _Pending:
 class RelyingParty:
     link: SignOnLink
     defects: frozenset[str] = frozenset()
+    variations: frozenset[str] = frozenset()
     pending: dict[str, _Pending] = field(default_factory=dict)  # by state
     issued_nonces: set[str] = field(default_factory=set)
     sessions: dict[str, Principal] = field(default_factory=dict)
@@ -90,6 +120,9 @@ class RelyingParty:
         self.pending[state] = _Pending(nonce, verifier, redirect_uri, time.time())
         self.issued_nonces.add(nonce)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        method = "S256"
+        if "sso-pkce-plain" in self.defects:  # the defect: the verifier itself travels in the front channel
+            challenge, method = verifier, "plain"
         query = {
             "response_type": "code",
             "client_id": self.link.client_id,
@@ -99,18 +132,28 @@ class RelyingParty:
             "state": state,
             "nonce": nonce,
             "code_challenge": challenge,
-            "code_challenge_method": "S256",
+            "code_challenge_method": method,
         }
+        if "sso-no-pkce" in self.variations:
+            del query["code_challenge"], query["code_challenge_method"]
         return f"{self.link.issuer.rstrip('/')}/oauth2/authorize?{urlencode(query)}"
 
-    async def _discover(self, client: httpx.AsyncClient) -> dict[str, Any]:
-        if self._config is None:
+    async def _discover(self, client: httpx.AsyncClient, *, refresh: bool = False) -> dict[str, Any]:
+        """The provider's configuration; read again at every login (refresh), since a provider may move endpoints.
+        Its issuer must be the one configured (OIDC Discovery 4.3), else nothing in it is trusted."""
+        if self._config is None or refresh:
             answer = await client.get(f"{self.link.issuer.rstrip('/')}/.well-known/openid-configuration")
             answer.raise_for_status()
-            self._config = dict(answer.json())
+            config = dict(answer.json())
+            named = config.get("issuer")
+            if named != self.link.issuer.rstrip("/") and "sso-trusts-discovery-issuer" not in self.defects:
+                raise LoginRefused(f"the discovery document names issuer {named!r}, not the configured one")
+            self._config = config
         return self._config
 
     async def _key_set(self, client: httpx.AsyncClient, *, refresh: bool = False) -> KeySet:
+        if refresh and "sso-never-refreshes-jwks" in self.defects:
+            refresh = False  # the defect: the JWKS fetched once is kept for ever, so a rotated key is never found
         if self._keys is None or refresh:
             answer = await client.get((await self._discover(client))["jwks_uri"])
             answer.raise_for_status()
@@ -127,22 +170,79 @@ class RelyingParty:
             with warnings.catch_warnings():  # joserfc rightly warns about `none`: the defect wants it anyway
                 warnings.simplefilter("ignore")
                 return dict(jwt.decode(token, None, algorithms=["none"]).claims)  # type: ignore[arg-type]
+        if header.get("alg") == "HS256":
+            weak = await self._weak_hs256(client, token, header)
+            if weak is not None:
+                return weak
         failure: Exception | None = None
-        for refresh in (False, True):  # an unknown kid may be a rotated key: fetch the JWKS once more
+        for refresh in (False, True):  # a key not found may be a rotated one: fetch the JWKS once more
             try:
-                return dict(jwt.decode(token, await self._key_set(client, refresh=refresh), ALGORITHMS).claims)
+                keys = await self._key_set(client, refresh=refresh)
+                if not header.get("kid") and "sso-requires-kid" in self.defects:
+                    raise ValueError("the ID token names no kid")  # the defect: even a single-key JWKS is refused
+                if not header.get("kid") and len(keys.keys) > 1:
+                    return self._kid_absent(token, keys)
+                return dict(jwt.decode(token, keys, ALGORITHMS).claims)
             except (JoseError, ValueError) as exc:
                 failure = exc
         raise LoginRefused(f"ID token signature not verified: {failure}")
 
-    def _check_claims(self, claims: dict[str, Any], pending: _Pending) -> None:
+    def _kid_absent(self, token: str, keys: KeySet) -> dict[str, Any]:
+        """No kid and several keys: refuse (the default) or try each key (a lawful variation); OIDF allows both."""
+        if "sso-kid-absent-unverified" in self.defects:
+            # The defect: with no way to pick a key, the claims are read without checking the signature at all.
+            return dict(json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==")))
+        if "sso-kid-absent-try-each" not in self.variations:
+            raise ValueError("the ID token names no kid and the JWKS holds several keys")
+        for key in keys.keys:
+            try:
+                return dict(jwt.decode(token, key, ALGORITHMS).claims)
+            except (JoseError, ValueError):
+                continue
+        raise ValueError("no key of the JWKS verifies the kid-less ID token")
+
+    async def _weak_hs256(self, client: httpx.AsyncClient, token: str, header: dict[str, Any]) -> dict[str, Any] | None:
+        """HS256 is never registered here, so a sound RP refuses it (joserfc does, by ALGORITHMS). The two defects
+        accept it: keyed with the client secret, or with the provider's public key (the RS-to-HS confusion)."""
+        secret: bytes | None = None
+        if "sso-accepts-hs256" in self.defects and not header.get("kid"):
+            secret = self.link.client_secret.encode()
+        elif "sso-alg-confusion" in self.defects and header.get("kid"):
+            found = [k for k in (await self._key_set(client)).keys if k.kid == header["kid"]]
+            if not found:
+                found = [k for k in (await self._key_set(client, refresh=True)).keys if k.kid == header["kid"]]
+            secret = found[0].as_pem(private=False) if found else None  # type: ignore[attr-defined]
+        if secret is None:
+            return None
+        signing_input, _, signature = token.rpartition(".")
+        mac = base64.urlsafe_b64encode(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()).rstrip(b"=")
+        if not hmac.compare_digest(mac, signature.encode()):
+            return None
+        return dict(json.loads(base64.urlsafe_b64decode(signing_input.split(".")[1] + "==")))
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        """OIDC Core 3.1.3.7 (3): aud names this client, and no other audience this client does not trust."""
+        if "sso-skips-audience" in self.defects:
+            return
+        audience = claims.get("aud")
+        if audience is None and "sso-accepts-missing-aud" in self.defects:
+            return  # the defect: a token for no one in particular is taken as one for this client
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self.link.client_id not in audiences:
+            raise LoginRefused(f"aud {audience!r} is not this client")
+        others = [a for a in audiences if a != self.link.client_id]
+        if others and "sso-accepts-extra-audience" not in self.defects:
+            raise LoginRefused(f"aud also names {others!r}, which this client does not trust")
+
+    def _check_claims(self, claims: dict[str, Any], pending: _Pending, access_token: str) -> None:
         now = time.time()
         if claims.get("iss") != self.link.issuer.rstrip("/"):
             raise LoginRefused(f"iss {claims.get('iss')!r} is not the provider")
-        audience = claims.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        if self.link.client_id not in audiences and "sso-skips-audience" not in self.defects:
-            raise LoginRefused(f"aud {audience!r} is not this client")
+        self._check_audience(claims)
+        if not (isinstance(claims.get("sub"), str) and claims["sub"]) and "sso-accepts-missing-sub" not in self.defects:
+            raise LoginRefused("the ID token has no sub")
+        if not isinstance(claims.get("iat"), (int, float)) and "sso-accepts-missing-iat" not in self.defects:
+            raise LoginRefused("the ID token has no iat")
         if "sso-ignores-expiry" not in self.defects and not now - LEEWAY_SECONDS < float(claims.get("exp", 0)):
             raise LoginRefused("ID token expired")
         if float(claims.get("nbf", claims.get("iat", 0))) > now + LEEWAY_SECONDS:
@@ -154,6 +254,13 @@ class RelyingParty:
             fresh = isinstance(nonce, str) and secrets.compare_digest(nonce, pending.nonce)
         if not fresh:
             raise LoginRefused("nonce does not match this login (replayed?)")
+        if "at_hash" in claims and "sso-ignores-at-hash" not in self.defects:
+            # OIDC Core 3.1.3.8: the left half of the access token's hash, by the alg's hash (SHA-256 for every alg
+            # this RP accepts: RS256, ES256).
+            digest = hashlib.sha256(access_token.encode()).digest()[:16]
+            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if not secrets.compare_digest(str(claims["at_hash"]), expected):
+                raise LoginRefused("at_hash does not match the access token")
 
     def _take_pending(self, state: str) -> _Pending:
         pending = self.pending.pop(state, None)
@@ -170,26 +277,45 @@ class RelyingParty:
             raise LoginRefused(f"the provider answered {query['error']}")
         pending = self._take_pending(query.get("state", ""))
         async with self._client() as client:
-            config = await self._discover(client)
-            answer = await client.post(
-                config["token_endpoint"],
-                data={
-                    "grant_type": "authorization_code",
-                    "code": query.get("code", ""),
-                    "redirect_uri": pending.redirect_uri,
-                    "code_verifier": pending.verifier,
-                },
-                auth=(self.link.client_id, self.link.client_secret),
-            )
+            config = await self._discover(client, refresh=True)
+            form = {
+                "grant_type": "authorization_code",
+                "code": query.get("code", ""),
+                "redirect_uri": pending.redirect_uri,
+                "code_verifier": pending.verifier,
+            }
+            if "sso-no-pkce" in self.variations:
+                del form["code_verifier"]
+            method = self.link.token_endpoint_auth_method
+            if "sso-wrong-auth-method" in self.defects:  # the defect: not the method it registered
+                method = next(m for m in AUTH_METHODS if m != method)
+            if method == "client_secret_post":
+                form |= {"client_id": self.link.client_id, "client_secret": self.link.client_secret}
+                answer = await client.post(config["token_endpoint"], data=form)
+            else:
+                answer = await client.post(
+                    config["token_endpoint"], data=form, auth=(self.link.client_id, self.link.client_secret)
+                )
             if answer.status_code != 200:
                 raise LoginRefused(f"token endpoint answered {answer.status_code}")
             tokens = answer.json()
-            claims = await self._verified_claims(client, str(tokens.get("id_token", "")))
-            self._check_claims(claims, pending)
-            info = await self._userinfo(client, str(tokens.get("access_token", "")))
-        if info is None or info.get("sub") != claims.get("sub"):
+            id_token, access_token = str(tokens.get("id_token", "")), str(tokens.get("access_token", ""))
+            claims = await self._verified_claims(client, id_token)
+            self._check_claims(claims, pending, access_token)
+            info = await self._userinfo(client, access_token)
+        if info is None:
+            raise LoginRefused("userinfo refused the access token")
+        if info.get("sub") != claims.get("sub") and not self._excused_sub(claims):
+            # OIDC Core 5.3.2: the userinfo answer must be about the ID token's subject.
             raise LoginRefused("userinfo does not belong to the ID token's subject")
         return self._principal(info)
+
+    def _excused_sub(self, claims: dict[str, Any]) -> bool:
+        """Only the defects let a userinfo answer about someone else (or about anyone, when the ID token names no
+        subject) through."""
+        if "sso-trusts-userinfo-sub" in self.defects:
+            return True
+        return "sub" not in claims and "sso-accepts-missing-sub" in self.defects
 
     async def _userinfo(self, client: httpx.AsyncClient, access_token: str) -> dict[str, Any] | None:
         config = await self._discover(client)
@@ -218,6 +344,6 @@ class RelyingParty:
         try:
             async with self._client() as client:
                 info = await self._userinfo(client, access_token)
-        except httpx.HTTPError:
+        except (httpx.HTTPError, LoginRefused):
             return None
         return self._principal(info) if info is not None else None
