@@ -109,6 +109,12 @@ class EvidenceRecorder:
             }
         )
 
+    def record_refusal(self, request: httpx.Request, error: Exception) -> None:
+        """A request the harness refused to send (to an origin it does not trust): kept like one without an answer,
+        marked `refused`, so the evidence shows what the SUT tried to have the harness do."""
+        self.record_failure(request, error)
+        self.exchanges[-1]["refused"] = True
+
     def for_check(self, check: str) -> list[int]:
         return [e["seq"] for e in self.exchanges if e["check"] == check]
 

@@ -413,6 +413,7 @@ def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[Sy
                 read_only=target.safety_mode == "read-only",
                 politeness=target.politeness,
                 tap=tap,
+                trusted_origins=target.sut.trusted_origins,
             )
             sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
             portal_client, sign_on_client, payment_client = (
@@ -452,6 +453,7 @@ def _replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder) 
         "sut",
         headers={"X-API-Key": target.sut.api_key.reveal()} if networked and target.sut.api_key else None,
         read_only=networked and target.safety_mode == "read-only",  # refused before sending, as when recorded
+        trusted_origins=target.sut.trusted_origins,
     )
     assert sut is not None
     portal, sign_on, payment = (client(role) for role in ("portal", "sign_on", "payment"))

@@ -99,6 +99,7 @@ class SutConfig:
     dossier_parameter: str  # the SUT's name for the path parameter that carries a dossier's code
     api_key: Secret | None
     defects: tuple[str, ...]
+    trusted_origins: tuple[str, ...] = ()  # other origins of the system itself (a file store): credentials may go there
 
 
 @dataclass(frozen=True)
@@ -659,6 +660,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             dossier_parameter=sut["dossier_parameter"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
+            trusted_origins=tuple(sut.get("trusted_origins", ())),
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],
