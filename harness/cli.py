@@ -15,6 +15,7 @@ import pytest
 from harness import recording, resources, schemas
 from harness import report as reports
 from harness.catalog import format_threshold, load_catalog
+from harness.cli_guard import guarded, inert_output
 from harness.cli_metrics import add_commands as add_metric_commands
 from harness.cli_reports import add_commands as add_report_commands
 from harness.cli_reports import signing_key
@@ -297,10 +298,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # One handler for every command (harness.cli_guard): bad input and internal errors are one line and exit 2.
+    return guarded(lambda: _dispatch(argv))
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
         args.pytest_args = args.pytest_args[1:]
-    return int(args.handler(args))
+    if args.command in ("run", "fuzz"):  # pytest owns the terminal there; the plugin makes what it quotes inert
+        return int(args.handler(args))
+    with inert_output():
+        return int(args.handler(args))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,17 @@ def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
     return scheme, parsed.host.lower().rstrip("."), parsed.port or DEFAULT_PORTS.get(scheme)
 
 
+def lies_under(url: str, base: str | httpx.URL) -> bool:
+    """`url` is absolute, at `base`'s origin (parsed: `http://sso:80@evil/` is evil's, whatever its prefix) and under
+    its path. How the harness judges where the SUT sends a browser (a `Location`), which it never follows."""
+    try:
+        parsed, home = httpx.URL(url), httpx.URL(str(base))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    prefix = home.path.rstrip("/") + "/"
+    return parsed.is_absolute_url and origin(parsed) == origin(home) and (parsed.path + "/").startswith(prefix)
+
+
 def origin_text(key: tuple[str, str, int | None]) -> str:
     scheme, host, port = key
     host = f"[{host}]" if ":" in host else host

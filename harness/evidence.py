@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from harness.formats import vietnam_now
+from harness.inert import json_line
 from harness.politeness import RETRIED
 from harness.redaction import Redactor
 
@@ -125,5 +126,5 @@ class EvidenceRecorder:
 
     def ndjson(self, exchanges: list[dict[str, Any]] | None = None) -> str:
         rows = self.final() if exchanges is None else exchanges
-        return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rows)
+        return "".join(json_line(e) + "\n" for e in rows)
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import distributed, observers
+from harness import distributed, inert, observers
 from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
@@ -215,7 +215,24 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     _record_outcome(item, call, report)
+    _inert_for_terminal(report)
     return report
+
+
+def _inert_for_terminal(report: pytest.TestReport) -> None:
+    """What pytest prints of a check (its failure, its skip reason) may quote the SUT: no escape sequence or control
+    character of it reaches the terminal, nor junit.xml."""
+    longrepr = report.longrepr
+    if longrepr is None:
+        return
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+        path, line, reason = longrepr
+        report.longrepr = (path, line, inert.terminal(reason))
+        return
+    text = str(longrepr)
+    safe = inert.terminal(text)
+    if safe != text:
+        report.longrepr = safe
 
 
 def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -321,7 +338,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     elif isinstance(tap, Replayer):
         terminalreporter.write_line(f"Phát lại từ / replayed from: {tap.path} (SHA-256 {tap.digest})")
         for miss in tap.misses[:5]:  # a request's URL may carry a code or a token
-            terminalreporter.write_line(run.recorder.redactor.text(miss, "replay miss"))
+            terminalreporter.write_line(inert.terminal(run.recorder.redactor.text(miss, "replay miss")))
 
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------

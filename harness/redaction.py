@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
 
@@ -55,6 +57,25 @@ LEARN_MIN_CHARS = 6
 PENDING_MAX = 32  # secrets replaced one by one before the alternation is compiled again
 
 
+_URLSAFE = str.maketrans("+/", "-_")
+
+
+def encoded_forms(secret: str) -> dict[str, str]:
+    """The forms a SUT may echo a secret in, by kind: URL-encoded, hex, and base64 (standard and URL-safe) - both of
+    the secret alone and of the secret inside longer encoded data (`user:secret` in a Basic header), where only the
+    characters that depend on the secret alone, at each of the three byte alignments, are known."""
+    raw = secret.encode("utf-8")
+    forms = {quote(secret, safe=""): "URL-encoded", quote_plus(secret): "URL-encoded", raw.hex(): "hex",
+             raw.hex().upper(): "hex"}
+    whole = base64.b64encode(raw).decode()
+    forms[whole] = forms[whole.translate(_URLSAFE)] = "base64"
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        inner = encoded[(4 * shift + 2) // 3 : ((shift + len(raw)) * 8) // 6]
+        forms[inner] = forms[inner.translate(_URLSAFE)] = "base64"
+    return {form: kind for form, kind in forms.items() if form != secret and len(form) >= LEARN_MIN_CHARS}
+
+
 class Redactor:
     """Replaces sensitive fields, sensitive headers, known secret values and personal-data patterns wherever they
     appear. `log` counts what was removed (a field name, a header, a secret's label, a pattern) and where, never the
@@ -70,6 +91,7 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
+        self._forms: set[str] = set()  # encoded forms of the secrets, derived again wherever the secrets go
         self._secrets_re: re.Pattern[str] | None = None
         self._pending: list[str] = []  # secrets added since the alternation was compiled
         self._compiled_text = ""
@@ -101,22 +123,30 @@ class Redactor:
         return redactor
 
     def add(self, *secrets: str, label: str = "secret") -> None:
+        """Each secret, and each encoded form of it (`encoded_forms`): a SUT echoing it base64'd is caught too."""
         for secret in secrets:
             if not secret or secret == REDACTED or secret in self._labels:
                 continue
-            self._labels[secret] = label
-            if self._secrets_re is None:
-                continue  # every known secret goes into the next compile
-            # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
-            overlaps = (
-                secret in self._compiled_text
-                or self._secrets_re.search(secret) is not None
-                or any(secret in p or p in secret for p in self._pending)
-            )
-            if overlaps or len(self._pending) >= PENDING_MAX:
-                self._secrets_re, self._pending = None, []
-            else:
-                self._pending.append(secret)
+            self._add_one(secret, label)
+            for form, kind in encoded_forms(secret).items():
+                if form not in self._labels:
+                    self._forms.add(form)
+                    self._add_one(form, f"{label} ({kind})")
+
+    def _add_one(self, secret: str, label: str) -> None:
+        self._labels[secret] = label
+        if self._secrets_re is None:
+            return  # every known secret goes into the next compile
+        # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
+        overlaps = (
+            secret in self._compiled_text
+            or self._secrets_re.search(secret) is not None
+            or any(secret in p or p in secret for p in self._pending)
+        )
+        if overlaps or len(self._pending) >= PENDING_MAX:
+            self._secrets_re, self._pending = None, []
+        else:
+            self._pending.append(secret)
 
     def _secrets(self) -> re.Pattern[str] | None:
         """The alternation of every known secret but the pending ones, compiled once per batch of values learnt: a
@@ -141,7 +171,7 @@ class Redactor:
 
     def known(self) -> dict[str, str]:
         """Every secret value known, with its label (for a distributed run's controller; never written)."""
-        return dict(self._labels)
+        return {value: label for value, label in self._labels.items() if value not in self._forms}
 
     def learn_from_json_text(self, text: str) -> None:
         """Learns the values of sensitive string fields in JSON text without parsing it: for a body too large to keep,

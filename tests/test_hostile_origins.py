@@ -178,3 +178,13 @@ def test_trusted_origins_is_a_target_setting():
     document["sut"]["trusted_origins"] = ["not a url"]
     with pytest.raises(Exception, match="trusted_origins"):
         load_target_text(json.dumps(document).encode(), "t", {})
+
+
+def test_where_a_browser_is_sent_is_judged_by_parsed_origin():
+    from harness.client import lies_under
+
+    assert lies_under("http://sso.example/authorize?x=1", "http://sso.example")
+    assert not lies_under("http://sso.example:80@evil.example/authorize", "http://sso.example")
+    assert not lies_under("http://sso.example.evil.example/authorize", "http://sso.example")
+    assert not lies_under("/authorize", "http://sso.example")
+    assert not lies_under("http://sso.example/realmsX", "http://sso.example/realms")

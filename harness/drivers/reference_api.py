@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from harness.client import origin
+from harness.client import lies_under
 from harness.drivers.base import (
     ActionResult,
     DossierView,
@@ -115,20 +115,6 @@ def call_sut(
         client.cookies.clear()
 
 
-def _at(url: str, base: httpx.URL) -> bool:
-    """`url` lies under `base`: the same origin, parsed (never a string prefix: `http://sso:80@evil/` is evil's), and
-    under its path."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return False
-    return (
-        parsed.is_absolute_url
-        and origin(parsed) == origin(base)
-        and parsed.path.startswith(base.path.rstrip("/") + "/" if base.path.rstrip("/") else "/")
-    )
-
-
 def follow_code_flow(
     client: httpx.Client, sign_on: httpx.Client | None, login_path: str, account: str
 ) -> tuple[str, httpx.Response]:
@@ -139,7 +125,7 @@ def follow_code_flow(
         raise DriverError("no sign-on counterpart in the target (counterparts.sso.url): nobody can sign on")
     start = call_sut(client, "GET", login_path)
     authorize = start.headers.get("location", "")
-    if not start.is_redirect or not _at(authorize, sign_on.base_url):
+    if not start.is_redirect or not lies_under(authorize, sign_on.base_url):
         raise DriverError(
             f"GET {login_path}: expected a redirect to the sign-on at {sign_on.base_url}, "
             f"got HTTP {start.status_code} {authorize}"

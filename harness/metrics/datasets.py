@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import schemas
+from harness.inert import json_line
 
 KINDS: dict[str, str] = {
     "dossiers": "portal/HoSoDongBoDVC",
@@ -322,6 +323,6 @@ def to_ndjson(rows: Sequence[Mapping[str, Any]]) -> str:
     """Rows as NDJSON text, one compact record a line (what the engine reads for rows held in memory)."""
     buffer = io.StringIO()
     for row in rows:
-        buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        buffer.write(json_line(row, separators=(",", ":")))  # U+2028 & co escaped: a line reader splits it right
         buffer.write("\n")
     return buffer.getvalue()
