@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import recording, resources, schemas
+from harness import limits, recording, resources, schemas
 from harness import report as reports
 from harness.catalog import format_threshold, load_catalog
 from harness.cli_guard import guarded, inert_output
@@ -159,7 +159,7 @@ def cmd_validate_message(args: argparse.Namespace) -> int:
         )
         return USAGE_ERROR
     try:
-        message = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        message = limits.load_json(args.file, "message")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"Không đọc được tệp / cannot read {args.file}: {exc}", file=sys.stderr)
         return USAGE_ERROR

@@ -86,7 +86,8 @@ def guarded(command: Callable[[], int]) -> int:
         _say(f"Đầu vào bị từ chối / input refused: {exc}")
         return USAGE_ERROR
     except RecursionError:
-        _say(f"Đầu vào lồng quá sâu / input nested too deeply (the harness reads at most {MAX_DEPTH} levels): refused")
+        _say(f"Đầu vào lồng quá sâu / input nested too deeply (more than {MAX_DEPTH} levels, or more than the parser "
+             "can follow): refused")
         return USAGE_ERROR
     except MemoryError:
         _say("Đầu vào quá lớn để xử lý / input too large to process in memory: refused")

@@ -5,8 +5,10 @@ A cap can be raised where a real input may lawfully be bigger (a province's year
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 MB = 1024 * 1024
 # kind → (default cap in bytes, the environment variable that raises it, what the file is, in words)
@@ -88,3 +90,20 @@ def depth(value: object, limit: int = MAX_DEPTH) -> int:
             return deepest
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def nested_too_deeply(where: str) -> BadInput:
+    return BadInput(f"{where}: lồng quá sâu / nested too deeply (more than {MAX_DEPTH} levels)")
+
+
+def load_json(path: str | Path, kind: str) -> Any:
+    """A JSON file, bounded: by the cap of its kind, and by nesting (at most MAX_DEPTH levels), never a
+    RecursionError. Bad JSON is the caller's ValueError, as from json.loads."""
+    text = read_text(path, kind)
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise nested_too_deeply(str(path)) from None
+    if depth(document) > MAX_DEPTH:
+        raise nested_too_deeply(str(path))
+    return document

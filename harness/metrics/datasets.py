@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import schemas
+from harness import limits, schemas
 from harness.inert import json_line
 
 KINDS: dict[str, str] = {
@@ -152,6 +152,7 @@ def load_datasets(
         path = Path(raw_path)
         if not path.is_file():
             raise DatasetError(f"{path}: không có tệp / no such file")
+        limits.check_size(path, "export")
         file_format = detect_format(path)
         claimed = given.get(path)
         if claimed is not None and claimed not in KINDS:
@@ -266,6 +267,8 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
                         continue  # blank lines are not records
                     try:
                         yield number, json.loads(line), None
+                    except RecursionError:
+                        yield number, None, "not valid JSON: nested too deeply"
                     except ValueError as exc:
                         yield number, None, f"not valid JSON: {exc}"
         elif file_format == "json":
