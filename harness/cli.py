@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import limits, recording, resources, schemas
+from harness import interrupts, limits, recording, resources, schemas
 from harness import report as reports
 from harness.catalog import format_threshold, load_catalog
 from harness.cli_guard import guarded, inert_output
@@ -27,10 +27,6 @@ USAGE_ERROR = 2
 def _print_problems(error: TargetError) -> int:
     print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
     return USAGE_ERROR
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -89,13 +85,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--p111-scope", args.scope]
     pytest_args += args.pytest_args
     # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
-    # in, and the plugin still writes every report, marked incomplete.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    # in, and the plugin still writes every report, marked incomplete. Only the first interrupt stops anything; any
+    # more are counted (harness.interrupts), so that they cannot cut the report short.
+    interrupts.reset()
+    with interrupts.counting(raise_first=True):
         status = pytest.main(pytest_args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if status == pytest.ExitCode.INTERRUPTED:
+    if status == pytest.ExitCode.INTERRUPTED or interrupts.count():
         print(f"Lần chạy bị ngắt; báo cáo chưa đầy đủ / interrupted; partial report in {directory}", file=sys.stderr)
         return USAGE_ERROR
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -307,7 +302,11 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
         args.pytest_args = args.pytest_args[1:]
     if args.command in ("run", "fuzz"):  # pytest owns the terminal there; the plugin makes what it quotes inert
-        return int(args.handler(args))
+        try:
+            return int(args.handler(args))
+        finally:
+            if argv is None:  # the `p111` process itself (not a caller in Python): it exits with the run's code
+                interrupts.hold()
     with inert_output():
         return int(args.handler(args))
 

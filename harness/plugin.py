@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import distributed, inert, observers
+from harness import distributed, inert, interrupts, observers
 from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
@@ -141,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(
         _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
     )
+    config.pluginmanager.register(_Disarm(), "p111-disarm")
     directory = config.getoption("p111_report")
     if directory and not config.option.xmlpath:
         config.option.xmlpath = str(Path(directory) / reports.JUNIT_FILE)
@@ -286,6 +287,15 @@ class _WarningCollector:
                 record.warnings.append(str(warning_message.message))
 
 
+class _Disarm:
+    """First at session finish: the checks are over, so an interrupt from now on is only counted (it must not stop
+    junit.xml or the report being written)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        interrupts.disarm()
+
+
 # trylast: after pytest's junitxml plugin has written junit.xml, so that the manifest covers it (and it is redacted).
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -293,19 +303,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if distributed.is_worker(session.config):
         distributed.hand_over(session.config, run)  # the controller writes the one report
         return
-    run.finished_at = vietnam_now()
-    run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
     directory = session.config.getoption("p111_report")
     try:
-        if directory:
-            sign = session.config.getoption("p111_sign")
-            reports.write_report(
-                reports.build_report(run),
-                run,
-                Path(directory),
-                sign_key=Path(sign) if sign else None,
-                lang=session.config.getoption("p111_lang"),
-            )
+        # An interrupt while the report is written is counted, not raised: it never leaves half a set. One that came
+        # at any time makes the report incomplete (written again if it came during the writing).
+        with interrupts.counting(raise_first=False):
+            while True:
+                run.finished_at = vietnam_now()
+                seen = interrupts.count()
+                run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED or seen > 0
+                if directory:
+                    sign = session.config.getoption("p111_sign")
+                    reports.write_report(
+                        reports.build_report(run),
+                        run,
+                        Path(directory),
+                        sign_key=Path(sign) if sign else None,
+                        lang=session.config.getoption("p111_lang"),
+                    )
+                if interrupts.count() == seen or run.incomplete:
+                    break
     finally:  # a report that cannot be written must not lose the recording too
         tap = session.config.stash.get(TAP, None)
         if isinstance(tap, Recorder):
