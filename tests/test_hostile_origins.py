@@ -188,3 +188,28 @@ def test_where_a_browser_is_sent_is_judged_by_parsed_origin():
     assert not lies_under("http://sso.example.evil.example/authorize", "http://sso.example")
     assert not lies_under("/authorize", "http://sso.example")
     assert not lies_under("http://sso.example/realmsX", "http://sso.example/realms")
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_a_check_that_needs_an_undeclared_origin_ends_error_naming_the_setting(scene, pytester, tmp_path):
+    """Through the plugin, as a run reports it: the check that must fetch a link to another origin is ERROR, its
+    message names `sut.trusted_origins`, the evidence holds the refusal, and the other origin hears nothing."""
+    pytester.makepyfile(test_link=f'''
+        import pytest
+
+        pytestmark = pytest.mark.requirement("P111-TRANSFER")
+
+        def test_fetches_a_planted_link(p111_driver):
+            p111_driver.download("{scene.evil_url}/files/f1")
+    ''')
+    out = tmp_path / "out"
+    pytester.runpytest_inprocess("--p111-report", str(out), "-p", "no:randomly", "-p", "no:xdist")
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    check = next(c for r in report["requirements"] if r["id"] == "P111-TRANSFER" for c in r["checks"])
+    assert check["outcome"] == "ERROR" and "sut.trusted_origins" in check["message"], check
+    rows = [json.loads(line) for line in (out / "evidence.ndjson").read_text(encoding="utf-8").splitlines()]
+    refused = [row for row in rows if row.get("refused")]
+    assert refused and refused[-1]["url"].startswith(scene.evil_url) and refused[-1]["status"] == 0
+    assert scene.evil.received == []
