@@ -63,7 +63,8 @@ class _OriginGuard(httpx.BaseTransport):
         there = origin(request.url)
         if there not in self._home:
             error = OffOrigin(
-                f"không gửi tới nguồn ngoài hệ thống / refused before sending: {request.method} to {origin_text(there)}, "
+                "không gửi tới nguồn ngoài hệ thống / refused before sending: "
+                f"{request.method} to {origin_text(there)}, "
                 f"which is not the system's origin ({', '.join(sorted(origin_text(h) for h in self._home))}) nor "
                 f"declared in {TRUSTED_SETTING}; nothing was sent (declare it there if it is the system's own, "
                 "e.g. its file store)"

@@ -311,7 +311,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             while True:
                 run.finished_at = vietnam_now()
                 seen = interrupts.count()
-                run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED or seen > 0
+                stopped = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
+                run.incomplete = stopped or seen > 0
                 if directory:
                     sign = session.config.getoption("p111_sign")
                     reports.write_report(

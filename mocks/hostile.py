@@ -273,7 +273,8 @@ class PlantingSut:
         self.sign_on = sign_on.rstrip("/")
 
     def openapi(self) -> dict[str, Any]:
-        body = {"content": {"application/json": {"schema": {"type": "object", "properties": {"a": {"type": "string"}}}}}}
+        schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+        body = {"content": {"application/json": {"schema": schema}}}
         answers = {"200": {"description": "ok"}, "422": {"description": "no"}}
         return {
             "openapi": "3.1.0",

@@ -19,7 +19,9 @@ DEPTH = 100_000
 RUN_SECONDS = 120
 
 
-def p111(*args: str, env: dict[str, str] | None = None, timeout: float = RUN_SECONDS) -> subprocess.CompletedProcess[str]:
+def p111(
+    *args: str, env: dict[str, str] | None = None, timeout: float = RUN_SECONDS
+) -> subprocess.CompletedProcess[str]:
     import os
 
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,

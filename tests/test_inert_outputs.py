@@ -86,7 +86,8 @@ def test_code_span_holds_any_backticks():
 
 
 def test_terminal_text_moves_nothing():
-    hostile = "ok\x1b[2J\x1b[31mred\x1b]0;title\x07\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\\x9b31m\r\b\x07\u202egnp.exe\u2028"
+    hostile = ("ok\x1b[2J\x1b[31mred\x1b]0;title\x07\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\"
+               "\x9b31m\r\b\x07\u202egnp.exe\u2028")
     shown = inert.terminal(hostile)
     assert not any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in shown), repr(shown)
     assert "\u202e" not in shown and "\u2028" not in shown
