@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import unquote_plus
 
 REDACTED = "[REDACTED]"
 
@@ -57,23 +57,32 @@ LEARN_MIN_CHARS = 6
 PENDING_MAX = 32  # secrets replaced one by one before the alternation is compiled again
 
 
-_URLSAFE = str.maketrans("+/", "-_")
+# Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
+# is decoded and searched for the known secrets (cheaper than learning every encoding of every secret: the runs in a
+# text are few, the secrets of a run hundreds).
+_ENCODED = re.compile(r"[A-Za-z0-9+/_%.~-]{8,}={0,2}")
+_HEX = re.compile(r"(?:[0-9a-f]{2}){6,}|(?:[0-9A-F]{2}){6,}")
 
 
-def encoded_forms(secret: str) -> dict[str, str]:
-    """The forms a SUT may echo a secret in, by kind: URL-encoded, hex, and base64 (standard and URL-safe) - both of
-    the secret alone and of the secret inside longer encoded data (`user:secret` in a Basic header), where only the
-    characters that depend on the secret alone, at each of the three byte alignments, are known."""
-    raw = secret.encode("utf-8")
-    forms = {quote(secret, safe=""): "URL-encoded", quote_plus(secret): "URL-encoded", raw.hex(): "hex",
-             raw.hex().upper(): "hex"}
-    whole = base64.b64encode(raw).decode()
-    forms[whole] = forms[whole.translate(_URLSAFE)] = "base64"
-    for shift in range(3):
-        encoded = base64.b64encode(b"\0" * shift + raw).decode()
-        inner = encoded[(4 * shift + 2) // 3 : ((shift + len(raw)) * 8) // 6]
-        forms[inner] = forms[inner.translate(_URLSAFE)] = "base64"
-    return {form: kind for form, kind in forms.items() if form != secret and len(form) >= LEARN_MIN_CHARS}
+def _decodings(run: str) -> list[tuple[str, str]]:
+    """What a run may stand for, by encoding: URL-encoding when it has an escape, else hex and base64 (standard and
+    URL-safe) where it has their alphabet; a run with `.` or `~` and no escape is none of them."""
+    if "%" in run:
+        return [("URL", unquote_plus(run))]
+    if "." in run or "~" in run:
+        return []
+    found = []
+    if _HEX.fullmatch(run):
+        found.append(("hex", bytes.fromhex(run).decode("utf-8", "replace")))
+    body = run.rstrip("=")
+    if len(body) % 4 != 1:
+        for alphabet in (b"+/", b"-_"):
+            try:  # the other alphabet's two characters are dropped, which may leave a length no base64 has
+                raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=alphabet)
+            except ValueError:
+                continue
+            found.append(("base64", raw.decode("utf-8", "replace")))
+    return found
 
 
 class Redactor:
@@ -91,7 +100,6 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
-        self._forms: set[str] = set()  # encoded forms of the secrets, derived again wherever the secrets go
         self._secrets_re: re.Pattern[str] | None = None
         self._pending: list[str] = []  # secrets added since the alternation was compiled
         self._compiled_text = ""
@@ -123,15 +131,10 @@ class Redactor:
         return redactor
 
     def add(self, *secrets: str, label: str = "secret") -> None:
-        """Each secret, and each encoded form of it (`encoded_forms`): a SUT echoing it base64'd is caught too."""
         for secret in secrets:
             if not secret or secret == REDACTED or secret in self._labels:
                 continue
             self._add_one(secret, label)
-            for form, kind in encoded_forms(secret).items():
-                if form not in self._labels:
-                    self._forms.add(form)
-                    self._add_one(form, f"{label} ({kind})")
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
@@ -171,7 +174,7 @@ class Redactor:
 
     def known(self) -> dict[str, str]:
         """Every secret value known, with its label (for a distributed run's controller; never written)."""
-        return {value: label for value, label in self._labels.items() if value not in self._forms}
+        return dict(self._labels)
 
     def learn_from_json_text(self, text: str) -> None:
         """Learns the values of sensitive string fields in JSON text without parsing it: for a body too large to keep,
@@ -208,11 +211,30 @@ class Redactor:
                 return REDACTED
 
             value = known.sub(replace, value)
+        if self._labels:
+            value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
             value, count = pattern.subn(REDACTED, value)
             if count:
                 self._note(where, f"pattern {name}", count)
         return value
+
+    def _encoded(self, match: re.Match[str], where: str) -> str:
+        """A run of base64, hex or URL-encoding that decodes to text holding a known secret is removed whole."""
+        for kind, decoded in _decodings(match.group()):
+            secret = self._find(decoded)
+            if secret is not None:
+                self._note(where, f"{self._labels.get(secret, 'secret')} ({kind}-encoded)")
+                return REDACTED
+        return match.group()
+
+    def _find(self, text: str) -> str | None:
+        for secret in self._pending:
+            if secret in text:
+                return secret
+        known = self._secrets()
+        found = known.search(text) if known is not None else None
+        return found.group() if found else None
 
     def headers(self, headers: Iterable[tuple[str, str]], where: str = "") -> dict[str, str]:
         clean: dict[str, str] = {}
