@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
+from harness.client import lies_under
 from harness.formats import service_level
 from harness.verdicts import Failure
 
@@ -83,7 +84,7 @@ def test_portal_handoff_lands_on_the_service_or_sign_on(services, p111_client: h
                 received=f"{type(exc).__name__}: {exc}",
             ) from exc
         location = answer.headers.get("location", "")
-        to_sign_on = answer.is_redirect and any(location.startswith(u) for u in p111_system.sign_on_urls)
+        to_sign_on = answer.is_redirect and any(lies_under(location, u) for u in p111_system.sign_on_urls)
         if answer.status_code == 200 or to_sign_on:
             continue
         raise Failure(

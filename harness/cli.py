@@ -10,8 +10,9 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from harness import resources, schemas
+from harness import interrupts, limits, resources, schemas
 from harness.catalog import format_threshold, load_catalog
+from harness.cli_guard import guarded, inert_output
 from harness.cli_metrics import add_commands as add_metric_commands
 from harness.cli_reports import add_commands as add_report_commands
 from harness.cli_reports import signing_key
@@ -23,10 +24,6 @@ USAGE_ERROR = 2
 def _print_problems(error: TargetError) -> int:
     print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
     return USAGE_ERROR
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -91,13 +88,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--p111-scope", args.scope]
     pytest_args += args.pytest_args
     # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
-    # in, and the plugin still writes every report, marked incomplete.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
+    # in, and the plugin still writes every report, marked incomplete. Only the first interrupt stops anything; any
+    # more are counted (harness.interrupts), so that they cannot cut the report short.
+    interrupts.reset()
+    with interrupts.counting(raise_first=True):
         status = pytest.main(pytest_args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if status == pytest.ExitCode.INTERRUPTED:
+    if status == pytest.ExitCode.INTERRUPTED or interrupts.count():
         print(f"Lần chạy bị ngắt; báo cáo chưa đầy đủ / interrupted; partial report in {directory}", file=sys.stderr)
         return USAGE_ERROR
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -161,7 +157,7 @@ def cmd_validate_message(args: argparse.Namespace) -> int:
         )
         return USAGE_ERROR
     try:
-        message = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        message = limits.load_json(args.file, "message")
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"Không đọc được tệp / cannot read {args.file}: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -300,10 +296,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # One handler for every command (harness.cli_guard): bad input and internal errors are one line and exit 2.
+    return guarded(lambda: _dispatch(argv))
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
         args.pytest_args = args.pytest_args[1:]
-    return int(args.handler(args))
+    if args.command in ("run", "fuzz"):  # pytest owns the terminal there; the plugin makes what it quotes inert
+        try:
+            return int(args.handler(args))
+        finally:
+            if argv is None:  # the `p111` process itself (not a caller in Python): it exits with the run's code
+                interrupts.hold()
+    with inert_output():
+        return int(args.handler(args))
 
 
 if __name__ == "__main__":

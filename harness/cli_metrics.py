@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import limits
 from harness.verdicts import Verdict
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -128,7 +129,7 @@ def cmd_score766(args: argparse.Namespace) -> int:
     from harness.metrics import score766
 
     try:
-        document = json.loads(args.file.read_text(encoding="utf-8"))
+        document = limits.load_json(args.file, "reply")
         reply = score766.read_reply(document, group=args.group)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return _error(f"Không đọc được / cannot read {args.file}: {exc}")

@@ -13,6 +13,68 @@ from harness.target import Politeness, Timeouts
 from harness.verdicts import NotTested
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+TRUSTED_SETTING = "sut.trusted_origins"
+
+
+class OffOrigin(Exception):
+    """A request to an origin that is neither the client's own nor one the target trusts: refused before sending.
+    Not a transport error (nothing was tried, nothing is retried); a check meeting it ends ERROR naming the setting."""
+
+
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) parsed, the port made explicit: `http://sut:80@evil/` is evil's, whatever its prefix."""
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    scheme = parsed.scheme.lower()
+    return scheme, parsed.host.lower().rstrip("."), parsed.port or DEFAULT_PORTS.get(scheme)
+
+
+def lies_under(url: str, base: str | httpx.URL) -> bool:
+    """`url` is absolute, at `base`'s origin (parsed: `http://sso:80@evil/` is evil's, whatever its prefix) and under
+    its path. How the harness judges where the SUT sends a browser (a `Location`), which it never follows."""
+    try:
+        parsed, home = httpx.URL(url), httpx.URL(str(base))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    prefix = home.path.rstrip("/") + "/"
+    return parsed.is_absolute_url and origin(parsed) == origin(home) and (parsed.path + "/").startswith(prefix)
+
+
+def origin_text(key: tuple[str, str, int | None]) -> str:
+    scheme, host, port = key
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != DEFAULT_PORTS.get(scheme) else "")
+
+
+class _OriginGuard(httpx.BaseTransport):
+    """Credentials stay home. The client's headers, cookies and every session the checks present belong to the
+    client's own origin (or one the target trusts): a request anywhere else - an absolute URL the SUT put in its
+    OpenAPI document, a file link, an inbox item, a payment page, a sign-on redirect - is refused before anything is
+    sent (so neither a credential nor a write ever leaves), and the refusal is evidence."""
+
+    def __init__(
+        self, inner: httpx.BaseTransport, home: frozenset[tuple[str, str, int | None]], recorder: EvidenceRecorder
+    ) -> None:
+        self._inner = inner
+        self._home = home
+        self._recorder = recorder
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        there = origin(request.url)
+        if there not in self._home:
+            error = OffOrigin(
+                "không gửi tới nguồn ngoài hệ thống / refused before sending: "
+                f"{request.method} to {origin_text(there)}, "
+                f"which is not the system's origin ({', '.join(sorted(origin_text(h) for h in self._home))}) nor "
+                f"declared in {TRUSTED_SETTING}; nothing was sent (declare it there if it is the system's own, "
+                "e.g. its file store)"
+            )
+            self._recorder.record_refusal(request, error)
+            raise error
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def read_only_guard(request: httpx.Request) -> None:
@@ -65,7 +127,12 @@ def make_client(
     read_only: bool = False,
     politeness: Politeness | None = None,
     tap: Tap | None = None,
+    trusted_origins: tuple[str, ...] = (),
 ) -> httpx.Client:
+    """A client of `base_url`: it sends only to that origin and to `trusted_origins` (anything else is refused,
+    `OffOrigin`), follows no redirect, and records every exchange."""
+    home = frozenset({origin(base_url), *(origin(url) for url in trusted_origins)})
+
     def sending() -> httpx.BaseTransport | None:
         if politeness is None:
             return transport  # None: httpx's own
@@ -79,8 +146,12 @@ def make_client(
     return httpx.Client(
         base_url=base_url,
         transport=_NoAnswerEvidence(
-            tap.wrap(base_url, lambda: sending() or httpx.HTTPTransport()) if tap is not None
-            else sending() or httpx.HTTPTransport(),
+            _OriginGuard(
+                tap.wrap(base_url, lambda: sending() or httpx.HTTPTransport()) if tap is not None
+                else sending() or httpx.HTTPTransport(),
+                home,
+                recorder,
+            ),
             recorder,
         ),
         headers=headers,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from harness import limits
 
 BAD = frozenset({"FAILED", "ERROR"})
 ORDER = ("regressed", "fixed", "new", "removed", "unchanged")
@@ -35,7 +36,7 @@ def classify(old: str | None, new: str | None) -> str:
 def load(path: Path) -> dict[str, Any]:
     """A report.json, or the folder holding one."""
     file = path / "report.json" if path.is_dir() else path
-    return dict(json.loads(file.read_text(encoding="utf-8")))
+    return dict(limits.load_json(file, "report"))
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from harness.formats import vietnam_now
+from harness.inert import json_line
 from harness.politeness import RETRIED
 from harness.redaction import Redactor
 
@@ -152,6 +153,12 @@ class EvidenceRecorder:
             }
         )
 
+    def record_refusal(self, request: httpx.Request, error: Exception) -> None:
+        """A request the harness refused to send (to an origin it does not trust): kept like one without an answer,
+        marked `refused`, so the evidence shows what the SUT tried to have the harness do."""
+        self.record_failure(request, error)
+        self.exchanges[-1]["refused"] = True
+
     def for_check(self, check: str) -> list[int]:
         return [e["seq"] for e in self.exchanges if e["check"] == check]
 
@@ -173,5 +180,5 @@ class EvidenceRecorder:
 
     def ndjson(self, exchanges: list[dict[str, Any]] | None = None) -> str:
         rows = self.final() if exchanges is None else exchanges
-        return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rows)
+        return "".join(json_line(e) + "\n" for e in rows)
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import distributed, observers
+from harness import distributed, inert, interrupts, observers
 from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
@@ -141,6 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(
         _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
     )
+    config.pluginmanager.register(_Disarm(), "p111-disarm")
     directory = config.getoption("p111_report")
     if directory and not config.option.xmlpath:
         config.option.xmlpath = str(Path(directory) / reports.JUNIT_FILE)
@@ -215,7 +216,24 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     _record_outcome(item, call, report)
+    _inert_for_terminal(report)
     return report
+
+
+def _inert_for_terminal(report: pytest.TestReport) -> None:
+    """What pytest prints of a check (its failure, its skip reason) may quote the SUT: no escape sequence or control
+    character of it reaches the terminal, nor junit.xml."""
+    longrepr = report.longrepr
+    if longrepr is None:
+        return
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
+        path, line, reason = longrepr
+        report.longrepr = (path, line, inert.terminal(reason))
+        return
+    text = str(longrepr)
+    safe = inert.terminal(text)
+    if safe != text:
+        report.longrepr = safe
 
 
 def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -271,6 +289,15 @@ class _WarningCollector:
                 record.warnings.append(str(warning_message.message))
 
 
+class _Disarm:
+    """First at session finish: the checks are over, so an interrupt from now on is only counted (it must not stop
+    junit.xml or the report being written)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        interrupts.disarm()
+
+
 # trylast: after pytest's junitxml plugin has written junit.xml, so that the manifest covers it (and it is redacted).
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -278,19 +305,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if distributed.is_worker(session.config):
         distributed.hand_over(session.config, run)  # the controller writes the one report
         return
-    run.finished_at = vietnam_now()
-    run.incomplete = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
     directory = session.config.getoption("p111_report")
     try:
-        if directory:
-            sign = session.config.getoption("p111_sign")
-            reports.write_report(
-                reports.build_report(run),
-                run,
-                Path(directory),
-                sign_key=Path(sign) if sign else None,
-                lang=session.config.getoption("p111_lang"),
-            )
+        # An interrupt while the report is written is counted, not raised: it never leaves half a set. One that came
+        # at any time makes the report incomplete (written again if it came during the writing).
+        with interrupts.counting(raise_first=False):
+            while True:
+                run.finished_at = vietnam_now()
+                seen = interrupts.count()
+                stopped = session.shouldstop is not False or exitstatus == pytest.ExitCode.INTERRUPTED
+                run.incomplete = stopped or seen > 0
+                if directory:
+                    sign = session.config.getoption("p111_sign")
+                    reports.write_report(
+                        reports.build_report(run),
+                        run,
+                        Path(directory),
+                        sign_key=Path(sign) if sign else None,
+                        lang=session.config.getoption("p111_lang"),
+                    )
+                if interrupts.count() == seen or run.incomplete:
+                    break
     finally:  # a report that cannot be written must not lose the recording too
         tap = session.config.stash.get(TAP, None)
         if isinstance(tap, Recorder):
@@ -324,7 +359,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     elif isinstance(tap, Replayer):
         terminalreporter.write_line(f"Phát lại từ / replayed from: {tap.path} (SHA-256 {tap.digest})")
         for miss in tap.misses[:5]:  # a request's URL may carry a code or a token
-            terminalreporter.write_line(run.recorder.redactor.text(miss, "replay miss"))
+            terminalreporter.write_line(inert.terminal(run.recorder.redactor.text(miss, "replay miss")))
 
 
 # ---- fixtures -----------------------------------------------------------------------------------------------------
@@ -417,6 +452,7 @@ def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[Sy
                 read_only=target.safety_mode == "read-only",
                 politeness=target.politeness,
                 tap=tap,
+                trusted_origins=target.sut.trusted_origins,
             )
             sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
             portal_client, sign_on_client, payment_client = (
@@ -457,6 +493,7 @@ def _replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder) 
         "sut",
         headers={"X-API-Key": target.sut.api_key.reveal()} if networked and target.sut.api_key else None,
         read_only=networked and target.safety_mode == "read-only",  # refused before sending, as when recorded
+        trusted_origins=target.sut.trusted_origins,
     )
     assert sut is not None
     portal, sign_on, payment = (client(role) for role in ("portal", "sign_on", "payment"))

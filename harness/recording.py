@@ -30,7 +30,7 @@ import httpx
 from cryptography.fernet import Fernet, InvalidToken
 
 import harness
-from harness import politeness
+from harness import limits, politeness
 from harness.formats import vietnam_now
 from harness.target import ENV_REFERENCE, Target, TargetError, load_target_text
 
@@ -123,7 +123,9 @@ def read_recording(directory: Path, key: bytes) -> tuple[dict[str, Any], str]:
     """The recording's content and the SHA-256 of its file."""
     path = Path(directory) / RECORDING_FILE
     try:
-        raw = path.read_bytes()
+        raw = limits.read_bytes(path, "recording")
+    except limits.BadInput as exc:
+        raise RecordingError(str(exc)) from None
     except OSError as exc:
         reason = exc.strerror or exc
         raise RecordingError(f"không đọc được bản ghi / cannot read the recording {path}: {reason}") from None
@@ -141,7 +143,11 @@ def read_recording(directory: Path, key: bytes) -> tuple[dict[str, Any], str]:
             f"than {KEY_VARIABLE}"
         )
     try:
-        payload = json.loads(zlib.decompress(Fernet(key).decrypt(str(data).encode("ascii"))))
+        inflate = zlib.decompressobj()  # inflated no bigger than the cap: a small file cannot become gigabytes
+        plain = inflate.decompress(Fernet(key).decrypt(str(data).encode("ascii")), limits.cap("recording") * 4)
+        if inflate.unconsumed_tail:
+            raise RecordingError(limits.too_large("recording", f"{path} (inflated)", None))
+        payload = json.loads(plain)
     except (InvalidToken, UnicodeEncodeError, zlib.error, ValueError):
         raise RecordingError(damaged) from None
     return payload, hashlib.sha256(raw).hexdigest()

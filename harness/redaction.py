@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 REDACTED = "[REDACTED]"
 
@@ -53,6 +55,34 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 # it); values shorter than this would hide harmless text.
 LEARN_MIN_CHARS = 6
 PENDING_MAX = 32  # secrets replaced one by one before the alternation is compiled again
+
+
+# Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
+# is decoded and searched for the known secrets (cheaper than learning every encoding of every secret: the runs in a
+# text are few, the secrets of a run hundreds).
+_ENCODED = re.compile(r"[A-Za-z0-9+/_%.~-]{8,}={0,2}")
+_HEX = re.compile(r"(?:[0-9a-f]{2}){6,}|(?:[0-9A-F]{2}){6,}")
+
+
+def _decodings(run: str) -> list[tuple[str, str]]:
+    """What a run may stand for, by encoding: URL-encoding when it has an escape, else hex and base64 (standard and
+    URL-safe) where it has their alphabet; a run with `.` or `~` and no escape is none of them."""
+    if "%" in run:
+        return [("URL", unquote_plus(run))]
+    if "." in run or "~" in run:
+        return []
+    found = []
+    if _HEX.fullmatch(run):
+        found.append(("hex", bytes.fromhex(run).decode("utf-8", "replace")))
+    body = run.rstrip("=")
+    if len(body) % 4 != 1:
+        for alphabet in (b"+/", b"-_"):
+            try:  # the other alphabet's two characters are dropped, which may leave a length no base64 has
+                raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=alphabet)
+            except ValueError:
+                continue
+            found.append(("base64", raw.decode("utf-8", "replace")))
+    return found
 
 
 class Redactor:
@@ -104,19 +134,22 @@ class Redactor:
         for secret in secrets:
             if not secret or secret == REDACTED or secret in self._labels:
                 continue
-            self._labels[secret] = label
-            if self._secrets_re is None:
-                continue  # every known secret goes into the next compile
-            # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
-            overlaps = (
-                secret in self._compiled_text
-                or self._secrets_re.search(secret) is not None
-                or any(secret in p or p in secret for p in self._pending)
-            )
-            if overlaps or len(self._pending) >= PENDING_MAX:
-                self._secrets_re, self._pending = None, []
-            else:
-                self._pending.append(secret)
+            self._add_one(secret, label)
+
+    def _add_one(self, secret: str, label: str) -> None:
+        self._labels[secret] = label
+        if self._secrets_re is None:
+            return  # every known secret goes into the next compile
+        # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
+        overlaps = (
+            secret in self._compiled_text
+            or self._secrets_re.search(secret) is not None
+            or any(secret in p or p in secret for p in self._pending)
+        )
+        if overlaps or len(self._pending) >= PENDING_MAX:
+            self._secrets_re, self._pending = None, []
+        else:
+            self._pending.append(secret)
 
     def _secrets(self) -> re.Pattern[str] | None:
         """The alternation of every known secret but the pending ones, compiled once per batch of values learnt: a
@@ -178,11 +211,30 @@ class Redactor:
                 return REDACTED
 
             value = known.sub(replace, value)
+        if self._labels:
+            value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
             value, count = pattern.subn(REDACTED, value)
             if count:
                 self._note(where, f"pattern {name}", count)
         return value
+
+    def _encoded(self, match: re.Match[str], where: str) -> str:
+        """A run of base64, hex or URL-encoding that decodes to text holding a known secret is removed whole."""
+        for kind, decoded in _decodings(match.group()):
+            secret = self._find(decoded)
+            if secret is not None:
+                self._note(where, f"{self._labels.get(secret, 'secret')} ({kind}-encoded)")
+                return REDACTED
+        return match.group()
+
+    def _find(self, text: str) -> str | None:
+        for secret in self._pending:
+            if secret in text:
+                return secret
+        known = self._secrets()
+        found = known.search(text) if known is not None else None
+        return found.group() if found else None
 
     def headers(self, headers: Iterable[tuple[str, str]], where: str = "") -> dict[str, str]:
         clean: dict[str, str] = {}

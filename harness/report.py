@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -11,7 +14,7 @@ from typing import Any
 import harness
 from harness import har, html_report, i18n, schemas, summary_md, timing
 from harness.formats import vietnam_now
-from harness.manifest import MANIFEST_FILE, atomic_write_bytes, load_private_key, write_manifest
+from harness.manifest import MANIFEST_FILE, SIGNATURE_FILE, atomic_write_bytes, load_private_key, write_manifest
 from harness.run import RunRecord, as_dict, check_outcome
 from harness.verdicts import Verdict, combine
 
@@ -120,20 +123,48 @@ def write_report(
     sign_key: Path | None = None,
     lang: str = i18n.DEFAULT,
 ) -> Path:
-    """Every output of a run, each written atomically: the evidence (NDJSON, HAR), the redaction log, report.json,
-    report.html, summary.md, junit.xml redacted in place when pytest wrote it here, and manifest.json last."""
+    """Every output of a run, published as one set: the evidence (NDJSON, HAR), the redaction log, report.json,
+    report.html, summary.md, junit.xml (redacted, when pytest wrote it here) and manifest.json are written to a
+    temporary folder beside `directory`, then moved into it, the manifest last (an older manifest is removed first):
+    a reader never finds a manifest over a set that is not whole."""
     if sign_key is not None:
         load_private_key(sign_key)  # a bad key stops here, before anything is written
     i18n.labels(lang)
     directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.writing-"))
+    try:
+        _write_set(report, run, directory, staging, sign_key, lang)
+        _publish(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory / REPORT_FILE
+
+
+def _publish(staging: Path, directory: Path) -> None:
+    """Moves the written set from `staging` into `directory` (the same file system: each move is a rename), the
+    signature and the manifest last, after the old manifest is gone."""
+    for stale in (MANIFEST_FILE, SIGNATURE_FILE):
+        (directory / stale).unlink(missing_ok=True)
+    last = [name for name in (SIGNATURE_FILE, MANIFEST_FILE) if (staging / name).exists()]
+    for name in sorted(os.listdir(staging)):
+        if name not in last:
+            os.replace(staging / name, directory / name)
+    for name in last:
+        os.replace(staging / name, directory / name)
+
+
+def _write_set(
+    report: dict[str, Any], run: RunRecord, published: Path, directory: Path, sign_key: Path | None, lang: str
+) -> None:
+    """Every file of the set into `directory` (the staging folder); pytest's junit.xml is read from `published`."""
     redactor = run.recorder.redactor
     # Evidence is redacted as it is recorded; everything passes the same redactor once more as a last guard, after
     # the evidence, so that values learnt from sensitive fields are removed from free text everywhere.
     exchanges = run.recorder.final()
     report = redactor.data(report, REPORT_FILE)
-    junit = directory / JUNIT_FILE
+    junit = published / JUNIT_FILE
     if junit.is_file():
-        _atomic_write(junit, redactor.text(junit.read_text(encoding="utf-8"), JUNIT_FILE))
+        _atomic_write(directory / JUNIT_FILE, redactor.text(junit.read_text(encoding="utf-8"), JUNIT_FILE))
     outputs = {
         "report": REPORT_FILE,
         "html": html_report.HTML_FILE,
@@ -162,7 +193,6 @@ def write_report(
     _atomic_write(directory / html_report.HTML_FILE, html_report.render_html(report, exchanges, lang))
     _atomic_write(directory / summary_md.SUMMARY_FILE, summary_md.render_summary(report, lang))
     write_manifest(directory, [name for key, name in outputs.items() if key != "manifest"], report, sign_key)
-    return path
 
 
 def exit_code(report: dict[str, Any]) -> int:

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from harness.i18n import family_label, labels, verdict_label
+from harness.inert import code_span
 
 SUMMARY_FILE = "summary.md"
 MAX_FAILURES = 20  # a comment stays readable; report.html has the rest
 
 
 def _cell(text: Any) -> str:
-    # A table cell is one line, and a pipe would end it early.
+    # A table cell is one line, and a pipe would end it early. Only for the harness's own words (the catalog).
     return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _quoted(text: Any, limit: int | None = None) -> str:
+    """Text the SUT (or a target file, or a run's report) may control, in a code span: a CI job page or a pull
+    request shows it and renders nothing of it (no image, link, HTML or autolink)."""
+    flat = " ".join(str(text).split())
+    return code_span(flat[:limit] if limit else flat)
 
 
 def render_summary(report: dict[str, Any], lang: str = "vi") -> str:
@@ -25,14 +33,14 @@ def render_summary(report: dict[str, Any], lang: str = "vi") -> str:
         f"**{t['overall']}: {verdict_label(verdict, lang)}** ({verdict})"
         + (f" — ⚠ {t['incomplete']}" if report.get("incomplete") else ""),
         "",
-        f"- {t['target']}: {_cell(document.get('name', ''))}",
+        f"- {t['target']}: {_quoted(document.get('name', ''))}",
         f"- {t['year']}: {report['year']} · {t['harness']}: p111 {report['harness']['version']}"
         f" · {t['catalog']}: {report['catalog']['version']}",
         f"- {t['started']}: {report['started_at']} · {t['finished']}: {report['finished_at']}",
-        f"- {t['operator']}: {_cell(report.get('operator') or '—')}",
+        f"- {t['operator']}: {_quoted(report.get('operator') or '—')}",
     ]
     if report.get("defects"):
-        lines.append(f"- {t['defects']}: {', '.join(report['defects'])}")
+        lines.append(f"- {t['defects']}: {_quoted(', '.join(report['defects']))}")
     counts = report["summary"]["counts"]
     lines += ["", " · ".join(f"{verdict_label(v, lang)}: {n}" for v, n in sorted(counts.items())), ""]
     lines += [f"| {t['id']} | {t['requirement']} | {t['verdict']} |", "|---|---|---|"]
@@ -48,11 +56,11 @@ def render_summary(report: dict[str, Any], lang: str = "vi") -> str:
             first = next((c for c in r["checks"] if c["outcome"] in ("FAILED", "ERROR")), None)
             if first is not None and first.get("failure"):
                 f = first["failure"]
-                lines.append(f"  - {_cell(f['summary'])}")
-                lines.append(f"  - {t['expected']}: {_cell(f['expected'])}")
-                lines.append(f"  - {t['received']}: {_cell(f['received'])}")
+                lines.append(f"  - {_quoted(f['summary'])}")
+                lines.append(f"  - {t['expected']}: {_quoted(f['expected'])}")
+                lines.append(f"  - {t['received']}: {_quoted(f['received'])}")
             elif first is not None and first.get("message"):
-                lines.append(f"  - {_cell(first['message'])[:300]}")
+                lines.append(f"  - {_quoted(first['message'], 300)}")
         if len(failed) > MAX_FAILURES:
             lines.append(f"- … (+{len(failed) - MAX_FAILURES})")
     lines += _review_lines(report, lang)
@@ -69,7 +77,7 @@ def _review_lines(report: dict[str, Any], lang: str) -> list[str]:
     lines = ["", f"### {t['md_review']}", ""]
     for r, c in waiting[:MAX_FAILURES]:
         lines.append(f"- **{r['id']}** — {_cell(c['title'])}")
-        lines.append(f"  - {t['review_attach']}: {_cell(c['review']['attach'])}")
+        lines.append(f"  - {t['review_attach']}: {_quoted(c['review']['attach'])}")
     if len(waiting) > MAX_FAILURES:
         lines.append(f"- … (+{len(waiting) - MAX_FAILURES})")
     return lines

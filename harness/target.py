@@ -19,6 +19,7 @@ import yaml
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from harness import limits
 from harness.formats import AGENCY_CODE, vietnam_now
 from harness.resources import data_file, schema_dir
 
@@ -102,6 +103,7 @@ class SutConfig:
     # (method, path template) called by another party, not a signed-on user: public or checksum-authenticated
     public_operations: tuple[tuple[str, str], ...] = ()
     variations: tuple[str, ...] = ()  # lawful variations of the embedded reference system
+    trusted_origins: tuple[str, ...] = ()  # other origins of the system itself (a file store): credentials may go there
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,9 @@ def load_target(path: str | Path, env: Mapping[str, str] | None = None) -> Targe
     """Read, validate and resolve a target file; a TargetError lists every problem found, not just the first."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = limits.read_bytes(path, "target")  # refused by its size before a byte is read
+    except limits.BadInput as exc:
+        raise TargetError([Problem(FILE, str(exc).replace(f"{path}: ", "", 1))], str(path)) from None
     except FileNotFoundError:
         raise TargetError([Problem(FILE, "file not found")], str(path)) from None
     except OSError as exc:
@@ -306,9 +310,29 @@ def _load(raw: bytes, label: str, source: Path | None, env: Mapping[str, str]) -
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that records duplicate keys, which plain YAML silently resolves to the last one."""
+    """A safe loader that records duplicate keys, which plain YAML silently resolves to the last one; refuses
+    aliases (`*name`: a few lines of them expand to billions of values) and nesting deeper than `limits.MAX_DEPTH`,
+    so that parsing a target is bounded by its size."""
 
     duplicates: list[Problem]
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not accepted in a target file; write the value out", mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > limits.MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {limits.MAX_DEPTH} levels; a target is a few levels deep", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -674,6 +698,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             defects=tuple(sut["defects"]),
             public_operations=tuple((o["method"], o["path"]) for o in sut["public_operations"]),
             variations=tuple(sut["variations"]),
+            trusted_origins=tuple(sut.get("trusted_origins", ())),
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import pytest
 
+from harness.inert import terminal
+
 
 class Verdict(StrEnum):
     PASSED = "PASSED"
@@ -47,6 +49,10 @@ class Failure(AssertionError):
 
 class ConformanceWarning(UserWarning):
     """Something the portal tolerates but a reader should know (an extra field, a lenient reading); never a failure."""
+
+    def __init__(self, message: str) -> None:
+        # pytest prints warnings as they are; a field name the SUT chose must not drive the terminal.
+        super().__init__(terminal(message))
 
 
 class NotApplicable(pytest.skip.Exception):  # type: ignore[name-defined,misc]

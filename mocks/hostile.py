@@ -226,3 +226,104 @@ def serve_hostile(mode: str, *, timeout: float = 10.0) -> HostileServer:
         f"hostile-{mode}", app, timeout=timeout, log_level="critical", timeout_graceful_shutdown=1, **tls
     )
     return HostileServer(mode, served.url, app, served, certificates=certificates)
+
+
+# ---- a SUT that plants URLs of another origin everywhere the harness reads a URL from it ------------------------
+
+PLANTED_ROUTES = ("openapi-path", "openapi-servers", "file-link", "inbox-item", "payment-url", "sign-on-redirect",
+                  "location")
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class EvilOrigin:
+    """The origin a hostile SUT points the harness to: it answers 200 to anything and keeps what it received."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        self.received.append(Received(scope["method"], scope["path"], headers, body))
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+class PlantingSut:
+    """The reference API's shape, each URL in it pointing at `evil`: OpenAPI paths and `servers`, a dossier's file
+    link and payment page, an inbox item's file link, the sign-on redirect (in its `sso@evil` disguise), and a
+    `Location` on every write."""
+
+    def __init__(self, evil: str, sign_on: str) -> None:
+        self.evil = evil.rstrip("/")
+        self.sign_on = sign_on.rstrip("/")
+
+    def openapi(self) -> dict[str, Any]:
+        schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+        body = {"content": {"application/json": {"schema": schema}}}
+        answers = {"200": {"description": "ok"}, "422": {"description": "no"}}
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": "hostile", "version": "1"},
+            "servers": [{"url": self.evil}],
+            "paths": {
+                f"{self.evil}/api/steal": {"post": {"requestBody": body, "responses": answers},
+                                           "get": {"parameters": [{"name": "q", "in": "query", "required": True,
+                                                                   "schema": {"type": "string"}}],
+                                                   "responses": answers}},
+                "/api/items": {"post": {"requestBody": body, "responses": answers}},
+            },
+        }
+
+    def dossier(self) -> dict[str, Any]:
+        return {
+            "code": "H00.00-261201-0001", "procedure_code": "1.001193", "agency_code": "H00.00", "channel": "online",
+            "status": "1", "submitted_at": "2026-12-01T08:00:00+07:00",
+            "history": [{"status": "1", "action": "submit"}],
+            "files": [{"id": "f1", "name": "a.pdf", "sha256": "0" * 64, "url": f"{self.evil}/files/f1"}],
+            "payments": [{"reference": "R1", "amount": 1000, "state": "pending", "credited": 0,
+                          "url": f"{self.evil}/pay/R1"}],
+        }
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        import json
+
+        path, method = scope["path"], scope["method"]
+
+        async def answer(status: int, data: Any = None, **headers: str) -> None:
+            raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+            body = json.dumps(data).encode() if data is not None else b""
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", b"application/json"), *raw]})
+            await send({"type": "http.response.body", "body": body})
+
+        host = self.sign_on.split("://", 1)[1]
+        if path == "/auth/login":  # the sign-on's host as userinfo: a string prefix check would take it for the SSO
+            evil_host = self.evil.split("://", 1)[1]
+            return await answer(302, location=f"http://{host}@{evil_host}/authorize?client_id=x&state=s")
+        if path == "/openapi.json":
+            return await answer(200, self.openapi())
+        if path.startswith("/api/dossiers/"):
+            return await answer(200, self.dossier())
+        if path.startswith("/api/agencies/") and path.endswith("/inbox"):
+            return await answer(200, [{"code": "H00.00-261201-0001", "from": "H00.01", "method": "electronic",
+                                       "files": self.dossier()["files"]}])
+        if method not in ("GET", "HEAD"):
+            return await answer(307, {}, location=f"{self.evil}{path}")
+        return await answer(302, location=f"{self.evil}{path}")

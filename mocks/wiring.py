@@ -84,6 +84,14 @@ def confirm_url(sut_url: str, target: Target) -> str:
 
 def start_embedded(target: Target) -> EmbeddedSystem:
     stack = ExitStack()
+    try:
+        return _start_embedded(target, stack)
+    except BaseException:  # Ctrl-C while starting: the event loop thread must stop, or the interpreter never exits
+        stack.close()
+        raise
+
+
+def _start_embedded(target: Target, stack: ExitStack) -> EmbeddedSystem:
     loop = stack.enter_context(start_blocking_portal())
     username, password = "p111-embedded", secrets.token_urlsafe(18)  # fresh per run: nothing to leak or configure
     portal_app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))

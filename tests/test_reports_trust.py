@@ -136,8 +136,8 @@ def test_summary_markdown(tmp_path: Path):
     assert text.startswith("## Báo cáo kiểm tra tuân thủ Kế hoạch 111/KH-UBND")
     assert "**Kết luận chung: KHÔNG ĐẠT** (FAILED)" in text
     assert "| `P111-SYNC-DOSSIER` | Đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia | KHÔNG ĐẠT |" in text
-    assert "### Yêu cầu không đạt hoặc lỗi" in text and "Mong đợi: a DongBoHoSoMC <b>within</b> 1 s" in text
-    assert HOSTILE in text, "Markdown is plain text: the reader's renderer escapes HTML"
+    assert "### Yêu cầu không đạt hoặc lỗi" in text and "Mong đợi: `a DongBoHoSoMC <b>within</b> 1 s`" in text
+    assert f"`{HOSTILE}`" in text, "what the SUT wrote is shown in a code span: no renderer makes it HTML"
     write_synthetic(tmp_path / "en", lang="en", defect=False)
     english = (tmp_path / "en" / "summary.md").read_text(encoding="utf-8")
     assert "**Overall verdict: PASSED** (PASSED)" in english and "###" not in english

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from harness.client import lies_under
 from harness.drivers.base import (
     ActionResult,
     DossierView,
@@ -124,7 +125,7 @@ def follow_code_flow(
         raise DriverError("no sign-on counterpart in the target (counterparts.sso.url): nobody can sign on")
     start = call_sut(client, "GET", login_path)
     authorize = start.headers.get("location", "")
-    if not start.is_redirect or not authorize.startswith(str(sign_on.base_url).rstrip("/")):
+    if not start.is_redirect or not lies_under(authorize, sign_on.base_url):
         raise DriverError(
             f"GET {login_path}: expected a redirect to the sign-on at {sign_on.base_url}, "
             f"got HTTP {start.status_code} {authorize}"

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import schemas
+from harness import limits, schemas
+from harness.inert import json_line
 
 KINDS: dict[str, str] = {
     "dossiers": "portal/HoSoDongBoDVC",
@@ -155,6 +156,7 @@ def load_datasets(
     for path in expand_paths(paths):
         if not path.is_file():
             raise DatasetError(f"{path}: không có tệp / no such file")
+        limits.check_size(path, "export")
         file_format = detect_format(path)
         claimed = given.get(path)
         if claimed is not None and claimed not in KINDS:
@@ -300,6 +302,8 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
                         continue  # blank lines are not records
                     try:
                         yield number, json.loads(line), None
+                    except RecursionError:
+                        yield number, None, "not valid JSON: nested too deeply"
                     except ValueError as exc:
                         yield number, None, f"not valid JSON: {exc}"
         elif file_format == "json":
@@ -380,6 +384,6 @@ def to_ndjson(rows: Sequence[Mapping[str, Any]]) -> str:
     """Rows as NDJSON text, one compact record a line (what the engine reads for rows held in memory)."""
     buffer = io.StringIO()
     for row in rows:
-        buffer.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        buffer.write(json_line(row, separators=(",", ":")))  # U+2028 & co escaped: a line reader splits it right
         buffer.write("\n")
     return buffer.getvalue()

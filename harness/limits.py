@@ -1,0 +1,109 @@
+"""How much of each input the harness reads: a size cap per kind of file, a nesting cap for what it parses, and
+`BadInput`, the refusal the `p111` command turns into one line and exit 2.
+
+A cap can be raised where a real input may lawfully be bigger (a province's year of exports); the error says how."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+# kind → (default cap in bytes, the environment variable that raises it, what the file is, in words)
+CAPS: dict[str, tuple[int, str, str]] = {
+    "target": (1 * MB, "P111_MAX_TARGET_MB", "tệp cấu hình / target file"),
+    "message": (16 * MB, "P111_MAX_MESSAGE_MB", "thông điệp / message"),
+    "report": (256 * MB, "P111_MAX_REPORT_MB", "báo cáo / report"),
+    "reply": (64 * MB, "P111_MAX_REPLY_MB", "phản hồi của Cổng / portal reply"),
+    "export": (4096 * MB, "P111_MAX_EXPORT_MB", "tệp dữ liệu xuất / export file"),
+    "recording": (2048 * MB, "P111_MAX_RECORDING_MB", "bản ghi / recording"),
+}
+MAX_DEPTH = 100  # nesting of a target (YAML) or any JSON the harness reads: the contract's deepest is under 10
+
+
+class BadInput(Exception):
+    """An input the harness refuses to read (too large, nested too deep): one line, exit 2, never a traceback."""
+
+
+def cap(kind: str) -> int:
+    default, variable, _ = CAPS[kind]
+    raw = os.environ.get(variable)
+    if raw:
+        try:
+            return max(1, int(float(raw) * MB))
+        except ValueError:
+            raise BadInput(f"{variable}={raw!r}: expected a number of megabytes") from None
+    return default
+
+
+def too_large(kind: str, where: str, size: int | None) -> str:
+    """The refusal's words: the file, its size, the cap and how to raise it."""
+    limit = cap(kind)
+    _, variable, words = CAPS[kind]
+    measured = f"{size} bytes" if size is not None else "more than that"
+    return (f"{where}: {words} quá lớn / too large ({measured}; giới hạn / cap {limit // MB or 1} MB = {limit} bytes; "
+            f"nâng bằng / raise it with {variable}=<MB>)")
+
+
+def check_size(path: str | Path, kind: str) -> None:
+    """Refuses a file over the cap of its kind before reading any of it (a 200 MB target costs nothing)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return  # reading it will say what is wrong
+    if size > cap(kind):
+        raise BadInput(too_large(kind, str(path), size))
+
+
+def read_bytes(path: str | Path, kind: str) -> bytes:
+    """The file's bytes, refused over the cap of its kind: by its size first, and by what was read (a pipe or a
+    file growing while read has no size to trust)."""
+    check_size(path, kind)
+    limit = cap(kind)
+    with open(path, "rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise BadInput(too_large(kind, str(path), None))
+    return data
+
+
+def read_text(path: str | Path, kind: str) -> str:
+    return read_bytes(path, kind).decode("utf-8")
+
+
+def depth(value: object, limit: int = MAX_DEPTH) -> int:
+    """How deep `value` nests (lists and mappings), counted without recursion; stops counting past `limit`."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def nested_too_deeply(where: str) -> BadInput:
+    return BadInput(f"{where}: lồng quá sâu / nested too deeply (more than {MAX_DEPTH} levels)")
+
+
+def load_json(path: str | Path, kind: str) -> Any:
+    """A JSON file, bounded: by the cap of its kind, and by nesting (at most MAX_DEPTH levels), never a
+    RecursionError. Bad JSON is the caller's ValueError, as from json.loads."""
+    text = read_text(path, kind)
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise nested_too_deeply(str(path)) from None
+    if depth(document) > MAX_DEPTH:
+        raise nested_too_deeply(str(path))
+    return document

@@ -1,0 +1,149 @@
+"""What a hostile SUT writes ends up inert in every output: summary.md renders nothing active (as GitHub's renderer
+would show it: GFM tables, raw HTML, autolinks), the terminal gets no escape sequence or control character,
+evidence.ndjson splits into exactly its records whatever line separators the SUT sent, and an encoded secret is
+redacted like a plain one."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from markdown_it import MarkdownIt
+
+from harness import inert
+from harness import report as reports
+from harness.evidence import EvidenceRecorder
+from harness.redaction import REDACTED, Redactor
+from harness.summary_md import render_summary
+from tests.reports_support import synthetic_run
+
+# What a SUT may put in a failure's text to make a CI page or a pull request act for it.
+PAYLOADS = (
+    "![pixel](http://evil.example/track.png)",
+    "[Phê duyệt / Approve](http://evil.example/approve)",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(2)</script>",
+    "<a href='http://evil.example'>click</a>",
+    "http://evil.example/autolink",
+    "www.evil.example",
+    "phish@evil.example",
+    "``` fence ```",
+    "| cell | injection |",
+    "**bold** _it_ ~~strike~~",
+    "[ref]: http://evil.example\n[ref]",
+    "<http://evil.example/angle>",
+    "line\n\n# heading\n- item",
+)
+
+
+def _tags(html: str) -> Counter[str]:
+    return Counter(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", html))
+
+
+def _hostile_report(payload: str) -> dict:
+    run = synthetic_run()
+    record = next(r for rs in run.checks.values() for r in rs if r.outcome is not None and r.outcome.value == "FAILED")
+    record.failure = {"summary": payload, "expected": payload, "received": payload, "evidence": payload}
+    record.message = payload
+    report = reports.build_report(run)
+    report["target"]["document"]["name"] = payload
+    report["operator"] = payload
+    return report
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_summary_md_renders_nothing_the_sut_wrote(payload):
+    """Rendered as GitHub renders it, the summary with the payload has exactly the elements of the summary with a
+    harmless text in its place: the payload added no link, image, HTML, heading, list or emphasis."""
+    render = MarkdownIt("gfm-like").render
+    html = render(render_summary(_hostile_report(payload), "en"))
+    baseline = render(render_summary(_hostile_report("harmless"), "en"))
+    assert _tags(html) == _tags(baseline), (payload, _tags(html) - _tags(baseline))
+    assert not re.search(r"<[^>]*\s(href|src|on\w+)=", html)
+    # and the text is still there to read, as text
+    assert "evil" not in payload or "evil.example" in html
+
+
+def test_summary_md_table_keeps_its_columns():
+    markdown = render_summary(_hostile_report("a | b | c"), "en")
+    html = MarkdownIt("gfm-like").render(markdown)
+    rows = [row for row in html.split("<tr>")[1:]]
+    assert rows and all(row.count("<td>") in (0, 3) for row in rows)
+
+
+def test_code_span_holds_any_backticks():
+    for text in ("`", "a``b", "```", "`edge`", " x "):
+        html = MarkdownIt("gfm-like").render(inert.code_span(text))
+        assert "<code>" in html, (text, html)
+
+
+def test_terminal_text_moves_nothing():
+    hostile = ("ok\x1b[2J\x1b[31mred\x1b]0;title\x07\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\"
+               "\x9b31m\r\b\x07\u202egnp.exe\u2028")
+    shown = inert.terminal(hostile)
+    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in shown), repr(shown)
+    assert "\u202e" not in shown and "\u2028" not in shown
+    assert shown.startswith("okredlink")
+    json.loads(inert.terminal(json.dumps({"a": "\x85\u2028\u202e"}, ensure_ascii=False)))  # JSON stays JSON
+
+
+def test_p111_diff_prints_a_hostile_report_inert(tmp_path: Path):
+    def report(verdict: str) -> Path:
+        path = tmp_path / f"{verdict}.json"
+        path.write_text(json.dumps({"finished_at": "\x1b]0;pwned\x07now", "requirements": [
+            {"id": "P111-X\x1b[2J\x1b[31m", "verdict": verdict}]}), encoding="utf-8")
+        return path
+
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "diff", str(report("PASSED")), str(report("FAILED"))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout
+    assert "P111-X" in done.stdout
+
+
+def test_evidence_ndjson_splits_into_its_records_only():
+    recorder = EvidenceRecorder(Redactor())
+    body = "a\u2028b\u2029c\u0085d\r\ne"
+    client = httpx.Client(
+        base_url="http://sut.test", transport=httpx.MockTransport(lambda r: httpx.Response(200, text=body)),
+        event_hooks={"response": [recorder.record]},
+    )
+    client.get("/one")
+    client.post("/two", content=body)
+    text = recorder.ndjson()
+    assert len(text.splitlines()) == 2  # Python's splitlines splits on U+2028, U+2029, U+0085 too
+    assert [json.loads(line)["response"]["body"] for line in text.splitlines()] == [body, body]
+    assert not any(c in text for c in "\u2028\u2029\u0085")
+
+
+@pytest.mark.parametrize("encode", [
+    lambda s: base64.b64encode(s.encode()).decode(),
+    lambda s: base64.urlsafe_b64encode(s.encode()).decode(),
+    lambda s: "Basic " + base64.b64encode(f"officer:{s}".encode()).decode(),
+    lambda s: base64.b64encode(f"xy{s}!".encode()).decode(),
+    lambda s: quote(s, safe=""),
+    lambda s: s.encode().hex(),
+    lambda s: s.encode().hex().upper(),
+], ids=["base64", "base64url", "basic", "base64-shifted", "url", "hex", "HEX"])
+def test_an_echoed_secret_is_redacted_in_any_encoding(encode):
+    secret = "k3y/with+odd=chars-77"
+    redactor = Redactor([secret])
+    echoed = f"debug: {encode(secret)} end"
+    shown = redactor.text(echoed, "test")
+    assert REDACTED in shown
+    assert secret not in shown and encode(secret) not in shown
+
+
+def test_encoded_text_without_a_secret_is_left_alone():
+    redactor = Redactor(["session-value-123"])
+    plain = "conformance_tests 0123456789abcdef dGhpcyBpcyBoYXJtbGVzcw== a%20b"
+    assert redactor.text(plain) == plain
+    assert list(redactor.known()) == ["session-value-123"]  # nothing new learnt: the encodings are read, not stored
