@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from harness.checking import expect
 from harness.drivers import Driver, Login
-from harness.verdicts import Failure
 
 pytestmark = [pytest.mark.requirement("P111-AUTH-SSO"), pytest.mark.offered("sign-on")]
 
@@ -56,14 +56,14 @@ def test_authorization_request_is_well_formed(p111_driver: Driver, p111_sso):
     for name in ("state", "nonce"):
         if first.get(name) and first.get(name) == second.get(name):
             problems.append(f"the same {name} in two logins")
-    if problems:
-        raise Failure(
-            "the SUT's authorization request is not a well-formed OpenID Connect code-flow request",
-            expected="response_type=code, scope openid, a registered client_id and redirect_uri, a fresh state and "
-            "nonce per login, acr_values (domain.md section 5)",
-            received="; ".join(problems),
-            evidence="sign-on counterpart /_p111/authorizations",
-        )
+    expect(
+        not problems,
+        "the SUT's authorization request is not a well-formed OpenID Connect code-flow request",
+        expected="response_type=code, scope openid, a registered client_id and redirect_uri, a fresh state and "
+        "nonce per login, acr_values (domain.md section 5)",
+        received="; ".join(problems),
+        evidence="sign-on counterpart /_p111/authorizations",
+    )
 
 
 @pytest.mark.parametrize(
@@ -84,12 +84,12 @@ def test_valid_login_binds_the_session_to_the_account(account, variant, rotate, 
     login = p111_driver.login(account)
     who = p111_driver.whoami(login.session) if login.session else None
     expected = p111_sso.tech_id(account)
-    if who is None or who.get("subject") != expected:
-        raise Failure(
-            f"a valid {variant.upper()} login of {account} did not give a session bound to its TechID",
-            expected=f"a session whose subject is the account's TechID {expected}",
-            received=f"HTTP {login.http_status} {login.message}".strip() if who is None else f"subject {who}",
-        )
+    expect(
+        not (who is None or who.get("subject") != expected),
+        f"a valid {variant.upper()} login of {account} did not give a session bound to its TechID",
+        expected=f"a session whose subject is the account's TechID {expected}",
+        received=f"HTTP {login.http_status} {login.message}".strip() if who is None else f"subject {who}",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +107,10 @@ def test_hostile_answer_is_refused(variant, earlier_login, p111_driver: Driver, 
     finally:
         p111_sso.arm(None)
     who = p111_driver.whoami(login.session) if login.session else None
-    if who is not None:
-        raise Failure(
-            f"the SUT accepted {HOSTILE[variant]}",
-            expected="the login refused and no session created (signature via JWKS, iss, aud, exp/nbf, nonce, state)",
-            received=f"HTTP {login.http_status}; a session for subject {who.get('subject')!r}",
-            evidence=f"sign-on counterpart armed with {variant!r}",
-        )
+    expect(
+        who is None,
+        f"the SUT accepted {HOSTILE[variant]}",
+        expected="the login refused and no session created (signature via JWKS, iss, aud, exp/nbf, nonce, state)",
+        received=lambda: f"HTTP {login.http_status}; a session for subject {who.get('subject')!r}",
+        evidence=f"sign-on counterpart armed with {variant!r}",
+    )

@@ -15,9 +15,9 @@ import pytest
 from conformance_tests.scenarios import PaymentScenario, ask_again, ask_for_payment
 from harness import payment as protocol
 from harness import schemas
+from harness.checking import expect
 from harness.drivers import Driver, Service
 from harness.observers import PaymentObserver
-from harness.verdicts import Failure
 
 pytestmark = [pytest.mark.requirement("P111-PAY-INIT"), pytest.mark.offered("payment")]
 
@@ -27,13 +27,13 @@ def the_init(platform: PaymentObserver, scenario: PaymentScenario) -> dict[str, 
     code, reference = scenario.dossier.code, scenario.payment.reference
     received = platform.inits(code)
     inits = [m for m in received if m["body"].get("MaThamChieu") == reference]
-    if not inits:
-        raise Failure(
-            f"the SUT opened transaction {reference} for {code} but sent no INIT for it",
-            expected="an INIT at the payment platform naming MaThamChieu and, in ThongTinBienLai, the dossier",
-            received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in received]}",
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        inits,
+        f"the SUT opened transaction {reference} for {code} but sent no INIT for it",
+        expected="an INIT at the payment platform naming MaThamChieu and, in ThongTinBienLai, the dossier",
+        received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in received]}",
+        evidence="payment /_p111/messages",
+    )
     return dict(inits[-1])
 
 
@@ -78,13 +78,13 @@ def test_init_is_valid_signed_and_asks_the_procedures_fees(
         if protocol.error_code(reply) != "00":
             problems.append(f"the platform refused it: MaLoi {reply.get('MaLoi')!r} {reply.get('MoTaLoi', '')}")
         wrong += [f"{scenario.dossier.code} ({service.code}): {p}" for p in problems]
-    if wrong:
-        raise Failure(
-            "the INIT sent to the payment platform is wrong",
-            expected="a schema-valid, correctly signed INIT for the procedure's fees, accepted by the platform",
-            received="; ".join(wrong),
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        not wrong,
+        "the INIT sent to the payment platform is wrong",
+        expected="a schema-valid, correctly signed INIT for the procedure's fees, accepted by the platform",
+        received="; ".join(wrong),
+        evidence="payment /_p111/messages",
+    )
 
 
 def test_each_transaction_has_its_own_reference(
@@ -104,11 +104,11 @@ def test_each_transaction_has_its_own_reference(
         if (m["body"].get("ThongTinBienLai") or {}).get("MaHoSo") in ours
     ]
     repeated = sorted(ref for ref, n in Counter(references).items() if n > 1)
-    if repeated or len(references) < 3:
-        raise Failure(
-            "payment transactions share a MaThamChieu",
-            expected=f"three INITs with three different MaThamChieu ({first.dossier.code} twice, "
-            f"{other.dossier.code} once)",
-            received=f"{len(references)} INITs; repeated: {repeated}; the retry's reference {again.payment.reference}",
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        not (repeated or len(references) < 3),
+        "payment transactions share a MaThamChieu",
+        expected=f"three INITs with three different MaThamChieu ({first.dossier.code} twice, "
+        f"{other.dossier.code} once)",
+        received=f"{len(references)} INITs; repeated: {repeated}; the retry's reference {again.payment.reference}",
+        evidence="payment /_p111/messages",
+    )
