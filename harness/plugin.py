@@ -53,6 +53,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--p111-record", metavar="DIR", help="record every exchange, encrypted, in DIR")
     group.addoption("--p111-replay", metavar="DIR", help="re-evaluate the run recorded in DIR offline, sending nothing")
     group.addoption(
+        "--p111-allow-not-tested",
+        action="store_true",
+        help="a subset run on purpose (-k): NOT-TESTED requirements do not make the run INCOMPLETE (recorded)",
+    )
+    group.addoption(
         "--p111-scope",
         choices=SCOPES,
         default="plan",
@@ -137,6 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
         recorder=EvidenceRecorder(Redactor.from_settings(secrets, _redaction(target))),
         started_at=vietnam_now(),
         replayed_from=tap.identity() if isinstance(tap, Replayer) else None,
+        allow_not_tested=bool(config.getoption("p111_allow_not_tested")),
     )
     config.pluginmanager.register(
         _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
