@@ -290,6 +290,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if action == "transfer" and (to_agency is None or to_agency.code == dossier.agency.code):
             return problem(422, "invalid-request", "transfer needs to_agency: another agency's code")
         before = dossier.status
+        if action == "return" and "return-changes-nothing" in defects:
+            return JSONResponse(dossier.public())  # the defect: accepted, and the result never returned
         guarded = "illegal-transition-accepted" not in defects and not (
             "end-state-reopened" in defects and before in lifecycle.end_states
         )
@@ -413,7 +415,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         who = await principal(request)
         if who is None:
             return unauthenticated()
-        if not who.officer:
+        if not who.officer or "export-refused-to-officers" in defects:
             return forbidden("officers only")
         kind = request.path_params["kind"]
         rows = getattr(history(), kind, None) if kind in EXPORT_KINDS else None
