@@ -224,6 +224,22 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
     )
 
 
+@pytest.mark.needs_automation("the applicant's own session presented for an officer's action")
+def test_officer_actions_refuse_a_citizen_session(p111_driver: Driver, p111_lifecycle, procedure_codes):
+    """An officer's action (receiving a dossier) presented with the applicant's own citizen session is refused and
+    changes nothing: a transaction is authenticated as someone who may make it, not merely as someone."""
+    dossier = p111_driver.submit(procedure_codes[0])
+    result = p111_driver.act(dossier.code, "receive", session=p111_driver.session("citizen"))
+    after = p111_driver.get(dossier.code)
+    expect(
+        not result.accepted and after.status == dossier.status,
+        f"the applicant's citizen session made an officer's action on {dossier.code}",
+        expected=f"'receive' (an officer's action, harness/data/lifecycle.yaml) refused with HTTP 401/403 and the "
+        f"status left at {p111_lifecycle.name(dossier.status)}",
+        received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",
+    )
+
+
 @pytest.mark.offered("vneid")
 def test_synced_dossier_names_the_vneid_account(p111_driver: Driver, p111_sso, p111_portal, procedure_codes):
     """A dossier submitted online after a VNeID sign-on reaches the portal with MaDoiTuong = the account's TechID and

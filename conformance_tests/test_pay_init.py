@@ -67,8 +67,8 @@ def test_init_is_valid_signed_and_asks_the_procedures_fees(
     p111_driver: Driver, p111_payment: PaymentObserver, fee_bearing: list[Service]
 ):
     """For each fee-bearing service: the INIT is schema-valid, its checksum is right under the configured variant,
-    its amount is the sum of the procedure's fees, its receipt block names the dossier and the procedure, and the
-    platform accepted it (MaLoi 00, with a payment page)."""
+    its amount is the sum of the procedure's fees, its receipt block names the dossier and the procedure, the
+    platform accepted it (MaLoi 00, with a payment page), and the dossier gives the citizen that page."""
     wrong = []
     for service in fee_bearing:
         scenario = ask_for_payment(p111_driver, service)
@@ -77,6 +77,11 @@ def test_init_is_valid_signed_and_asks_the_procedures_fees(
         reply = recorded.get("reply") or {}
         if protocol.error_code(reply) != "00":
             problems.append(f"the platform refused it: MaLoi {reply.get('MaLoi')!r} {reply.get('MoTaLoi', '')}")
+        elif scenario.payment.url != reply.get("UrlThanhToan"):  # the citizen must be sent to the platform's page
+            problems.append(
+                f"the dossier gives the citizen {scenario.payment.url!r} to pay, not the platform's payment page "
+                f"{reply.get('UrlThanhToan')!r} (UrlThanhToan of the INIT's reply)"
+            )
         wrong += [f"{scenario.dossier.code} ({service.code}): {p}" for p in problems]
     expect(
         not wrong,

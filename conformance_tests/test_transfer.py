@@ -52,7 +52,17 @@ def test_receiving_agency_gets_the_files_electronically(p111_driver, transferred
     """The second agency receives the dossier through the SUT, electronically, with every submitted file intact."""
     agency = transferred.service.second_agency_code
     code = transferred.dossier.code
-    item = next((i for i in p111_driver.inbox(agency) if i.code == code), None)
+    found = [i for i in p111_driver.inbox(agency) if i.code == code]
+    sender = transferred.service.agency_code
+    # The dossier moved to `agency` once (from the first agency) and back once: only the first move is addressed to it.
+    expect(
+        all(i.source_agency == sender for i in found),
+        f"the inbox of agency {agency} lists moves of {code} that were not addressed to it",
+        expected=f"only the transfer of {code} from {sender} to {agency}",
+        received=f"items from {', '.join(i.source_agency for i in found)}",
+        evidence=f"GET /api/agencies/{agency}/inbox",
+    )
+    item = found[0] if found else None
     expect(
         item is not None,
         f"{code} never reached agency {agency}",
