@@ -61,6 +61,8 @@ def load_services(defects: frozenset[str] = frozenset()) -> list[dict[str, Any]]
     services = [dict(s) for s in yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))]
     if "catalog-unknown-code" in defects:
         services[1]["code"] = "2.999999"  # well formed, but no such procedure in the national catalog
+    if "procedure-code-local-form" in defects:  # MaTTHC published in its local form, agency code appended
+        services[1]["code"] = f"{services[1]['code']}.{services[1]['agency_code']}"
     if "catalog-level-mismatch" in defects:
         services[2]["level"] = "một phần"  # the portal lists it as level 4, toàn trình
     return services
@@ -70,7 +72,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     defects = check_names(settings.defects)
     lifecycle = load_lifecycle()
     services = {s["code"]: s for s in load_services(defects)}
-    codes = model.CodeBook(malformed="malformed-dossier-code" in defects)
+    codes = model.CodeBook(
+        malformed="malformed-dossier-code" in defects, descending="dossier-code-sequence-descending" in defects
+    )
     store: dict[str, model.Dossier] = {}
     files: dict[str, model.StoredFile] = {}
     sync = PortalSync(settings.portal)
@@ -117,6 +121,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             record = None
         elif "sync-missing-field" in defects and record is not None:
             del record["MaTTHC"]
+        if record is not None and "sync-vneid-unflagged" in defects:
+            record["TaiKhoanDuocXacThucVoiVNeID"] = "0"  # the defect: a VNeID-verified account never flagged
+        if record is not None and "pay-sync-unpaid" in defects:
+            record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
         return record
 
     async def tell_portal(dossier: model.Dossier) -> None:
@@ -291,8 +299,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if action == "transfer" and (to_agency is None or to_agency.code == dossier.agency.code):
             return problem(422, "invalid-request", "transfer needs to_agency: another agency's code")
         before = dossier.status
-        if action == "return" and "return-changes-nothing" in defects:
-            return JSONResponse(dossier.public())  # the defect: accepted, and the result never returned
+        if action in ("refuse", "withdraw", "return") and "end-actions-change-nothing" in defects:
+            return JSONResponse(dossier.public())  # the defect: accepted, and the dossier left as it was
         guarded = "illegal-transition-accepted" not in defects and not (
             "end-state-reopened" in defects and before in lifecycle.end_states
         )
