@@ -1,15 +1,17 @@
 """Mutation score of the suite against the reference system: how much of its lawful behaviour the checks pin down.
 
-Usage: python benchmarks/mutation.py [--sample N] [--seed S] [--timeout SECONDS] [--list]
+Usage: python benchmarks/mutation.py [--sample N] [--seed S] [--timeout SECONDS] [--list] [--mutant ID]...
 
 Each mutant changes one thing in the reference system's behaviour code (mocks/reference/*.py, never the defect
 switches): a comparison or boolean flipped, a `not` dropped, an early error return or a raise removed, a status code
 or another integer off by one, a field left out of a message literal, a format string changed. A fixed-seed sample
-of them is run, one `p111 run` each, against a mutated copy of `mocks/` put first on PYTHONPATH (the checkout is never
-written to). A mutant is killed when the run is not a pass (exit code other than 0), survives when it exits 0, and is
-stillborn when it does not compile or the run breaks before writing a report. Survivors explained as equivalent or not
-observable through the national contract are listed in benchmarks/mutation-equivalent.md (one line each, starting
-with the mutant's id); the score leaves them out. Prints the figures and every survivor with file:line.
+of them is run, one `p111 run` each, in a copy of the checkout's packages (harness, conformance_tests, mocks, schemas)
+put first on PYTHONPATH, with the one file mutated (the checkout is never written to; the whole copy, because pytest
+puts the suite's root first on sys.path, and `mocks` must come from the same root). A mutant is killed when the
+run is not a pass (exit code other than 0), survives when it exits 0, and is stillborn when it does not compile or
+the run breaks before writing a report. Survivors explained as equivalent or not observable through the national
+contract are listed in benchmarks/mutation-equivalent.md (one line each, starting with the mutant's id); the score
+leaves them out. Prints the figures and every survivor with file:line.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTATED = ROOT / "mocks" / "reference"
 SKIPPED_FILES = {"defects.py", "__init__.py"}
 EQUIVALENT = Path(__file__).with_name("mutation-equivalent.md")
+COPIED = ("harness", "conformance_tests", "mocks", "schemas")
 
 FLIPPED = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt,
@@ -152,7 +155,8 @@ def run(mutant: Mutant, timeout: float) -> tuple[str, str]:
     """killed / survived / stillborn, with the exit code or why."""
     with tempfile.TemporaryDirectory(prefix="p111-mutant-") as directory:
         work = Path(directory)
-        shutil.copytree(ROOT / "mocks", work / "mocks", ignore=shutil.ignore_patterns("__pycache__"))
+        for package in COPIED:
+            shutil.copytree(ROOT / package, work / package, ignore=shutil.ignore_patterns("__pycache__"))
         source = mutated_source(mutant)
         try:
             compile(source, mutant.file, "exec")
@@ -185,9 +189,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seed", type=int, default=111)
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--list", action="store_true", help="list the sample's mutants and stop")
+    parser.add_argument("--mutant", action="append", default=[], metavar="ID", help="run these mutants only")
     args = parser.parse_args(argv)
     every = mutants()
     sample = random.Random(args.seed).sample(every, min(args.sample, len(every)))
+    if args.mutant:
+        sample = [m for m in every if m.id in args.mutant]
     print(f"{len(every)} mutants of mocks/reference/; sample of {len(sample)} (seed {args.seed})")
     if args.list:
         for mutant in sample:
