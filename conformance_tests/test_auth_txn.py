@@ -190,6 +190,14 @@ def test_no_cross_account_reading_or_writing(
     )
 
 
+def same_level(recorded: str | None, claimed: str) -> bool:
+    """The level of assurance a step records is the one the sign-on claimed (loAs), written "LoA2" or "2"."""
+    def level(value: str) -> str:
+        return value.strip().lower().removeprefix("loa")
+
+    return bool(recorded) and bool(claimed) and level(str(recorded)) == level(claimed)
+
+
 def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, procedure_codes: list[str]):
     """Every stored transaction on a dossier, as the SUT shows it, names the authenticated account (TechID) that
     made it and its level of assurance."""
@@ -211,15 +219,21 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
         "its account and level of assurance",
         received=f"{len(steps)} step(s): {[s.action or s.status for s in steps]}",
     )
+    accounts = p111_sso.accounts()
+    levels = {
+        who: str(accounts[login]["claims"].get("loAs", ""))
+        for who, login in ((citizen, "citizen-1"), (officer, "officer-1"))
+    }
     wrong = []
     for step in steps:
         expected = citizen if step.action in ("submit", "supplement", "withdraw") else officer
-        if step.subject != expected or not step.assurance:
+        if step.subject != expected or not same_level(step.assurance, levels[expected]):
             wrong.append(f"{step.action or step.status}: subject {step.subject!r}, assurance {step.assurance!r}")
     expect(
         not wrong,
         f"transactions on {dossier.code} do not name who made them",
-        expected=f"each step names its account's TechID (citizen {citizen}, officer {officer}) and its loAs",
+        expected=f"each step names its account's TechID and the level of assurance its sign-on carried (loAs): "
+        f"citizen {citizen} {levels[citizen]}, officer {officer} {levels[officer]}",
         received="; ".join(wrong),
     )
 

@@ -131,7 +131,12 @@ def _mismatches(item: dict[str, Any], dossier) -> list[str]:
         for field, value in wanted.items()
         if item.get(field) != value
     ]
-    for field, moment in (("NgayNopHoSo", dossier.submitted_at), ("NgayTiepNhan", dossier.received_at)):
+    dates = (
+        ("NgayNopHoSo", dossier.submitted_at),
+        ("NgayTiepNhan", dossier.received_at),
+        ("NgayHenTra", dossier.due_at),
+    )
+    for field, moment in dates:
         sent = item.get(field)
         if moment is None or not sent:
             continue  # an optional date the SUT has nothing to say about
@@ -145,7 +150,8 @@ def _mismatches(item: dict[str, Any], dossier) -> list[str]:
 
 
 def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver):
-    """What the portal holds for a dossier is what the SUT holds: code, procedure, status, channel, dates."""
+    """What the portal holds for a dossier is what the SUT holds: code, procedure, status, channel, the dates of
+    submission and receipt and the appointment date (NgayHenTra, from which the portal scores timeliness)."""
     dossier = received_dossier.dossier
     held = require_held(p111_portal, dossier.code, dossier.status)
     problems = _mismatches(held["item"], dossier)

@@ -13,6 +13,7 @@ import html
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         """What a transaction records of who made it: the subject and its level of assurance."""
         if who is None or "txn-log-without-subject" in defects:
             return "", ""
+        if "txn-log-fixed-assurance" in defects:
+            return who.subject, "LoA1"  # the defect: one level written for everyone, whatever the sign-on said
         return who.subject, who.assurance
 
     def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
@@ -121,6 +124,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             record = None
         elif "sync-missing-field" in defects and record is not None:
             del record["MaTTHC"]
+        if record is not None and "sync-due-date-late" in defects:  # the defect: the portal is told a later date
+            record["NgayHenTra"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
         if record is not None and "sync-vneid-unflagged" in defects:
             record["TaiKhoanDuocXacThucVoiVNeID"] = "0"  # the defect: a VNeID-verified account never flagged
         if record is not None and "pay-sync-unpaid" in defects:
