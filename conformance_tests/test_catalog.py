@@ -15,6 +15,7 @@ import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
 from harness.checking import expect
+from harness.drivers import Driver
 from harness.formats import service_level
 
 pytestmark = pytest.mark.requirement("P111-CATALOG")
@@ -93,5 +94,23 @@ def test_portal_handoff_lands_on_the_service_or_sign_on(services, p111_client: h
             f"{' or '.join(p111_system.sign_on_urls) or 'the configured sign-on'} (sut.handoff_path "
             f"{p111_target.sut.handoff_path!r} is a target setting)",
             received=f"HTTP {answer.status_code}" + (f" → {location}" if location else ""),
+            evidence=f"GET {url}",
+        )
+
+
+@pytest.mark.needs_automation("the citizen's session presented on the hand-off link, as a browser that signed on would")
+def test_portal_handoff_opens_the_service_for_a_signed_in_citizen(services, p111_client: httpx.Client, p111_target,
+                                                                  p111_driver: Driver):
+    """A citizen who has signed on follows the portal's hand-off link straight to the service page (HTTP 200), not to
+    sign-on again."""
+    session = p111_driver.session("citizen")
+    for s in services:
+        url = f"{p111_target.sut.handoff_path}?{handoff_query(s)}"
+        answer = p111_client.get(url, headers=session.headers)
+        expect(
+            answer.status_code == 200,
+            f"the hand-off link to {s.service_id} ({s.code}) does not open the service for a signed-in citizen",
+            expected="HTTP 200: the service page, the citizen's session recognised",
+            received=f"HTTP {answer.status_code}" + (f" → {answer.headers['location']}" if answer.is_redirect else ""),
             evidence=f"GET {url}",
         )

@@ -394,7 +394,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             or query.get("MaCoQuanThucHien") != service["agency_code"]
         ):
             return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
-        if await principal(request) is None:
+        if await principal(request) is None or "handoff-ignores-session" in defects:
             return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
         title = html.escape(service["name"])
         return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
