@@ -93,6 +93,14 @@ def open_payment(p111_driver: Driver, fee_bearing: list[Service]) -> PaymentScen
     return ask_for_payment(p111_driver, fee_bearing[0])
 
 
+def amount(value: Any) -> int | None:
+    """A price as the portal carries it: a string or a number of VND."""
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
 def test_the_platforms_success_confirm_is_accepted_and_synced(
     open_payment: PaymentScenario,
     p111_driver: Driver,
@@ -119,14 +127,14 @@ def test_the_platforms_success_confirm_is_accepted_and_synced(
             problems.append(f"its reply is not valid against schemas/payment/confirm.reply: {schemas.describe(error)}")
     if now is not None and (not now[0] or now[1] is None or now[1].credited != scenario.payment.amount):
         problems.append(f"the dossier shows paid_online={now[0]}, payment {now[1]}")
-    fee_codes = {f.code for f in scenario.service.fees}
+    fees = {(f.code, f.amount) for f in scenario.service.fees}
+
+    def listed(item: dict[str, Any]) -> set[tuple[Any, int | None]]:
+        """The fees the synced dossier lists, each with its price (Gia)."""
+        return {(f.get("MaPhiLePhi"), amount(f.get("Gia"))) for f in item.get("DanhSachLePhi") or []}
 
     def synced_paid(rows: list[dict[str, Any]]) -> bool:
-        return any(
-            r["item"].get("DuocThanhToanTrucTuyen") == "1"
-            and fee_codes <= {f.get("MaPhiLePhi") for f in r["item"].get("DanhSachLePhi") or []}
-            for r in rows
-        )
+        return any(r["item"].get("DuocThanhToanTrucTuyen") == "1" and fees <= listed(r["item"]) for r in rows)
 
     rows = p111_portal.wait(lambda: p111_portal.dossiers(code), synced_paid)
     if not rows and not problems:  # what the SUT did is right so far; whether it told the portal cannot be judged
@@ -134,7 +142,7 @@ def test_the_platforms_success_confirm_is_accepted_and_synced(
     if rows and not synced_paid(rows):
         problems.append(
             f"the portal never received {code} with DuocThanhToanTrucTuyen = 1 and DanhSachLePhi listing "
-            f"{sorted(fee_codes)} (waited {p111_portal.sync_seconds} s, timeouts.sync_seconds)"
+            f"{sorted(fees)} (MaPhiLePhi, Gia) (waited {p111_portal.sync_seconds} s, timeouts.sync_seconds)"
         )
     expect(
         not problems,

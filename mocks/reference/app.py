@@ -128,6 +128,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             record["NgayHenTra"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
         if record is not None and "sync-vneid-unflagged" in defects:
             record["TaiKhoanDuocXacThucVoiVNeID"] = "0"  # the defect: a VNeID-verified account never flagged
+        if record is not None and "sync-fee-price-zero" in defects:  # the defect: every fee synced at price 0
+            for fee in record["DanhSachLePhi"]:
+                fee["Gia"] = "0"
         if record is not None and "pay-sync-unpaid" in defects:
             record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
         return record
