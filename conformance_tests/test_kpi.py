@@ -33,7 +33,9 @@ def metric_results(
     try:
         data = {kind: p111_driver.export(kind) for kind in EXPORTS}
     except DriverError as exc:
-        # The SUT refused its export or answered garbage: every figure measured from it fails (test_target_is_met).
+        if exc.refused_with is None:
+            raise  # no answer, or not the rows the driver expects: ERROR, naming it
+        # The SUT refused its export: every figure measured from it fails (test_target_is_met).
         return [ExportRefused(str(exc))]
     datasets = load_rows(**data)
     if datasets.bad_rows:
@@ -59,7 +61,7 @@ def metric_results(
 
 @dataclass(frozen=True)
 class ExportRefused:
-    """The SUT's export of the year's data could not be had (refused, or not the rows the driver expects)."""
+    """The SUT refused the export of the year's data (answered with another HTTP status than the data)."""
 
     reason: str
 
