@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import drive_actions, person_judges
+from harness.checking import blocked, expect
 from harness.drivers import DossierView, Driver, Session
-from harness.verdicts import Failure
 
 pytestmark = pytest.mark.requirement("P111-AUTH-TXN")
 
@@ -133,7 +133,7 @@ def forged(headers: dict[str, str]) -> dict[str, str]:
 
 
 def test_every_write_refuses_missing_or_forged_credentials(
-    api, owned, p111_client: httpx.Client, p111_sso, p111_driver: Driver
+    api, owned, p111_client: httpx.Client, p111_sso, p111_driver: Driver, p111_target
 ):
     """Every endpoint that creates or changes something refuses (401/403) a request with no credentials, a forged
     bearer token, an expired one, a forged session cookie, or a forged credential in the form of the SUT's own
@@ -147,19 +147,19 @@ def test_every_write_refuses_missing_or_forged_credentials(
     own_form = forged(p111_driver.session("citizen").headers)
     if own_form and not any(own_form.keys() == probe.keys() for probe in credentials.values()):  # a new form
         credentials[f"a forged credential in the SUT's own form ({', '.join(own_form)})"] = own_form
-    writes = [op for op in operations(api, owned.code) if op.method in WRITES]
+    writes = [op for op in operations(api, owned.code, p111_target.sut.dossier_parameter) if op.method in WRITES]
     accepted = []
     for op in writes:
         for what, headers in credentials.items():
             status = probe(p111_client, op, headers)
             if status not in REFUSED:
                 accepted.append(f"{op} with {what} → HTTP {status}")
-    if accepted:
-        raise Failure(
-            "endpoints that change dossiers do not refuse unauthenticated requests",
-            expected=f"HTTP 401 or 403 from each of the {len(writes)} write operations (OpenAPI document and target)",
-            received="; ".join(accepted),
-        )
+    expect(
+        not accepted,
+        "endpoints that change dossiers do not refuse unauthenticated requests",
+        expected=f"HTTP 401 or 403 from each of the {len(writes)} write operations (OpenAPI document and target)",
+        received="; ".join(accepted),
+    )
 
 
 @pytest.mark.needs_automation("another citizen's session credentials, replayed against every endpoint")
@@ -182,12 +182,20 @@ def test_no_cross_account_reading_or_writing(
             leaks.append(f"{op} → HTTP {answer.status_code}")
         elif op.method == "get" and answer.is_success and owned.code in answer.text:
             leaks.append(f"{op} → HTTP {answer.status_code} shows {owned.code}")
-    if leaks:
-        raise Failure(
-            f"another citizen's session reaches {owned.code}, which is not theirs",
-            expected="HTTP 401, 403 or 404, and no answer that shows the dossier",
-            received="; ".join(leaks),
-        )
+    expect(
+        not leaks,
+        f"another citizen's session reaches {owned.code}, which is not theirs",
+        expected="HTTP 401, 403 or 404, and no answer that shows the dossier",
+        received="; ".join(leaks),
+    )
+
+
+def same_level(recorded: str | None, claimed: str) -> bool:
+    """The level of assurance a step records is the one the sign-on claimed (loAs), written "LoA2" or "2"."""
+    def level(value: str) -> str:
+        return value.strip().lower().removeprefix("loa")
+
+    return bool(recorded) and bool(claimed) and level(str(recorded)) == level(claimed)
 
 
 def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, procedure_codes: list[str]):
@@ -203,17 +211,47 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
         f"{citizen}, cán bộ {officer}) và mức độ xác thực / a screenshot of {dossier.code}'s history: each step "
         "naming its account's TechID and level of assurance",
     )
+    steps = p111_driver.get(dossier.code).steps
+    expect(
+        len(steps) >= 5,
+        f"the SUT shows no history of the transactions on {dossier.code}",
+        expected="one step per transaction (submit, receive, process, request-supplement, supplement), each naming "
+        "its account and level of assurance",
+        received=f"{len(steps)} step(s): {[s.action or s.status for s in steps]}",
+    )
+    accounts = p111_sso.accounts()
+    levels = {
+        who: str(accounts[login]["claims"].get("loAs", ""))
+        for who, login in ((citizen, "citizen-1"), (officer, "officer-1"))
+    }
     wrong = []
-    for step in p111_driver.get(dossier.code).steps:
+    for step in steps:
         expected = citizen if step.action in ("submit", "supplement", "withdraw") else officer
-        if step.subject != expected or not step.assurance:
+        if step.subject != expected or not same_level(step.assurance, levels[expected]):
             wrong.append(f"{step.action or step.status}: subject {step.subject!r}, assurance {step.assurance!r}")
-    if wrong:
-        raise Failure(
-            f"transactions on {dossier.code} do not name who made them",
-            expected=f"each step names its account's TechID (citizen {citizen}, officer {officer}) and its loAs",
-            received="; ".join(wrong),
-        )
+    expect(
+        not wrong,
+        f"transactions on {dossier.code} do not name who made them",
+        expected=f"each step names its account's TechID and the level of assurance its sign-on carried (loAs): "
+        f"citizen {citizen} {levels[citizen]}, officer {officer} {levels[officer]}",
+        received="; ".join(wrong),
+    )
+
+
+@pytest.mark.needs_automation("the applicant's own session presented for an officer's action")
+def test_officer_actions_refuse_a_citizen_session(p111_driver: Driver, p111_lifecycle, procedure_codes):
+    """An officer's action (receiving a dossier) presented with the applicant's own citizen session is refused and
+    changes nothing: a transaction is authenticated as someone who may make it, not merely as someone."""
+    dossier = p111_driver.submit(procedure_codes[0])
+    result = p111_driver.act(dossier.code, "receive", session=p111_driver.session("citizen"))
+    after = p111_driver.get(dossier.code)
+    expect(
+        not result.accepted and after.status == dossier.status,
+        f"the applicant's citizen session made an officer's action on {dossier.code}",
+        expected=f"'receive' (an officer's action, harness/data/lifecycle.yaml) refused with HTTP 401/403 and the "
+        f"status left at {p111_lifecycle.name(dossier.status)}",
+        received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",
+    )
 
 
 @pytest.mark.offered("vneid")
@@ -226,13 +264,13 @@ def test_synced_dossier_names_the_vneid_account(p111_driver: Driver, p111_sso, p
     dossier = p111_driver.submit(procedure_codes[0], session=session)
     rows = p111_portal.wait(lambda: p111_portal.dossiers(dossier.code), bool)
     if not rows:
-        return  # a dossier that never reaches the portal is P111-SYNC-DOSSIER's failure, judged there
+        blocked(f"dossier {dossier.code} never reached the portal", "P111-SYNC-DOSSIER")
     expected = {"MaDoiTuong": p111_sso.tech_id("citizen-vneid"), "TaiKhoanDuocXacThucVoiVNeID": "1"}
     got = {k: rows[-1]["item"].get(k) for k in expected}
-    if got != expected:
-        raise Failure(
-            f"{dossier.code} reached the portal without naming the VNeID-verified account",
-            expected=", ".join(f"{k} = {v}" for k, v in expected.items()) + " (domain.md section 3)",
-            received=str(got),
-            evidence="portal /_p111/dossiers",
-        )
+    expect(
+        got == expected,
+        f"{dossier.code} reached the portal without naming the VNeID-verified account",
+        expected=", ".join(f"{k} = {v}" for k, v in expected.items()) + " (domain.md section 3)",
+        received=str(got),
+        evidence="portal /_p111/dossiers",
+    )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, drive, person_judges
+from harness.checking import expect
 from harness.drivers import Driver, DriverError, Service
 from harness.formats import service_level
 from harness.observers import PaymentObserver
 from harness.target import Target
-from harness.verdicts import Failure, not_applicable
+from harness.verdicts import not_applicable
 
 
 @pytest.mark.requirement("P111-PAY-INIT")
@@ -26,17 +27,17 @@ def test_no_payment_starts_where_none_is_declared(
     pay (status 6)."""
     fee_bearing = [s for s in services if s.fee_bearing]
     if not fee_bearing:
-        return  # nothing to pay: the declaration holds
+        not_applicable("the SUT publishes no fee-bearing service: no payment could start, nothing to contradict")
     code = drive(p111_driver, fee_bearing[0].code, ("receive", "request-payment")).dossier.code
     opened = p111_driver.get(code).payments
     inits = p111_payment.inits(code)
-    if opened or inits:
-        raise Failure(
-            "the target declares no online payment, but the SUT started one",
-            expected=f"no payment transaction for {code} ({p111_target.capabilities.declaration('payment')})",
-            received=f"{len(opened)} transaction(s) on the dossier, {len(inits)} INIT(s) at the payment platform",
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        not (opened or inits),
+        "the target declares no online payment, but the SUT started one",
+        expected=f"no payment transaction for {code} ({p111_target.capabilities.declaration('payment')})",
+        received=f"{len(opened)} transaction(s) on the dossier, {len(inits)} INIT(s) at the payment platform",
+        evidence="payment /_p111/messages",
+    )
 
 
 @pytest.mark.requirement("P111-TRANSFER")
@@ -44,12 +45,12 @@ def test_no_payment_starts_where_none_is_declared(
 def test_no_service_moves_to_a_second_agency_where_none_is_declared(p111_target: Target, services: list[Service]):
     """Declared without inter-agency transfer, no published service names a second agency."""
     linked = [f"{s.code} → {s.second_agency_code}" for s in services if s.second_agency_code]
-    if linked:
-        raise Failure(
-            "the target declares no inter-agency transfer, but services name a second agency",
-            expected=f"no service with a second agency ({p111_target.capabilities.declaration('transfer')})",
-            received="; ".join(linked),
-        )
+    expect(
+        not linked,
+        "the target declares no inter-agency transfer, but services name a second agency",
+        expected=f"no service with a second agency ({p111_target.capabilities.declaration('transfer')})",
+        received="; ".join(linked),
+    )
 
 
 @pytest.mark.requirement("P111-AUTH-SSO")
@@ -59,13 +60,13 @@ def test_nobody_signs_on_where_no_sign_on_is_declared(p111_driver: Driver, p111_
     try:
         login = p111_driver.login("citizen-1")
     except DriverError:
-        return  # no sign-on flow: the declaration holds
-    if login.session is not None:
-        raise Failure(
-            "the target declares no single sign-on, but the SUT signed a citizen on through it",
-            expected=f"no sign-on ({p111_target.capabilities.declaration('sign-on')})",
-            received=f"a session after the authorization request {login.authorize_url.split('?')[0]}",
-        )
+        login = None  # no sign-on flow at all: the declaration holds
+    expect(
+        login is None or login.session is None,
+        "the target declares no single sign-on, but the SUT signed a citizen on through it",
+        expected=f"no sign-on ({p111_target.capabilities.declaration('sign-on')})",
+        received=lambda: f"a session after the authorization request {login.authorize_url.split('?')[0]}",
+    )
 
 
 @pytest.mark.requirement("P111-CATALOG")
@@ -76,12 +77,12 @@ def test_published_services_are_the_declared_ones(p111_target: Target, services:
         not_applicable("the target declares no procedure list (capabilities.procedures)")
     published = {s.code for s in services}
     missing, extra = sorted(set(declared) - published), sorted(published - set(declared))
-    if missing or extra:
-        raise Failure(
-            "the published services differ from the target's declaration",
-            expected=f"exactly the procedures of capabilities.procedures: {sorted(declared)}",
-            received=f"declared but not published: {missing}; published but not declared: {extra}",
-        )
+    expect(
+        not (missing or extra),
+        "the published services differ from the target's declaration",
+        expected=f"exactly the procedures of capabilities.procedures: {sorted(declared)}",
+        received=f"declared but not published: {missing}; published but not declared: {extra}",
+    )
     person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)
 
 
@@ -98,9 +99,9 @@ def test_published_levels_are_the_declared_ones(p111_target: Target, services: l
         for code, level in declared
         if code in published and service_level(published[code]) != service_level(level)
     ]
-    if differing:
-        raise Failure(
-            "the published service levels differ from the target's declaration",
-            expected="each declared procedure at its declared level (capabilities.procedures)",
-            received="; ".join(differing),
-        )
+    expect(
+        not differing,
+        "the published service levels differ from the target's declaration",
+        expected="each declared procedure at its declared level (capabilities.procedures)",
+        received="; ".join(differing),
+    )

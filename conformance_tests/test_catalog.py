@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
+from harness.checking import expect
 from harness.client import lies_under
+from harness.drivers import Driver
 from harness.formats import service_level
-from harness.verdicts import Failure
 
 pytestmark = pytest.mark.requirement("P111-CATALOG")
 
@@ -30,13 +31,13 @@ def national(p111_portal) -> dict[str, dict[str, Any]]:
 def test_every_service_maps_to_a_national_procedure(services, national, p111_driver):
     """Each online service the SUT publishes maps to a procedure code that exists in the portal's catalog."""
     missing = [f"{s.service_id} → {s.code}" for s in services if s.code not in national]
-    if missing:
-        raise Failure(
-            "online services mapped to procedures the National Portal does not list",
-            expected="every MaTTHC present in the portal's national catalog (LayDanhSachTTHC)",
-            received="not in the catalog: " + ", ".join(missing),
-            evidence="portal /_p111/catalog",
-        )
+    expect(
+        not missing,
+        "online services mapped to procedures the National Portal does not list",
+        expected="every MaTTHC present in the portal's national catalog (LayDanhSachTTHC)",
+        received="not in the catalog: " + ", ".join(missing),
+        evidence="portal /_p111/catalog",
+    )
     person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)
 
 
@@ -49,13 +50,13 @@ def test_service_level_equals_the_portals(services, national, p111_driver):
             continue  # judged by the check above
         if service_level(s.level) is None or service_level(s.level) != service_level(entry["mucDo"]):
             differing.append(f"{s.service_id} ({s.code}): SUT {s.level!r}, portal {entry['mucDo']!r}")
-    if differing:
-        raise Failure(
-            "service levels differ between the SUT and the portal",
-            expected="the same level (toàn trình ≈ 4, một phần ≈ 3, Decree 42/2022 replacing Decree 43/2011)",
-            received="; ".join(differing),
-            evidence="portal /_p111/catalog and the SUT's service list",
-        )
+    expect(
+        not differing,
+        "service levels differ between the SUT and the portal",
+        expected="the same level (toàn trình ≈ 4, một phần ≈ 3, Decree 42/2022 replacing Decree 43/2011)",
+        received="; ".join(differing),
+        evidence="portal /_p111/catalog and the SUT's service list",
+    )
     person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)
 
 
@@ -78,20 +79,39 @@ def test_portal_handoff_lands_on_the_service_or_sign_on(services, p111_client: h
         try:
             answer = p111_client.get(url)
         except httpx.HTTPError as exc:
-            raise Failure(
+            expect(
+                False,
                 f"the hand-off link of {s.service_id} got no answer",
                 expected="a page or a redirect",
                 received=f"{type(exc).__name__}: {exc}",
-            ) from exc
+            )
+            raise  # not reached: expect(False) fails
         location = answer.headers.get("location", "")
         to_sign_on = answer.is_redirect and any(lies_under(location, u) for u in p111_system.sign_on_urls)
-        if answer.status_code == 200 or to_sign_on:
-            continue
-        raise Failure(
+        expect(
+            answer.status_code == 200 or to_sign_on,
             f"the portal's hand-off link to {s.service_id} ({s.code}) does not land on the service",
             expected=f"HTTP 200 (the service page) or a redirect to sign-on at "
             f"{' or '.join(p111_system.sign_on_urls) or 'the configured sign-on'} (sut.handoff_path "
             f"{p111_target.sut.handoff_path!r} is a target setting)",
             received=f"HTTP {answer.status_code}" + (f" → {location}" if location else ""),
+            evidence=f"GET {url}",
+        )
+
+
+@pytest.mark.needs_automation("the citizen's session presented on the hand-off link, as a browser that signed on would")
+def test_portal_handoff_opens_the_service_for_a_signed_in_citizen(services, p111_client: httpx.Client, p111_target,
+                                                                  p111_driver: Driver):
+    """A citizen who has signed on follows the portal's hand-off link straight to the service page (HTTP 200), not to
+    sign-on again."""
+    session = p111_driver.session("citizen")
+    for s in services:
+        url = f"{p111_target.sut.handoff_path}?{handoff_query(s)}"
+        answer = p111_client.get(url, headers=session.headers)
+        expect(
+            answer.status_code == 200,
+            f"the hand-off link to {s.service_id} ({s.code}) does not open the service for a signed-in citizen",
+            expected="HTTP 200: the service page, the citizen's session recognised",
+            received=f"HTTP {answer.status_code}" + (f" → {answer.headers['location']}" if answer.is_redirect else ""),
             evidence=f"GET {url}",
         )

@@ -10,9 +10,18 @@ import warnings
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
+from harness.checking import expect
 from harness.drivers import DossierView, Driver
-from harness.formats import DOSSIER_CODE, VIETNAM_TIME, is_procedure_code, parse_dossier_code
-from harness.verdicts import ConformanceWarning, Failure
+from harness.formats import (
+    DOSSIER_CODE,
+    LOCAL_PROCEDURE_CODE,
+    PROCEDURE_CODE,
+    VIETNAM_TIME,
+    is_national_procedure_code,
+    is_procedure_code,
+    parse_dossier_code,
+)
+from harness.verdicts import ConformanceWarning
 
 pytestmark = pytest.mark.requirement("P111-CODES")
 
@@ -35,18 +44,18 @@ def test_dossier_codes_have_the_national_form(fresh_dossiers, p111_target):
     """Every dossier code is {agency code}-{yyMMdd}-{sequence}, and its agency belongs to the province."""
     for dossier in fresh_dossiers:
         parsed = parse_dossier_code(dossier.code)
-        if parsed is None:
-            raise Failure(
-                f"dossier code {dossier.code!r} is not in the national form",
-                expected=f"{{agency code}}-{{yyMMdd}}-{{4–5 digit sequence}}, regex {DOSSIER_CODE.pattern}",
-                received=repr(dossier.code),
-            )
-        if not parsed.agency.endswith("." + p111_target.province_code):
-            raise Failure(
-                f"dossier code {dossier.code} names an agency outside province {p111_target.province_code}",
-                expected=f"an agency code ending in .{p111_target.province_code} (province.code, a target setting)",
-                received=parsed.agency,
-            )
+        expect(
+            parsed is not None,
+            f"dossier code {dossier.code!r} is not in the national form",
+            expected=f"{{agency code}}-{{yyMMdd}}-{{4–5 digit sequence}}, regex {DOSSIER_CODE.pattern}",
+            received=repr(dossier.code),
+        )
+        expect(
+            parsed.agency.endswith("." + p111_target.province_code),
+            f"dossier code {dossier.code} names an agency outside province {p111_target.province_code}",
+            expected=f"an agency code ending in .{p111_target.province_code} (province.code, a target setting)",
+            received=parsed.agency,
+        )
         if p111_target.agencies and p111_target.agency_level(parsed.agency) is None:
             warnings.warn(
                 ConformanceWarning(
@@ -65,34 +74,34 @@ def test_dossier_code_date_is_registration_or_receipt_day(fresh_dossiers):
         lawful = {dossier.submitted_at.astimezone(VIETNAM_TIME).date()}
         if dossier.received_at is not None:
             lawful.add(dossier.received_at.astimezone(VIETNAM_TIME).date())
-        if parsed.day not in lawful:
-            raise Failure(
-                f"the date in dossier code {dossier.code} is neither its registration nor its receipt day",
-                expected="yyMMdd = " + " or ".join(sorted(f"{d:%y%m%d}" for d in lawful)),
-                received=f"{parsed.day:%y%m%d}",
-            )
+        expect(
+            not (parsed.day not in lawful),
+            f"the date in dossier code {dossier.code} is neither its registration nor its receipt day",
+            expected="yyMMdd = " + " or ".join(sorted(f"{d:%y%m%d}" for d in lawful)),
+            received=f"{parsed.day:%y%m%d}",
+        )
 
 
 def test_dossier_codes_are_unique_and_sequenced(fresh_dossiers):
     """Dossier codes are unique, and within one agency and day the sequence grows in the order of registration."""
     codes = [d.code for d in fresh_dossiers]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
-    if duplicates:
-        raise Failure(
-            "dossier codes repeat", expected="a distinct code for every dossier", received=", ".join(duplicates)
-        )
+    expect(
+        not duplicates,
+        "dossier codes repeat", expected="a distinct code for every dossier", received=", ".join(duplicates)
+    )
     last: dict[tuple[str, object], tuple[int, str]] = {}
     for code in codes:
         parsed = parse_dossier_code(code)
         if parsed is None:
             continue
         key = (parsed.agency, parsed.day)
-        if key in last and parsed.sequence <= last[key][0]:
-            raise Failure(
-                "the daily sequence of dossier codes does not grow",
-                expected=f"a sequence after {last[key][1]} greater than {last[key][0]}",
-                received=code,
-            )
+        expect(
+            not (key in last and parsed.sequence <= last[key][0]),
+            "the daily sequence of dossier codes does not grow",
+            expected=lambda key=key: f"a sequence after {last[key][1]} greater than {last[key][0]}",
+            received=code,
+        )
         last[key] = (parsed.sequence, code)
 
 
@@ -101,12 +110,13 @@ def test_published_services_have_national_codes(services, p111_driver):
     bad = [
         f"{s.service_id}: {s.code!r} / {s.local_code!r}"
         for s in services
-        if not (is_procedure_code(s.code) and is_procedure_code(s.local_code))
+        if not (is_national_procedure_code(s.code) and is_procedure_code(s.local_code))
     ]
-    if bad:
-        raise Failure(
-            "services without a national procedure code",
-            expected="MaTTHC matching ^[12]\\.[0-9]{6}$ and MaTTHCDP the same with an agency code appended",
-            received=", ".join(bad),
-        )
+    expect(
+        not bad,
+        "services without a national procedure code",
+        expected=f"MaTTHC matching {PROCEDURE_CODE.pattern} and MaTTHCDP matching {LOCAL_PROCEDURE_CODE.pattern} "
+        "(the national code, with an agency code appended or not)",
+        received=", ".join(bad),
+    )
     person_judges(p111_driver, why=LIST_WHY, attach=LIST_ATTACH)

@@ -7,16 +7,18 @@ Definitions: harness/data/metrics.yaml (each cites the plan's sentence through i
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import pytest
 
 from harness.catalog import load_catalog
+from harness.checking import expect
 from harness.drivers import Driver, DriverError
 from harness.metrics import MetricResult, load_rows, measure, score766
 from harness.metrics.results import build_results
 from harness.run import RunRecord
 from harness.target import Target
-from harness.verdicts import ConformanceWarning, Failure, NotTested, Verdict, not_applicable
+from harness.verdicts import ConformanceWarning, NotTested, Verdict, not_applicable
 
 # Every metric requirement of the catalog: a metric added there is measured here without editing the suite.
 METRICS = tuple(r.id for r in load_catalog() if r.kind == "metric")
@@ -24,12 +26,17 @@ EXPORTS = ("dossiers", "procedures", "agencies", "transactions")
 
 
 @pytest.fixture(scope="session")
-def metric_results(p111_driver: Driver, p111_target: Target, p111_run: RunRecord) -> list[MetricResult]:
+def metric_results(
+    p111_driver: Driver, p111_target: Target, p111_run: RunRecord
+) -> list[MetricResult | ExportRefused]:
     """Every figure of the evaluation year, from the SUT's export; recorded in the report."""
     try:
         data = {kind: p111_driver.export(kind) for kind in EXPORTS}
     except DriverError as exc:
-        raise NotTested(f"the SUT offers no export of its year's data: {exc}") from exc
+        if exc.refused_with is None:
+            raise  # no answer, or not the rows the driver expects: ERROR, naming it
+        # The SUT refused its export: every figure measured from it fails (test_target_is_met).
+        return [ExportRefused(str(exc))]
     datasets = load_rows(**data)
     if datasets.bad_rows:
         counts = ", ".join(f"{kind}: {n}" for kind, n in datasets.bad_row_counts().items())
@@ -52,6 +59,13 @@ def metric_results(p111_driver: Driver, p111_target: Target, p111_run: RunRecord
     return results
 
 
+@dataclass(frozen=True)
+class ExportRefused:
+    """The SUT refused the export of the year's data (answered with another HTTP status than the data)."""
+
+    reason: str
+
+
 def _figure(r: MetricResult) -> str:
     where = r.level if r.level != "all" else "toàn tỉnh / province-wide"
     reading = f", {r.reading}" if r.reading else ""
@@ -59,8 +73,16 @@ def _figure(r: MetricResult) -> str:
 
 
 @pytest.mark.parametrize("requirement", [pytest.param(r, marks=pytest.mark.requirement(r)) for r in METRICS])
-def test_target_is_met(requirement: str, metric_results: list[MetricResult]) -> None:
+def test_target_is_met(requirement: str, metric_results: list[MetricResult], p111_target: Target) -> None:
     """The year's figure reaches the plan's threshold at every level the plan names (the deciding reading)."""
+    refused = [r for r in metric_results if isinstance(r, ExportRefused)]
+    expect(
+        not refused,
+        f"the SUT did not deliver the year's data {requirement} is measured from",
+        expected=f"the exports of {', '.join(EXPORTS)} for the evaluation year, to the officer's session "
+        "(harness/data/metrics.yaml defines the figure over them)",
+        received=lambda: refused[0].reason,
+    )
     deciding = [r for r in metric_results if r.requirement == requirement and r.decides]
     if not deciding:
         raise NotTested(f"no figure for {requirement}: the export lacks the data it needs")
@@ -68,12 +90,12 @@ def test_target_is_met(requirement: str, metric_results: list[MetricResult]) -> 
     if missing:
         raise NotTested("; ".join(r.reason for r in missing))
     failed = [r for r in deciding if r.verdict is Verdict.FAILED]
-    if failed:
-        raise Failure(
-            f"{requirement} is below the plan's threshold for {failed[0].year}",
-            expected="; ".join(f"{r.level}: ≥ {r.threshold}%" for r in failed),
-            received="; ".join(_figure(r) for r in failed),
-            evidence="counting against it: " + "; ".join(f"{r.level}: {', '.join(r.sample) or '—'}" for r in failed),
-        )
+    expect(
+        not failed,
+        f"{requirement} is below the plan's threshold for {p111_target.year}",
+        expected="; ".join(f"{r.level}: ≥ {r.threshold}%" for r in failed),
+        received="; ".join(_figure(r) for r in failed),
+        evidence="counting against it: " + "; ".join(f"{r.level}: {', '.join(r.sample) or '—'}" for r in failed),
+    )
     if all(r.verdict is Verdict.NOT_APPLICABLE for r in deciding):
         not_applicable("; ".join(sorted({r.reason for r in deciding})))

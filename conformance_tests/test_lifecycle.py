@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conformance_tests.scenarios import drive
-from harness.verdicts import Failure
+from harness.checking import expect
 
 pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
 
@@ -35,15 +35,23 @@ UNLAWFUL_MOVES = {
 
 @pytest.mark.parametrize("name", LAWFUL_PATHS)
 def test_lawful_path_is_accepted(name, p111_driver, p111_lifecycle, procedure_codes):
-    """A lawful sequence of actions is accepted, and the SUT's status follows the lifecycle."""
-    scenario = drive(p111_driver, procedure_codes[0], LAWFUL_PATHS[name])
-    statuses = list(scenario.dossier.statuses)
-    if not p111_lifecycle.is_lawful_path(statuses):
-        raise Failure(
-            f"{scenario.dossier.code} went through an unlawful sequence of statuses",
-            expected="every move allowed by harness/data/lifecycle.yaml",
-            received=" → ".join(statuses),
-        )
+    """A lawful sequence of actions is accepted, the dossier ends in the status its last action leads to, and the
+    SUT's history of statuses follows the lifecycle."""
+    actions = LAWFUL_PATHS[name]
+    scenario = drive(p111_driver, procedure_codes[0], actions)
+    statuses, reached = list(scenario.dossier.statuses), p111_lifecycle.status_after(actions)
+    expect(
+        scenario.dossier.status == reached,
+        f"{scenario.dossier.code} is not in the status its accepted actions lead to",
+        expected=f"{p111_lifecycle.name(reached)} after {' → '.join(actions)} (harness/data/lifecycle.yaml, actions)",
+        received=f"status {p111_lifecycle.name(scenario.dossier.status)}",
+    )
+    expect(
+        p111_lifecycle.is_lawful_path(statuses),
+        f"{scenario.dossier.code} went through an unlawful sequence of statuses",
+        expected="every move allowed by harness/data/lifecycle.yaml",
+        received=" → ".join(statuses) or "no history of statuses",
+    )
 
 
 @pytest.mark.parametrize("name", UNLAWFUL_MOVES)
@@ -56,19 +64,19 @@ def test_unlawful_move_is_refused(name, p111_driver, p111_portal, p111_lifecycle
     result = p111_driver.act(before.code, action)
     after = p111_driver.get(before.code)
     rule = p111_lifecycle.rule(before.status)
-    if result.accepted or after.status != before.status:
-        raise Failure(
-            f"{action!r} on {before.code} in status {p111_lifecycle.name(before.status)} was accepted",
-            expected=f"refused (HTTP 4xx) and the status unchanged — {rule}",
-            received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",
-        )
+    expect(
+        not (result.accepted or after.status != before.status),
+        f"{action!r} on {before.code} in status {p111_lifecycle.name(before.status)} was accepted",
+        expected=f"refused (HTTP 4xx) and the status unchanged — {rule}",
+        received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",
+    )
     # A refused move must not be synced either; a short wait catches a SUT that syncs before it checks.
     rows = p111_portal.wait(
         lambda: p111_portal.progress(before.code)[seen_before:], bool, timeout=min(0.2, p111_portal.sync_seconds)
     )
-    if rows:
-        raise Failure(
-            f"the refused {action!r} on {before.code} still reached the portal",
-            expected="no progress record for a refused action",
-            received=", ".join(f"TrangThai {r['item'].get('TrangThai')}" for r in rows),
-        )
+    expect(
+        not rows,
+        f"the refused {action!r} on {before.code} still reached the portal",
+        expected="no progress record for a refused action",
+        received=", ".join(f"TrangThai {r['item'].get('TrangThai')}" for r in rows),
+    )

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
+from harness.checking import expect
 from harness.drivers import DossierView, Driver
 from harness.lifecycle import Lifecycle
 from harness.observers import PortalObserver
-from harness.verdicts import Failure
 
 pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
 
@@ -49,26 +49,25 @@ def mirrored(portal: PortalObserver, code: str) -> list[str]:
 
 def check_invariants(view: DossierView, code: str, expected: Expected, lifecycle: Lifecycle) -> None:
     moments = [m for m in (view.submitted_at, view.received_at) if m is not None]
-    if view.code != code:
-        raise Failure("a dossier code changed", expected=f"{code} for ever", received=view.code)
-    if view.status != expected.status:
-        raise Failure(
-            f"{code} is not in the status its accepted actions lead to",
-            expected=lifecycle.name(expected.status),
-            received=lifecycle.name(view.status),
-        )
-    if moments != sorted(moments):
-        raise Failure(
-            f"{code}'s dates are out of order",
-            expected="submitted ≤ received",
-            received=", ".join(m.isoformat() for m in moments),
-        )
-    if not lifecycle.is_lawful_path(list(view.statuses)):
-        raise Failure(
-            f"{code} went through an unlawful sequence",
-            expected="moves allowed by lifecycle.yaml",
-            received=" → ".join(view.statuses),
-        )
+    expect(view.code == code, "a dossier code changed", expected=f"{code} for ever", received=view.code)
+    expect(
+        view.status == expected.status,
+        f"{code} is not in the status its accepted actions lead to",
+        expected=lifecycle.name(expected.status),
+        received=lifecycle.name(view.status),
+    )
+    expect(
+        moments == sorted(moments),
+        f"{code}'s dates are out of order",
+        expected="submitted ≤ received",
+        received=", ".join(m.isoformat() for m in moments),
+    )
+    expect(
+        lifecycle.is_lawful_path(list(view.statuses)),
+        f"{code} went through an unlawful sequence",
+        expected="moves allowed by lifecycle.yaml",
+        received=" → ".join(view.statuses),
+    )
 
 
 @pytest.mark.needs_automation("hundreds of random action sequences cannot be performed by hand")
@@ -100,13 +99,13 @@ def test_random_action_sequences_follow_the_lifecycle(
             new = (expected.resume or "2") if to == "resume" else to
             lawful = lifecycle.allows(expected.status, new)
             result = p111_driver.act(code, action)
-            if result.accepted != lawful:
-                raise Failure(
-                    f"{action!r} on {code} in {lifecycle.name(expected.status)} was "
-                    f"{'accepted' if result.accepted else 'refused'}",
-                    expected=f"{'accepted' if lawful else 'refused'} — {lifecycle.rule(expected.status)}",
-                    received=f"HTTP {result.http_status} {result.message}".strip(),
-                )
+            expect(
+                result.accepted == lawful,
+                f"{action!r} on {code} in {lifecycle.name(expected.status)} was "
+                f"{'accepted' if result.accepted else 'refused'}",
+                expected=f"{'accepted' if lawful else 'refused'} — {lifecycle.rule(expected.status)}",
+                received=f"HTTP {result.http_status} {result.message}".strip(),
+            )
             if lawful:
                 if new == "5":
                     expected.resume = expected.status if expected.status in ("2", "4", "6") else "2"
@@ -115,13 +114,13 @@ def test_random_action_sequences_follow_the_lifecycle(
                 told = p111_portal.wait(
                     lambda: mirrored(p111_portal, code)[expected.seen_on_portal :], lambda rows: new in rows
                 )
-                if new not in told:
-                    raise Failure(
-                        f"the accepted {action!r} on {code} never reached the portal",
-                        expected=f"a dossier sync or progress record with status {new} within "
-                        f"{p111_portal.sync_seconds:g} s (timeouts.sync_seconds)",
-                        received=f"statuses received since: {', '.join(told) or 'none'}",
-                    )
+                expect(
+                    not (new not in told),
+                    f"the accepted {action!r} on {code} never reached the portal",
+                    expected=f"a dossier sync or progress record with status {new} within "
+                    f"{p111_portal.sync_seconds:g} s (timeouts.sync_seconds)",
+                    received=f"statuses received since: {', '.join(told) or 'none'}",
+                )
                 expected.seen_on_portal += len(told)
             check_invariants(p111_driver.get(code), code, expected, lifecycle)
 

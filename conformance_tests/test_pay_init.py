@@ -15,9 +15,9 @@ import pytest
 from conformance_tests.scenarios import PaymentScenario, ask_again, ask_for_payment
 from harness import payment as protocol
 from harness import schemas
+from harness.checking import expect
 from harness.drivers import Driver, Service
 from harness.observers import PaymentObserver
-from harness.verdicts import Failure
 
 pytestmark = [pytest.mark.requirement("P111-PAY-INIT"), pytest.mark.offered("payment")]
 
@@ -27,13 +27,13 @@ def the_init(platform: PaymentObserver, scenario: PaymentScenario) -> dict[str, 
     code, reference = scenario.dossier.code, scenario.payment.reference
     received = platform.inits(code)
     inits = [m for m in received if m["body"].get("MaThamChieu") == reference]
-    if not inits:
-        raise Failure(
-            f"the SUT opened transaction {reference} for {code} but sent no INIT for it",
-            expected="an INIT at the payment platform naming MaThamChieu and, in ThongTinBienLai, the dossier",
-            received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in received]}",
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        inits,
+        f"the SUT opened transaction {reference} for {code} but sent no INIT for it",
+        expected="an INIT at the payment platform naming MaThamChieu and, in ThongTinBienLai, the dossier",
+        received=f"INITs for {code}: {[m['body'].get('MaThamChieu') for m in received]}",
+        evidence="payment /_p111/messages",
+    )
     return dict(inits[-1])
 
 
@@ -67,8 +67,8 @@ def test_init_is_valid_signed_and_asks_the_procedures_fees(
     p111_driver: Driver, p111_payment: PaymentObserver, fee_bearing: list[Service]
 ):
     """For each fee-bearing service: the INIT is schema-valid, its checksum is right under the configured variant,
-    its amount is the sum of the procedure's fees, its receipt block names the dossier and the procedure, and the
-    platform accepted it (MaLoi 00, with a payment page)."""
+    its amount is the sum of the procedure's fees, its receipt block names the dossier and the procedure, the
+    platform accepted it (MaLoi 00, with a payment page), and the dossier gives the citizen that page."""
     wrong = []
     for service in fee_bearing:
         scenario = ask_for_payment(p111_driver, service)
@@ -77,14 +77,19 @@ def test_init_is_valid_signed_and_asks_the_procedures_fees(
         reply = recorded.get("reply") or {}
         if protocol.error_code(reply) != "00":
             problems.append(f"the platform refused it: MaLoi {reply.get('MaLoi')!r} {reply.get('MoTaLoi', '')}")
+        elif scenario.payment.url != reply.get("UrlThanhToan"):  # the citizen must be sent to the platform's page
+            problems.append(
+                f"the dossier gives the citizen {scenario.payment.url!r} to pay, not the platform's payment page "
+                f"{reply.get('UrlThanhToan')!r} (UrlThanhToan of the INIT's reply)"
+            )
         wrong += [f"{scenario.dossier.code} ({service.code}): {p}" for p in problems]
-    if wrong:
-        raise Failure(
-            "the INIT sent to the payment platform is wrong",
-            expected="a schema-valid, correctly signed INIT for the procedure's fees, accepted by the platform",
-            received="; ".join(wrong),
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        not wrong,
+        "the INIT sent to the payment platform is wrong",
+        expected="a schema-valid, correctly signed INIT for the procedure's fees, accepted by the platform",
+        received="; ".join(wrong),
+        evidence="payment /_p111/messages",
+    )
 
 
 def test_each_transaction_has_its_own_reference(
@@ -104,11 +109,11 @@ def test_each_transaction_has_its_own_reference(
         if (m["body"].get("ThongTinBienLai") or {}).get("MaHoSo") in ours
     ]
     repeated = sorted(ref for ref, n in Counter(references).items() if n > 1)
-    if repeated or len(references) < 3:
-        raise Failure(
-            "payment transactions share a MaThamChieu",
-            expected=f"three INITs with three different MaThamChieu ({first.dossier.code} twice, "
-            f"{other.dossier.code} once)",
-            received=f"{len(references)} INITs; repeated: {repeated}; the retry's reference {again.payment.reference}",
-            evidence="payment /_p111/messages",
-        )
+    expect(
+        not (repeated or len(references) < 3),
+        "payment transactions share a MaThamChieu",
+        expected=f"three INITs with three different MaThamChieu ({first.dossier.code} twice, "
+        f"{other.dossier.code} once)",
+        received=f"{len(references)} INITs; repeated: {repeated}; the retry's reference {again.payment.reference}",
+        evidence="payment /_p111/messages",
+    )

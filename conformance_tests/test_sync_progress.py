@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness.checking import expect_valid, received_ref
+from harness.checking import expect, expect_valid, received_ref
 from harness.formats import parse_portal_datetime
 from harness.observers import PortalObserver
-from harness.verdicts import Failure
 
 pytestmark = pytest.mark.requirement("P111-SYNC-PROGRESS")
 
@@ -41,28 +40,28 @@ def test_every_status_reaches_portal_in_order(p111_portal, p111_lifecycle, handl
     rows = [r for r in progress_until_done(p111_portal, dossier.code, dossier.status) if r["accepted"]]
     received = [str(r["item"].get("TrangThai")) for r in rows]
     wanted = expected_statuses(dossier.statuses)
-    if not is_subsequence(wanted, received):
-        names = " → ".join(p111_lifecycle.name(s) for s in wanted)
-        raise Failure(
-            f"the portal did not receive {dossier.code}'s progress in order",
-            expected=f"progress records with TrangThai {' → '.join(wanted)} in this order ({names}); "
-            "extra records allowed",
-            received=f"TrangThai of the accepted records in arrival order: {' → '.join(received) or 'none'}",
-            evidence=received_ref(rows[0]) if rows else "portal /_p111/progress",
-        )
+    names = " → ".join(p111_lifecycle.name(s) for s in wanted)
+    expect(
+        is_subsequence(wanted, received),
+        f"the portal did not receive {dossier.code}'s progress in order",
+        expected=f"progress records with TrangThai {' → '.join(wanted)} in this order ({names}); "
+        "extra records allowed",
+        received=f"TrangThai of the accepted records in arrival order: {' → '.join(received) or 'none'}",
+        evidence=received_ref(rows[0]) if rows else "portal /_p111/progress",
+    )
 
 
 def test_progress_records_are_schema_valid(p111_portal, handled_dossier):
     """Every progress record is a valid TienDoHoSo (CapNhatTienDoHoSoMC item)."""
     dossier = handled_dossier.dossier
     rows = progress_until_done(p111_portal, dossier.code, dossier.status)
-    if not rows:
-        raise Failure(
-            f"no progress record for {dossier.code} reached the portal",
-            expected="progress records (CapNhatTienDoHoSoMC) for each status change",
-            received="none",
-            evidence="portal /_p111/progress",
-        )
+    expect(
+        rows,
+        f"no progress record for {dossier.code} reached the portal",
+        expected="progress records (CapNhatTienDoHoSoMC) for each status change",
+        received="none",
+        evidence="portal /_p111/progress",
+    )
     expect_valid("portal/TienDoHoSo", rows, "progress record")
 
 
@@ -72,19 +71,19 @@ def test_progress_times_never_go_back(p111_portal, handled_dossier):
     rows = progress_until_done(p111_portal, dossier.code, dossier.status)
     timed = [(r, parse_portal_datetime(str(r["item"].get("ThoiDiemXuLy")))) for r in rows]
     for row, moment in timed:
-        if moment is None:
-            raise Failure(
-                f"progress record of {dossier.code} has no valid ThoiDiemXuLy",
-                expected="ThoiDiemXuLy as yyyyMMddHHmmss (Vietnam time)",
-                received=repr(row["item"].get("ThoiDiemXuLy")),
-                evidence=received_ref(row),
-            )
+        expect(
+            moment is not None,
+            f"progress record of {dossier.code} has no valid ThoiDiemXuLy",
+            expected="ThoiDiemXuLy as yyyyMMddHHmmss (Vietnam time)",
+            received=repr(row["item"].get("ThoiDiemXuLy")),
+            evidence=received_ref(row),
+        )
     for (before, earlier), (after, later) in zip(timed, timed[1:], strict=False):
-        if later is not None and earlier is not None and later < earlier:
-            raise Failure(
-                f"progress of {dossier.code} goes back in time",
-                expected="each record's ThoiDiemXuLy at or after the previous one's",
-                received=f"TrangThai {after['item'].get('TrangThai')} at {after['item'].get('ThoiDiemXuLy')} after "
-                f"TrangThai {before['item'].get('TrangThai')} at {before['item'].get('ThoiDiemXuLy')}",
-                evidence=received_ref(after),
-            )
+        expect(
+            not (later is not None and earlier is not None and later < earlier),
+            f"progress of {dossier.code} goes back in time",
+            expected="each record's ThoiDiemXuLy at or after the previous one's",
+            received=f"TrangThai {after['item'].get('TrangThai')} at {after['item'].get('ThoiDiemXuLy')} after "
+            f"TrangThai {before['item'].get('TrangThai')} at {before['item'].get('ThoiDiemXuLy')}",
+            evidence=received_ref(after),
+        )

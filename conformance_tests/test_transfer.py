@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pytest
 
 from conformance_tests.scenarios import drive_actions
+from harness.checking import expect
 from harness.drivers import DossierView, Driver, Service
-from harness.verdicts import Failure, not_applicable
+from harness.verdicts import not_applicable
 
 pytestmark = [pytest.mark.requirement("P111-TRANSFER"), pytest.mark.offered("transfer")]
 
@@ -51,34 +52,44 @@ def test_receiving_agency_gets_the_files_electronically(p111_driver, transferred
     """The second agency receives the dossier through the SUT, electronically, with every submitted file intact."""
     agency = transferred.service.second_agency_code
     code = transferred.dossier.code
-    item = next((i for i in p111_driver.inbox(agency) if i.code == code), None)
-    if item is None:
-        raise Failure(
-            f"{code} never reached agency {agency}",
-            expected=f"{code} in the inbox of {agency}",
-            received="not there",
-            evidence=f"GET /api/agencies/{agency}/inbox",
-        )
-    if item.method != "electronic":
-        raise Failure(
-            f"{code} moved to {agency} by {item.method}",
-            expected="method electronic: no paper step",
-            received=item.method,
-            evidence=f"GET /api/agencies/{agency}/inbox",
-        )
+    found = [i for i in p111_driver.inbox(agency) if i.code == code]
+    sender = transferred.service.agency_code
+    # The dossier moved to `agency` once (from the first agency) and back once: only the first move is addressed to it.
+    expect(
+        all(i.source_agency == sender for i in found),
+        f"the inbox of agency {agency} lists moves of {code} that were not addressed to it",
+        expected=f"only the transfer of {code} from {sender} to {agency}",
+        received=f"items from {', '.join(i.source_agency for i in found)}",
+        evidence=f"GET /api/agencies/{agency}/inbox",
+    )
+    item = found[0] if found else None
+    expect(
+        item is not None,
+        f"{code} never reached agency {agency}",
+        expected=f"{code} in the inbox of {agency}",
+        received="not there",
+        evidence=f"GET /api/agencies/{agency}/inbox",
+    )
+    expect(
+        item.method == "electronic",
+        f"{code} moved to {agency} by {item.method}",
+        expected="method electronic: no paper step",
+        received=item.method,
+        evidence=f"GET /api/agencies/{agency}/inbox",
+    )
     wanted = {hashlib.sha256(content).hexdigest(): name for name, content in SUBMITTED_FILES}
     got = {}
     for received in item.files:
         content = p111_driver.download(received.url)
         got[hashlib.sha256(content).hexdigest()] = received.name
     missing = [name for digest, name in wanted.items() if digest not in got]
-    if missing:
-        raise Failure(
-            f"agency {agency} did not receive every submitted file of {code} as an electronic document",
-            expected="each submitted file downloadable by the receiving agency, byte for byte",
-            received=f"missing: {', '.join(missing)}; received {len(item.files)} file(s)",
-            evidence=f"GET /api/agencies/{agency}/inbox",
-        )
+    expect(
+        not missing,
+        f"agency {agency} did not receive every submitted file of {code} as an electronic document",
+        expected="each submitted file downloadable by the receiving agency, byte for byte",
+        received=f"missing: {', '.join(missing)}; received {len(item.files)} file(s)",
+        evidence=f"GET /api/agencies/{agency}/inbox",
+    )
 
 
 def _names(target, code: str) -> set[str]:
@@ -110,12 +121,12 @@ def test_portal_hears_of_both_agencies(p111_portal, p111_target, transferred):
             f"agencies {', '.join(unregistered)} are not in the target's agency registry (agencies): "
             "add them so that DonViXuLy naming them can be recognised"
         )
-    if not (has_first and has_second):
-        units = sorted({str(r["item"].get("DonViXuLy")) for r in rows})
-        raise Failure(
-            f"the portal was not told of both agencies handling {code}",
-            expected=f"progress records with DonViXuLy naming {first} and {second} (code or registered "
-            "name, agencies in the target's registry)",
-            received=f"DonViXuLy seen: {', '.join(units) or 'none'}",
-            evidence="portal /_p111/progress",
-        )
+    units = sorted({str(r["item"].get("DonViXuLy")) for r in rows})
+    expect(
+        has_first and has_second,
+        f"the portal was not told of both agencies handling {code}",
+        expected=f"progress records with DonViXuLy naming {first} and {second} (code or registered "
+        "name, agencies in the target's registry)",
+        received=f"DonViXuLy seen: {', '.join(units) or 'none'}",
+        evidence="portal /_p111/progress",
+    )

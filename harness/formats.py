@@ -34,7 +34,13 @@ def is_agency_code(value: str) -> bool:
 
 
 def is_procedure_code(value: str) -> bool:
+    """A procedure code in either form (the schemas' p111-procedure-code): national, or local with an agency code."""
     return bool(LOCAL_PROCEDURE_CODE.fullmatch(value))
+
+
+def is_national_procedure_code(value: str) -> bool:
+    """The national form only (MaTTHC): 1.xxxxxx or 2.xxxxxx, no agency suffix."""
+    return bool(PROCEDURE_CODE.fullmatch(value))
 
 
 def parse_dossier_code(value: str) -> DossierCode | None:

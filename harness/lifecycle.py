@@ -41,7 +41,20 @@ class Lifecycle:
         return f"{LIFECYCLE_FILE}: from {self.name(current)} the lawful moves are: {moves}"
 
     def is_lawful_path(self, statuses: list[str]) -> bool:
-        return all(a == b or self.allows(a, b) for a, b in zip(statuses, statuses[1:], strict=False))
+        """A history the lifecycle allows: not empty, and every move one of `transitions` (a status kept from one step
+        to the next only where lifecycle.yaml allows it, e.g. 4 -> 4)."""
+        return bool(statuses) and all(self.allows(a, b) for a, b in zip(statuses, statuses[1:], strict=False))
+
+    def status_after(self, actions: tuple[str, ...] | list[str], start: str = "1") -> str:
+        """The status lawful `actions` lead a dossier to from `start`; `supplement` resumes the status held before
+        the supplement was requested (received, processing or payment; received otherwise)."""
+        status, resume = start, "2"
+        for action in actions:
+            to = self.actions[action].to
+            if to == "5":
+                resume = status if status in ("2", "4", "6") else "2"
+            status = resume if to == "resume" else to
+        return status
 
 
 @functools.cache

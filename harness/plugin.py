@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import distributed, inert, interrupts, observers
+from harness import checking, distributed, inert, interrupts, observers
 from harness import report as reports
 from harness.catalog import SCOPES, load_catalog
 from harness.client import make_client
@@ -52,6 +52,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--p111-record", metavar="DIR", help="record every exchange, encrypted, in DIR")
     group.addoption("--p111-replay", metavar="DIR", help="re-evaluate the run recorded in DIR offline, sending nothing")
+    group.addoption(
+        "--p111-allow-not-tested",
+        action="store_true",
+        help="a subset run on purpose (-k): NOT-TESTED requirements do not make the run INCOMPLETE (recorded)",
+    )
     group.addoption(
         "--p111-scope",
         choices=SCOPES,
@@ -137,6 +142,7 @@ def pytest_configure(config: pytest.Config) -> None:
         recorder=EvidenceRecorder(Redactor.from_settings(secrets, _redaction(target))),
         started_at=vietnam_now(),
         replayed_from=tap.identity() if isinstance(tap, Replayer) else None,
+        allow_not_tested=bool(config.getoption("p111_allow_not_tested")),
     )
     config.pluginmanager.register(
         _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
@@ -199,11 +205,27 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    checking.reset_judgements()  # judgements made by fixtures in setup are not this check's
+    yield
+
+
+HOLLOW_PASS = (
+    "phép kiểm tra kết thúc mà không đánh giá gì về hệ thống / hollow pass: the check ended without judging anything "
+    "of the SUT (no harness.checking.expect) and without saying why it could not (NOT-TESTED / NOT-APPLICABLE)"
+)
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     recorder = item.config.stash[RUN].recorder
     recorder.current_check = item.nodeid
     yield
     recorder.current_check = None
+
+
+def run_of(item: pytest.Item) -> RunRecord:
+    return item.config.stash[RUN]
 
 
 def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -215,6 +237,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    # A check of a requirement may not pass without judging (harness.checking.expect).
+    if report.passed and call.when == "call" and run_of(item).records_of(item.nodeid) and not checking.judgements():
+        report.outcome, report.longrepr = "failed", HOLLOW_PASS
     _record_outcome(item, call, report)
     _inert_for_terminal(report)
     return report
@@ -252,6 +277,8 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
         applies = not excinfo.errisinstance(NotApplicable)
         verdict = Verdict.NOT_TESTED if applies else Verdict.NOT_APPLICABLE
         message = str(getattr(excinfo.value, "msg", excinfo.value))
+    elif report.failed and call.when == "call" and excinfo is None:  # a hollow pass (above)
+        verdict, message = Verdict.ERROR, HOLLOW_PASS
     elif report.failed and excinfo is not None:
         # Notes carry what a tool added, e.g. hypothesis's shrunk sequence of steps: part of the evidence.
         notes = "\n".join(getattr(excinfo.value, "__notes__", ()))

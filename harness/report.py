@@ -24,6 +24,7 @@ JUNIT_FILE = "junit.xml"
 REDACTION_LOG_FILE = "redactions.json"
 REPORT_FORMAT = "p111-report/1"
 NEEDS_REVIEW_EXIT = 3  # cần người xem xét / needs review
+INCOMPLETE_EXIT = 4  # chưa đầy đủ / a requirement the run was meant to test is NOT-TESTED
 
 
 class ReportInvalid(Exception):
@@ -45,7 +46,9 @@ def requirement_verdict(records: list[Any]) -> tuple[Verdict, str | None]:
     return verdict, None
 
 
-def overall_verdict(verdicts: list[Verdict]) -> Verdict:
+def overall_verdict(verdicts: list[Verdict], *, allow_not_tested: bool = False) -> Verdict:
+    """PASSED only when every applicable requirement PASSED. A NOT-TESTED requirement makes the run INCOMPLETE (a
+    system that could not be tested has not passed), unless the run chose a subset on purpose (--allow-not-tested)."""
     tested = [v for v in verdicts if v not in (Verdict.NOT_TESTED, Verdict.NOT_APPLICABLE)]
     if Verdict.FAILED in tested:
         return Verdict.FAILED
@@ -53,6 +56,8 @@ def overall_verdict(verdicts: list[Verdict]) -> Verdict:
         return Verdict.ERROR
     if Verdict.REVIEW in tested:
         return Verdict.REVIEW
+    if Verdict.NOT_TESTED in verdicts and not allow_not_tested:
+        return Verdict.INCOMPLETE
     return Verdict.PASSED if tested else Verdict.NOT_TESTED
 
 
@@ -97,8 +102,9 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": finished.isoformat(),
         "incomplete": run.incomplete,
+        "allow_not_tested": run.allow_not_tested,
         "summary": {
-            "verdict": overall_verdict(verdicts).value,
+            "verdict": overall_verdict(verdicts, allow_not_tested=run.allow_not_tested).value,
             "counts": {v.value: n for v, n in Counter(verdicts).items()},
         },
         "requirements": requirements,
@@ -196,10 +202,17 @@ def _write_set(
 
 
 def exit_code(report: dict[str, Any]) -> int:
-    """0 when every tested requirement PASSED, 1 when any FAILED, 2 when any ERROR (and none FAILED), 3 when some
-    need a person's review (REVIEW) and none FAILED or is ERROR: not a pass until a person has judged."""
+    """0 when every applicable requirement PASSED, 1 when any FAILED, 2 when any ERROR (and none FAILED), 3 when some
+    need a person's review (REVIEW) and none FAILED or is ERROR: not a pass until a person has judged; 4 when a
+    requirement the run was meant to test is NOT-TESTED (INCOMPLETE), or nothing was tested at all."""
     verdict = report["summary"]["verdict"]
-    return {"FAILED": 1, "ERROR": 2, "REVIEW": NEEDS_REVIEW_EXIT}.get(verdict, 0)
+    return {
+        "FAILED": 1,
+        "ERROR": 2,
+        "REVIEW": NEEDS_REVIEW_EXIT,
+        "INCOMPLETE": INCOMPLETE_EXIT,
+        "NOT-TESTED": INCOMPLETE_EXIT,
+    }.get(verdict, 0)
 
 
 def _width(text: str) -> int:

@@ -37,6 +37,7 @@ class RunRecord:
     metrics: list[dict[str, Any]] = field(default_factory=list)  # the metric figures the checks measured
     score766: dict[str, Any] | None = None  # the province's QĐ 766 points computed from the same data
     incomplete: bool = False
+    allow_not_tested: bool = False  # --allow-not-tested: a subset on purpose; NOT-TESTED does not make it INCOMPLETE
     replayed_from: dict[str, str] | None = None  # `--replay`: the recording (path, SHA-256) the run was answered from
 
     @property

@@ -17,6 +17,8 @@ class Verdict(StrEnum):
     NOT_APPLICABLE = "NOT-APPLICABLE"
     NOT_TESTED = "NOT-TESTED"
     REVIEW = "REVIEW"  # a person must judge what was attached (operator-driven mode)
+    # The run's overall verdict only: a requirement it was meant to test ended NOT-TESTED, so it is no pass.
+    INCOMPLETE = "INCOMPLETE"
 
     @property
     def vi(self) -> str:
@@ -30,6 +32,7 @@ _VIETNAMESE = {
     Verdict.NOT_APPLICABLE: "KHÔNG ÁP DỤNG",
     Verdict.NOT_TESTED: "CHƯA KIỂM TRA",
     Verdict.REVIEW: "CẦN XEM XÉT",
+    Verdict.INCOMPLETE: "CHƯA ĐẦY ĐỦ",
 }
 
 

@@ -206,7 +206,7 @@ def create_payment_app(settings: PaymentSettings) -> Starlette:
         reference = _text(body.get("MaThamChieu"))
         if not checksum_ok:
             return init_reply(body, "97")
-        if schemas.first_error(REQUEST_SCHEMAS["INIT"], body) is not None or body["MaDoiTac"] != settings.merchant_code:
+        if malformed("INIT", body):
             return init_reply(body, "99")
         if reference in state.transactions:
             return init_reply(body, "03")
@@ -246,9 +246,16 @@ def create_payment_app(settings: PaymentSettings) -> Starlette:
             )
         return signed("query-reply", reply)
 
+    def malformed(kind: str, body: dict[str, Any]) -> bool:
+        """Every message is judged against its schema, as INIT is: a malformed QUERY is never silently answered."""
+        invalid = schemas.first_error(REQUEST_SCHEMAS[kind], body) is not None
+        return invalid or body["MaDoiTac"] != settings.merchant_code
+
     def handle_query(body: dict[str, Any], checksum_ok: bool) -> dict[str, Any]:
         if not checksum_ok:
             return query_reply(body, "97")
+        if malformed("QUERY", body):
+            return query_reply(body, "99")
         transaction = state.transactions.get(_text(body.get("MaThamChieu")))
         if transaction is None:
             return query_reply(body, "01")
@@ -258,6 +265,8 @@ def create_payment_app(settings: PaymentSettings) -> Starlette:
     def handle_bill(body: dict[str, Any], checksum_ok: bool) -> dict[str, Any] | Transaction:
         if not checksum_ok:
             return query_reply(body, "97")
+        if malformed("GET_BILL", body):
+            return query_reply(body, "99")
         transaction = state.transactions.get(_text(body.get("MaThamChieu")))
         if transaction is None:
             return query_reply(body, "01")

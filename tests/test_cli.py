@@ -16,9 +16,10 @@ from tests.support import P111, read_report, run_p111
 
 def test_run_embedded_writes_a_valid_report_and_junit(tmp_path: Path):
     """The command's own behaviour, on a few checks (the self-test matrix runs the whole suite)."""
-    result = run_p111("run", "--report", "out", "--", "-k", "codes or catalog", cwd=tmp_path)
+    result = run_p111("run", "--report", "out", "--allow-not-tested", "--", "-k", "codes or catalog", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     report = read_report(tmp_path / "out")
+    assert report["allow_not_tested"] is True  # a subset on purpose, and the report says so
     assert schemas.first_error("report", report) is None
     assert (tmp_path / "out" / "junit.xml").is_file()
     assert (tmp_path / "out" / "evidence.ndjson").is_file()

@@ -340,3 +340,15 @@ def test_a_short_secret_is_not_scrubbed_from_ordinary_text(loop):
     with httpx.Client(base_url=PUBLIC_URL, transport=BlockingASGITransport(loop, create_payment_app(settings))) as c:
         c.post("/api/payment", json=payment.sign("INIT", good_init(), "lệ", "sha256-pipe"))
         assert c.get("/_p111/messages").json()[0]["body"]["ThongTinGiaoDich"] == good_init()["ThongTinGiaoDich"]
+
+
+def test_a_malformed_query_or_bill_request_is_refused_not_answered(platform, variant):
+    """Every message is judged against its schema, QUERY and GET_BILL as INIT: one missing a required field, or from
+    another merchant, is refused (99) and counted as no query."""
+    init(platform, variant)
+    for kind in ("QUERY", "GET_BILL"):
+        missing = {k: v for k, v in good_query(kind).items() if k != "PhienBan"}
+        assert send(platform, kind, missing, variant).json()["MaLoi"] == "99", kind
+        other = {**good_query(kind), "MaDoiTac": "NOT-OUR-MERCHANT"}
+        assert send(platform, kind, other, variant).json()["MaLoi"] == "99", kind
+    assert transaction(platform)["queries"] == 0

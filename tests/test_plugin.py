@@ -14,7 +14,11 @@ pytest_plugins = ["pytester"]
 CHECKS = """
 import warnings
 import pytest
+from harness.checking import expect
 from harness.verdicts import ConformanceWarning, Failure, not_applicable
+
+def judged():
+    expect(True, "a judgement of the SUT", expected="anything", received="it")
 
 @pytest.fixture
 def broken_fixture():
@@ -24,6 +28,7 @@ def broken_fixture():
 def test_sync_ok():
     '''The dossier reaches the portal.'''
     warnings.warn(ConformanceWarning("extra field TruongLa ignored by the portal"))
+    judged()
 
 @pytest.mark.requirement("P111-SYNC-DOSSIER")
 def test_sync_broken():
@@ -32,7 +37,7 @@ def test_sync_broken():
 
 @pytest.mark.requirement("P111-CODES")
 def test_codes_ok():
-    pass
+    judged()
 
 @pytest.mark.requirement("P111-LIFECYCLE")
 def test_lifecycle_harness_broke():
@@ -52,11 +57,11 @@ def test_transfer_skipped():
 
 @pytest.mark.requirement("P111-AUTH-SSO")
 def test_sso_one():
-    pass
+    judged()
 
 @pytest.mark.requirement("P111-AUTH-SSO")
 def test_sso_two():
-    pass
+    judged()
 
 def test_unmarked():
     pass
@@ -155,3 +160,44 @@ def test_bad_target_is_a_usage_error(pytester, tmp_path):
     result = pytester.runpytest("--p111-target", str(bad))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*sync.transport*"])
+
+
+HOLLOW = '''
+import pytest
+from harness.checking import expect
+
+@pytest.mark.requirement("P111-CODES")
+def test_returns_early():
+    """Ends without judging anything: the hollow pass the plugin refuses."""
+    return
+
+@pytest.mark.requirement("P111-CODES")
+@pytest.mark.parametrize("n", [0, 2])
+def test_judges_what_it_found(n):
+    for _ in range(n):  # nothing found, nothing judged: no pass
+        expect(True, "x", expected="x", received="x")
+
+@pytest.fixture
+def judging_fixture():
+    expect(True, "x", expected="x", received="x")
+
+@pytest.mark.requirement("P111-CATALOG")
+def test_judged_in_a_fixture_only(judging_fixture):
+    pass
+'''
+
+
+def test_a_check_that_judges_nothing_cannot_pass(pytester, tmp_path):
+    """The mechanism that makes a hollow pass impossible: a check of a requirement that ends without one judgement
+    of the SUT (harness.checking.expect) in its own body is ERROR, and pytest fails it too."""
+    pytester.makepyfile(test_hollow=HOLLOW)
+    out = tmp_path / "out"
+    result = pytester.runpytest("--p111-report", str(out))
+    result.assert_outcomes(passed=1, failed=3)
+    report = read_report(out)
+    outcomes = {c["nodeid"].split("::")[-1]: c for r in report["requirements"] for c in r["checks"]}
+    assert outcomes["test_judges_what_it_found[2]"]["outcome"] == "PASSED"
+    for hollow in ("test_returns_early", "test_judges_what_it_found[0]", "test_judged_in_a_fixture_only"):
+        assert outcomes[hollow]["outcome"] == "ERROR", outcomes[hollow]
+        assert "hollow pass" in outcomes[hollow]["message"]
+    assert verdicts(report)["P111-CODES"] == "ERROR"

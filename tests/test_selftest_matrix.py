@@ -17,9 +17,11 @@ from subprocess import CompletedProcess
 from typing import Any
 
 import pytest
+import yaml
 
 from harness import schemas
 from harness.catalog import load_catalog
+from harness.checking import BLOCKED_PREFIX
 from harness.target import embedded_target
 from mocks.reference.defects import registry
 from tests.support import read_report, run_p111_here, verdicts
@@ -111,6 +113,10 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
         }
 
 
+def check_outcomes(report) -> dict[str, str]:
+    return {c["nodeid"]: c["outcome"] for r in report["requirements"] for c in r["checks"]}
+
+
 def built(report) -> set[str]:
     """Requirements that have checks: the ones the matrix holds to account."""
     return {r["id"] for r in report["requirements"] if r["checks"]}
@@ -166,8 +172,20 @@ def test_defect_fails_exactly_its_requirements(case, outcomes):
     failed = {rid for rid, v in got.items() if v == "FAILED"}
     assert failed == expected_failed, result.stdout[-4000:]
     clean = verdicts(outcomes[case.clean.name].report)
-    for rid in built(outcomes[case.clean.name].report) - expected_failed:
-        assert got[rid] == clean[rid], f"{case.defect} disturbed {rid}: {clean[rid]} became {got[rid]}"
+    clean_checks = check_outcomes(outcomes[case.clean.name].report)
+    for requirement in report["requirements"]:
+        rid = requirement["id"]
+        if rid in expected_failed or rid not in built(outcomes[case.clean.name].report) or got[rid] == clean[rid]:
+            continue
+        # A requirement the defect does not name may only turn NOT-TESTED, each changed check blocked by a
+        # requirement that did fail in this run: a check whose precondition failed says so, it does not pass.
+        assert got[rid] == "NOT-TESTED", f"{case.defect} disturbed {rid}: {clean[rid]} became {got[rid]}"
+        for check in requirement["checks"]:
+            if check["outcome"] == clean_checks.get(check["nodeid"]):
+                continue
+            message = check["message"] or ""
+            assert check["outcome"] == "NOT-TESTED" and message.startswith(BLOCKED_PREFIX), (case.defect, check)
+            assert any(f in message for f in failed), f"{check['nodeid']} is blocked by no failed requirement"
     # Every failed check says what was expected and what came back.
     for requirement in report["requirements"]:
         for check in requirement["checks"]:
@@ -243,7 +261,35 @@ def test_the_2023_boundary_is_the_plans(outcomes):
 
     at = commune(Case(None, "adapter", 2023).name)
     under = commune(Case("kpi-digitisation-commune-below", "adapter", 2023).name)
-    if at is None or under is None:
-        pytest.skip("report.json carries no metric figures")
+    assert at is not None and under is not None, "report.json carries no figure of commune digitisation"
     assert (at["ratio"], at["threshold"], at["verdict"]) == (55.0, 55.0, "PASSED")
     assert (under["ratio"], under["threshold"], under["verdict"]) == (54.0, 55.0, "FAILED")
+
+
+# Checks no defect of the reference system can turn FAILED, each with the reason (tests/data/unbitten-checks.yaml).
+UNBITTEN = yaml.safe_load((Path(__file__).parent / "data" / "unbitten-checks.yaml").read_text(encoding="utf-8"))
+
+
+def test_every_check_is_failed_by_some_defect(outcomes):
+    """Proof per check, not only per requirement: every check the clean runs pass is turned FAILED by at least one
+    defect, or is listed, with the reason it cannot be, in tests/data/unbitten-checks.yaml."""
+    bitten: dict[str, set[str]] = {}
+    for case in CASES:
+        if case.defect:
+            for nodeid, outcome in check_outcomes(outcomes[case.name].report).items():
+                if outcome == "FAILED":
+                    bitten.setdefault(nodeid, set()).add(case.defect)
+    ran = {
+        nodeid
+        for case in CASES
+        if not case.defect and not case.also
+        for nodeid, outcome in check_outcomes(outcomes[case.name].report).items()
+        if outcome == "PASSED"
+    }
+    listed = {entry["check"]: entry["reason"] for entry in UNBITTEN}
+    assert all(reason.strip() for reason in listed.values())
+    unproven = sorted(ran - set(bitten) - set(listed))
+    assert unproven == [], "checks no defect turns FAILED (add a defect, or list them with the reason): " + ", ".join(
+        unproven
+    )
+    assert sorted(set(listed) & set(bitten)) == [], "listed as unbitten, yet some defect fails them"

@@ -8,7 +8,13 @@ from typing import Any, Protocol
 
 
 class DriverError(Exception):
-    """The driver could not make the SUT act; the check cannot judge anything (ERROR, not FAILED)."""
+    """The driver could not make the SUT act; the check cannot judge anything (ERROR, not FAILED).
+    `refused_with`: the SUT did answer, with this HTTP status instead of the expected one — a refusal a check whose
+    data it is may judge (FAILED), where no answer or garbage stays ERROR."""
+
+    def __init__(self, message: str, *, refused_with: int | None = None) -> None:
+        super().__init__(message)
+        self.refused_with = refused_with
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,8 @@ class HttpDriver:
             moved = f" (a redirect to {response.headers.get('location')}, not followed)" if response.is_redirect else ""
             raise DriverError(
                 f"{where}: expected HTTP {'/'.join(map(str, action.expect))} ({OPTIONS}.actions.{name}.expect), "
-                f"got {response.status_code}{moved}"
+                f"got {response.status_code}{moved}",
+                refused_with=response.status_code,
             )
         try:
             return response.json()

@@ -180,7 +180,8 @@ class ReferenceApiDriver:
         if response.status_code not in expected:
             moved = f" (a redirect to {response.headers.get('location')}, not followed)" if response.is_redirect else ""
             raise DriverError(
-                f"{where}: expected HTTP {'/'.join(map(str, expected))}, got {response.status_code}{moved}"
+                f"{where}: expected HTTP {'/'.join(map(str, expected))}, got {response.status_code}{moved}",
+                refused_with=response.status_code,
             )
         kind = response.headers.get("content-type", "")
         if "json" not in kind.lower():

@@ -13,6 +13,7 @@ import html
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ def load_services(defects: frozenset[str] = frozenset()) -> list[dict[str, Any]]
     services = [dict(s) for s in yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))]
     if "catalog-unknown-code" in defects:
         services[1]["code"] = "2.999999"  # well formed, but no such procedure in the national catalog
+    if "procedure-code-local-form" in defects:  # MaTTHC published in its local form, agency code appended
+        services[1]["code"] = f"{services[1]['code']}.{services[1]['agency_code']}"
     if "catalog-level-mismatch" in defects:
         services[2]["level"] = "một phần"  # the portal lists it as level 4, toàn trình
     return services
@@ -71,7 +74,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     defects = check_names(settings.defects)
     lifecycle = load_lifecycle()
     services = {s["code"]: s for s in load_services(defects)}
-    codes = model.CodeBook(malformed="malformed-dossier-code" in defects)
+    codes = model.CodeBook(
+        malformed="malformed-dossier-code" in defects, descending="dossier-code-sequence-descending" in defects
+    )
     store: dict[str, model.Dossier] = {}
     files: dict[str, model.StoredFile] = {}
     sync = PortalSync(settings.portal)
@@ -110,6 +115,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         """What a transaction records of who made it: the subject and its level of assurance."""
         if who is None or "txn-log-without-subject" in defects:
             return "", ""
+        if "txn-log-fixed-assurance" in defects:
+            return who.subject, "LoA1"  # the defect: one level written for everyone, whatever the sign-on said
         return who.subject, who.assurance
 
     def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
@@ -118,6 +125,15 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             record = None
         elif "sync-missing-field" in defects and record is not None:
             del record["MaTTHC"]
+        if record is not None and "sync-due-date-late" in defects:  # the defect: the portal is told a later date
+            record["NgayHenTra"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
+        if record is not None and "sync-vneid-unflagged" in defects:
+            record["TaiKhoanDuocXacThucVoiVNeID"] = "0"  # the defect: a VNeID-verified account never flagged
+        if record is not None and "sync-fee-price-zero" in defects:  # the defect: every fee synced at price 0
+            for fee in record["DanhSachLePhi"]:
+                fee["Gia"] = "0"
+        if record is not None and "pay-sync-unpaid" in defects:
+            record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
         return record
 
     async def tell_portal(dossier: model.Dossier) -> None:
@@ -291,7 +307,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if action not in lifecycle.actions:
             return problem(422, "unknown-action", f"unknown action {action}; known: {', '.join(lifecycle.actions)}")
         if who is not None and not anonymous_allowed:
-            if lifecycle.actions[action].actor == "officer" and not who.officer:
+            role_checked = "txn-officer-action-by-citizen" not in defects
+            if role_checked and lifecycle.actions[action].actor == "officer" and not who.officer:
                 return forbidden(f"{action} is an officer's action")
             if lifecycle.actions[action].actor == "citizen" and who.subject != dossier.owner:
                 return forbidden(f"{action} is the applicant's own action")
@@ -310,6 +327,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if action == "transfer" and (to_agency is None or to_agency.code == dossier.agency.code):
             return problem(422, "invalid-request", "transfer needs to_agency: another agency's code")
         before = dossier.status
+        if action in ("refuse", "withdraw", "return") and "end-actions-change-nothing" in defects:
+            return JSONResponse(dossier.public())  # the defect: accepted, and the dossier left as it was
         guarded = "illegal-transition-accepted" not in defects and not (
             "end-state-reopened" in defects and before in lifecycle.end_states
         )
@@ -360,7 +379,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         received = []
         for dossier in store.values():
             for transfer in dossier.transfers:
-                if transfer.destination.code == agency:
+                # The defect: every agency's inbox lists every transfer, wherever it was addressed.
+                if transfer.destination.code == agency or "transfer-inbox-unfiltered" in defects:
                     sent = () if "transfer-drops-files" in defects else transfer.files
                     received.append(
                         {
@@ -397,7 +417,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             or query.get("MaCoQuanThucHien") != service["agency_code"]
         ):
             return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
-        if await principal(request) is None:
+        if await principal(request) is None or "handoff-ignores-session" in defects:
             return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
         title = html.escape(service["name"])
         return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
@@ -433,7 +453,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         who = await principal(request)
         if who is None:
             return unauthenticated()
-        if not who.officer:
+        if not who.officer or "export-refused-to-officers" in defects:
             return forbidden("officers only")
         kind = request.path_params["kind"]
         rows = getattr(history(), kind, None) if kind in EXPORT_KINDS else None

@@ -161,13 +161,14 @@ def _iso(moment: datetime | None) -> str | None:
 class CodeBook:
     """Daily sequences per agency: `{agency}-{yyMMdd}-{nnnn}` (domain.md section 2)."""
 
-    def __init__(self, *, malformed: bool = False) -> None:
+    def __init__(self, *, malformed: bool = False, descending: bool = False) -> None:
         self._last: dict[tuple[str, date], int] = defaultdict(int)
         self._malformed = malformed
+        self._descending = descending  # a defect: unique codes whose sequence counts down
 
     def next_code(self, agency: str, day: date) -> str:
         self._last[(agency, day)] += 1
-        sequence = self._last[(agency, day)]
+        sequence = 9999 - self._last[(agency, day)] if self._descending else self._last[(agency, day)]
         if self._malformed:
             return f"{agency}-{day:%Y%m%d}-{sequence:04d}"
         return format_dossier_code(agency, day, sequence)

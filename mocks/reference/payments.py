@@ -115,7 +115,8 @@ class Cashier:
         except (httpx.HTTPError, ValueError) as exc:
             reply = {"MaLoi": "99", "MoTaLoi": f"{type(exc).__name__}: {exc}"}
         if protocol.error_code(reply) == "00" and reply.get("UrlThanhToan"):
-            payment.url = str(reply["UrlThanhToan"])
+            # The defect: the transaction is opened, but the citizen is never given the page to pay on.
+            payment.url = None if "pay-url-withheld" in self._defects else str(reply["UrlThanhToan"])
         else:
             payment.init_error = str(reply.get("MaLoi"))
             log.warning("the payment platform refused the INIT of %s: %s", dossier.code, reply.get("MoTaLoi"))
@@ -170,6 +171,8 @@ class Cashier:
             "MaThamChieu": payment.reference,
             "ThoiGianGD": protocol.transaction_time(),
         }
+        if "pay-query-missing-version" in self._defects:
+            del message["PhienBan"]  # the defect: a required field left out of every QUERY
         signed = protocol.sign("QUERY", message, self._link.secret, self._link.variant)
         return dict((await self._client.post(self._link.path, json=signed)).json())
 

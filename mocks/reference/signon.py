@@ -117,6 +117,8 @@ class RelyingParty:
     def begin(self, redirect_uri: str) -> str:
         """The authorization request a citizen's browser is sent to (domain.md section 5), with PKCE."""
         state, nonce, verifier = (secrets.token_urlsafe(24) for _ in range(3))
+        if "sso-constant-nonce" in self.defects:
+            nonce = "p111-the-same-nonce-every-time"  # the defect: a nonce that binds no login
         self.pending[state] = _Pending(nonce, verifier, redirect_uri, time.time())
         self.issued_nonces.add(nonce)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -174,6 +176,8 @@ class RelyingParty:
             weak = await self._weak_hs256(client, token, header)
             if weak is not None:
                 return weak
+        if "sso-skips-signature" in self.defects:  # the defect: the payload is read, its signature never checked
+            return dict(json.loads(jws.extract_compact(token.encode()).payload))
         failure: Exception | None = None
         for refresh in (False, True):  # a key not found may be a rotated one: fetch the JWKS once more
             try:
@@ -236,7 +240,7 @@ class RelyingParty:
 
     def _check_claims(self, claims: dict[str, Any], pending: _Pending, access_token: str) -> None:
         now = time.time()
-        if claims.get("iss") != self.link.issuer.rstrip("/"):
+        if claims.get("iss") != self.link.issuer.rstrip("/") and "sso-skips-issuer" not in self.defects:
             raise LoginRefused(f"iss {claims.get('iss')!r} is not the provider")
         self._check_audience(claims)
         if not (isinstance(claims.get("sub"), str) and claims["sub"]) and "sso-accepts-missing-sub" not in self.defects:
@@ -245,7 +249,8 @@ class RelyingParty:
             raise LoginRefused("the ID token has no iat")
         if "sso-ignores-expiry" not in self.defects and not now - LEEWAY_SECONDS < float(claims.get("exp", 0)):
             raise LoginRefused("ID token expired")
-        if float(claims.get("nbf", claims.get("iat", 0))) > now + LEEWAY_SECONDS:
+        not_before = float(claims.get("nbf", claims.get("iat", 0)))
+        if not_before > now + LEEWAY_SECONDS and "sso-ignores-not-before" not in self.defects:
             raise LoginRefused("ID token not yet valid")
         nonce = claims.get("nonce")
         if "sso-replayed-nonce" in self.defects:
@@ -325,7 +330,10 @@ class RelyingParty:
     def _principal(self, info: dict[str, Any]) -> Principal:
         ial = info.get("IAL")
         return Principal(
-            subject=str(info.get("TechID") or info.get("sub")),
+            # The defect names the provider's opaque `sub`, not the account's TechID, as who made a transaction.
+            subject=str(
+                info.get("sub") if "sso-subject-is-sub" in self.defects else info.get("TechID") or info.get("sub")
+            ),
             assurance=str(info.get("loAs") or ""),
             ial=int(ial) if ial not in (None, "") else None,
             name=str(info.get("HoVaTen") or ""),
