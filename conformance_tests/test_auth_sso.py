@@ -152,14 +152,13 @@ def test_hostile_answer_is_refused(variant, earlier_login, p111_driver: Driver, 
             "/ the SUT did not read the discovery document during this login (it keeps a cached copy), so it never "
             "saw the mismatched issuer; restart it against the armed counterpart to judge by hand"
         )
-    if who is not None:
-        expect(
-            False,
-            f"the SUT accepted {HOSTILE[variant]}",
-            expected="the login refused and no session created (signature via JWKS, iss, aud, exp/nbf, nonce, state)",
-            received=f"HTTP {login.http_status}; a session for subject {who.get('subject')!r}",
-            evidence=f"sign-on counterpart armed with {variant!r}",
-        )
+    expect(
+        who is None,
+        f"the SUT accepted {HOSTILE[variant]}",
+        expected="the login refused and no session created (signature via JWKS, iss, aud, exp/nbf, nonce, state)",
+        received=lambda: f"HTTP {login.http_status}; a session for subject {who.get('subject')!r}",
+        evidence=lambda: f"sign-on counterpart armed with {variant!r}",
+    )
 
 
 def test_kid_absent_with_several_keys_is_tried_or_refused(p111_driver: Driver, p111_sso):
@@ -169,24 +168,22 @@ def test_kid_absent_with_several_keys_is_tried_or_refused(p111_driver: Driver, p
     accepted = armed_login(p111_sso, p111_driver, "kid-absent-multiple")
     who = p111_driver.whoami(accepted.session) if accepted.session else None
     expected = p111_sso.tech_id(CITIZEN)
-    if who is not None and who.get("subject") != expected:
-        expect(
-            False,
-            "the SUT accepted a kid-less ID token but bound the session to another subject",
-            expected=f"refused, or a session whose subject is {expected}",
-            received=f"subject {who.get('subject')!r}",
-            evidence="sign-on counterpart armed with 'kid-absent-multiple'",
-        )
+    expect(
+        not (who is not None and who.get("subject") != expected),
+        "the SUT accepted a kid-less ID token but bound the session to another subject",
+        expected=lambda: f"refused, or a session whose subject is {expected}",
+        received=lambda: f"subject {who.get('subject')!r}",
+        evidence="sign-on counterpart armed with 'kid-absent-multiple'",
+    )
     forged = armed_login(p111_sso, p111_driver, "kid-absent-bad-signature")
     intruder = p111_driver.whoami(forged.session) if forged.session else None
-    if intruder is not None:
-        expect(
-            False,
-            "the SUT accepted a kid-less ID token whose signature no key of the JWKS verifies",
-            expected="the login refused: without kid every key may be tried, but one of them must verify",
-            received=f"HTTP {forged.http_status}; a session for subject {intruder.get('subject')!r}",
-            evidence="sign-on counterpart armed with 'kid-absent-bad-signature' (the JWKS: several keys, no kid)",
-        )
+    expect(
+        intruder is None,
+        "the SUT accepted a kid-less ID token whose signature no key of the JWKS verifies",
+        expected="the login refused: without kid every key may be tried, but one of them must verify",
+        received=lambda: f"HTTP {forged.http_status}; a session for subject {intruder.get('subject')!r}",
+        evidence="sign-on counterpart armed with 'kid-absent-bad-signature' (the JWKS: several keys, no kid)",
+    )
 
 
 def test_token_endpoint_uses_the_registered_client_authentication(p111_driver: Driver, p111_sso, p111_target: Target):
@@ -195,22 +192,20 @@ def test_token_endpoint_uses_the_registered_client_authentication(p111_driver: D
     registered = p111_target.sign_on_rules.token_endpoint_auth_method
     login = p111_driver.login(CITIZEN)
     exchange = token_request_of(login, p111_sso)
-    if exchange is None:
-        expect(
-            False,
-            "the SUT never redeemed the login's authorization code at the token endpoint",
-            expected=f"a token request authenticated with {registered}",
-            received=f"no token request for this login (HTTP {login.http_status} at the callback)",
-            evidence="sign-on counterpart /_p111/token-requests",
-        )
-    if exchange["auth_method"] != registered:
-        expect(
-            False,
-            "the SUT authenticated at the token endpoint with a method other than the one it registered",
-            expected=f"{registered} (sign_on.token_endpoint_auth_method in the target), one method per request",
-            received=str(exchange["auth_method"]),
-            evidence="sign-on counterpart /_p111/token-requests",
-        )
+    expect(
+        exchange is not None,
+        "the SUT never redeemed the login's authorization code at the token endpoint",
+        expected=lambda: f"a token request authenticated with {registered}",
+        received=lambda: f"no token request for this login (HTTP {login.http_status} at the callback)",
+        evidence="sign-on counterpart /_p111/token-requests",
+    )
+    expect(
+        exchange["auth_method"] == registered,
+        "the SUT authenticated at the token endpoint with a method other than the one it registered",
+        expected=lambda: f"{registered} (sign_on.token_endpoint_auth_method in the target), one method per request",
+        received=lambda: str(exchange["auth_method"]),
+        evidence="sign-on counterpart /_p111/token-requests",
+    )
 
 
 def test_pkce_is_s256_and_its_verifier_redeems_the_code(p111_driver: Driver, p111_sso):
@@ -233,14 +228,13 @@ def test_pkce_is_s256_and_its_verifier_redeems_the_code(p111_driver: Driver, p11
         problems.append(f"the token request's code_verifier: {exchange['pkce']}")
     if exchange is None and login.session is not None:
         problems.append("a session was opened without redeeming the code")
-    if problems:
-        expect(
-            False,
-            "the SUT's PKCE is not S256 with a matching verifier",
-            expected="code_challenge_method=S256 and a code_verifier that answers the challenge (RFC 7636)",
-            received="; ".join(problems),
-            evidence="sign-on counterpart /_p111/authorizations and /_p111/token-requests",
-        )
+    expect(
+        not problems,
+        "the SUT's PKCE is not S256 with a matching verifier",
+        expected="code_challenge_method=S256 and a code_verifier that answers the challenge (RFC 7636)",
+        received=lambda: "; ".join(problems),
+        evidence="sign-on counterpart /_p111/authorizations and /_p111/token-requests",
+    )
 
 
 def test_a_lower_level_of_assurance_does_not_reach_the_service(p111_driver: Driver, p111_sso, p111_target: Target):
