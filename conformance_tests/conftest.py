@@ -71,3 +71,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def where_declared(target: Target) -> str:
     return f"khai báo trong / declared in {target.source.name}" if target.source else "the embedded target"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ratio targets (test_kpi.py) run last: on a staging system their export must include what this run's own
+    transactions did, never be a snapshot taken before them."""
+    items.sort(key=lambda item: item.module is not None and item.module.__name__.endswith("test_kpi"))

@@ -99,6 +99,8 @@ class SutConfig:
     dossier_parameter: str  # the SUT's name for the path parameter that carries a dossier's code
     api_key: Secret | None
     defects: tuple[str, ...]
+    public_operations: tuple[tuple[str, str], ...] = ()  # (method, path template): no session demanded there
+    variations: tuple[str, ...] = ()  # lawful variations of the embedded reference system
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class PaymentRules:
     checksum: str  # sha256-pipe | hmac-sha256
     confirm_path: str  # where the SUT receives the platform's confirm callback
     reconcile_seconds: float  # how long a pending transaction may wait for the SUT's QUERY
+    opened_by: str = "officer"  # who opens a payment: the officer's request (officer) or a call of the citizen's
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,30 @@ class Target:
             document["sut"]["defects"] = list(defects)
         return replace(self, **changes, _document=document)
 
+    def with_variations(self, names: Sequence[str], settings: Mapping[str, Any]) -> Target:
+        """The embedded system with lawful variations switched on, and the target `settings` that express them
+        (merged into the document and validated again, as if the file had said so)."""
+        label = str(self.source) if self.source else "embedded target"
+        if names and not self.sut.embedded:
+            raise TargetError([Problem("sut.variations", _VARIATIONS_NEED_EMBEDDED)], label)
+        document = _merged(self.public_dict(), settings)
+        document["sut"]["variations"] = list(names)
+        changed = _load(json.dumps(document, ensure_ascii=False).encode(), label, self.source, {})
+        return replace(changed, source=self.source)
 
+
+def _merged(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """`overlay` merged into `base`: mappings key by key, anything else replaced."""
+    result = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+_VARIATIONS_NEED_EMBEDDED = "variations apply only to the embedded reference system (sut.embedded: true)"
 _DEFECTS_NEED_EMBEDDED = "defects apply only to the embedded reference system (sut.embedded: true)"
 
 
@@ -390,6 +416,7 @@ _PATTERN_WORDS = {
 _RULE_WORDS = {
     ("sut.base_url", "not"): "not allowed when sut.embedded is true (the embedded system runs in-process)",
     ("sut.defects", "maxItems"): _DEFECTS_NEED_EMBEDDED,
+    ("sut.variations", "maxItems"): "variations apply only to the embedded reference system (sut.embedded: true)",
 }
 
 
@@ -659,6 +686,8 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             dossier_parameter=sut["dossier_parameter"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
+            public_operations=tuple((t["method"], t["path"]) for t in sut["public_operations"]),
+            variations=tuple(sut["variations"]),
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],
@@ -680,6 +709,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
         payment_rules=PaymentRules(
             checksum=document["payment"]["checksum"],
             confirm_path=document["payment"]["confirm_path"],
+            opened_by=document["payment"]["opened_by"],
             reconcile_seconds=float(document["payment"]["reconcile_seconds"]),
         ),
         safety_mode=document["safety"]["mode"],
