@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from conformance_tests import scenarios
 from conformance_tests.scenarios import Scenario, drive
 from harness.drivers import Driver, Service
 from harness.plugin import RUN
 from harness.target import Target
 from harness.verdicts import NotTested, not_applicable
+
+
+@pytest.fixture(scope="session", autouse=True)
+def payment_opener(p111_target: Target) -> None:
+    """Who opens a payment on this SUT (payment.opened_by), for the payment scenarios."""
+    scenarios.PAYMENT_OPENER["by"] = p111_target.payment_rules.opened_by
 
 
 @pytest.fixture(scope="session")

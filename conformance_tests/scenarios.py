@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.drivers import ActionResult, DossierView, Driver, PaymentView, Service
+from harness.drivers import ActionResult, DossierView, Driver, DriverError, PaymentView, Service
+from harness.drivers.base import opens_payment
 from harness.lifecycle import Lifecycle, load_lifecycle
 from harness.verdicts import Failure, not_applicable
 
@@ -136,10 +137,34 @@ class PaymentScenario:
     service: Service
 
 
+# Who opens a payment (target payment.opened_by): the officer's request (officer), or the citizen by a call of their
+# own after it (citizen: the driver's `pay` step). Both follow the platform's contract (domain.md section 8). Set once
+# per run from the target by conftest.py.
+PAYMENT_OPENER = {"by": "officer"}
+
+
+def open_payment(driver: Driver, code: str) -> None:
+    """After the officer's request: where the citizen opens the payment, the citizen's `pay` step."""
+    if PAYMENT_OPENER["by"] != "citizen":
+        return
+    pay = opens_payment(driver)
+    if pay is None:
+        raise DriverError("payment.opened_by is citizen, but the driver has no pay step")
+    result = pay(code)
+    if not result.accepted:
+        raise Failure(
+            f"the citizen could not open the payment asked for {code}",
+            expected="the citizen's pay call accepted after the officer's payment request (payment.opened_by: citizen)",
+            received=f"HTTP {result.http_status}: {result.message}",
+        )
+
+
 def ask_for_payment(driver: Driver, service: Service) -> PaymentScenario:
-    """A fee-bearing dossier submitted online, received, and asked to pay (status 6): the SUT opens a transaction."""
+    """A fee-bearing dossier submitted online, received, and asked to pay (status 6): a transaction is opened, by
+    the SUT on the request or by the citizen's own call after it."""
     dossier = driver.submit(service.code)
     act_where_offered(driver, dossier.code, "request-payment")
+    open_payment(driver, dossier.code)
     return _opened(driver, dossier.code, service, 0)
 
 
@@ -160,4 +185,5 @@ def ask_again(driver: Driver, scenario: PaymentScenario) -> PaymentScenario:
     """The same dossier asked to pay a second time (after a failed payment): processing resumes, then payment is
     requested again, which opens a new transaction."""
     drive_actions(driver, scenario.dossier.code, ("process", "request-payment"))
+    open_payment(driver, scenario.dossier.code)
     return _opened(driver, scenario.dossier.code, scenario.service, len(scenario.dossier.payments))

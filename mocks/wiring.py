@@ -96,7 +96,7 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     reference.app = create_reference_app(
         ReferenceSettings(
             link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path,
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
         )
     )
     return EmbeddedSystem(
@@ -188,7 +188,7 @@ def serve_counterparts(
         cashier = PaymentLink(payment_url, merchant, payment_secret, variant)
         settings = ReferenceSettings(
             link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path,
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
         )
         reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))
