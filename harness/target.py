@@ -19,6 +19,7 @@ import yaml
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from harness import schemas
 from harness.formats import AGENCY_CODE, vietnam_now
 from harness.resources import data_file, schema_dir
 
@@ -138,6 +139,8 @@ class CounterpartConfig:
     secret: Secret | None = None
     client_id: str | None = None
     client_secret: Secret | None = None
+    redirect_uris: tuple[str, ...] = ()  # sso: the SUT's callback addresses (full URLs or paths from sut.base_url)
+    catalog: tuple[dict[str, Any], ...] = ()  # portal: entries added to the national procedure catalog
 
 
 @dataclass(frozen=True)
@@ -652,6 +655,29 @@ def _secret(value: str | None, env: Mapping[str, str]) -> Secret | None:
     return Secret(value, env[match["name"]])
 
 
+def _catalog_file(name: str | None, source: Path | None, counterpart: str) -> tuple[dict[str, Any], ...]:
+    """counterparts.portal.catalog_file: entries in the portal's catalog export shape, relative to the target file."""
+    if not name:
+        return ()
+    where = f"counterparts.{counterpart}.catalog_file"
+    path = Path(name) if Path(name).is_absolute() or source is None else source.parent / name
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TargetError([Problem(where, f"cannot read {path}: {exc}")], str(source or "target")) from None
+    return _catalog(entries, where, source, path.name)
+
+
+def _catalog(entries: Any, where: str, source: Path | None, what: str = "") -> tuple[dict[str, Any], ...]:
+    """Catalog entries, checked against the portal's catalog export shape (schemas/mocks/portal-catalog)."""
+    error = schemas.first_error("mocks/portal-catalog", list(entries) if isinstance(entries, tuple) else entries)
+    if error is not None:
+        expected = "a list of {maTTHC, tenTTHC, mucDo, coPhiLePhi, ngayQuyetDinhCongBo, ngayCongKhai}"
+        problem = f"{what + ' ' if what else ''}not in the portal's catalog export shape ({expected}): "
+        raise TargetError([Problem(where, problem + schemas.describe(error))], str(source or "target"))
+    return tuple(entries)
+
+
 def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None, digest: str) -> Target:
     sut, sync, timeouts = document["sut"], document["sync"], document["timeouts"]
 
@@ -666,6 +692,9 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             secret=_secret(c.get("secret"), env),
             client_id=c.get("client_id"),
             client_secret=_secret(c.get("client_secret"), env),
+            redirect_uris=tuple(c.get("redirect_uris", ())),
+            catalog=_catalog(tuple(c.get("catalog", ())), f"counterparts.{name}.catalog", source)
+            + _catalog_file(c.get("catalog_file"), source, name),
         )
 
     return Target(
