@@ -82,14 +82,16 @@ def drive_actions(
     return status
 
 
-def try_optional(driver: Driver, code: str, action: str, *, lifecycle: Lifecycle | None = None) -> bool:
+def try_optional(
+    driver: Driver, code: str, action: str, *, to_agency: str | None = None, lifecycle: Lifecycle | None = None
+) -> bool:
     """One step a system may lawfully refuse (e.g. processing at the receiving agency after a transfer): True when
     accepted, False when lawfully refused; refusing it where every system must accept it is the SUT's failure."""
     lifecycle = lifecycle or load_lifecycle()
     status = current_status(driver, code)
     if lifecycle.leads_to(status, action, resume="2") is None:
         return False  # not lawful from here: the lifecycle says do not ask
-    result = driver.act(code, action)
+    result = driver.act(code, action, to_agency=to_agency)
     if not result.accepted and lifecycle.demands(action, status):
         _refused(action, code, status, result, lifecycle)
     return result.accepted
@@ -99,7 +101,9 @@ def try_optional(driver: Driver, code: str, action: str, *, lifecycle: Lifecycle
 CORE_PATH = ("receive", "process", "finish", "return")
 
 
-def act_where_offered(driver: Driver, code: str, action: str, *, lifecycle: Lifecycle | None = None) -> str:
+def act_where_offered(
+    driver: Driver, code: str, action: str, *, to_agency: str | None = None, lifecycle: Lifecycle | None = None
+) -> str:
     """An action every system offers from at least one status of the core path (a supplement request, a payment
     request: where is its choice, domain.md section 8), made at the first such point the SUT allows; returns the
     status it was made from. Refused from every one of them: the SUT's failure."""
@@ -109,7 +113,7 @@ def act_where_offered(driver: Driver, code: str, action: str, *, lifecycle: Life
     tried = []
     for step in CORE_PATH:
         if status in group.any_of | group.every:
-            result = driver.act(code, action)
+            result = driver.act(code, action, to_agency=to_agency)
             if result.accepted:
                 return status
             tried.append(f"from {lifecycle.name(status)}: HTTP {result.http_status} {result.message}".strip())
