@@ -17,6 +17,7 @@ from harness.lifecycle import load_lifecycle
 from harness.target import Target, TargetError, embedded_target, load_target
 from mocks.reference.variations import registry, target_settings
 from mocks.wiring import start_embedded
+from tests.support import read_report, run_p111
 
 PLAIN = "1.001022"  # no fee, no second agency
 FEE = "1.001193"
@@ -149,3 +150,26 @@ def test_a_variation_is_refused_for_a_vendors_system(tmp_path):
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(TargetError, match="sut.variations"):
         load_target(path)
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "declared"])
+def test_a_public_call_is_judged_by_the_targets_declaration_alone(tmp_path, declared):
+    """The same lawful system (a public health call, an OpenAPI document without p111's extension): P111-AUTH-TXN
+    fails it while the target does not declare the call public, and passes it once the target does — configuration
+    alone makes the difference."""
+    document = embedded_target().public_dict()
+    document["sut"]["variations"] = ["public-calls-declared"]
+    if declared:
+        document["sut"]["public_operations"] = registry()["public-calls-declared"].target["sut"]["public_operations"]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = run_p111("run", "--target", str(path), "--report", str(tmp_path / "out"), "--", "-k", "test_auth_txn",
+                      cwd=tmp_path)
+    requirement = next(r for r in read_report(tmp_path / "out")["requirements"] if r["id"] == "P111-AUTH-TXN")
+    if declared:
+        assert requirement["verdict"] == "PASSED", result.stdout[-2000:]
+    else:
+        assert requirement["verdict"] == "FAILED", result.stdout[-2000:]
+        failures = [c["failure"]["received"] for c in requirement["checks"] if c["outcome"] == "FAILED"]
+        assert any("POST /api/health" in f for f in failures)
+        assert not any("/api/payments/confirm" in f for f in failures)  # the confirm path never needs a session
