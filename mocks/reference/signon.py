@@ -6,7 +6,7 @@ token is checked for its signature (RS256 / ES256 only, by the provider's JWKS, 
 not found: keys rotate), issuer, audience (this client and no untrusted other), sub, iat, validity times, nonce and
 at_hash; userinfo gives the portal's claims and must be about the ID token's subject. A session is bound to the
 account's TechID. Bearer access tokens are accepted too, checked at the provider's userinfo endpoint (they are opaque
-to the system). Named defects weaken one check each; named lawful variations (VARIATIONS) do a lawful thing
+to the system). Named defects weaken one check each; named lawful variations (variations.yaml) do a lawful thing
 differently.
 """
 
@@ -32,20 +32,7 @@ LEEWAY_SECONDS = 120  # clock skew tolerated on exp / nbf
 ALGORITHMS = ["RS256", "ES256"]
 # Lawful variations of the reference system's sign-on: each does a lawful thing the other way, so that a check proven
 # with the default is proven not to fail a system that does the other. (A minimal, sign-on-only switch.)
-VARIATIONS = {
-    # A token without kid against a JWKS of several keys: try each key that fits the alg (the default refuses).
-    "sso-kid-absent-try-each": "a kid-less ID token is checked against every key of the JWKS that fits its alg",
-    # The portal's contract (domain.md section 5) does not demand PKCE: no code_challenge, no code_verifier.
-    "sso-no-pkce": "the authorization request carries no PKCE code_challenge",
-}
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-
-
-def check_variations(names: frozenset[str] | tuple[str, ...]) -> frozenset[str]:
-    unknown = sorted(set(names) - set(VARIATIONS))
-    if unknown:
-        raise ValueError(f"unknown variation(s): {', '.join(unknown)}; known: {', '.join(VARIATIONS)}")
-    return frozenset(names)
 
 
 def loa_rank(loa: str | None) -> int:
