@@ -224,10 +224,10 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
     )
     steps = p111_driver.get(dossier.code).steps
     expect(
-        len(steps) >= 5,
+        len(steps) >= 3,  # at least the three this check made: submit, request-supplement, supplement
         f"the SUT shows no history of the transactions on {dossier.code}",
-        expected="one step per transaction (submit, receive, process, request-supplement, supplement), each naming "
-        "its account and level of assurance",
+        expected="one step per transaction (submit, request-supplement, supplement and any step between), each "
+        "naming its account and level of assurance",
         received=f"{len(steps)} step(s): {[s.action or s.status for s in steps]}",
     )
     accounts = p111_sso.accounts()

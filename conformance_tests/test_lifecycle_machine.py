@@ -105,7 +105,7 @@ def test_random_action_sequences_follow_the_lifecycle(
                 not (result.accepted and not lawful or not result.accepted and demanded),
                 f"{action!r} on {code} in {lifecycle.name(expected.status)} was "
                 f"{'accepted' if result.accepted else 'refused'}",
-                expected=(
+                expected=lambda: (
                     f"refused — {lifecycle.rule(expected.status)}"
                     if not lawful
                     else f"accepted — {lifecycle.core_rule(action)}"
