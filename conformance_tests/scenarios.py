@@ -64,7 +64,21 @@ class PaymentScenario:
 def ask_for_payment(driver: Driver, service: Service) -> PaymentScenario:
     """A fee-bearing dossier submitted online, received, and asked to pay (status 6): the SUT opens a transaction."""
     scenario = drive(driver, service.code, ("receive", "request-payment"))
+    citizen_pays(driver, scenario.dossier.code)
     return _opened(driver, scenario.dossier.code, service, 0)
+
+
+def citizen_pays(driver: Driver, code: str) -> None:
+    """Where the system waits for the citizen to open the payment after the request (a driver's `pay`; lawful under
+    the platform's contract), the citizen does; a driver whose system opened it on the request returns None."""
+    pay = getattr(driver, "pay", None)
+    result = pay(code) if pay is not None else None
+    if result is not None and not result.accepted:
+        raise Failure(
+            f"the SUT refused the citizen's payment of {code}",
+            expected="the payment the officer asked for opened for the citizen",
+            received=f"HTTP {result.http_status}: {result.message}",
+        )
 
 
 def _opened(driver: Driver, code: str, service: Service, known: int) -> PaymentScenario:
@@ -84,4 +98,5 @@ def ask_again(driver: Driver, scenario: PaymentScenario) -> PaymentScenario:
     """The same dossier asked to pay a second time (after a failed payment): processing resumes, then payment is
     requested again, which opens a new transaction."""
     drive_actions(driver, scenario.dossier.code, ("process", "request-payment"))
+    citizen_pays(driver, scenario.dossier.code)
     return _opened(driver, scenario.dossier.code, scenario.service, len(scenario.dossier.payments))

@@ -13,6 +13,7 @@ import pytest
 from harness.catalog import load_catalog
 from harness.drivers import Driver, DriverError
 from harness.metrics import MetricResult, load_rows, measure, score766
+from harness.metrics.definitions import load_definitions
 from harness.metrics.results import build_results
 from harness.run import RunRecord
 from harness.target import Target
@@ -26,8 +27,10 @@ EXPORTS = ("dossiers", "procedures", "agencies", "transactions")
 @pytest.fixture(scope="session")
 def metric_results(p111_driver: Driver, p111_target: Target, p111_run: RunRecord) -> list[MetricResult]:
     """Every figure of the evaluation year, from the SUT's export; recorded in the report."""
+    offered = offered_exports(p111_driver)
     try:
-        data = {kind: p111_driver.export(kind) for kind in EXPORTS}
+        # An export the system declares it does not offer is not asked for: None, never a fake empty source.
+        data = {kind: p111_driver.export(kind) if offered is None or kind in offered else None for kind in EXPORTS}
     except DriverError as exc:
         raise NotTested(f"the SUT offers no export of its year's data: {exc}") from exc
     datasets = load_rows(**data)
@@ -52,6 +55,28 @@ def metric_results(p111_driver: Driver, p111_target: Target, p111_run: RunRecord
     return results
 
 
+def offered_exports(driver: Driver) -> tuple[str, ...] | None:
+    """The exports the system declares (the http driver's `sut.driver_options.exports`); None: not declared."""
+    declared = getattr(driver, "offered_exports", None)
+    return declared() if declared is not None else None
+
+
+def _not_offered(requirement: str, driver: Driver) -> str | None:
+    """Why a requirement cannot be measured on this system: data its definitions need that it declares it does not
+    export (None: nothing declared missing)."""
+    offered = offered_exports(driver)
+    if offered is None:
+        return None
+    needs = {kind for d in load_definitions().items if d.requirement == requirement for kind in d.needs}
+    missing = sorted(needs - set(offered))
+    if not missing:
+        return None
+    return (
+        f"hệ thống khai báo không cung cấp kết xuất {', '.join(missing)} (sut.driver_options.exports: "
+        f"{', '.join(offered) or '—'}) / the system declares no {', '.join(missing)} export"
+    )
+
+
 def _figure(r: MetricResult) -> str:
     where = r.level if r.level != "all" else "toàn tỉnh / province-wide"
     reading = f", {r.reading}" if r.reading else ""
@@ -59,8 +84,11 @@ def _figure(r: MetricResult) -> str:
 
 
 @pytest.mark.parametrize("requirement", [pytest.param(r, marks=pytest.mark.requirement(r)) for r in METRICS])
-def test_target_is_met(requirement: str, metric_results: list[MetricResult]) -> None:
+def test_target_is_met(requirement: str, metric_results: list[MetricResult], p111_driver: Driver) -> None:
     """The year's figure reaches the plan's threshold at every level the plan names (the deciding reading)."""
+    why = _not_offered(requirement, p111_driver)
+    if why is not None:
+        not_applicable(why)
     deciding = [r for r in metric_results if r.requirement == requirement and r.decides]
     if not deciding:
         raise NotTested(f"no figure for {requirement}: the export lacks the data it needs")

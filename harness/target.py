@@ -99,6 +99,9 @@ class SutConfig:
     dossier_parameter: str  # the SUT's name for the path parameter that carries a dossier's code
     api_key: Secret | None
     defects: tuple[str, ...]
+    # The driver's own secrets (a key header, a basic-auth password …), each `${ENV}` in driver_options, resolved:
+    # by dotted path inside driver_options (credentials.officer.secret).
+    driver_secrets: dict[str, Secret] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,7 @@ class Target:
         return copy.deepcopy(self._document)
 
     def secrets(self) -> tuple[Secret, ...]:
-        found = [self.sut.api_key]
+        found = [self.sut.api_key, *self.sut.driver_secrets.values()]
         for counterpart in (self.portal, self.payment, self.sso):
             found += [counterpart.password, counterpart.secret, counterpart.client_secret]
         return tuple(s for s in found if s is not None and s.reveal())
@@ -659,6 +662,11 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             dossier_parameter=sut["dossier_parameter"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
+            driver_secrets={
+                path: secret
+                for path, value in _secret_fields(sut["driver_options"] or {})
+                if (secret := _secret(value, env)) is not None
+            },
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],
