@@ -58,7 +58,7 @@ def run_demo3(
 
     ports = {name: free_port() for name in ("demo3", "portal", "payment", "sso")}
     text = EXAMPLE.read_text(encoding="utf-8")
-    for name, default in (("demo3", 8720), ("portal", 8721), ("payment", 8722), ("sso", 8723)):
+    for name, default in (("demo3", 8720), ("portal", 8701), ("payment", 8702), ("sso", 8703)):
         text = text.replace(f"http://127.0.0.1:{default}", f"http://127.0.0.1:{ports[name]}")
     target_file = tmp_path / "demo3.target.yaml"
     target_file.write_text(text, encoding="utf-8")
@@ -94,6 +94,12 @@ def test_demo3_passes_clean_through_configuration_alone(tmp_path: Path):
         assert secret not in text
     keys = {v for e in exchanges for k, v in e["request"]["headers"].items() if k.lower() == "x-mc-khoa"}
     assert keys == {"[REDACTED]"}
+
+
+def test_demo3_is_not_a_facade_over_the_reference_system():
+    """Its own code: nothing of mocks/reference (nor of the demo facade) is imported."""
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "mocks" / "demo3").glob("*.py"))
+    assert "mocks.reference" not in sources and "mocks.demo." not in sources and "mocks.demo " not in sources
 
 
 def test_each_planted_defect_fails_its_requirement(tmp_path: Path):

@@ -27,8 +27,8 @@ KEY_ENV, PASSWORD_ENV = "P111_DEMO3_OFFICER_KEY", "P111_DEMO3_SECOND_PASSWORD"
 
 
 def serve_demo3(
-    target: Target, *, host: str = "127.0.0.1", demo3_port: int = 8720, portal_port: int = 8721,
-    sso_port: int = 8723, payment_port: int = 8722, defects: frozenset[str] = frozenset(),
+    target: Target, *, host: str = "127.0.0.1", demo3_port: int = 8720, portal_port: int = 8701,
+    sso_port: int = 8703, payment_port: int = 8702, defects: frozenset[str] = frozenset(),
     optional_supplement: bool = False, env: dict[str, str] | None = None,
 ) -> list[ServedApp]:
     env = dict(os.environ if env is None else env)
