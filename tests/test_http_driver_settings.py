@@ -285,3 +285,13 @@ def test_an_export_the_system_does_not_declare_is_never_asked_and_its_kpi_is_not
     why = _not_offered("P111-KPI-TRANSFER", d)  # it needs the transactions
     assert why is not None and "sut.driver_options.exports" in why and "transactions" in why
     assert _not_offered("P111-KPI-ONLINE-DOSSIERS", d) is None
+
+
+def test_a_link_to_another_origin_never_gets_the_session():
+    sut = FakeSut()
+    d = driver(sut, example_options())
+    with pytest.raises(DriverError, match=r"actions\.download: http://evil\.test is not the SUT's origin"):
+        d.download("http://evil.test/v2/tep/f1")
+    assert not [r for r in sut.sent if r.url.host == "evil.test"]
+    sut.answers[("GET", "/v2/tep/f1")] = httpx.Response(200, content=b"ok")
+    assert d.download("http://sut.test/v2/tep/f1") == b"ok"  # its own origin, written in full

@@ -129,6 +129,7 @@ class HttpDriver:
     def _send(self, name: str, session: Session | None, variables: dict[str, Any]) -> httpx.Response:
         action = self._action(name)
         path = str(action.path(variables))
+        self._own_origin(name, path)
         kwargs: dict[str, Any] = {}
         if action.query is not None:
             kwargs["params"] = action.query(variables)
@@ -145,6 +146,24 @@ class HttpDriver:
         elif action.body is not None:
             kwargs["json"] = action.body(variables)
         return call_sut(self._client, action.method, path, session=session, **kwargs)
+
+    def _own_origin(self, name: str, path: str) -> None:
+        """A path the SUT handed out (a file's link) may be a full URL: the session goes only to the SUT's own
+        origin, never to a host its answer names."""
+        url = httpx.URL(path)
+        if not url.is_absolute_url:
+            return
+        own = self._client.base_url
+
+        def origin(u: httpx.URL) -> tuple[str, str, int | None]:
+            return u.scheme, u.host, u.port or {"http": 80, "https": 443}.get(u.scheme)
+
+        if origin(url) != origin(own):
+            raise DriverError(
+                f"actions.{name}: {url.scheme}://{url.host}{':' + str(url.port) if url.port else ''} is not the SUT's "
+                f"origin ({own.scheme}://{own.host}{':' + str(own.port) if own.port else ''}): its credentials are "
+                "never sent elsewhere"
+            )
 
     @staticmethod
     def _where(name: str, response: httpx.Response) -> str:
