@@ -85,7 +85,8 @@ def test_an_officer_by_the_systems_own_login_call():
     options = with_credentials(officer={
         "by": "login", "path": "/v2/can-bo/dang-nhap", "username": "canbo1", "password": "${P111_T_PW}",
         "body": {"ten": "{{ username }}", "mat_khau": "{{ password }}"},
-        "credential": {"from": "json", "name": "phien"}, "present": {"header": "X-Phien-Can-Bo", "value": "{{ token }}"},
+        "credential": {"from": "json", "name": "phien"},
+        "present": {"header": "X-Phien-Can-Bo", "value": "{{ token }}"},
     })
     assert validate(options) == []
     sut = FakeSut()
@@ -135,7 +136,8 @@ def test_who_is_signed_in_from_the_callbacks_answer_with_no_whoami_call():
     options = no_whoami({"from": "callback", "subject": "ket_qua.nguoi_dung.ma", "assurance": "ket_qua.nguoi_dung.muc"})
     assert validate(options) == []
     sut = FakeSut()
-    sut.callback = httpx.Response(200, json={"ket_qua": {"ma_phien": TOKEN, "nguoi_dung": {"ma": "T-1", "muc": "LoA2"}}})
+    answer = {"ket_qua": {"ma_phien": TOKEN, "nguoi_dung": {"ma": "T-1", "muc": "LoA2"}}}
+    sut.callback = httpx.Response(200, json=answer)
     d = driver(sut, options)
     login = d.login("citizen-1")
     assert login.session is not None
@@ -206,9 +208,11 @@ def test_files_by_link_are_served_by_the_harness_and_checked_by_download_when_no
 
     d = driver(sut, options)
     sut.answers[("GET", "/v2/tep/f1")] = httpx.Response(200, content=b"%PDF-1 noi dung")
-    original = sut.__call__
-    sut_handler = lambda r: submitted(r) if (r.method, r.url.path) == ("POST", "/v2/ho-so") else original(r)  # noqa: E731
-    d._client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(sut_handler))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return submitted(request) if (request.method, request.url.path) == ("POST", "/v2/ho-so") else sut(request)
+
+    d._client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(handler))
     try:
         dossier = d.submit("1.001193", files=(("don.pdf", b"%PDF-1 noi dung"),))
     finally:

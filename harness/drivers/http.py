@@ -218,7 +218,10 @@ class HttpDriver:
         v = self._views["file"]
         url = v.text("url", data, where)
         # A system without a checksum field: integrity is judged by downloading the file and hashing it.
-        digest = v.text("sha256", data, where) if "sha256" in v.fields else hashlib.sha256(self.download(url)).hexdigest()
+        if "sha256" in v.fields:
+            digest = v.text("sha256", data, where)
+        else:
+            digest = hashlib.sha256(self.download(url)).hexdigest()
         return FileView(v.text("id", data, where), v.text("name", data, where), digest, url)
 
     def _step(self, data: Any, where: str, root: Any) -> StepView:

@@ -109,7 +109,8 @@ class SignOn:
     async def _verified(self, client: httpx.AsyncClient, token: str) -> dict[str, Any]:
         for fresh in (False, True):  # a key id it does not know may be a rotated key: fetch the JWKS once more
             if self._keys is None or fresh:
-                self._keys = KeySet.import_key_set((await client.get((await self._metadata(client))["jwks_uri"])).json())
+                jwks = await client.get((await self._metadata(client))["jwks_uri"])
+                self._keys = KeySet.import_key_set(jwks.json())
             try:
                 return dict(jwt.decode(token, self._keys, algorithms=["RS256", "ES256"]).claims)
             except (JoseError, ValueError):
