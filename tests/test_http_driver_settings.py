@@ -299,3 +299,21 @@ def test_a_link_to_another_origin_never_gets_the_session():
     assert not [r for r in sut.sent if r.url.host == "evil.test"]
     sut.answers[("GET", "/v2/tep/f1")] = httpx.Response(200, content=b"ok")
     assert d.download("http://sut.test/v2/tep/f1") == b"ok"  # its own origin, written in full
+
+
+def merged(base: Any, fragment: Any) -> Any:
+    if isinstance(base, dict) and isinstance(fragment, dict):
+        return {**base, **{k: merged(base.get(k), v) for k, v in fragment.items()}}
+    return fragment
+
+
+SETTINGS = yaml.safe_load((ROOT / "examples" / "http-driver-settings.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_each_example_setting_is_valid_and_builds_a_driver(name, monkeypatch):
+    for variable in ("VENDOR_OFFICER_KEY", "VENDOR_SECOND_PASSWORD", "VENDOR_OFFICER_PASSWORD"):
+        monkeypatch.setenv(variable, "x" * 16)
+    options = merged(example_options(), SETTINGS[name])
+    assert validate(options) == []
+    driver(FakeSut(), options)
