@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from conformance_tests import scenarios
 from conformance_tests.scenarios import Scenario, drive
 from harness.drivers import Driver, Service
 from harness.plugin import RUN
 from harness.target import Target
 from harness.verdicts import NotTested, not_applicable
+
+
+@pytest.fixture(scope="session", autouse=True)
+def payment_opener(p111_target: Target) -> None:
+    """Who opens a payment on this SUT (payment.opened_by), for the payment scenarios."""
+    scenarios.PAYMENT_OPENER["by"] = p111_target.payment_rules.opened_by
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +78,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def where_declared(target: Target) -> str:
     return f"khai báo trong / declared in {target.source.name}" if target.source else "the embedded target"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ratio targets (test_kpi.py) run last: on a staging system their export must include what this run's own
+    transactions did, never be a snapshot taken before them."""
+    items.sort(key=lambda item: item.module is not None and item.module.__name__.endswith("test_kpi"))

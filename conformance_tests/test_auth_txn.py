@@ -2,9 +2,10 @@
 
 «100% giao dịch trên Hệ thống thông tin giải quyết TTHC cấp tỉnh được xác thực điện tử»
 The endpoints come from the SUT's own OpenAPI document (sut.openapi_path) and from the target's declaration
-(sut.transactions), so an endpoint added later is covered unchanged. An operation
-marked `x-p111-authenticated-by` (the payment confirm callback, authenticated by its checksum: domain.md section 8)
-is not a user's transaction and is not counted.
+(sut.transactions), so an endpoint added later is covered unchanged. Calls that are public or authenticated by
+other means (the payment confirm callback, authenticated by its checksum: domain.md section 8; whatever the target
+lists under sut.public_operations; an operation marked `x-p111-authenticated-by`) are not users' transactions and
+are not counted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance_tests.scenarios import drive_actions, person_judges
+from conformance_tests.scenarios import act_where_offered, drive_actions, person_judges
 from harness.drivers import DossierView, Driver, Session
 from harness.verdicts import Failure
 
@@ -98,6 +99,15 @@ def api(p111_client: httpx.Client, p111_target) -> dict[str, Any]:
     for template, item in declared(sut.transactions, sut.dossier_parameter)["paths"].items():
         for method, operation in item.items():
             document["paths"].setdefault(template, {}).setdefault(method, operation)
+    # Calls that are public or authenticated by other means are no user's transaction: the target lists them
+    # (sut.public_operations), and the payment confirm callback is one by the platform's contract (domain.md
+    # section 8). A vendor's document need not carry p111's own `x-p111-authenticated-by` to say so.
+    public = {*sut.public_operations, ("POST", p111_target.payment_rules.confirm_path)}
+    for method, template in public:
+        template = template.replace("{code}", "{" + sut.dossier_parameter + "}")
+        document["paths"].get(template, {}).pop(method.lower(), None)
+        if template in document["paths"] and not document["paths"][template]:
+            del document["paths"][template]
     if not document["paths"]:
         pytest.fail(
             f"no transaction endpoints to probe: {problem}, and the target declares no sut.transactions. "
@@ -194,7 +204,8 @@ def test_every_transaction_names_its_subject(p111_driver: Driver, p111_sso, proc
     """Every stored transaction on a dossier, as the SUT shows it, names the authenticated account (TechID) that
     made it and its level of assurance."""
     dossier = p111_driver.submit(procedure_codes[0])
-    drive_actions(p111_driver, dossier.code, ("receive", "process", "request-supplement", "supplement"))
+    act_where_offered(p111_driver, dossier.code, "request-supplement")  # where on the core path: the SUT's choice
+    drive_actions(p111_driver, dossier.code, ("supplement",), status="5")
     citizen, officer = p111_sso.tech_id("citizen-1"), p111_sso.tech_id("officer-1")
     person_judges(
         p111_driver,

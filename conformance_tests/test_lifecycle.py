@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from conformance_tests.scenarios import drive
+from conformance_tests.scenarios import CORE_PATH, act_where_offered, drive, drive_actions
 from harness.verdicts import Failure
 
 pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
 
+# A lawful path that takes an optional move (lifecycle.yaml `optional`) is NOT-APPLICABLE where the SUT lawfully
+# refuses that move; a refused core move fails.
 LAWFUL_PATHS = {
     "straight": ("receive", "process", "finish", "return"),
     "finish-after-receipt": ("receive", "finish", "return"),
@@ -44,6 +46,29 @@ def test_lawful_path_is_accepted(name, p111_driver, p111_lifecycle, procedure_co
             expected="every move allowed by harness/data/lifecycle.yaml",
             received=" → ".join(statuses),
         )
+
+
+def test_a_supplement_can_be_asked_before_the_result(p111_driver, p111_lifecycle, procedure_codes):
+    """Every system lets an officer ask for a supplement at some point before the result (where is its choice), the
+    citizen supplies it, and the dossier goes on to its result."""
+    dossier = p111_driver.submit(procedure_codes[0])
+    asked_from = act_where_offered(p111_driver, dossier.code, "request-supplement", lifecycle=p111_lifecycle)
+    status = drive_actions(p111_driver, dossier.code, ("supplement",), status="5", lifecycle=p111_lifecycle)
+    # On along the core path from wherever the dossier resumed.
+    remaining = [step for step in CORE_PATH if CORE_PATH.index(step) >= _core_step(status)]
+    drive_actions(p111_driver, dossier.code, tuple(remaining), status=status, lifecycle=p111_lifecycle)
+    statuses = list(p111_driver.get(dossier.code).statuses)
+    if "5" not in statuses or not p111_lifecycle.is_lawful_path(statuses):
+        raise Failure(
+            f"{dossier.code}'s history does not show the supplement asked from {p111_lifecycle.name(asked_from)}",
+            expected="a lawful sequence through 5 (Yêu cầu bổ sung giấy tờ) — harness/data/lifecycle.yaml",
+            received=" → ".join(statuses),
+        )
+
+
+def _core_step(status: str) -> int:
+    """The index in CORE_PATH of the next step from `status` (1 → receive, 2 → process, 4 → finish, 9 → return)."""
+    return {"1": 0, "2": 1, "4": 2, "9": 3}.get(status, len(CORE_PATH))
 
 
 @pytest.mark.parametrize("name", UNLAWFUL_MOVES)

@@ -56,6 +56,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)", file=sys.stderr
             )
             return USAGE_ERROR
+    if args.variation:
+        from mocks.reference.variations import registry as variations  # lazily, as for defects
+
+        unknown = sorted(set(args.variation) - set(variations()))
+        if unknown:
+            print(
+                f"Không có biến thể / unknown variation: {', '.join(unknown)} (xem / see `p111 variations`)",
+                file=sys.stderr,
+            )
+            return USAGE_ERROR
     directory = Path(args.report)
     suite = resources.suite_dir()
     pytest_args = [
@@ -77,6 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--p111-year", str(args.year)]
     for name in args.defect:
         pytest_args += ["--p111-defect", name]
+    for name in args.variation:
+        pytest_args += ["--p111-variation", name]
     if args.sign:
         pytest_args += ["--p111-sign", args.sign]
     pytest_args += ["--p111-lang", args.lang]
@@ -180,6 +192,18 @@ def cmd_defects(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_variations(args: argparse.Namespace) -> int:
+    """Each lawful variation, and the target settings that express it (what a vendor with that behaviour writes)."""
+    from mocks.reference.variations import registry
+
+    for variation in registry().values():
+        print(f"{variation.name:<30} {variation.vi}")
+        print(f"{'':<30} {variation.en}")
+        setting = json.dumps(variation.target, ensure_ascii=False) if variation.target else "—"
+        print(f"{'':<30} target: {setting}")
+    return 0
+
+
 def cmd_mocks_serve(args: argparse.Namespace) -> int:
     from mocks.wiring import serve_counterparts
 
@@ -256,6 +280,10 @@ def parser() -> argparse.ArgumentParser:
         run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
         run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
         run.add_argument(
+            "--variation", action="append", default=[],
+            help="bật biến thể hợp lệ / switch on a lawful variation of the reference system (p111 variations)",
+        )
+        run.add_argument(
             "--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)"
         )
         run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
@@ -285,6 +313,9 @@ def parser() -> argparse.ArgumentParser:
     message.set_defaults(handler=cmd_validate_message)
 
     sub.add_parser("defects", help="danh sách lỗi cố ý / list reference defects").set_defaults(handler=cmd_defects)
+    sub.add_parser(
+        "variations", help="danh sách biến thể hợp lệ / list the reference system's lawful variations"
+    ).set_defaults(handler=cmd_variations)
 
     mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
     mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -21,11 +22,67 @@ class Action:
 
 
 @dataclass(frozen=True)
+class CoreMove:
+    """An action every system must offer: from each status of `every`, or from at least one of `any_of`."""
+
+    action: str
+    every: frozenset[str]
+    any_of: frozenset[str]
+    offered: str | None  # the capability without which it is not demanded
+    basis: str
+
+
+@dataclass(frozen=True)
+class OptionalMove:
+    action: str
+    sources: frozenset[str]
+    why: str
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     statuses: dict[str, tuple[str, str]]  # status -> (vi, en)
     end_states: frozenset[str]
     transitions: dict[str, frozenset[str]]
     actions: dict[str, Action]
+    core: dict[str, CoreMove] = field(default_factory=dict)
+    optional: tuple[OptionalMove, ...] = ()
+
+    def leads_to(self, current: str, action: str, resume: str | None = None) -> str | None:
+        """The status `action` lawfully leads to from `current`, or None when no lawful flow makes that move."""
+        known = self.actions.get(action)
+        if known is None:
+            return None
+        new = (resume or "2") if known.to == "resume" else known.to
+        if known.to == "resume" and current != "5":
+            return None
+        return new if self.allows(current, new) else None
+
+    def demands(self, action: str, current: str, offers: Callable[[str], bool] = lambda _: True) -> bool:
+        """Whether every system must accept `action` from `current` (a core move); `offers` says which capabilities
+        the target declares. A move of an `any_of` group is demanded only as a group (see `demanded_somewhere`)."""
+        move = self.core.get(action)
+        if move is None or (move.offered and not offers(move.offered)):
+            return False
+        return current in move.every
+
+    def why_optional(self, action: str, current: str) -> str:
+        """Why refusing a lawful, not demanded move is lawful: the reason lifecycle.yaml gives, else the rule."""
+        for move in self.optional:
+            if move.action == action and current in move.sources:
+                return f"{LIFECYCLE_FILE} optional: {move.why}"
+        group = self.core.get(action)
+        if group is not None and current in group.any_of:
+            places = ", ".join(self.name(s) for s in sorted(group.any_of, key=int))
+            return f"{LIFECYCLE_FILE} core: {action} is demanded from at least one of {places}, not from each"
+        return f"{LIFECYCLE_FILE}: the widest lawful set is an upper bound; only the core moves are demanded"
+
+    def core_rule(self, action: str) -> str:
+        move = self.core[action]
+        where = move.every or move.any_of
+        how = "every one of" if move.every else "at least one of"
+        places = ", ".join(self.name(s) for s in sorted(where, key=int))
+        return f"{LIFECYCLE_FILE} core: {action} accepted from {how} {places} — {move.basis}"
 
     def allows(self, current: str, new: str) -> bool:
         return new in self.transitions.get(current, frozenset())
@@ -50,9 +107,32 @@ def load_lifecycle(path: Path | None = None) -> Lifecycle:
     error = schemas.first_error("lifecycle", document)
     if error is not None:
         raise ValueError(f"{LIFECYCLE_FILE} is invalid: {schemas.describe(error)}")
-    return Lifecycle(
+    lifecycle = Lifecycle(
         statuses={k: (v["vi"], v["en"]) for k, v in document["statuses"].items()},
         end_states=frozenset(document["end_states"]),
         transitions={k: frozenset(v) for k, v in document["transitions"].items()},
         actions={k: Action(k, v["to"], v["actor"]) for k, v in document["actions"].items()},
+        core={
+            k: CoreMove(k, frozenset(v.get("from", ())), frozenset(v.get("any_of", ())), v.get("offered"), v["basis"])
+            for k, v in document["core"].items()
+        },
+        optional=tuple(OptionalMove(o["action"], frozenset(o["from"]), o["why"]) for o in document["optional"]),
     )
+    problem = _inconsistency(lifecycle)
+    if problem:
+        raise ValueError(f"{LIFECYCLE_FILE} is inconsistent: {problem}")
+    return lifecycle
+
+
+def _inconsistency(lifecycle: Lifecycle) -> str | None:
+    """A core or optional move must be a lawful move of a known action, and no move both demanded and optional."""
+    moves = [(m.action, s, "core") for m in lifecycle.core.values() for s in m.every | m.any_of]
+    moves += [(m.action, s, "optional") for m in lifecycle.optional for s in m.sources]
+    for action, source, where in moves:
+        if action not in lifecycle.actions:
+            return f"{where}: unknown action {action!r}"
+        if lifecycle.leads_to(source, action, resume="2") is None:
+            return f"{where}: {action} from {source} is not a lawful move"
+        if where == "optional" and lifecycle.demands(action, source):
+            return f"{action} from {source} is both core and optional"
+    return None

@@ -46,6 +46,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="switch on a defect of the embedded reference system (repeatable)",
     )
+    group.addoption(
+        "--p111-variation",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a lawful variation of the embedded reference system (repeatable; p111 variations)",
+    )
     group.addoption("--p111-sign", metavar="KEYFILE", help="sign manifest.json with this Ed25519 private key (PEM)")
     group.addoption(
         "--p111-lang", choices=("vi", "en"), default="vi", help="language of report.html and summary.md (default: vi)"
@@ -85,12 +92,30 @@ def _load_target(config: pytest.Config) -> Target:
     tap = config.stash[TAP]
     if isinstance(tap, Replayer):
         return _replayed_target(tap, path, year, defects)
+    variations = config.getoption("p111_variation")
+    if variations and isinstance(tap, Replayer):
+        raise pytest.UsageError("phát lại dùng các biến thể đã ghi / a replay uses the recorded variations")
     try:
         if path:
-            return load_target(path).with_changes(year=year, defects=defects or None)
-        return embedded_target(year=year, defects=tuple(defects))
+            target = load_target(path).with_changes(year=year, defects=defects or None)
+        else:
+            target = embedded_target(year=year, defects=tuple(defects))
+        return with_variations(target, variations)
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from exc
+
+
+def with_variations(target: Target, names: list[str]) -> Target:
+    """The target with the reference system's lawful variations on, and the settings that express each."""
+    if not names:
+        return target
+    from mocks.reference.variations import target_settings  # lazily: only the embedded reference has variations
+
+    try:
+        settings = target_settings(names)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{exc} (xem / see `p111 variations`)") from exc
+    return target.with_variations(names, settings)
 
 
 def _replayed_target(tap: Replayer, path: str | None, year: int | None, defects: list[str]) -> Target:

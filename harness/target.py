@@ -19,6 +19,7 @@ import yaml
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from harness import schemas
 from harness.formats import AGENCY_CODE, vietnam_now
 from harness.resources import data_file, schema_dir
 
@@ -102,6 +103,8 @@ class SutConfig:
     # The driver's own secrets (a key header, a basic-auth password …), each `${ENV}` in driver_options, resolved:
     # by dotted path inside driver_options (credentials.officer.secret).
     driver_secrets: dict[str, Secret] = field(default_factory=dict)
+    public_operations: tuple[tuple[str, str], ...] = ()  # (method, path template): no session demanded there
+    variations: tuple[str, ...] = ()  # lawful variations of the embedded reference system
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ class CounterpartConfig:
     secret: Secret | None = None
     client_id: str | None = None
     client_secret: Secret | None = None
+    redirect_uris: tuple[str, ...] = ()  # sso: the SUT's callback addresses (full URLs or paths from sut.base_url)
+    catalog: tuple[dict[str, Any], ...] = ()  # portal: entries added to the national procedure catalog
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class PaymentRules:
     checksum: str  # sha256-pipe | hmac-sha256
     confirm_path: str  # where the SUT receives the platform's confirm callback
     reconcile_seconds: float  # how long a pending transaction may wait for the SUT's QUERY
+    opened_by: str = "officer"  # who opens a payment: the officer's request (officer) or a call of the citizen's
 
 
 @dataclass(frozen=True)
@@ -247,7 +253,30 @@ class Target:
             document["sut"]["defects"] = list(defects)
         return replace(self, **changes, _document=document)
 
+    def with_variations(self, names: Sequence[str], settings: Mapping[str, Any]) -> Target:
+        """The embedded system with lawful variations switched on, and the target `settings` that express them
+        (merged into the document and validated again, as if the file had said so)."""
+        label = str(self.source) if self.source else "embedded target"
+        if names and not self.sut.embedded:
+            raise TargetError([Problem("sut.variations", _VARIATIONS_NEED_EMBEDDED)], label)
+        document = _merged(self.public_dict(), settings)
+        document["sut"]["variations"] = list(names)
+        changed = _load(json.dumps(document, ensure_ascii=False).encode(), label, self.source, {})
+        return replace(changed, source=self.source)
 
+
+def _merged(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """`overlay` merged into `base`: mappings key by key, anything else replaced."""
+    result = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+_VARIATIONS_NEED_EMBEDDED = "variations apply only to the embedded reference system (sut.embedded: true)"
 _DEFECTS_NEED_EMBEDDED = "defects apply only to the embedded reference system (sut.embedded: true)"
 
 
@@ -393,6 +422,7 @@ _PATTERN_WORDS = {
 _RULE_WORDS = {
     ("sut.base_url", "not"): "not allowed when sut.embedded is true (the embedded system runs in-process)",
     ("sut.defects", "maxItems"): _DEFECTS_NEED_EMBEDDED,
+    ("sut.variations", "maxItems"): "variations apply only to the embedded reference system (sut.embedded: true)",
 }
 
 
@@ -628,6 +658,29 @@ def _secret(value: str | None, env: Mapping[str, str]) -> Secret | None:
     return Secret(value, env[match["name"]])
 
 
+def _catalog_file(name: str | None, source: Path | None, counterpart: str) -> tuple[dict[str, Any], ...]:
+    """counterparts.portal.catalog_file: entries in the portal's catalog export shape, relative to the target file."""
+    if not name:
+        return ()
+    where = f"counterparts.{counterpart}.catalog_file"
+    path = Path(name) if Path(name).is_absolute() or source is None else source.parent / name
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TargetError([Problem(where, f"cannot read {path}: {exc}")], str(source or "target")) from None
+    return _catalog(entries, where, source, path.name)
+
+
+def _catalog(entries: Any, where: str, source: Path | None, what: str = "") -> tuple[dict[str, Any], ...]:
+    """Catalog entries, checked against the portal's catalog export shape (schemas/mocks/portal-catalog)."""
+    error = schemas.first_error("mocks/portal-catalog", list(entries) if isinstance(entries, tuple) else entries)
+    if error is not None:
+        expected = "a list of {maTTHC, tenTTHC, mucDo, coPhiLePhi, ngayQuyetDinhCongBo, ngayCongKhai}"
+        problem = f"{what + ' ' if what else ''}not in the portal's catalog export shape ({expected}): "
+        raise TargetError([Problem(where, problem + schemas.describe(error))], str(source or "target"))
+    return tuple(entries)
+
+
 def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None, digest: str) -> Target:
     sut, sync, timeouts = document["sut"], document["sync"], document["timeouts"]
 
@@ -642,6 +695,9 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             secret=_secret(c.get("secret"), env),
             client_id=c.get("client_id"),
             client_secret=_secret(c.get("client_secret"), env),
+            redirect_uris=tuple(c.get("redirect_uris", ())),
+            catalog=_catalog(tuple(c.get("catalog", ())), f"counterparts.{name}.catalog", source)
+            + _catalog_file(c.get("catalog_file"), source, name),
         )
 
     return Target(
@@ -667,6 +723,8 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
                 for path, value in _secret_fields(sut["driver_options"] or {})
                 if (secret := _secret(value, env)) is not None
             },
+            public_operations=tuple((t["method"], t["path"]) for t in sut["public_operations"]),
+            variations=tuple(sut["variations"]),
         ),
         capabilities=Capabilities(
             payment=document["capabilities"]["payment"],
@@ -688,6 +746,7 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
         payment_rules=PaymentRules(
             checksum=document["payment"]["checksum"],
             confirm_path=document["payment"]["confirm_path"],
+            opened_by=document["payment"]["opened_by"],
             reconcile_seconds=float(document["payment"]["reconcile_seconds"]),
         ),
         safety_mode=document["safety"]["mode"],

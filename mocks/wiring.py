@@ -13,7 +13,7 @@ from anyio.from_thread import start_blocking_portal
 from harness.inprocess import BlockingASGITransport
 from harness.target import Target
 from mocks.payment import PaymentSettings, create_payment_app
-from mocks.portal import PortalSettings, create_portal_app
+from mocks.portal import PortalSettings, create_portal_app, load_catalog
 from mocks.reference.app import ReferenceSettings, create_reference_app
 from mocks.reference.payments import PaymentLink
 from mocks.reference.portal_sync import PortalLink
@@ -54,11 +54,32 @@ def officer_directory() -> frozenset[str]:
     return frozenset(a["claims"]["TechID"] for a in load_accounts() if a.get("officer"))
 
 
+def redirect_uris(sut_url: str, given: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The SUT's callback addresses the sign-on registers: the target's (counterparts.sso.redirect_uris; a path is
+    taken from the SUT's base URL), else the reference system's own /auth/callback."""
+    base = sut_url.rstrip("/")
+    return tuple(uri if "://" in uri else base + uri for uri in given) or (base + CALLBACK_PATH,)
+
+
+def portal_settings(target: Target, username: str, password: str | None) -> PortalSettings:
+    """The portal counterpart for the target: its national catalog extended by the target's own entries
+    (counterparts.portal.catalog / catalog_file, in the portal's export shape; the same maTTHC replaces)."""
+    extra = {entry["maTTHC"]: entry for entry in target.portal.catalog}
+    catalog = tuple(e for e in load_catalog() if e["maTTHC"] not in extra) + tuple(extra.values())
+    return PortalSettings(target.province_code, username, password, target.sync, catalog)
+
+
 def sign_on_pair(
-    sso_url: str, sut_url: str, client_id: str, client_secret: str, http_transport: httpx.AsyncBaseTransport | None
+    sso_url: str,
+    sut_url: str,
+    client_id: str,
+    client_secret: str,
+    http_transport: httpx.AsyncBaseTransport | None,
+    callbacks: tuple[str, ...] = (),
 ) -> tuple[SsoSettings, SignOnLink]:
-    """The provider's registration of the reference system, and the reference system's link to the provider."""
-    client = SsoClient(client_id, client_secret, (sut_url.rstrip("/") + CALLBACK_PATH,))
+    """The provider's registration of the SUT (the target's callbacks, else the reference system's), and the
+    reference system's link to the provider."""
+    client = SsoClient(client_id, client_secret, redirect_uris(sut_url, callbacks))
     link = SignOnLink(sso_url, client_id, client_secret, officer_directory(), http_transport)
     return SsoSettings(sso_url, (client,)), link
 
@@ -80,7 +101,7 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     stack = ExitStack()
     loop = stack.enter_context(start_blocking_portal())
     username, password = "p111-embedded", secrets.token_urlsafe(18)  # fresh per run: nothing to leak or configure
-    portal_app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
+    portal_app = create_portal_app(portal_settings(target, username, password))
     link = PortalLink(PORTAL_URL, target.sync, username, password, httpx.ASGITransport(app=portal_app))
     client_secret = secrets.token_urlsafe(18)
     sso_settings, sign_on = sign_on_pair(SIGN_ON_URL, SUT_URL, REFERENCE_CLIENT_ID, client_secret, None)
@@ -96,7 +117,7 @@ def start_embedded(target: Target) -> EmbeddedSystem:
     reference.app = create_reference_app(
         ReferenceSettings(
             link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path,
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
         )
     )
     return EmbeddedSystem(
@@ -118,7 +139,7 @@ def serve_portal(target: Target) -> ServedApp:
     """The portal counterpart on the loopback address of `counterparts.portal.url`, for a SUT on the network."""
     url = httpx.URL(target.portal.url or "")
     username, password = portal_credentials(target)
-    app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
+    app = create_portal_app(portal_settings(target, username, password))
     return serve_in_thread("portal", app, url.host, url.port or 80)
 
 
@@ -133,7 +154,9 @@ def serve_sso(target: Target) -> ServedApp:
     """The sign-on counterpart on the loopback address of `counterparts.sso.url`, for a SUT on the network."""
     url = httpx.URL(target.sso.url or "")
     client_id, secret = sso_client(target)
-    settings, _ = sign_on_pair(str(url).rstrip("/"), target.sut.base_url or "", client_id, secret, None)
+    settings, _ = sign_on_pair(
+        str(url).rstrip("/"), target.sut.base_url or "", client_id, secret, None, target.sso.redirect_uris
+    )
     return serve_in_thread("sso", create_sso_app(settings), url.host, url.port or 80)
 
 
@@ -168,19 +191,23 @@ def serve_counterparts(
     """`p111 mocks serve`: the portal, sign-on and payment counterparts, and with a port the reference system wired
     to all three. `token_prefix` marks every code and access token the sign-on issues (the canary test plants one)."""
     username, password = portal_credentials(target)
-    app = create_portal_app(PortalSettings(target.province_code, username, password, target.sync))
+    app = create_portal_app(portal_settings(target, username, password))
     served = [serve_in_thread("portal", app, host, portal_port)]
     shown_host = f"[{host}]" if ":" in host else host
     sso_url = f"http://{shown_host}:{sso_port}"
+    # The SUT every handed-out URL points at (sign-on redirect, payment confirm callback): the reference system when
+    # served here, otherwise the target's system (sut.base_url), so that long-lived counterparts serve a vendor's.
     reference_url = f"http://{shown_host}:{reference_port}" if reference_port is not None else ""
+    sut_url = reference_url or target.sut.base_url or ""
     client_id, client_secret = sso_client(target)
-    sso_settings, sign_on = sign_on_pair(sso_url, reference_url, client_id, client_secret, None)
+    callbacks = () if reference_port is not None else target.sso.redirect_uris
+    sso_settings, sign_on = sign_on_pair(sso_url, sut_url, client_id, client_secret, None, callbacks)
     sso_settings = replace(sso_settings, token_prefix=token_prefix)
     served.append(serve_in_thread("sso", create_sso_app(sso_settings), host, sso_port))
     payment_url = f"http://{shown_host}:{payment_port}"
     merchant, payment_secret = payment_keys(target)
     variant = target.payment_rules.checksum
-    payment = PaymentSettings(merchant, payment_secret, variant, confirm_url(reference_url, target), payment_url)
+    payment = PaymentSettings(merchant, payment_secret, variant, confirm_url(sut_url, target), payment_url)
     served.append(serve_in_thread("payment", create_payment_app(payment), host, payment_port))
     if reference_port is not None:
         # With no password configured the portal accepts any login; the reference then sends a throwaway one.
@@ -188,7 +215,7 @@ def serve_counterparts(
         cashier = PaymentLink(payment_url, merchant, payment_secret, variant)
         settings = ReferenceSettings(
             link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path,
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
         )
         reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))

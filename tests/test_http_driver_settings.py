@@ -183,8 +183,9 @@ def test_the_citizen_opens_the_payment_with_a_call_of_their_own():
     assert (refused.accepted, refused.message) == (False, "chưa yêu cầu")
 
 
-def test_without_a_pay_action_the_officers_request_opened_the_payment():
-    assert driver(FakeSut(), example_options()).pay("X") is None
+def test_a_pay_step_without_actions_pay_is_an_error_naming_it():
+    with pytest.raises(DriverError, match=r"sut\.driver_options\.actions\.pay is not configured"):
+        driver(FakeSut(), example_options()).pay("X")
 
 
 # ---- files --------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from harness import schemas
 from harness.catalog import load_catalog
 from harness.target import embedded_target
 from mocks.reference.defects import registry
+from mocks.reference.variations import registry as variation_registry
 from tests.support import read_report, run_p111_here, verdicts
 
 # The .NET client's direct transport (insert, update on "đã tồn tại", progress in chunks) under the same checks.
@@ -33,6 +34,16 @@ HMAC_DEFECTS = (None, "pay-init-wrong-order")
 ROBUSTNESS = set(load_catalog(scope="robustness").ids)
 FUZZ_DEFECTS = tuple(sorted(d.name for d in registry().values() if set(d.requirements) <= ROBUSTNESS))
 PLAN_DEFECTS = tuple(sorted(set(registry()) - set(FUZZ_DEFECTS)))
+# Lawful variations (mocks/reference/variations.yaml): one clean run each, which must keep every clean verdict, and a
+# few defects under the variation that touches what they break, which must still be caught.
+VARIATIONS = tuple(variation_registry())
+DEFECTS_UNDER_VARIATIONS = (
+    ("illegal-transition-accepted", "optional-transitions-refused"),
+    ("transfer-drops-files", "inbox-now-only"),
+    ("dossier-code-wrong-date", "api-dates-ddmmyyyy"),
+    ("pay-accepts-bad-checksum", "citizen-opens-payment"),
+    ("txn-supplement-anonymous", "public-calls-declared"),
+)
 
 
 @dataclass(frozen=True)
@@ -43,19 +54,21 @@ class Case:
     checksum: str = "sha256-pipe"  # the payment checksum variant (the embedded default: sha256-pipe)
     command: str = "run"  # run (the plan's requirements) | fuzz (the robustness checks outside the plan)
     also: tuple[str, ...] = ()  # defects switched on besides `defect`, none of which may change a verdict
+    variations: tuple[str, ...] = ()  # lawful variations of the reference system switched on
 
     @property
     def name(self) -> str:
         variant = "" if self.checksum == "sha256-pipe" else f"-{self.checksum}"
         command = "" if self.command == "run" else f"{self.command}-"
         also = "+fuzz-defects" if self.also else ""
-        name = f"{command}{self.transport}{variant}-{self.defect or 'clean'}{also}"
+        lawful = "".join(f"+{v}" for v in self.variations)
+        name = f"{command}{self.transport}{variant}-{self.defect or 'clean'}{also}{lawful}"
         return name + (f"-{self.year}" if self.year else "")
 
     @property
     def clean(self) -> Case:
         """The same setting with no defect: what every requirement a defect does not name must still give."""
-        return Case(None, self.transport, self.year, self.checksum, self.command)
+        return Case(None, self.transport, self.year, self.checksum, self.command, variations=self.variations)
 
 
 # 2023 is the issue's own example of a boundary: commune digitisation at 55% passes, 54% fails.
@@ -66,6 +79,8 @@ CASES = (
     + [Case(d, "direct") for d in DIRECT_DEFECTS]
     + [Case(d, "adapter", checksum="hmac-sha256") for d in HMAC_DEFECTS]
     + [Case(None, "adapter", 2023), Case("kpi-digitisation-commune-below", "adapter", 2023)]
+    + [Case(None, "adapter", variations=(v,)) for v in VARIATIONS]
+    + [Case(d, "adapter", variations=(v,)) for d, v in DEFECTS_UNDER_VARIATIONS]
 )
 
 
@@ -91,6 +106,8 @@ def case_args(case: Case, directory: Path) -> list[str]:
         args += ["--target", str(case_target(directory / "case.target.yaml", case))]
     for defect in filter(None, (case.defect, *case.also)):
         args += ["--defect", defect]
+    for variation in case.variations:
+        args += ["--variation", variation]
     if case.year:
         args += ["--year", str(case.year)]
     return args
@@ -238,3 +255,19 @@ def test_the_2023_boundary_is_the_plans(outcomes):
         pytest.skip("report.json carries no metric figures")
     assert (at["ratio"], at["threshold"], at["verdict"]) == (55.0, 55.0, "PASSED")
     assert (under["ratio"], under["threshold"], under["verdict"]) == (54.0, 55.0, "FAILED")
+
+
+@pytest.mark.parametrize("variation", VARIATIONS)
+def test_a_lawful_variation_keeps_every_clean_verdict(outcomes, variation):
+    """No false alarm: under each lawful variation every requirement has the verdict it has on the plain reference
+    system (the settings the variation carries are what a vendor with that behaviour writes in its target)."""
+    plain = verdicts(outcomes[Case(None, "adapter").name].report)
+    varied = outcomes[Case(None, "adapter", variations=(variation,)).name]
+    assert verdicts(varied.report) == plain, varied.result.stdout[-3000:]
+    assert varied.result.returncode == 0
+
+
+def test_the_combinations_name_known_defects_and_variations():
+    """The combinations above name real defects and variations."""
+    for defect, variation in DEFECTS_UNDER_VARIATIONS:
+        assert defect in registry() and variation in variation_registry()

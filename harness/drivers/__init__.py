@@ -27,6 +27,10 @@ DRIVERS = {"reference-api": ReferenceApiDriver}
 # Drivers built from the target's `sut.driver_options` and the run's system (the SUT's client and the counterparts),
 # not just (client, sign_on): registered by name.
 BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {
+    # The reference API, with the options where a vendor implementing it lawfully differs (dates, paging).
+    "reference-api": lambda target, system: ReferenceApiDriver(
+        system.client, system.sign_on, options=target.sut.driver_options
+    ),
     "http": build_http_driver,  # declarative: the vendor's API described in the target, no Python
     "operator": build_operator_driver,  # a person performs each printed step; the counterparts decide
 }

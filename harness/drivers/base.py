@@ -163,3 +163,13 @@ class Driver(Protocol):
     def export(self, kind: str) -> list[dict[str, Any]]:
         """Every row of an export: dossiers (as synced, HoSoDongBoDVC), procedures, agencies or transactions."""
         ...
+
+    # Optional (not every driver has it, so not part of the protocol's required methods): where the citizen opens a
+    # payment by a call of their own after the officer's request (target payment.opened_by: citizen), the scenarios
+    # call `pay(code, session=None) -> ActionResult` on the driver. See `opens_payment` below.
+
+
+def opens_payment(driver: Any) -> Any:
+    """The driver's `pay` step (the citizen opens the payment the officer asked for), or None when it has none."""
+    pay = getattr(driver, "pay", None)
+    return pay if callable(pay) else None

@@ -420,11 +420,10 @@ class HttpDriver:
             self._store.close()
             self._store = None
 
-    def pay(self, code: str, *, session: Session | None = None) -> ActionResult | None:
-        """The citizen opens the payment the officer asked for (actions.pay), where the system waits for them to;
-        None where the officer's request opened it already (no actions.pay)."""
-        if "pay" not in self._actions:
-            return None
+    def pay(self, code: str, *, session: Session | None = None) -> ActionResult:
+        """The citizen opens the payment the officer asked for (actions.pay), where the system waits for them to (the
+        target's `payment.opened_by: citizen`); not configured, a DriverError naming actions.pay."""
+        self._action("pay")
         owner = session or self._owners.get(code) or self.session("citizen")
         response = self._send("pay", owner, {"code": code, "actor": CITIZEN})
         spec, where = self._action("pay"), self._where("pay", response)

@@ -10,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from harness.formats import VIETNAM_TIME
+
 from harness.drivers.base import (
     ActionResult,
     DossierView,
@@ -39,8 +41,13 @@ LOGIN_PATH = "/auth/login"
 SESSION_COOKIE = "p111_session"
 
 
-def _time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+def _time(value: Any, date_format: str | None = None) -> datetime | None:
+    """An ISO 8601 time, or one in the SUT's own format (driver option datetime_format); a time without a zone is
+    Vietnam's (UTC+7), where the system runs."""
+    if not value:
+        return None
+    moment = datetime.strptime(value, date_format) if date_format else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
 
 
 def _files(data: list[dict[str, Any]]) -> tuple[FileView, ...]:
@@ -54,7 +61,7 @@ def _shaped(build: Any, data: Any, what: str) -> Any:
         raise DriverError(f"the SUT's {what} does not have the reference API's shape: {exc!r}") from exc
 
 
-def _view(data: dict[str, Any]) -> DossierView:
+def _view(data: dict[str, Any], date_format: str | None = None) -> DossierView:
     return _shaped(
         lambda d: DossierView(
             code=d["code"],
@@ -63,9 +70,9 @@ def _view(data: dict[str, Any]) -> DossierView:
             current_agency_code=d.get("current_agency_code", d["agency_code"]),
             channel=d["channel"],
             status=str(d["status"]),
-            submitted_at=datetime.fromisoformat(d["submitted_at"]),
-            received_at=_time(d.get("received_at")),
-            due_at=_time(d.get("due_at")),
+            submitted_at=_time(d["submitted_at"], date_format),
+            received_at=_time(d.get("received_at"), date_format),
+            due_at=_time(d.get("due_at"), date_format),
             statuses=tuple(str(step["status"]) for step in d.get("history", [])),
             files=_files(d.get("files", [])),
             steps=tuple(
@@ -141,8 +148,17 @@ def follow_code_flow(
 
 class ReferenceApiDriver:
     def __init__(
-        self, client: httpx.Client, sign_on: httpx.Client | None = None, sessions: dict[str, Session] | None = None
+        self,
+        client: httpx.Client,
+        sign_on: httpx.Client | None = None,
+        sessions: dict[str, Session] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
+        # sut.driver_options (schemas/drivers/reference-api.schema.json): where a vendor implementing the reference
+        # API lawfully differs from it.
+        options = options or {}
+        self._date_format: str | None = options.get("datetime_format")
+        self._cursor = options.get("export_pagination", "page") == "cursor"
         self._client = client
         self._sign_on = sign_on  # the sign-on counterpart: the driver follows the login redirects itself
         self._sessions: dict[str, Session] = dict(sessions or {})  # by role; given ones were signed on elsewhere
@@ -173,6 +189,9 @@ class ReferenceApiDriver:
     def whoami(self, session: Session) -> dict[str, Any] | None:
         answer = self._call("GET", "/api/me", session=session)
         return self._json(answer, 200) if answer.status_code == 200 else None
+
+    def _view_of(self, data: Any) -> DossierView:
+        return _view(data, self._date_format)
 
     def _json(self, response: httpx.Response, *expected: int) -> Any:
         where = f"{response.request.method} {response.request.url.path}"
@@ -211,7 +230,7 @@ class ReferenceApiDriver:
             "files": [{"name": name, "content_base64": base64.b64encode(content).decode()} for name, content in files],
         }
         owner = session or self.session("citizen")
-        dossier = _view(self._json(self._call("POST", "/api/dossiers", json=body, session=owner), 201))
+        dossier = self._view_of(self._json(self._call("POST", "/api/dossiers", json=body, session=owner), 201))
         self._owners[dossier.code] = owner
         return dossier
 
@@ -227,7 +246,8 @@ class ReferenceApiDriver:
             session = self._owners.get(code, self.session("citizen")) if by_citizen else self.session("officer")
         response = self._call("POST", f"/api/dossiers/{code}/actions/{action}", json=body, session=session)
         if response.is_success:
-            return ActionResult(True, response.status_code, _view(self._json(response, response.status_code)), "")
+            view = self._view_of(self._json(response, response.status_code))
+            return ActionResult(True, response.status_code, view, "")
         if response.status_code in (400, 401, 403, 404, 409, 422):
             try:
                 message = str(response.json().get("message", ""))
@@ -238,7 +258,7 @@ class ReferenceApiDriver:
 
     def get(self, code: str, *, session: Session | None = None) -> DossierView:
         answer = self._call("GET", f"/api/dossiers/{code}", session=session or self.session("officer"))
-        return _view(self._json(answer, 200))
+        return self._view_of(self._json(answer, 200))
 
     def inbox(self, agency_code: str) -> list[InboxItem]:
         data = self._json(self._call("GET", f"/api/agencies/{agency_code}/inbox", session=self.session("officer")), 200)
@@ -254,7 +274,18 @@ class ReferenceApiDriver:
             raise DriverError(f"GET {url}: expected HTTP 200, got {response.status_code}")
         return response.content
 
+    def pay(self, code: str, *, session: Session | None = None) -> ActionResult:
+        """The applicant opens the payment the officer asked for (payment.opened_by: citizen)."""
+        owner = session or self._owners.get(code) or self.session("citizen")
+        response = self._call("POST", f"/api/dossiers/{code}/pay", json={"actor": CITIZEN}, session=owner)
+        if response.is_success:
+            view = self._view_of(self._json(response, response.status_code))
+            return ActionResult(True, response.status_code, view, "")
+        return ActionResult(False, response.status_code, None, response.text[:200])
+
     def export(self, kind: str) -> list[dict[str, Any]]:
+        if self._cursor:
+            return self._export_by_cursor(kind)
         rows: list[dict[str, Any]] = []
         for page in itertools.count(1):
             params = {"page": page, "size": 5000}
@@ -265,3 +296,17 @@ class ReferenceApiDriver:
             if not items or len(rows) >= int(data.get("total", 0)):
                 return rows
         return rows
+
+    def _export_by_cursor(self, kind: str) -> list[dict[str, Any]]:
+        """export_pagination: cursor — each page names the next (next_cursor) until none is left."""
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(1_000_000):  # bounded: a SUT that never ends its cursor chain is an error, not a hang
+            params: dict[str, Any] = {"size": 5000, **({"cursor": cursor} if cursor else {})}
+            answer = self._call("GET", f"/api/exports/{kind}", params=params, session=self.session("officer"))
+            data = self._json(answer, 200)
+            rows.extend(_shaped(lambda d: list(d["items"]), data, f"{kind} export"))
+            cursor = data.get("next_cursor") if isinstance(data, dict) else None
+            if not cursor:
+                return rows
+        raise DriverError(f"GET /api/exports/{kind}: the cursor chain never ended")

@@ -13,6 +13,7 @@ import html
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from harness.lifecycle import load_lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference import inputs
 from mocks.reference.defects import check_names
+from mocks.reference.variations import check_names as check_variations
 from mocks.reference.history import History, build_history
 from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
 from mocks.reference.portal_sync import PortalLink, PortalSync
@@ -35,6 +37,7 @@ from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOn
 
 SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN
+API_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the api-dates-ddmmyyyy variation: the same format, in the system's own API
 SESSION_COOKIE = "p111_session"
 EXPORT_KINDS = ("dossiers", "procedures", "agencies", "transactions")
 SUMMARY_COLUMN = 2000  # characters the TrichYeuHoSo column holds: the document's maxLength of `summary`
@@ -50,6 +53,7 @@ class ReferenceSettings:
     sign_on: SignOnLink | None = None  # the SSO it is a client of; None: nobody can sign in
     payment: PaymentLink | None = None  # the payment platform it is registered with; None: no online payment
     confirm_path: str = CONFIRM_PATH  # where the platform sends its confirm callback
+    variations: frozenset[str] = frozenset()  # lawful variations (variations.yaml): a vendor's lawful choices
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -68,6 +72,10 @@ def load_services(defects: frozenset[str] = frozenset()) -> list[dict[str, Any]]
 
 def create_reference_app(settings: ReferenceSettings) -> Starlette:
     defects = check_names(settings.defects)
+    variations = check_variations(settings.variations)
+    # How an unlawful action is refused: 409 by default, 422 or 400 as lawful variations.
+    refusal_status = 422 if "refusals-422" in variations else 400 if "refusals-400" in variations else 409
+    api_date_format = API_DATE_FORMAT if "api-dates-ddmmyyyy" in variations else None
     lifecycle = load_lifecycle()
     services = {s["code"]: s for s in load_services(defects)}
     codes = model.CodeBook(malformed="malformed-dossier-code" in defects)
@@ -80,6 +88,17 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
     link = settings.sign_on or SignOnLink(settings.sign_on_url, "p111-reference", secrets.token_urlsafe(16))
     relying_party = RelyingParty(link, defects)
     cashier = Cashier(settings.payment, defects)
+
+    def public(dossier: model.Dossier) -> dict[str, Any]:
+        """The dossier in the API's own shape; its times as the variation writes them, if any."""
+        view = dossier.public()
+        return _redated(view, api_date_format) if api_date_format else view
+
+    def optional_refused(action: str, status: str) -> bool:
+        """The optional-transitions-refused variation: every optional move of lifecycle.yaml is refused."""
+        return "optional-transitions-refused" in variations and any(
+            move.action == action and status in move.sources for move in lifecycle.optional
+        )
 
     def problem(http_status: int, error: str, message: str, **extra: Any) -> JSONResponse:
         return JSONResponse({"error": error, "message": message, **extra}, status_code=http_status)
@@ -228,7 +247,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         store[dossier.code] = dossier
         files.update({f.id: f for f in submitted_files})
         await tell_portal(dossier)
-        return JSONResponse(dossier.public(), status_code=201)
+        return JSONResponse(public(dossier), status_code=201)
 
     async def show(request: Request) -> JSONResponse:
         who = await principal(request)
@@ -238,7 +257,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if dossier is None or not may_read(who, dossier):
             # Another citizen's dossier is not even confirmed to exist.
             return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
-        return JSONResponse(dossier.public())
+        return JSONResponse(public(dossier))
 
     async def export(request: Request) -> JSONResponse:
         who = await principal(request)
@@ -252,7 +271,7 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         except inputs.InvalidInput as exc:
             return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
         items = list(store.values())[(page - 1) * size : page * size]
-        return JSONResponse({"page": page, "size": size, "total": len(store), "items": [d.public() for d in items]})
+        return JSONResponse({"page": page, "size": size, "total": len(store), "items": [public(d) for d in items]})
 
     def destination(dossier: model.Dossier, code: Any) -> model.Agency | None:
         if not isinstance(code, str) or not is_agency_code(code):
@@ -290,6 +309,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if action == "transfer" and (to_agency is None or to_agency.code == dossier.agency.code):
             return problem(422, "invalid-request", "transfer needs to_agency: another agency's code")
         before = dossier.status
+        if optional_refused(action, before):
+            return problem(
+                refusal_status, "not-offered", f"{action} from {before} is not offered by this system", status=before
+            )
         guarded = "illegal-transition-accepted" not in defects and not (
             "end-state-reopened" in defects and before in lifecycle.end_states
         )
@@ -307,13 +330,13 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         )
         if not moved:
             return problem(
-                409, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}", status=before
+                refusal_status, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}", status=before
             )
         await tell_portal(dossier)
-        if action == "request-payment":
+        if action == "request-payment" and "citizen-opens-payment" not in variations:
             await cashier.request(dossier, request.client.host if request.client else "127.0.0.1")
             cashier.start_reconciling(lambda payment: payment_settled(payment.dossier_code))
-        return JSONResponse(dossier.public())
+        return JSONResponse(public(dossier))
 
     async def confirm_payment(request: Request) -> JSONResponse:
         """The payment platform's confirm callback: authenticated by its MaXacThuc, answered HTTP 200 with a MaLoi
@@ -339,7 +362,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         agency = request.path_params["agency"]
         received = []
         for dossier in store.values():
-            for transfer in dossier.transfers:
+            # inbox-now-only: a dossier is listed only while it is at the agency, with its latest transfer there.
+            here = dossier.transfers[-1:] if dossier.agency.code == agency else []
+            for transfer in here if "inbox-now-only" in variations else dossier.transfers:
                 if transfer.destination.code == agency:
                     sent = () if "transfer-drops-files" in defects else transfer.files
                     received.append(
@@ -424,13 +449,36 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             size = inputs.query_int(request.query_params, "size", 1000, 1, 5000)
         except inputs.InvalidInput as exc:
             return problem(422, "invalid-request", f"Yêu cầu không hợp lệ / invalid request: {exc}")
+        if "exports-cursor" in variations:
+            return JSONResponse(_cursor_page(rows, request.query_params.get("cursor"), size))
         items = rows[(page - 1) * size : page * size]
         return JSONResponse({"page": page, "size": size, "total": len(rows), "items": items})
 
     async def openapi(request: Request) -> Response:
-        return Response(
-            (resources.schema_dir() / "reference-api.openapi.json").read_bytes(), media_type="application/json"
-        )
+        document = (resources.schema_dir() / "reference-api.openapi.json").read_bytes()
+        if variations & {"public-calls-declared", "citizen-opens-payment"}:
+            return JSONResponse(_documented(json.loads(document), variations, settings.confirm_path))
+        return Response(document, media_type="application/json")
+
+    async def pay(request: Request) -> JSONResponse:
+        """citizen-opens-payment: the applicant opens the transaction the officer asked for, by a call of their own."""
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
+        dossier = store.get(request.path_params["code"])
+        if dossier is None or not may_read(who, dossier):
+            return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
+        if who.subject != dossier.owner:
+            return forbidden("paying is the applicant's own action")
+        if dossier.status != "6" or any(p.state == "pending" for p in dossier.payments):
+            return problem(refusal_status, "nothing-to-pay", "Không có khoản cần thanh toán / nothing to pay now")
+        await cashier.request(dossier, request.client.host if request.client else "127.0.0.1")
+        cashier.start_reconciling(lambda payment: payment_settled(payment.dossier_code))
+        return JSONResponse(public(dossier))
+
+    async def health(request: Request) -> JSONResponse:
+        """public-calls-declared: a public write a monitor calls, with no session (the target lists it)."""
+        return JSONResponse({"status": "ok"})
 
     async def sync_failures(request: Request) -> JSONResponse:
         return JSONResponse(sync.failures)
@@ -459,5 +507,53 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             Route("/auth/callback", signed_in, name="signed_in"),
             Route("/api/me", me),
             Route("/_p111/sync-failures", sync_failures),
+            *([Route("/api/dossiers/{code}/pay", pay, methods=["POST"])] if "citizen-opens-payment" in variations else []),
+            *([Route("/api/health", health, methods=["POST"])] if "public-calls-declared" in variations else []),
         ]
     )
+
+
+def _redated(view: Any, date_format: str) -> Any:
+    """api-dates-ddmmyyyy: every ISO time of the view (keys `*_at` and `at`) rewritten in the variation's format."""
+    if isinstance(view, list):
+        return [_redated(item, date_format) for item in view]
+    if not isinstance(view, dict):
+        return view
+    result = {}
+    for key, value in view.items():
+        if (key == "at" or key.endswith("_at")) and isinstance(value, str):
+            value = datetime.fromisoformat(value).strftime(date_format)
+        result[key] = _redated(value, date_format)
+    return result
+
+
+def _cursor_page(rows: list[Any], cursor: str | None, size: int) -> dict[str, Any]:
+    """exports-cursor: an opaque cursor (the next offset, encoded) instead of page numbers; none when done."""
+    try:
+        start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
+    except (ValueError, binascii.Error):
+        start = 0
+    end = start + size
+    following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(rows) else None
+    return {"items": rows[start:end], "next_cursor": following}
+
+
+def _documented(document: dict[str, Any], variations: frozenset[str], confirm_path: str) -> dict[str, Any]:
+    """The OpenAPI document as the variations change the API: no p111 extension (a vendor's document carries none),
+    the public health call, the citizen's pay call."""
+    paths = document.setdefault("paths", {})
+    if "public-calls-declared" in variations:
+        for item in paths.values():
+            for operation in item.values():
+                if isinstance(operation, dict):
+                    operation.pop("x-p111-authenticated-by", None)
+        paths["/api/health"] = {"post": {"summary": "Health check (public)", "responses": {"200": {"description": "ok"}}}}
+    if "citizen-opens-payment" in variations:
+        paths["/api/dossiers/{code}/pay"] = {
+            "post": {
+                "summary": "The applicant opens the payment the officer asked for",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the dossier, with the payment opened"}},
+            }
+        }
+    return document

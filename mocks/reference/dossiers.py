@@ -187,9 +187,11 @@ def apply(
 ) -> bool:
     """Moves the dossier by `action`; False (and nothing changed) when the lifecycle forbids it and `guarded`."""
     target = lifecycle.actions[action].to
-    if target == "resume":
+    resuming = target == "resume"
+    if resuming:
         target = dossier.resume_status or "2"
-    if guarded and not lifecycle.allows(dossier.status, target):
+    # Supplying a supplement resumes handling only where one was asked for (status 5).
+    if guarded and (not lifecycle.allows(dossier.status, target) or resuming and dossier.status != "5"):
         return False
     if target == "5":
         dossier.resume_status = dossier.status if dossier.status in ("2", "4", "6") else "2"

@@ -1,0 +1,151 @@
+"""Lawful variations of the reference system (mocks/reference/variations.yaml) and the lifecycle's core and optional
+moves (harness/data/lifecycle.yaml): each variation really changes the system, and the target settings it carries
+are what let the harness drive it. The self-test matrix proves the whole suite's verdicts under each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from harness.cli import main
+from harness.drivers import DriverError, ReferenceApiDriver
+from harness.lifecycle import load_lifecycle
+from harness.target import Target, TargetError, embedded_target, load_target
+from mocks.reference.variations import registry, target_settings
+from mocks.wiring import start_embedded
+
+PLAIN = "1.001022"  # no fee, no second agency
+FEE = "1.001193"
+JOINT = "1.004227"  # moves to a second agency
+
+
+@contextmanager
+def driven(*variations: str, settings: bool = True) -> Iterator[tuple[Target, ReferenceApiDriver]]:
+    """The embedded reference system with `variations`, and a reference-api driver configured by the target
+    settings the variations carry (or, with settings=False, without them)."""
+    target = embedded_target().with_variations(variations, target_settings(variations) if settings else {})
+    system = start_embedded(target)
+    try:
+        sut = httpx.Client(base_url=system.sut_url, transport=system.sut_transport)
+        sso = httpx.Client(base_url=system.sign_on_url, transport=system.sign_on_transport)
+        yield target, ReferenceApiDriver(sut, sso, options=target.sut.driver_options)
+    finally:
+        system.close()
+
+
+def test_the_registry_lists_each_variation_with_the_settings_that_express_it(capsys):
+    assert main(["variations"]) == 0
+    shown = capsys.readouterr().out
+    for variation in registry().values():
+        assert variation.name in shown and variation.vi in shown and variation.en in shown
+    assert '"opened_by": "citizen"' in shown and '"export_pagination": "cursor"' in shown
+
+
+def test_variations_apply_only_to_the_embedded_system_and_unknown_ones_are_refused():
+    with pytest.raises(ValueError, match="unknown variation"):
+        target_settings(["no-such-variation"])
+    assert main(["run", "--variation", "no-such-variation", "--report", "/dev/null/x"]) == 2
+
+
+def test_every_core_and_optional_move_is_lawful_and_none_is_both():
+    lifecycle = load_lifecycle()
+    assert {"receive", "process", "finish", "return", "refuse", "request-supplement", "withdraw"} <= set(lifecycle.core)
+    for move in lifecycle.optional:
+        for source in move.sources:
+            assert lifecycle.leads_to(source, move.action, resume="2") is not None
+            assert not lifecycle.demands(move.action, source)
+            assert "optional" in lifecycle.why_optional(move.action, source)
+    assert lifecycle.demands("receive", "1") and not lifecycle.demands("finish", "2")
+    # A group: asked from at least one point of the core path, so no single point is demanded.
+    assert not lifecycle.demands("request-supplement", "4")
+    assert lifecycle.demands("request-payment", "2") is False
+    assert lifecycle.leads_to("1", "supplement") is None  # only a supplement that was asked for resumes
+
+
+# The core path to each status an optional move starts from.
+TO = {"1": (), "2": ("receive",), "4": ("receive", "process"), "6": ("receive", "request-payment")}
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["plain", "optional-transitions-refused"])
+def test_each_optional_move_is_refused_only_under_the_variation(refused):
+    variations = ("optional-transitions-refused",) if refused else ()
+    with driven(*variations) as (_, driver):
+        for move in load_lifecycle().optional:
+            for source in sorted(move.sources):
+                code = driver.submit(FEE).code
+                for step in TO[source]:
+                    assert driver.act(code, step).accepted
+                result = driver.act(code, move.action)
+                assert result.accepted is not refused, (move.action, source, result)
+                if refused:
+                    assert result.http_status == 409 and driver.get(code).status == source
+
+
+@pytest.mark.parametrize(("variation", "status"), [("refusals-422", 422), ("refusals-400", 400)])
+def test_refusals_are_answered_with_the_variations_status(variation, status):
+    with driven(variation) as (_, driver):
+        code = driver.submit(PLAIN).code
+        result = driver.act(code, "return")
+        assert (result.accepted, result.http_status) == (False, status)
+
+
+def test_api_dates_need_the_datetime_format_setting():
+    with driven("api-dates-ddmmyyyy", settings=False) as (_, driver), pytest.raises(DriverError, match="shape"):
+        driver.submit(PLAIN)
+    with driven("api-dates-ddmmyyyy") as (target, driver):
+        assert target.sut.driver_options == {"datetime_format": "%d/%m/%Y %H:%M:%S"}
+        dossier = driver.submit(PLAIN)
+        assert dossier.submitted_at.utcoffset() is not None  # read as Vietnam's time
+
+
+def test_exports_by_cursor_read_every_row():
+    with driven() as (_, plain):
+        expected = len(plain.export("dossiers"))
+    with driven("exports-cursor") as (target, driver):
+        assert target.sut.driver_options["export_pagination"] == "cursor"
+        assert len(driver.export("dossiers")) == expected > 0
+
+
+def test_the_citizen_opens_the_payment_with_the_pay_step():
+    with driven("citizen-opens-payment") as (target, driver):
+        assert target.payment_rules.opened_by == "citizen"
+        code = driver.submit(FEE).code
+        for step in ("receive", "request-payment"):
+            assert driver.act(code, step).accepted
+        assert driver.get(code).payments == ()  # the officer's request opened nothing
+        assert driver.pay(code).accepted
+        assert [p.state for p in driver.get(code).payments] == ["pending"]
+        assert not driver.pay(code).accepted  # nothing more to open while one is pending
+
+
+def test_public_calls_are_declared_by_the_target_not_by_the_vendors_document():
+    with driven("public-calls-declared") as (target, driver):
+        assert ("POST", "/api/health") in target.sut.public_operations
+        client = driver._client  # the SUT's client: no session on it
+        assert client.post("/api/health").status_code == 200
+        assert "x-p111" not in client.get("/openapi.json").text
+
+
+def test_the_receiving_agencys_inbox_lists_only_what_is_there_now():
+    with driven("inbox-now-only") as (_, driver):
+        code = driver.submit(JOINT, files=(("a.pdf", b"%PDF-1.4 a"),)).code
+        second = next(s for s in driver.services() if s.code == JOINT)
+        assert driver.act(code, "receive").accepted
+        assert driver.act(code, "transfer", to_agency=second.second_agency_code).accepted
+        assert [i.code for i in driver.inbox(second.second_agency_code or "")] == [code]
+        assert driver.act(code, "transfer", to_agency=second.agency_code).accepted
+        assert code not in [i.code for i in driver.inbox(second.second_agency_code or "")]
+
+
+def test_a_variation_is_refused_for_a_vendors_system(tmp_path):
+    target = embedded_target()
+    document = target.public_dict()
+    document["sut"] = {"embedded": False, "base_url": "http://127.0.0.1:9", "variations": ["refusals-422"]}
+    path = tmp_path / "t.yaml"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(TargetError, match="sut.variations"):
+        load_target(path)
