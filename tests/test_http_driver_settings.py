@@ -318,3 +318,22 @@ def test_each_example_setting_is_valid_and_builds_a_driver(name, monkeypatch):
     options = merged(example_options(), SETTINGS[name])
     assert validate(options) == []
     driver(FakeSut(), options)
+
+
+def test_an_export_paged_by_cursor():
+    options = example_options()
+    options["actions"]["export"] = {"path": "/v2/bao-cao/{{ kind }}", "query": {"sau": "{{ cursor or '' }}"},
+                                    "result": "du_lieu", "next": "tiep_theo"}
+    assert validate(options) == []
+    pages = {"": {"du_lieu": [{"n": 1}, {"n": 2}], "tiep_theo": "c2"}, "c2": {"du_lieu": [{"n": 3}], "tiep_theo": None}}
+    sut = FakeSut()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sut.sent.append(request)
+        return httpx.Response(200, json=pages[request.url.params.get("sau", "")])
+
+    d = driver(sut, options)
+    d._client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(answer))
+    d._sessions["officer"] = Session("officer-1", {"X-Phien": TOKEN})
+    assert [r["n"] for r in d.export("dossiers")] == [1, 2, 3]
+    assert [r.url.params.get("sau") for r in sut.sent] == ["", "c2"]

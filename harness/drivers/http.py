@@ -510,8 +510,9 @@ class HttpDriver:
         word = self._vocabulary["export_kind"].to_sut(kind, "actions.export")
         rows: list[dict[str, Any]] = []
         previous: list[Any] | None = None
+        cursor: Any = None
         for page in itertools.count(1):
-            variables = {"kind": word, "page": page, "size": spec.page_size}
+            variables = {"kind": word, "page": page, "size": spec.page_size, "cursor": cursor}
             response = self._send("export", self.session("officer"), variables)
             data = self._json("export", response)
             where = self._where("export", response)
@@ -519,6 +520,11 @@ class HttpDriver:
             if not isinstance(items, list):
                 raise DriverError(f"{where}: {OPTIONS}.actions.export.result: expected a list, found {shape(items)}")
             rows.extend(items)
+            if spec.next is not None:  # by cursor: the last page names no next one
+                cursor = spec.next.search(data, where)
+                if not items or cursor in (None, ""):
+                    return rows
+                continue
             total = spec.total.required(data, where) if spec.total is not None else None
             if not items or (total is not None and len(rows) >= int(total)):
                 return rows

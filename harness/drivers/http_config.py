@@ -196,9 +196,9 @@ class View:
             if required:
                 raise DriverError(f"{where}: {OPTIONS}.views.{self.name}.{field}: required field missing")
             return None
-        found = expression.search(data, where, root) if not isinstance(expression, Expression) else None
-        if isinstance(expression, Expression):
+        if isinstance(expression, Expression):  # a path: on the object itself
             return expression.required(data, where) if required else expression.search(data, where)
+        found = expression.search(data, where, root)
         if found is None and required:
             raise DriverError(
                 f"{where}: {OPTIONS}.views.{self.name}.{field}: {expression.text!r} finds nothing in the SUT's "
@@ -275,6 +275,8 @@ class Action:
         self.message = Expression(f"{key}.message", spec["message"]) if "message" in spec else None
         self.total = Expression(f"{key}.total", spec["total"]) if "total" in spec else None
         self.page_size = int(spec.get("page_size", 1000))
+        # Pages by cursor: where the next page's cursor is in an answer ({{ cursor }} in the next request).
+        self.next = Expression(f"{key}.next", spec["next"]) if "next" in spec else None
         # Extra headers the action carries (a tenant, a channel …): templates, like the rest of the request.
         self.headers = template(spec["headers"], f"{key}.headers") if "headers" in spec else None
         # multipart: the body's fields go as form fields and the files as parts named `multipart.file_field`.
