@@ -116,7 +116,7 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
             allowed.setdefault(status, []).extend(steps)
     if "demo3-returns-unfinished" in defects:
         allowed["dang-giai-quyet"].append("tra")
-    history: dict[str, list[dict[str, Any]]] = {}
+    history: dict[int, dict[str, list[dict[str, Any]]]] = {}  # the year's exports, built on first use
 
     def error(status: int, text: str) -> JSONResponse:
         return JSONResponse({"loi": text}, status_code=status)
@@ -404,8 +404,8 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
 
     def year_data() -> dict[str, list[dict[str, Any]]]:
         if settings.year not in history:
-            history.update({settings.year: _history(settings.year)})  # type: ignore[dict-item]
-        return history[settings.year]  # type: ignore[return-value]
+            history[settings.year] = _history(settings.year)
+        return history[settings.year]
 
     async def export(request: Request) -> JSONResponse:
         person = who(request)
