@@ -413,6 +413,7 @@ _PATTERN_WORDS = {
     r"^https?://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL, without credentials",
     r"^(https?|embedded)://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL (or embedded://), without credentials",
     r"^/\S*$": "a path starting with /",
+    r"^(https?://\S+|/\S*)$": "a path starting with / or an http:// or https:// URL",
     r"^[a-z0-9]+(-[a-z0-9]+)*$": "a defect name: lower-case words joined by '-'",
     r"^(reference-api|http|operator|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$": (
         "reference-api, http, operator, or a Python driver class written module:Class"
