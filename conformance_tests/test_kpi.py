@@ -15,6 +15,7 @@ from harness.catalog import load_catalog
 from harness.checking import expect
 from harness.drivers import Driver, DriverError
 from harness.metrics import MetricResult, load_rows, measure, score766
+from harness.metrics.definitions import load_definitions
 from harness.metrics.results import build_results
 from harness.run import RunRecord
 from harness.target import Target
@@ -30,8 +31,10 @@ def metric_results(
     p111_driver: Driver, p111_target: Target, p111_run: RunRecord
 ) -> list[MetricResult | ExportRefused]:
     """Every figure of the evaluation year, from the SUT's export; recorded in the report."""
+    offered = offered_exports(p111_driver)
     try:
-        data = {kind: p111_driver.export(kind) for kind in EXPORTS}
+        # An export the system declares it does not offer is not asked for: None, never a fake empty source.
+        data = {kind: p111_driver.export(kind) if offered is None or kind in offered else None for kind in EXPORTS}
     except DriverError as exc:
         if exc.refused_with is None:
             raise  # no answer, or not the rows the driver expects: ERROR, naming it
@@ -66,6 +69,28 @@ class ExportRefused:
     reason: str
 
 
+def offered_exports(driver: Driver) -> tuple[str, ...] | None:
+    """The exports the system declares (the http driver's `sut.driver_options.exports`); None: not declared."""
+    declared = getattr(driver, "offered_exports", None)
+    return declared() if declared is not None else None
+
+
+def _not_offered(requirement: str, driver: Driver) -> str | None:
+    """Why a requirement cannot be measured on this system: data its definitions need that it declares it does not
+    export (None: nothing declared missing)."""
+    offered = offered_exports(driver)
+    if offered is None:
+        return None
+    needs = {kind for d in load_definitions().items if d.requirement == requirement for kind in d.needs}
+    missing = sorted(needs - set(offered))
+    if not missing:
+        return None
+    return (
+        f"hệ thống khai báo không cung cấp kết xuất {', '.join(missing)} (sut.driver_options.exports: "
+        f"{', '.join(offered) or '—'}) / the system declares no {', '.join(missing)} export"
+    )
+
+
 def _figure(r: MetricResult) -> str:
     where = r.level if r.level != "all" else "toàn tỉnh / province-wide"
     reading = f", {r.reading}" if r.reading else ""
@@ -73,8 +98,13 @@ def _figure(r: MetricResult) -> str:
 
 
 @pytest.mark.parametrize("requirement", [pytest.param(r, marks=pytest.mark.requirement(r)) for r in METRICS])
-def test_target_is_met(requirement: str, metric_results: list[MetricResult], p111_target: Target) -> None:
+def test_target_is_met(
+    requirement: str, metric_results: list[MetricResult], p111_target: Target, p111_driver: Driver
+) -> None:
     """The year's figure reaches the plan's threshold at every level the plan names (the deciding reading)."""
+    why = _not_offered(requirement, p111_driver)
+    if why is not None:
+        not_applicable(why)
     refused = [r for r in metric_results if isinstance(r, ExportRefused)]
     expect(
         not refused,

@@ -221,6 +221,16 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
 
         served = serve_demo(target, host=args.host, demo_port=args.demo_port, portal_port=args.portal_port,
                             sso_port=args.sso_port, payment_port=args.payment_port)
+    elif args.demo3:  # the third demo system (mocks/demo3): not a facade, its own semantics
+        from mocks.demo3.wiring import serve_demo3
+
+        try:
+            served = serve_demo3(target, host=args.host, demo3_port=args.demo3_port, portal_port=args.portal_port,
+                                 sso_port=args.sso_port, payment_port=args.payment_port)
+        except KeyError as exc:
+            print(f"Thiếu biến môi trường / environment variable {exc} is not set (examples/demo3.target.yaml)",
+                  file=sys.stderr)
+            return USAGE_ERROR
     else:
         served = serve_counterparts(
             target,
@@ -326,6 +336,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true",
                        help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
     serve.add_argument("--demo-port", type=int, default=8710)
+    serve.add_argument("--demo3", action="store_true",
+                       help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)")
+    serve.add_argument("--demo3-port", type=int, default=8720)
     serve.set_defaults(handler=cmd_mocks_serve)
 
     add_metric_commands(sub)

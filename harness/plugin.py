@@ -566,8 +566,12 @@ def p111_client(p111_system: System) -> httpx.Client:
 
 
 @pytest.fixture(scope="session")
-def p111_driver(p111_target: Target, p111_system: System) -> Driver:
-    return build_driver(p111_target, p111_system)
+def p111_driver(p111_target: Target, p111_system: System) -> Iterator[Driver]:
+    driver = build_driver(p111_target, p111_system)
+    yield driver
+    close = getattr(driver, "close", None)  # a driver that started something for the run (the http file store)
+    if callable(close):
+        close()
 
 
 @pytest.fixture(scope="session")

@@ -101,8 +101,10 @@ class SutConfig:
     dossier_parameter: str  # the SUT's name for the path parameter that carries a dossier's code
     api_key: Secret | None
     defects: tuple[str, ...]
-    # (method, path template) called by another party, not a signed-on user: public or checksum-authenticated
-    public_operations: tuple[tuple[str, str], ...] = ()
+    # The driver's own secrets (a key header, a basic-auth password …), each `${ENV}` in driver_options, resolved:
+    # by dotted path inside driver_options (credentials.officer.secret).
+    driver_secrets: dict[str, Secret] = field(default_factory=dict)
+    public_operations: tuple[tuple[str, str], ...] = ()  # (method, path template): no session demanded there
     variations: tuple[str, ...] = ()  # lawful variations of the embedded reference system
     trusted_origins: tuple[str, ...] = ()  # other origins of the system itself (a file store): credentials may go there
 
@@ -234,7 +236,7 @@ class Target:
         return copy.deepcopy(self._document)
 
     def secrets(self) -> tuple[Secret, ...]:
-        found = [self.sut.api_key]
+        found = [self.sut.api_key, *self.sut.driver_secrets.values()]
         for counterpart in (self.portal, self.payment, self.sso):
             found += [counterpart.password, counterpart.secret, counterpart.client_secret]
         return tuple(s for s in found if s is not None and s.reveal())
@@ -445,6 +447,7 @@ _PATTERN_WORDS = {
     r"^https?://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL, without credentials",
     r"^(https?|embedded)://[^\s/?#@]+(/\S*)?$": "an http:// or https:// URL (or embedded://), without credentials",
     r"^/\S*$": "a path starting with /",
+    r"^(https?://\S+|/\S*)$": "a path starting with / or an http:// or https:// URL",
     r"^[a-z0-9]+(-[a-z0-9]+)*$": "a defect name: lower-case words joined by '-'",
     r"^(reference-api|http|operator|[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*)$": (
         "reference-api, http, operator, or a Python driver class written module:Class"
@@ -750,7 +753,12 @@ def _build(document: dict[str, Any], env: Mapping[str, str], source: Path | None
             dossier_parameter=sut["dossier_parameter"],
             api_key=_secret(sut.get("api_key"), env),
             defects=tuple(sut["defects"]),
-            public_operations=tuple((o["method"], o["path"]) for o in sut["public_operations"]),
+            driver_secrets={
+                path: secret
+                for path, value in _secret_fields(sut["driver_options"] or {})
+                if (secret := _secret(value, env)) is not None
+            },
+            public_operations=tuple((t["method"], t["path"]) for t in sut["public_operations"]),
             variations=tuple(sut["variations"]),
             trusted_origins=tuple(sut.get("trusted_origins", ())),
         ),

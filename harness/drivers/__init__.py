@@ -19,7 +19,7 @@ from harness.drivers.base import (
     StepView,
 )
 from harness.drivers.http import HttpDriver, build_http_driver
-from harness.drivers.http_config import sensitive_names as http_sensitive_names
+from harness.drivers.http import sensitive_names as http_sensitive_names
 from harness.drivers.operator import build as build_operator_driver
 from harness.drivers.reference_api import ReferenceApiDriver
 

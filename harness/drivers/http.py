@@ -10,7 +10,9 @@ Credentials never appear in a message: only paths, statuses, configuration keys 
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +31,7 @@ from harness.drivers.base import (
     Session,
     StepView,
 )
+from harness.drivers.file_store import FileStore
 from harness.drivers.http_config import (
     OPTIONS,
     Action,
@@ -39,6 +42,15 @@ from harness.drivers.http_config import (
     need,
     shape,
     template,
+)
+from harness.drivers.http_config import sensitive_names as configured_names
+from harness.drivers.http_credentials import (
+    SIGN_ON,
+    Identity,
+    credential_in,
+    credentials,
+    sensitive_fields,
+    sensitive_headers,
 )
 from harness.drivers.reference_api import (
     CITIZEN,
@@ -57,7 +69,13 @@ from harness.lifecycle import load_lifecycle
 class HttpDriver:
     """The Driver protocol over a vendor's own HTTP API, as `options` (sut.driver_options) describe it."""
 
-    def __init__(self, options: dict[str, Any], client: httpx.Client, sign_on: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        options: dict[str, Any],
+        client: httpx.Client,
+        sign_on: httpx.Client | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> None:
         self._client = client
         self._sign_on = sign_on
         sign = need(options, "sign_on")
@@ -73,6 +91,17 @@ class HttpDriver:
         self._present_value = template(str(need(present, "value", "sign_on.present")), "sign_on.present.value")
         self._login_message = Expression("sign_on.message", sign["message"]) if "message" in sign else None
         self._accounts = {**DEFAULT_ACCOUNTS, **(sign.get("accounts") or {})}
+        self._credentials = credentials(options, secrets or {})
+        self._identity = Identity(options)
+        self._identities: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}  # by session, when not asked
+        files = dict(options.get("files") or {})
+        self._files_by = str(files.get("send", "content"))  # content | multipart | link
+        self._store_settings = dict(files.get("store") or {})
+        self._store: FileStore | None = None
+        # Which exports the system offers (None: not declared, every kind is asked).
+        self._exports: tuple[str, ...] | None = (
+            tuple(str(k) for k in options["exports"]) if "exports" in options else None
+        )
         self._datetime_format: str | None = options.get("datetime_format")
         vocabulary = options.get("vocabulary") or {}
         self._vocabulary = {
@@ -100,12 +129,41 @@ class HttpDriver:
     def _send(self, name: str, session: Session | None, variables: dict[str, Any]) -> httpx.Response:
         action = self._action(name)
         path = str(action.path(variables))
+        self._own_origin(name, path)
         kwargs: dict[str, Any] = {}
         if action.query is not None:
             kwargs["params"] = action.query(variables)
-        if action.body is not None:
+        if action.headers is not None:
+            kwargs["headers"] = {str(k): str(v) for k, v in action.headers(variables).items()}
+        if action.multipart is not None:
+            # A multipart upload: the body's fields as form fields, each file as a part of its own.
+            fields = action.body(variables) if action.body is not None else {}
+            kwargs["data"] = {str(k): v if isinstance(v, str) else str(v) for k, v in fields.items()}
+            part = str(action.multipart.get("file_field", "files"))
+            kwargs["files"] = [
+                (part, (f["name"], f["content"], "application/octet-stream")) for f in variables.get("raw_files", ())
+            ]
+        elif action.body is not None:
             kwargs["json"] = action.body(variables)
         return call_sut(self._client, action.method, path, session=session, **kwargs)
+
+    def _own_origin(self, name: str, path: str) -> None:
+        """A path the SUT handed out (a file's link) may be a full URL: the session goes only to the SUT's own
+        origin, never to a host its answer names."""
+        url = httpx.URL(path)
+        if not url.is_absolute_url:
+            return
+        own = self._client.base_url
+
+        def origin(u: httpx.URL) -> tuple[str, str, int | None]:
+            return u.scheme, u.host, u.port or {"http": 80, "https": 443}.get(u.scheme)
+
+        if origin(url) != origin(own):
+            raise DriverError(
+                f"actions.{name}: {url.scheme}://{url.host}{':' + str(url.port) if url.port else ''} is not the SUT's "
+                f"origin ({own.scheme}://{own.host}{':' + str(own.port) if own.port else ''}): its credentials are "
+                "never sent elsewhere"
+            )
 
     @staticmethod
     def _where(name: str, response: httpx.Response) -> str:
@@ -159,32 +217,37 @@ class HttpDriver:
 
     def _file(self, data: Any, where: str) -> FileView:
         v = self._views["file"]
-        return FileView(v.text("id", data, where), v.text("name", data, where), v.text("sha256", data, where),
-                        v.text("url", data, where))
+        url = v.text("url", data, where)
+        # A system without a checksum field: integrity is judged by downloading the file and hashing it.
+        if "sha256" in v.fields:
+            digest = v.text("sha256", data, where)
+        else:
+            digest = hashlib.sha256(self.download(url)).hexdigest()
+        return FileView(v.text("id", data, where), v.text("name", data, where), digest, url)
 
-    def _step(self, data: Any, where: str) -> StepView:
+    def _step(self, data: Any, where: str, root: Any) -> StepView:
         v, words = self._views["step"], self._vocabulary
-        action = v.value("action", data, where, required=False)
+        action = v.value("action", data, where, required=False, root=root)
         return StepView(
-            words["status"].from_sut(v.value("status", data, where), where),
+            words["status"].from_sut(v.value("status", data, where, root=root), where),
             words["action"].from_sut(action, where) if action not in (None, "") else "",
-            v.optional_text("subject", data, where),
-            v.optional_text("assurance", data, where),
+            v.optional_text("subject", data, where, root),
+            v.optional_text("assurance", data, where, root),
         )
 
-    def _payment(self, data: Any, where: str) -> PaymentView:
+    def _payment(self, data: Any, where: str, root: Any) -> PaymentView:
         v = self._views["payment"]
         return PaymentView(
-            v.text("reference", data, where),
-            v.number("amount", data, where),
-            self._vocabulary["payment_state"].from_sut(v.value("state", data, where), where),
-            v.number("credited", data, where, default=0),
-            v.optional_text("url", data, where),
+            v.text("reference", data, where, root),
+            v.number("amount", data, where, root=root),
+            self._vocabulary["payment_state"].from_sut(v.value("state", data, where, root=root), where),
+            v.number("credited", data, where, default=0, root=root),
+            v.optional_text("url", data, where, root),
         )
 
     def _dossier(self, data: Any, where: str) -> DossierView:
         v, words = self._views["dossier"], self._vocabulary
-        steps = tuple(self._step(s, where) for s in v.items("steps", data, where))
+        steps = tuple(self._step(s, where, data) for s in v.items("steps", data, where))
         if "statuses" in v.fields:
             statuses = tuple(words["status"].from_sut(s, where) for s in v.items("statuses", data, where))
         else:
@@ -206,7 +269,7 @@ class HttpDriver:
             files=tuple(self._file(f, where) for f in v.items("files", data, where)),
             steps=steps,
             paid_online=bool(v.value("paid_online", data, where, required=False)),
-            payments=tuple(self._payment(p, where) for p in v.items("payments", data, where)),
+            payments=tuple(self._payment(p, where, data) for p in v.items("payments", data, where)),
         )
 
     def _service(self, data: Any, where: str) -> Service:
@@ -236,19 +299,7 @@ class HttpDriver:
 
     def _token(self, callback: httpx.Response) -> str | None:
         """The session credential in the callback's answer, where sign_on.credential says it is."""
-        if callback.status_code >= 400:
-            return None
-        if self._credential_from == "cookie":
-            return callback.cookies.get(self._credential_name)
-        if self._credential_from == "header":
-            return callback.headers.get(self._credential_name)
-        try:
-            body = callback.json()
-        except ValueError:
-            return None
-        assert self._credential_json is not None
-        found = self._credential_json.search(body, "sign_on")
-        return str(found) if isinstance(found, str | int) and str(found) else None
+        return credential_in(callback, self._credential_from, self._credential_name, self._credential_json)
 
     @staticmethod
     def _answer_shape(response: httpx.Response) -> str:
@@ -263,6 +314,10 @@ class HttpDriver:
         session = None
         if token is not None:
             session = Session(account, {self._present_header: str(self._present_value({"token": token}))})
+            if self._identity.source == "callback":
+                self._identities[_key(session)] = self._identity.from_callback(callback)
+            elif self._identity.source == "claims":
+                self._identities[_key(session)] = self._identity.from_token(token)
         message = ""
         if session is None:
             # A refusal's own words; but an answer that came back fine yet without the credential where the
@@ -281,8 +336,17 @@ class HttpDriver:
         return Login(authorize, callback.status_code, session, message)
 
     def session(self, role: str) -> Session:
+        if role == "second_officer" and role not in self._credentials:
+            role = "officer"  # the receiving agency's officer signs in as the officers do, unless configured
+        credential = self._credentials.get(role)
+        if role not in self._sessions and credential is not None and credential.by != SIGN_ON:
+            self._sessions[role] = credential.session(self._client)
         if role not in self._sessions:
-            attempt = self.login(self._accounts[role])
+            account = (credential.account if credential is not None else "") or self._accounts.get(role)
+            if not account:
+                raise DriverError(f"{OPTIONS}.credentials.{role}: no test account for this role (credentials.{role}"
+                                  ".account)")
+            attempt = self.login(account)
             if attempt.session is None:
                 raise DriverError(
                     f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
@@ -291,6 +355,10 @@ class HttpDriver:
         return self._sessions[role]
 
     def whoami(self, session: Session) -> dict[str, Any] | None:
+        if self._identity.source != "whoami":
+            # No who-am-I call: what the sign-on callback (or the session's own claims) said when the system gave
+            # the session; a session it never gave belongs to nobody.
+            return self._identities.get(_key(session))
         response = self._send("whoami", session, {})
         if response.status_code in self._action("whoami").refused:
             return None
@@ -322,15 +390,52 @@ class HttpDriver:
             "summary": "Hồ sơ kiểm thử P111",
             "applicant": {"name": CITIZEN, "id_number": next_citizen_number()},
             "files": [
-                {"name": name, "content_base64": base64.b64encode(content).decode(), "size": len(content)}
+                {
+                    "name": name,
+                    "content_base64": base64.b64encode(content).decode(),
+                    "size": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "url": self._file_store().put(name, content) if self._files_by == "link" else None,
+                }
                 for name, content in files
             ],
+            "raw_files": [{"name": name, "content": content} for name, content in files],
         }
         owner = session or self.session("citizen")
         response = self._send("submit", owner, variables)
         dossier = self._dossier(self._result("submit", response), self._where("submit", response))
         self._owners[dossier.code] = owner
         return dossier
+
+    def _file_store(self) -> FileStore:
+        """The run's file store, started at the first file sent by link (files.store: host, port, public_url)."""
+        if self._store is None:
+            settings = self._store_settings
+            self._store = FileStore(
+                str(settings.get("host", "127.0.0.1")), int(settings.get("port", 0)), settings.get("public_url")
+            )
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def pay(self, code: str, *, session: Session | None = None) -> ActionResult:
+        """The citizen opens the payment the officer asked for (actions.pay), where the system waits for them to (the
+        target's `payment.opened_by: citizen`); not configured, a DriverError naming actions.pay."""
+        self._action("pay")
+        owner = session or self._owners.get(code) or self.session("citizen")
+        response = self._send("pay", owner, {"code": code, "actor": CITIZEN})
+        spec, where = self._action("pay"), self._where("pay", response)
+        if response.status_code in spec.expect:
+            return ActionResult(True, response.status_code, None, "")
+        if response.status_code in spec.refused:
+            return ActionResult(False, response.status_code, None, self._refusal(spec, response, where))
+        raise DriverError(
+            f"{where}: pay on {code}: unexpected HTTP {response.status_code} (neither {OPTIONS}.actions.pay.expect "
+            "nor actions.pay.refused)"
+        )
 
     def act(
         self, code: str, action: str, *, to_agency: str | None = None, session: Session | None = None
@@ -369,7 +474,7 @@ class HttpDriver:
         return self._dossier(self._result("get", response), self._where("get", response))
 
     def inbox(self, agency_code: str) -> list[InboxItem]:
-        response = self._send("inbox", self.session("officer"), {"agency": agency_code})
+        response = self._send("inbox", self.session("second_officer"), {"agency": agency_code})
         where, v = self._where("inbox", response), self._views.get("inbox_item")
         if v is None:
             raise DriverError(f"{where}: {OPTIONS}.views.inbox_item: required, since actions.inbox is set")
@@ -393,13 +498,22 @@ class HttpDriver:
             )
         return response.content
 
+    def offered_exports(self) -> tuple[str, ...] | None:
+        """The exports the system declares it offers (sut.driver_options.exports); None: not declared."""
+        return self._exports
+
     def export(self, kind: str) -> list[dict[str, Any]]:
+        if self._exports is not None and kind not in self._exports:
+            raise DriverError(
+                f"{OPTIONS}.exports: the system declares no {kind} export (it offers: {', '.join(self._exports)})"
+            )
         spec = self._action("export")
         word = self._vocabulary["export_kind"].to_sut(kind, "actions.export")
         rows: list[dict[str, Any]] = []
         previous: list[Any] | None = None
+        cursor: Any = None
         for page in itertools.count(1):
-            variables = {"kind": word, "page": page, "size": spec.page_size}
+            variables = {"kind": word, "page": page, "size": spec.page_size, "cursor": cursor}
             response = self._send("export", self.session("officer"), variables)
             data = self._json("export", response)
             where = self._where("export", response)
@@ -407,6 +521,11 @@ class HttpDriver:
             if not isinstance(items, list):
                 raise DriverError(f"{where}: {OPTIONS}.actions.export.result: expected a list, found {shape(items)}")
             rows.extend(items)
+            if spec.next is not None:  # by cursor: the last page names no next one
+                cursor = spec.next.search(data, where)
+                if not items or cursor in (None, ""):
+                    return rows
+                continue
             total = spec.total.required(data, where) if spec.total is not None else None
             if not items or (total is not None and len(rows) >= int(total)):
                 return rows
@@ -421,6 +540,20 @@ class HttpDriver:
         return rows
 
 
+def _key(session: Session) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(session.headers.items()))
+
+
 def build_http_driver(target: Any, system: Any) -> HttpDriver:
-    """BUILDERS["http"]: the driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart."""
-    return HttpDriver(dict(target.sut.driver_options or {}), system.client, system.sign_on)
+    """BUILDERS["http"]: the driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with
+    the driver's own secrets resolved from the target (`${ENV}` references)."""
+    secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
+    return HttpDriver(dict(target.sut.driver_options or {}), system.client, system.sign_on, secrets)
+
+
+def sensitive_names(options: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(headers, fields) the configuration marks secret or personal: where the session travels, where the citizen's
+    id number is sent, and every header and field the credentials settings name (a key header, a login's session
+    field). The secrets' values themselves are the target's and redacted as such."""
+    headers, fields = configured_names(options)
+    return [*headers, *sensitive_headers(options)], [*fields, *sensitive_fields(options)]

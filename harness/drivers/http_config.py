@@ -4,11 +4,13 @@ the configuration key, so that a bad configuration is an ERROR, never a crash no
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 import jmespath
+import jsonata
 from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jmespath.exceptions import JMESPathError
@@ -129,30 +131,90 @@ class Expression:
         return found
 
 
+class JsonataExpression:
+    """A view's field computed where a path cannot reach it (a sum over another list, a status derived from an
+    action word): a JSONata expression (jsonata.org) on the object, with `$root` bound to the whole answer read."""
+
+    def __init__(self, key: str, text: Any) -> None:
+        self.key, self.text = key, str(text)
+        try:
+            self.compiled = jsonata.Jsonata(self.text)
+        except Exception as exc:  # jsonata raises its JException (a RuntimeError) for any syntax error
+            raise DriverError(f"{OPTIONS}.{key}: not a valid JSONata expression {self.text!r}: {exc}") from exc
+
+    def search(self, data: Any, where: str, root: Any = None) -> Any:
+        try:
+            return self.compiled.evaluate(data, {"root": data if root is None else root})
+        except Exception as exc:
+            raise DriverError(f"{where}: {OPTIONS}.{self.key} ({self.text!r}) fails on the answer: {exc}") from exc
+
+
+class PythonExpression:
+    """The escape hatch: `module:function`, called with (the object, the whole answer read); importable from where
+    p111 runs."""
+
+    def __init__(self, key: str, name: Any) -> None:
+        self.key, self.text = key, str(name)
+        module_name, _, function_name = self.text.partition(":")
+        try:
+            self.function = getattr(importlib.import_module(module_name), function_name)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise DriverError(f"{OPTIONS}.{key}: cannot load the Python function {self.text!r}: {exc}") from exc
+        if not callable(self.function):
+            raise DriverError(f"{OPTIONS}.{key}: {self.text!r} is not a function")
+
+    def search(self, data: Any, where: str, root: Any = None) -> Any:
+        try:
+            return self.function(data, data if root is None else root)
+        except Exception as exc:
+            raise DriverError(
+                f"{where}: {OPTIONS}.{self.key} ({self.text}) raised {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def field_expression(key: str, node: Any) -> Expression | JsonataExpression | PythonExpression:
+    """A view's field: a JMESPath string (a path), or {jmespath|jsonata|python: …}."""
+    if isinstance(node, dict):
+        if len(node) != 1 or next(iter(node)) not in ("jmespath", "jsonata", "python"):
+            raise DriverError(f"{OPTIONS}.{key}: expected a JMESPath string or one of jmespath, jsonata, python")
+        kind, text = next(iter(node.items()))
+        return {"jmespath": Expression, "jsonata": JsonataExpression, "python": PythonExpression}[kind](key, text)
+    return Expression(key, node)
+
+
 class View:
-    """Where each field of one kind of object (a dossier, a service …) is, as JMESPath expressions."""
+    """Where each field of one kind of object (a dossier, a service …) is: JMESPath paths, JSONata expressions or a
+    Python function. `root` is the whole answer the object was read from (a dossier, for its payments)."""
 
     def __init__(self, name: str, fields: dict[str, Any]) -> None:
         self.name = name
-        self.fields = {field: Expression(f"views.{name}.{field}", text) for field, text in fields.items()}
+        self.fields = {field: field_expression(f"views.{name}.{field}", text) for field, text in fields.items()}
 
-    def value(self, field: str, data: Any, where: str, *, required: bool = True) -> Any:
+    def value(self, field: str, data: Any, where: str, *, required: bool = True, root: Any = None) -> Any:
         expression = self.fields.get(field)
         if expression is None:
             if required:
                 raise DriverError(f"{where}: {OPTIONS}.views.{self.name}.{field}: required field missing")
             return None
-        return expression.required(data, where) if required else expression.search(data, where)
+        if isinstance(expression, Expression):  # a path: on the object itself
+            return expression.required(data, where) if required else expression.search(data, where)
+        found = expression.search(data, where, root)
+        if found is None and required:
+            raise DriverError(
+                f"{where}: {OPTIONS}.views.{self.name}.{field}: {expression.text!r} finds nothing in the SUT's "
+                f"answer ({shape(data)})"
+            )
+        return found
 
-    def text(self, field: str, data: Any, where: str) -> str:
-        return str(self.value(field, data, where))
+    def text(self, field: str, data: Any, where: str, root: Any = None) -> str:
+        return str(self.value(field, data, where, root=root))
 
-    def optional_text(self, field: str, data: Any, where: str) -> str | None:
-        found = self.value(field, data, where, required=False)
+    def optional_text(self, field: str, data: Any, where: str, root: Any = None) -> str | None:
+        found = self.value(field, data, where, required=False, root=root)
         return None if found is None or found == "" else str(found)
 
-    def number(self, field: str, data: Any, where: str, *, default: int | None = None) -> int:
-        found = self.value(field, data, where, required=default is None)
+    def number(self, field: str, data: Any, where: str, *, default: int | None = None, root: Any = None) -> int:
+        found = self.value(field, data, where, required=default is None, root=root)
         if found is None:
             return int(default or 0)
         try:
@@ -213,6 +275,12 @@ class Action:
         self.message = Expression(f"{key}.message", spec["message"]) if "message" in spec else None
         self.total = Expression(f"{key}.total", spec["total"]) if "total" in spec else None
         self.page_size = int(spec.get("page_size", 1000))
+        # Pages by cursor: where the next page's cursor is in an answer ({{ cursor }} in the next request).
+        self.next = Expression(f"{key}.next", spec["next"]) if "next" in spec else None
+        # Extra headers the action carries (a tenant, a channel …): templates, like the rest of the request.
+        self.headers = template(spec["headers"], f"{key}.headers") if "headers" in spec else None
+        # multipart: the body's fields go as form fields and the files as parts named `multipart.file_field`.
+        self.multipart = dict(spec["multipart"]) if "multipart" in spec else None
 
 
 def build_views(views: dict[str, Any]) -> dict[str, View]:
