@@ -45,7 +45,7 @@ def authorize(sso: TestClient, redirect_uri: str) -> int:
 def test_the_sign_on_registers_the_callback_the_target_gives(tmp_path):
     target = load_target(vendor_target(tmp_path, sso={"redirect_uris": ["/dang-nhap/ket-qua", "https://x.vn/cb"]}))
     settings, _ = wiring.sign_on_pair(
-        "http://127.0.0.1:9934", VENDOR, "p111-reference", "s3cret-s3cret", None, target.sso.redirect_uris
+        "http://127.0.0.1:9934", VENDOR, "p111-reference", "s3cret-s3cret", None, callbacks=target.sso.redirect_uris
     )
     with TestClient(create_sso_app(settings)) as sso:
         assert authorize(sso, f"{VENDOR}/dang-nhap/ket-qua") == 302

@@ -77,7 +77,7 @@ def _resolve(command: str) -> tuple[list[str], argparse.ArgumentParser, list[str
 def test_guide_exists_and_is_focused(lang: str) -> None:
     text = _text(lang)
     assert text.startswith("# ")
-    assert 150 <= len(text.splitlines()) <= 300
+    assert 150 <= len(text.splitlines()) <= 360  # six sections grew in one round (variations, OIDF table, safety)
 
 
 def test_guides_have_the_same_sections() -> None:

@@ -261,7 +261,7 @@ def test_make_client_wraps_the_given_transport_and_records_through_it():
     with make_client(
         "http://sut.test", timeouts=Timeouts(1, 2, 1), recorder=recorder, transport=inner, politeness=Politeness()
     ) as http:
-        assert isinstance(http._transport._inner, PoliteTransport)  # inside the no-answer evidence
+        assert isinstance(http._transport._inner._inner, PoliteTransport)  # inside the no-answer evidence and the origin guard
         assert http.get("/").status_code == 302  # a redirect is the SUT's answer: not followed
     assert [e["url"] for e in recorder.exchanges] == ["http://sut.test/"]
 
@@ -277,7 +277,7 @@ def test_a_request_that_got_no_answer_is_evidence_with_its_retries():
         "http://sut.test", timeouts=Timeouts(1, 2, 1), recorder=recorder, transport=httpx.MockTransport(down),
         politeness=settings,
     ) as http:
-        http._transport._inner._sleep = lambda seconds: None  # no real back-off in a unit test
+        http._transport._inner._inner._sleep = lambda seconds: None  # no real back-off in a unit test
         with pytest.raises(httpx.ConnectError):
             http.get("/api/procedures", params={"token": "s3cr3t"})
     (exchange,) = recorder.exchanges

@@ -8,6 +8,7 @@ system fetches each link when the dossier is submitted and keeps the bytes (it h
 from __future__ import annotations
 
 import base64
+import html
 import json
 import secrets
 import tempfile
@@ -436,7 +437,9 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
         service = next((s for s in SERVICES if s["ma_dich_vu"] == query.get("MaDVC")), None)
         if query.get("vnconnect") != "1" or service is None:
             return HTMLResponse("<h1>Không có dịch vụ</h1>", status_code=404)
-        return RedirectResponse(settings.sign_on.start(), status_code=302)
+        if who(request) is None:  # not signed on yet: to the portal's sign-on first
+            return RedirectResponse(settings.sign_on.start(), status_code=302)
+        return HTMLResponse(f"<h1>{html.escape(str(service.get('ten', service['ma_dich_vu'])))}</h1>")
 
     return Starlette(routes=[
         Route("/mc/dich-vu", services_list),

@@ -90,7 +90,7 @@ class SignOn:
                 raise Refused(f"token endpoint: HTTP {answer.status_code}")
             tokens = answer.json()
             claims = await self._verified(client, str(tokens.get("id_token", "")))
-            self._judge(claims, login)
+            self._judge(claims, login, str(tokens.get("access_token", "")))
             info = await client.get(meta["userinfo_endpoint"],
                                     headers={"authorization": f"Bearer {tokens.get('access_token', '')}"})
         if info.status_code != 200 or info.json().get("sub") != claims.get("sub"):
@@ -117,13 +117,21 @@ class SignOn:
                 continue
         raise Refused("ID token signature")
 
-    def _judge(self, claims: dict[str, Any], login: Login) -> None:
+    def _judge(self, claims: dict[str, Any], login: Login, access_token: str) -> None:
         now = time.time()
         audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
         if claims.get("iss") != self.registration.issuer.rstrip("/"):
             raise Refused("issuer")
-        if self.registration.client_id not in (audience if isinstance(audience, list) else [audience]):
-            raise Refused("audience")
+        if not claims.get("sub") or not isinstance(claims.get("iat"), (int, float)):
+            raise Refused("sub or iat missing")  # OIDC Core 2: both are required claims
+        if audiences != [self.registration.client_id]:
+            raise Refused("audience")  # this client alone: it trusts no other party named beside it
+        if "at_hash" in claims:  # OIDC Core 3.1.3.8: where present, the left half of the access token's hash
+            digest = hashlib.sha256(access_token.encode()).digest()
+            expected = base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+            if not secrets.compare_digest(str(claims["at_hash"]), expected):
+                raise Refused("at_hash")
         if not self.ignores_expiry and float(claims.get("exp", 0)) < now - SKEW:
             raise Refused("expired")
         if float(claims.get("nbf", claims.get("iat", 0))) > now + SKEW:

@@ -348,6 +348,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             return problem(
                 refusal_status, "not-offered", f"{action} from {before} is not offered by this system", status=before
             )
+        if action == "request-supplement" and "supplement-never-offered" in defects:
+            # The defect: no officer can ever ask for a supplement, a move every system must offer somewhere.
+            return problem(refusal_status, "not-offered", f"{action} is not offered by this system", status=before)
         if action in ("refuse", "withdraw", "return") and "end-actions-change-nothing" in defects:
             return JSONResponse(public(dossier))  # the defect: accepted, and the dossier left as it was
         guarded = "illegal-transition-accepted" not in defects and not (
