@@ -101,10 +101,13 @@ class SignOn:
                       vneid=ial not in (None, "") and int(ial) >= 1)
 
     async def _metadata(self, client: httpx.AsyncClient) -> dict[str, Any]:
-        if self._meta is None:
-            answer = await client.get(f"{self.registration.issuer.rstrip('/')}/.well-known/openid-configuration")
-            self._meta = dict(answer.json())
-        return self._meta
+        # Read at every login, and its issuer must be the one configured (OIDC Discovery 4.3).
+        answer = await client.get(f"{self.registration.issuer.rstrip('/')}/.well-known/openid-configuration")
+        meta = dict(answer.json())
+        if meta.get("issuer", "").rstrip("/") != self.registration.issuer.rstrip("/"):
+            raise Refused("discovery issuer")
+        self._meta = meta
+        return meta
 
     async def _verified(self, client: httpx.AsyncClient, token: str) -> dict[str, Any]:
         for fresh in (False, True):  # a key id it does not know may be a rotated key: fetch the JWKS once more
