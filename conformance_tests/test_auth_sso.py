@@ -127,7 +127,7 @@ def test_valid_login_binds_the_session_to_the_account(account, variant, rotate, 
     who = p111_driver.whoami(login.session) if login.session else None
     expected = p111_sso.tech_id(account)
     expect(
-        not (who is None or who.get("subject") != expected),
+        who is not None and who.get("subject") == expected,
         f"a valid {variant.upper()} login of {account} did not give a session bound to its TechID",
         expected=f"a session whose subject is the account's TechID {expected}",
         received=f"HTTP {login.http_status} {login.message}".strip() if who is None else f"subject {who}",
@@ -169,7 +169,7 @@ def test_kid_absent_with_several_keys_is_tried_or_refused(p111_driver: Driver, p
     who = p111_driver.whoami(accepted.session) if accepted.session else None
     expected = p111_sso.tech_id(CITIZEN)
     expect(
-        not (who is not None and who.get("subject") != expected),
+        who is None or who.get("subject") == expected,
         "the SUT accepted a kid-less ID token but bound the session to another subject",
         expected=lambda: f"refused, or a session whose subject is {expected}",
         received=lambda: f"subject {who.get('subject')!r}",

@@ -75,7 +75,7 @@ def test_dossier_code_date_is_registration_or_receipt_day(fresh_dossiers):
         if dossier.received_at is not None:
             lawful.add(dossier.received_at.astimezone(VIETNAM_TIME).date())
         expect(
-            not (parsed.day not in lawful),
+            parsed.day in lawful,
             f"the date in dossier code {dossier.code} is neither its registration nor its receipt day",
             expected="yyMMdd = " + " or ".join(sorted(f"{d:%y%m%d}" for d in lawful)),
             received=f"{parsed.day:%y%m%d}",

@@ -67,7 +67,7 @@ def test_a_supplement_can_be_asked_before_the_result(p111_driver, p111_lifecycle
     drive_actions(p111_driver, dossier.code, tuple(remaining), status=status, lifecycle=p111_lifecycle)
     statuses = list(p111_driver.get(dossier.code).statuses)
     expect(
-        not ("5" not in statuses or not p111_lifecycle.is_lawful_path(statuses)),
+        "5" in statuses and p111_lifecycle.is_lawful_path(statuses),
         f"{dossier.code}'s history does not show the supplement asked from {p111_lifecycle.name(asked_from)}",
         expected="a lawful sequence through 5 (Yêu cầu bổ sung giấy tờ) — harness/data/lifecycle.yaml",
         received=lambda: " → ".join(statuses),
@@ -90,7 +90,7 @@ def test_unlawful_move_is_refused(name, p111_driver, p111_portal, p111_lifecycle
     after = p111_driver.get(before.code)
     rule = p111_lifecycle.rule(before.status)
     expect(
-        not (result.accepted or after.status != before.status),
+        not result.accepted and after.status == before.status,
         f"{action!r} on {before.code} in status {p111_lifecycle.name(before.status)} was accepted",
         expected=f"refused (HTTP 4xx) and the status unchanged — {rule}",
         received=f"HTTP {result.http_status}, status now {p111_lifecycle.name(after.status)}",

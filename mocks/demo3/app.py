@@ -280,22 +280,28 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
     def may_see(person: Person, d: Dossier) -> bool:
         return person.officer or person.tech_id == d.owner.tech_id
 
-    async def show(request: Request) -> JSONResponse:
+    def visible(request: Request) -> tuple[Person, Dossier] | JSONResponse:
+        """Who asks and the dossier of the path, or the refusal: 401 unsigned, 404 unknown or not theirs."""
         person = who(request)
         if person is None:
             return error(401, "Chưa đăng nhập")
         d = dossiers.get(request.path_params["so"])
         if d is None or not may_see(person, d):
             return error(404, "Không có hồ sơ này")
+        return person, d
+
+    async def show(request: Request) -> JSONResponse:
+        found = visible(request)
+        if isinstance(found, JSONResponse):
+            return found
+        person, d = found
         return JSONResponse({"ho_so": view(d)})
 
     async def step(request: Request) -> JSONResponse:
-        person = who(request)
-        if person is None:
-            return error(401, "Chưa đăng nhập")
-        d = dossiers.get(request.path_params["so"])
-        if d is None or not may_see(person, d):
-            return error(404, "Không có hồ sơ này")
+        found = visible(request)
+        if isinstance(found, JSONResponse):
+            return found
+        person, d = found
         name = request.path_params["buoc"]
         rule = RULES["steps"].get(name)
         if rule is None:
@@ -347,12 +353,10 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
 
     async def pay(request: Request) -> JSONResponse:
         """The citizen opens the payment of the fee the officer asked for."""
-        person = who(request)
-        if person is None:
-            return error(401, "Chưa đăng nhập")
-        d = dossiers.get(request.path_params["so"])
-        if d is None or not may_see(person, d):
-            return error(404, "Không có hồ sơ này")
+        found = visible(request)
+        if isinstance(found, JSONResponse):
+            return found
+        person, d = found
         if person.officer or person.tech_id != d.owner.tech_id:
             return error(403, "Chỉ người nộp hồ sơ mới nộp phí")
         if d.status != "cho-nop-phi" or not d.service.get("phi"):
