@@ -7,7 +7,7 @@ robustness defect, so each is listed for a person to judge). A defect counts as 
 finding whose answer is that defect's (`DEFECTS`: each names its own cause, or its operation and status). Not part
 of the test suite.
 
-Footing: p111 gets what `p111 fuzz` takes from the target and the driver (harness.fuzz_state.footing: the citizen's
+Footing: p111 gets what `p111 fuzz` takes from the target and the driver (harness.fuzz.state.footing: the citizen's
 and the officer's sessions, a real dossier, the declared procedures and agencies, the payment callback's
 declaration). Schemathesis gets the officer's session (the one role that can submit, act and export) and the same
 real dossier code for `{code}` (its `[parameters]` configuration), every check (`--checks all`) and every phase.
@@ -37,11 +37,11 @@ from pathlib import Path
 
 import httpx
 
-from harness import fuzz
-from harness.drivers.reference_api import ReferenceApiDriver
-from harness.fuzz_state import footing
-from harness.lifecycle import load_lifecycle
-from harness.target import embedded_target
+from harness.config.target import embedded_target
+from harness.core.lifecycle import load_lifecycle
+from harness.fuzz import fuzzer as fuzz
+from harness.fuzz.state import footing
+from harness.sut.drivers.reference_api import ReferenceApiDriver
 from mocks.reference.defects import registry
 from mocks.wiring import serve_counterparts
 

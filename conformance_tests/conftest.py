@@ -6,10 +6,10 @@ import pytest
 
 from conformance_tests import scenarios
 from conformance_tests.scenarios import Scenario, drive
-from harness.drivers import Driver, Service
-from harness.plugin import RUN
-from harness.target import Target
-from harness.verdicts import NotTested, not_applicable
+from harness.config.target import Target
+from harness.core.verdicts import NotTested, not_applicable
+from harness.pytest.plugin import RUN
+from harness.sut.drivers import Driver, Service
 
 
 @pytest.fixture(scope="session", autouse=True)

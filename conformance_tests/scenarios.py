@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.drivers import ActionResult, DossierView, Driver, DriverError, PaymentView, Service
-from harness.drivers.base import opens_payment
-from harness.lifecycle import Lifecycle, load_lifecycle
-from harness.verdicts import Failure, not_applicable
+from harness.core.lifecycle import Lifecycle, load_lifecycle
+from harness.core.verdicts import Failure, not_applicable
+from harness.sut.drivers import ActionResult, DossierView, Driver, DriverError, PaymentView, Service
+from harness.sut.drivers.base import opens_payment
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.checking import expect
-from harness.drivers import Driver, DriverError, Login
-from harness.target import Target
-from harness.verdicts import NotTested, not_applicable
+from harness.config.target import Target
+from harness.core.verdicts import NotTested, not_applicable
+from harness.sut.checking import expect
+from harness.sut.drivers import Driver, DriverError, Login
 
 pytestmark = [pytest.mark.requirement("P111-AUTH-SSO"), pytest.mark.offered("sign-on")]
 

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import act_where_offered, drive_actions, person_judges
-from harness.checking import blocked, expect
-from harness.drivers import DossierView, Driver, Session
+from harness.sut.checking import blocked, expect
+from harness.sut.drivers import DossierView, Driver, Session
 
 pytestmark = pytest.mark.requirement("P111-AUTH-TXN")
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, drive, person_judges
-from harness.checking import expect
-from harness.drivers import Driver, DriverError, Service
-from harness.formats import service_level
-from harness.observers import PaymentObserver
-from harness.target import Target
-from harness.verdicts import not_applicable
+from harness.config.target import Target
+from harness.core.formats import service_level
+from harness.core.verdicts import not_applicable
+from harness.sut.checking import expect
+from harness.sut.drivers import Driver, DriverError, Service
+from harness.sut.observers import PaymentObserver
 
 
 @pytest.mark.requirement("P111-PAY-INIT")

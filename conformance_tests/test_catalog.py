@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
-from harness.checking import expect
-from harness.client import lies_under
-from harness.drivers import Driver
-from harness.formats import service_level
+from harness.core.formats import service_level
+from harness.http.client import lies_under
+from harness.sut.checking import expect
+from harness.sut.drivers import Driver
 
 pytestmark = pytest.mark.requirement("P111-CATALOG")
 

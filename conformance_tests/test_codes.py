@@ -10,9 +10,7 @@ import warnings
 import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
-from harness.checking import expect
-from harness.drivers import DossierView, Driver
-from harness.formats import (
+from harness.core.formats import (
     DOSSIER_CODE,
     LOCAL_PROCEDURE_CODE,
     PROCEDURE_CODE,
@@ -21,7 +19,9 @@ from harness.formats import (
     is_procedure_code,
     parse_dossier_code,
 )
-from harness.verdicts import ConformanceWarning
+from harness.core.verdicts import ConformanceWarning
+from harness.sut.checking import expect
+from harness.sut.drivers import DossierView, Driver
 
 pytestmark = pytest.mark.requirement("P111-CODES")
 

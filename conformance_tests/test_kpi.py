@@ -11,15 +11,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.catalog import load_catalog
-from harness.checking import expect
-from harness.drivers import Driver, DriverError
+from harness.config.target import Target
+from harness.core.catalog import load_catalog
+from harness.core.results import RunRecord
+from harness.core.verdicts import ConformanceWarning, NotTested, Verdict, not_applicable
 from harness.metrics import MetricResult, load_rows, measure, score766
 from harness.metrics.definitions import load_definitions
 from harness.metrics.results import build_results
-from harness.run import RunRecord
-from harness.target import Target
-from harness.verdicts import ConformanceWarning, NotTested, Verdict, not_applicable
+from harness.sut.checking import expect
+from harness.sut.drivers import Driver, DriverError
 
 # Every metric requirement of the catalog: a metric added there is measured here without editing the suite.
 METRICS = tuple(r.id for r in load_catalog() if r.kind == "metric")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conformance_tests.scenarios import CORE_PATH, act_where_offered, drive, drive_actions
-from harness.checking import expect
+from harness.sut.checking import expect
 
 pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
 

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from harness.checking import expect
-from harness.drivers import DossierView, Driver
-from harness.lifecycle import Lifecycle
-from harness.observers import PortalObserver
+from harness.core.lifecycle import Lifecycle
+from harness.sut.checking import expect
+from harness.sut.drivers import DossierView, Driver
+from harness.sut.observers import PortalObserver
 
 pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
 

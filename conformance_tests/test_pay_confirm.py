@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance_tests.scenarios import PaymentScenario, ask_for_payment, asks_a_person, person_judges
-from harness import payment as protocol
-from harness import schemas
-from harness.checking import blocked, expect
-from harness.drivers import Driver, PaymentView, Service
-from harness.observers import PaymentObserver, PortalObserver
-from harness.target import Target
+from harness.config.target import Target
+from harness.core import schemas
+from harness.sut import payment as protocol
+from harness.sut.checking import blocked, expect
+from harness.sut.drivers import Driver, PaymentView, Service
+from harness.sut.observers import PaymentObserver, PortalObserver
 
 pytestmark = [pytest.mark.requirement("P111-PAY-CONFIRM"), pytest.mark.offered("payment")]
 

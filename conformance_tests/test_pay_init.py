@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from conformance_tests.scenarios import PaymentScenario, ask_again, ask_for_payment
-from harness import payment as protocol
-from harness import schemas
-from harness.checking import expect
-from harness.drivers import Driver, Service
-from harness.observers import PaymentObserver
+from harness.core import schemas
+from harness.sut import payment as protocol
+from harness.sut.checking import expect
+from harness.sut.drivers import Driver, Service
+from harness.sut.observers import PaymentObserver
 
 pytestmark = [pytest.mark.requirement("P111-PAY-INIT"), pytest.mark.offered("payment")]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from conformance_tests.scenarios import PaymentScenario, ask_for_payment, person_judges
-from harness.checking import blocked, expect
-from harness.drivers import Driver, Service
-from harness.observers import PaymentObserver, poll
-from harness.target import Target
+from harness.config.target import Target
+from harness.sut.checking import blocked, expect
+from harness.sut.drivers import Driver, Service
+from harness.sut.observers import PaymentObserver, poll
 
 pytestmark = [pytest.mark.requirement("P111-PAY-RECONCILE"), pytest.mark.offered("payment")]
 

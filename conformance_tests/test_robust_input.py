@@ -1,7 +1,7 @@
 """P111-ROBUST-INPUT (outside Plan 111): the SUT withstands unusual input on every documented input operation.
 
 Not a target of Plan 111/KH-UBND, so no clause is quoted: an engineering check of the integration surface the plan's
-targets rest on, run only by `p111 fuzz`. harness.fuzz reads the SUT's OpenAPI document (sut.openapi_path), sends
+targets rest on, run only by `p111 fuzz`. harness.fuzz.fuzzer reads the SUT's OpenAPI document (sut.openapi_path), sends
 valid and one-rule-broken input through the recorded client with the citizen's and the officer's sessions, and
 reports the shrunk counterexample of each kind of input that broke the SUT. An operation the target declares called
 by another party (`payment.confirm_path`, `sut.public_operations`, or marked `x-p111-authenticated-by` in the
@@ -9,8 +9,8 @@ document) may refuse a bad message with HTTP 200 and its own error code (MaLoi),
 says. An operation every session is refused on (401, 403) was not fuzzed beyond the authentication layer: it is
 skipped, not passed, and when no operation was fuzzed at all the check is NOT-TESTED. The path parameter that carries
 a dossier's code (`sut.dossier_parameter`) is given a real dossier's code, and a lifecycle action a dossier in a status
-from which it is lawful (harness.fuzz_state); fields named for a procedure, an agency or a dossier take the values the
-target and the SUT gave (harness.fuzz_seeds).
+from which it is lawful (harness.fuzz.state); fields named for a procedure, an agency or a dossier take the values the
+target and the SUT gave (harness.fuzz.seeds).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import fuzz
-from harness.checking import expect
-from harness.drivers import Driver
-from harness.fuzz_state import DossierPool, footing
-from harness.lifecycle import Lifecycle
-from harness.run import RunRecord
-from harness.target import Target
-from harness.verdicts import NotTested
+from harness.config.target import Target
+from harness.core.lifecycle import Lifecycle
+from harness.core.results import RunRecord
+from harness.core.verdicts import NotTested
+from harness.fuzz import fuzzer as fuzz
+from harness.fuzz.state import DossierPool, footing
+from harness.sut.checking import expect
+from harness.sut.drivers import Driver
 
 pytestmark = pytest.mark.requirement("P111-ROBUST-INPUT")
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from conformance_tests.scenarios import person_judges
-from harness.checking import blocked, expect, expect_valid, received_ref
-from harness.formats import format_portal_datetime, parse_portal_datetime
-from harness.observers import PortalObserver
+from harness.core.formats import format_portal_datetime, parse_portal_datetime
+from harness.sut.checking import blocked, expect, expect_valid, received_ref
+from harness.sut.observers import PortalObserver
 
 pytestmark = pytest.mark.requirement("P111-SYNC-DOSSIER")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness.checking import expect, expect_valid, received_ref
-from harness.formats import parse_portal_datetime
-from harness.observers import PortalObserver
+from harness.core.formats import parse_portal_datetime
+from harness.sut.checking import expect, expect_valid, received_ref
+from harness.sut.observers import PortalObserver
 
 pytestmark = pytest.mark.requirement("P111-SYNC-PROGRESS")
 

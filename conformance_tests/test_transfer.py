@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 
 from conformance_tests.scenarios import act_where_offered, drive_actions, try_optional
-from harness.checking import expect
-from harness.drivers import DossierView, Driver, InboxItem, Service
-from harness.verdicts import not_applicable
+from harness.core.verdicts import not_applicable
+from harness.sut.checking import expect
+from harness.sut.drivers import DossierView, Driver, InboxItem, Service
 
 pytestmark = [pytest.mark.requirement("P111-TRANSFER"), pytest.mark.offered("transfer")]
 

@@ -1,7 +1,7 @@
 """The National Portal's payment platform, as a counterpart: INIT, QUERY and GET_BILL, a payment page, and the
 confirm callback to the provincial system (domain.md section 4).
 
-Every message is checked against its schema and its checksum (MaXacThuc, harness.payment) and recorded, refused or
+Every message is checked against its schema and its checksum (MaXacThuc, harness.sut.payment) and recorded, refused or
 not: the checks judge the records under /_p111/. The harness settles a transaction through the payment page or
 /_p111/settle, with or without the confirm callback (a lost callback is how the checks make a system reconcile with
 QUERY).
@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from harness import payment, schemas
-from harness.formats import vietnam_now
-from harness.redaction import LEARN_MIN_CHARS, REDACTED
+from harness.core import schemas
+from harness.core.formats import vietnam_now
+from harness.http.redaction import LEARN_MIN_CHARS, REDACTED
+from harness.sut import payment
 
 DEFAULT_BANK = "NCB"  # the bank the simulated payer uses when INIT named none
 CALLBACK_TIMEOUT = 10.0  # seconds; the provincial system's confirm endpoint answering slower is recorded as an error

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness import schemas
-from harness.formats import is_agency_code, vietnam_now
-from harness.redaction import Redactor
-from harness.target import SyncConfig, embedded_target
+from harness.config.target import SyncConfig, embedded_target
+from harness.core import schemas
+from harness.core.formats import is_agency_code, vietnam_now
+from harness.http.redaction import Redactor
 
 OK = 0
 REFUSED = -1  # [I] the portal's non-zero code; clients only test for 0

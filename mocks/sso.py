@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.formats import vietnam_now
+from harness.core.formats import vietnam_now
 
 ACCOUNTS_FILE = Path(__file__).parent / "data" / "sso-accounts.yaml"
 VALID_VARIANTS = ("rs256", "es256", "kid-absent-single")

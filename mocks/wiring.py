@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from anyio.from_thread import start_blocking_portal
 
-from harness.inprocess import BlockingASGITransport
-from harness.target import Target
+from harness.config.target import Target
+from harness.http.inprocess import BlockingASGITransport
 from mocks.payment import PaymentSettings, create_payment_app
 from mocks.portal import PortalSettings, create_portal_app, load_catalog
 from mocks.reference.app import ReferenceSettings, create_reference_app

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from harness.drivers import ReferenceApiDriver, Session
-from harness.drivers.operator import STEP_LINE
+from harness.sut.drivers import ReferenceApiDriver, Session
+from harness.sut.drivers.operator import STEP_LINE
 
 Step = dict[str, Any]
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import httpx
 
-from harness import report as reports
-from harness.catalog import load_catalog
-from harness.evidence import EvidenceRecorder
-from harness.formats import vietnam_now
-from harness.redaction import Redactor
-from harness.run import CheckRecord, RunRecord
-from harness.target import embedded_target
-from harness.verdicts import Verdict
+from harness.config.target import embedded_target
+from harness.core.catalog import load_catalog
+from harness.core.formats import vietnam_now
+from harness.core.results import CheckRecord, RunRecord
+from harness.core.verdicts import Verdict
+from harness.http.evidence import EvidenceRecorder
+from harness.http.redaction import Redactor
+from harness.reporting import report as reports
 
 HOSTILE = "<script>alert(1)</script>"
 SECRET = "canary-secret-7d1f"

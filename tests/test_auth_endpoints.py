@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.resources import data_file
+from harness.core.resources import data_file
 from tests.support import read_report, run_p111
 
 SUPPLEMENT = {"method": "POST", "path": "/api/dossiers/{code}/supplement"}

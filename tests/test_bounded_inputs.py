@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
-from harness.cli_guard import BROKEN_PIPE
+from harness.cli import commands as cli
+from harness.cli.guard import BROKEN_PIPE
 
 DEPTH = 100_000
 RUN_SECONDS = 120

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.resources import data_file
+from harness.core.resources import data_file
 from mocks.reference.app import load_services
 from tests.support import read_report, run_p111
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from harness import resources
-from harness.catalog import Catalog, CatalogError, Note, format_threshold, load_catalog
+from harness.core import resources
+from harness.core.catalog import Catalog, CatalogError, Note, format_threshold, load_catalog
 
 PLAN_TEXT = resources.data_file("plan111-article.vi.txt")
 # CI runs a fresh clone with `shared/` beside the repository; a developer's checkout has it at the same place.

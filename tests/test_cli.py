@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import schemas
+from harness.core import schemas
 from tests.support import P111, read_report, run_p111
 
 

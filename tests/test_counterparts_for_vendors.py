@@ -11,7 +11,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from harness.target import TargetError, load_target
+from harness.config.target import TargetError, load_target
 from mocks import wiring
 from mocks.portal import create_portal_app
 from mocks.sso import create_sso_app

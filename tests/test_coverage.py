@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import resources
-from harness.catalog import load_catalog
+from harness.core import resources
+from harness.core.catalog import load_catalog
 
 NOT_YET_CHECKED: set[str] = set()
 

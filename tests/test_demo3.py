@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.lifecycle import load_lifecycle
-from harness.target import load_target
+from harness.config.target import load_target
+from harness.core.lifecycle import load_lifecycle
 from tests.support import read_report, run_p111, verdicts
 
 pytestmark = pytest.mark.slow

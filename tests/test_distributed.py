@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness import schemas
+from harness.core import schemas
 from tests.support import read_report, run_p111
 
 # A defect, so that the comparison covers failures too; the metric checks, so that it covers metric figures.

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from harness.cli import parser
-from harness.verdicts import Verdict
+from harness.core.verdicts import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.target import embedded_target
+from harness.config.target import embedded_target
 from tests.support import P111, read_report, run_p111, sign_in, verdicts
 
 pytestmark = pytest.mark.slow

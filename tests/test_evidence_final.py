@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from harness.evidence import EvidenceRecorder
-from harness.redaction import Redactor
+from harness.http.evidence import EvidenceRecorder
+from harness.http.redaction import Redactor
 
 TOKEN = "late-token-0123456789abcdef"
 

@@ -1,4 +1,4 @@
-"""harness.fuzz against small in-process Starlette apps: the kinds of input it makes, how it judges, how it shrinks."""
+"""harness.fuzz.fuzzer against small in-process Starlette apps: the kinds of input it makes, how it judges, how it shrinks."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from harness import fuzz
-from harness.fuzz_state import DossierPool
-from harness.inprocess import BlockingASGITransport
-from harness.lifecycle import load_lifecycle
-from harness.target import embedded_target, load_target_text
-from harness.verdicts import NotTested
+from harness.config.target import embedded_target, load_target_text
+from harness.core.lifecycle import load_lifecycle
+from harness.core.verdicts import NotTested
+from harness.fuzz import fuzzer as fuzz
+from harness.fuzz.state import DossierPool
+from harness.http.inprocess import BlockingASGITransport
 
 with warnings.catch_warnings():  # its marks are registered by the suite's own pytest.ini
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
@@ -79,7 +79,7 @@ FAST = fuzz.Budget(max_examples=2, generated_examples=3, undocumented_status="of
 
 @pytest.fixture(scope="module")
 def loop() -> Iterator[BlockingPortal]:
-    """The event loop thread the in-process systems run on (harness.inprocess, as in the embedded run)."""
+    """The event loop thread the in-process systems run on (harness.http.inprocess, as in the embedded run)."""
     with start_blocking_portal() as portal:
         yield portal
 

@@ -11,13 +11,13 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness.drivers import DriverError, ReferenceApiDriver, Session
-from harness.evidence import EvidenceRecorder
-from harness.inprocess import BlockingASGITransport
-from harness.lifecycle import load_lifecycle
-from harness.observers import ObserverError, PortalObserver
-from harness.redaction import REDACTED, Redactor
-from harness.verdicts import Failure, Verdict, combine
+from harness.core.lifecycle import load_lifecycle
+from harness.core.verdicts import Failure, Verdict, combine
+from harness.http.evidence import EvidenceRecorder
+from harness.http.inprocess import BlockingASGITransport
+from harness.http.redaction import REDACTED, Redactor
+from harness.sut.drivers import DriverError, ReferenceApiDriver, Session
+from harness.sut.observers import ObserverError, PortalObserver
 
 V = Verdict
 

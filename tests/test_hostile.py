@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.target import embedded_target
+from harness.config.target import embedded_target
 from mocks.hostile import ELSEWHERE, MODES, HostileServer, serve_hostile
 from tests.support import read_report, run_p111_here, verdicts
 

@@ -10,11 +10,11 @@ import httpx
 import pytest
 import respx
 
-from harness.client import make_client
-from harness.drivers import DriverError, ReferenceApiDriver, Session
-from harness.evidence import EvidenceRecorder
-from harness.redaction import Redactor
-from harness.target import Politeness, Timeouts
+from harness.config.target import Politeness, Timeouts
+from harness.http.client import make_client
+from harness.http.evidence import EvidenceRecorder
+from harness.http.redaction import Redactor
+from harness.sut.drivers import DriverError, ReferenceApiDriver, Session
 
 SUT = "http://sut.test"
 LIST = f"{SUT}/api/procedures"

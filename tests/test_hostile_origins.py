@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import fuzz
-from harness.client import OffOrigin, make_client, origin
-from harness.drivers.base import DriverError, Session
-from harness.drivers.reference_api import ReferenceApiDriver
-from harness.evidence import EvidenceRecorder
-from harness.redaction import Redactor
-from harness.target import Politeness, embedded_target, load_target_text
+from harness.config.target import Politeness, embedded_target, load_target_text
+from harness.fuzz import fuzzer as fuzz
+from harness.http.client import OffOrigin, make_client, origin
+from harness.http.evidence import EvidenceRecorder
+from harness.http.redaction import Redactor
+from harness.sut.drivers.base import DriverError, Session
+from harness.sut.drivers.reference_api import ReferenceApiDriver
 from mocks.hostile import EvilOrigin, PlantingSut
 from mocks.serve import serve_in_thread
 
@@ -181,7 +181,7 @@ def test_trusted_origins_is_a_target_setting():
 
 
 def test_where_a_browser_is_sent_is_judged_by_parsed_origin():
-    from harness.client import lies_under
+    from harness.http.client import lies_under
 
     assert lies_under("http://sso.example/authorize?x=1", "http://sso.example")
     assert not lies_under("http://sso.example:80@evil.example/authorize", "http://sso.example")

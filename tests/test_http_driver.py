@@ -17,10 +17,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from harness import schemas
-from harness.drivers import BUILDERS, DriverError, HttpDriver, Session
-from harness.drivers.http_config import sensitive_names, template
-from harness.target import TargetError, load_target
+from harness.config.target import TargetError, load_target
+from harness.core import schemas
+from harness.sut.drivers import BUILDERS, DriverError, HttpDriver, Session
+from harness.sut.drivers.http_config import sensitive_names, template
 from tests.support import read_report, run_p111, verdicts
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from harness import schemas
-from harness.drivers import DriverError, HttpDriver, Session
-from harness.drivers import sensitive_names as driver_sensitive_names
-from harness.target import TargetError, load_target
+from harness.config.target import TargetError, load_target
+from harness.core import schemas
+from harness.sut.drivers import DriverError, HttpDriver, Session
+from harness.sut.drivers import sensitive_names as driver_sensitive_names
 from tests.test_http_driver import SSO, TOKEN, FakeSut, a_dossier, example_options, sign_on
 
 ROOT = Path(__file__).resolve().parents[1]

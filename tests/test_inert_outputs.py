@@ -18,11 +18,11 @@ import httpx
 import pytest
 from markdown_it import MarkdownIt
 
-from harness import inert
-from harness import report as reports
-from harness.evidence import EvidenceRecorder
-from harness.redaction import REDACTED, Redactor
-from harness.summary_md import render_summary
+from harness.core import inert
+from harness.http.evidence import EvidenceRecorder
+from harness.http.redaction import REDACTED, Redactor
+from harness.reporting import report as reports
+from harness.reporting.summary_md import render_summary
 from tests.reports_support import synthetic_run
 
 # What a SUT may put in a failure's text to make a CI page or a pull request act for it.

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import report as reports
-from harness.manifest import MANIFEST_FILE
+from harness.reporting import report as reports
+from harness.reporting.manifest import MANIFEST_FILE
 from tests.support import read_report
 
 pytestmark = pytest.mark.slow

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 
-from harness import resources
-from harness.lifecycle import load_lifecycle
+from harness.core import resources
+from harness.core.lifecycle import load_lifecycle
 
 SUITE = resources.suite_dir()
 
@@ -41,7 +41,7 @@ def test_no_check_returns_silently():
 
 
 def test_every_judgement_of_the_suite_is_counted():
-    """The checks judge through harness.checking.expect, which the plugin counts; a `raise Failure` would fail
+    """The checks judge through harness.sut.checking.expect, which the plugin counts; a `raise Failure` would fail
     without being counted, which is harmless, but it invites a check whose only judgement can never pass."""
     direct = [
         f"{name}:{node.lineno}"
@@ -66,8 +66,8 @@ def test_a_lawful_path_needs_a_history_and_real_moves():
 def test_a_run_with_a_requirement_not_tested_is_incomplete_not_passed():
     """Exit 0 only when every applicable requirement PASSED: a NOT-TESTED one makes the run INCOMPLETE (exit 4),
     unless a subset was chosen on purpose (--allow-not-tested, recorded in the report)."""
-    from harness import report as reports
-    from harness.verdicts import Verdict
+    from harness.core.verdicts import Verdict
+    from harness.reporting import report as reports
 
     p, nt, na = Verdict.PASSED, Verdict.NOT_TESTED, Verdict.NOT_APPLICABLE
     assert reports.overall_verdict([p, na]) is Verdict.PASSED

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from harness.config.target import Agency
+from harness.core.verdicts import Verdict
 from harness.metrics import evaluate, load_rows, requirement_verdicts
 from harness.metrics.definitions import load_definitions
 from harness.metrics.results import judge, percent
-from harness.target import Agency
-from harness.verdicts import Verdict
 
 PROVINCE, COMMUNE = "000.00.06.H40", "000.21.40.H40"
 AGENCIES = [Agency(PROVINCE, "Sở Tư pháp", "province"), Agency(COMMUNE, "UBND xã", "commune")]

@@ -110,7 +110,7 @@ def test_a_directory_or_glob_without_data_is_refused(tmp_path):
 def test_the_commands_write_and_read_parquet(tmp_path, capsys):
     import argparse
 
-    from harness.cli_metrics import add_commands
+    from harness.cli.metrics import add_commands
 
     def run(*argv: str) -> int:
         parser = argparse.ArgumentParser(prog="p111")

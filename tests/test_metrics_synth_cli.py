@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli_metrics import add_commands
+from harness.cli.metrics import add_commands
+from harness.core.verdicts import Verdict
 from harness.metrics import evaluate, load_datasets, synth
-from harness.verdicts import Verdict
 
 REPLY = Path(__file__).parent / "data" / "metrics" / "formality-online-payment-tree.year-all.json"
 

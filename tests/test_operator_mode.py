@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness import report as reports
-from harness.target import embedded_target
-from harness.verdicts import Verdict, combine
+from harness.config.target import embedded_target
+from harness.core.verdicts import Verdict, combine
+from harness.reporting import report as reports
 from tests.operator_player import Player
 from tests.support import read_report, run_p111
 from tests.test_e2e_ports import PAYMENT_ENV, PAYMENT_KEYS, served  # noqa: F401 - the served fixture

@@ -1,4 +1,4 @@
-"""The payment platform's checksums (harness.payment) and message schemas (schemas/payment/)."""
+"""The payment platform's checksums (harness.sut.payment) and message schemas (schemas/payment/)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness import cli, payment, schemas
-from harness.formats import is_portal_datetime
-from harness.resources import schema_dir
+from harness import cli
+from harness.core import schemas
+from harness.core.formats import is_portal_datetime
+from harness.core.resources import schema_dir
+from harness.sut import payment
 
 SECRET = "k3y-shared-with-the-province"
 MERCHANT = "P111-NAMDINH"

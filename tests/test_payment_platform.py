@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from harness import payment, schemas
-from harness.inprocess import BlockingASGITransport
+from harness.core import schemas
+from harness.http.inprocess import BlockingASGITransport
+from harness.sut import payment
 from mocks.payment import PaymentSettings, create_payment_app
 from tests.test_payment_messages import MERCHANT, SECRET, good_init, good_query
 

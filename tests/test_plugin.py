@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness import schemas
+from harness.core import schemas
 from tests.support import read_report, verdicts
 
 pytest_plugins = ["pytester"]
@@ -14,8 +14,8 @@ pytest_plugins = ["pytester"]
 CHECKS = """
 import warnings
 import pytest
-from harness.checking import expect
-from harness.verdicts import ConformanceWarning, Failure, not_applicable
+from harness.sut.checking import expect
+from harness.core.verdicts import ConformanceWarning, Failure, not_applicable
 
 def judged():
     expect(True, "a judgement of the SUT", expected="anything", received="it")
@@ -164,7 +164,7 @@ def test_bad_target_is_a_usage_error(pytester, tmp_path):
 
 HOLLOW = '''
 import pytest
-from harness.checking import expect
+from harness.sut.checking import expect
 
 @pytest.mark.requirement("P111-CODES")
 def test_returns_early():
@@ -189,7 +189,7 @@ def test_judged_in_a_fixture_only(judging_fixture):
 
 def test_a_check_that_judges_nothing_cannot_pass(pytester, tmp_path):
     """The mechanism that makes a hollow pass impossible: a check of a requirement that ends without one judgement
-    of the SUT (harness.checking.expect) in its own body is ERROR, and pytest fails it too."""
+    of the SUT (harness.sut.checking.expect) in its own body is ERROR, and pytest fails it too."""
     pytester.makepyfile(test_hollow=HOLLOW)
     out = tmp_path / "out"
     result = pytester.runpytest("--p111-report", str(out))

@@ -9,11 +9,11 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from harness.client import make_client
-from harness.evidence import EvidenceRecorder
-from harness.politeness import CircuitOpen, PoliteTransport, ResponseTooLarge
-from harness.redaction import Redactor
-from harness.target import Politeness, Timeouts
+from harness.config.target import Politeness, Timeouts
+from harness.http.client import make_client
+from harness.http.evidence import EvidenceRecorder
+from harness.http.politeness import CircuitOpen, PoliteTransport, ResponseTooLarge
+from harness.http.redaction import Redactor
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 

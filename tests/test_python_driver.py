@@ -6,13 +6,13 @@ from pathlib import Path
 
 import yaml
 
-from harness.resources import data_file
+from harness.core.resources import data_file
 from tests.support import read_report, run_p111
 
 VENDOR_DRIVER = '''
 from pathlib import Path
 
-from harness.drivers import ReferenceApiDriver
+from harness.sut.drivers import ReferenceApiDriver
 
 
 class VendorDriver(ReferenceApiDriver):

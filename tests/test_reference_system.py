@@ -10,10 +10,10 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 from starlette.routing import Route
 
-from harness import resources
-from harness.formats import is_dossier_code
-from harness.inprocess import BlockingASGITransport
-from harness.target import embedded_target
+from harness.config.target import embedded_target
+from harness.core import resources
+from harness.core.formats import is_dossier_code
+from harness.http.inprocess import BlockingASGITransport
 from mocks.portal import PortalSettings, create_portal_app
 from mocks.reference.app import ReferenceSettings, create_reference_app
 from mocks.reference.portal_sync import PortalLink

@@ -21,8 +21,10 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from harness import observers, recording, schemas
-from harness.target import embedded_target
+from harness.config.target import embedded_target
+from harness.core import schemas
+from harness.http import recording
+from harness.sut import observers
 from tests.support import read_report, run_p111_here, verdicts
 
 KEY = Fernet.generate_key().decode("ascii")

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from harness.target import embedded_target, load_target
+from harness.config.target import embedded_target, load_target
 from mocks.serve import serve_in_thread
 from tests.support import run_p111
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness import schemas
-from harness.redaction import REDACTED, Redactor
-from harness.resources import schema_dir
+from harness.core import schemas
+from harness.core.resources import schema_dir
+from harness.http.redaction import REDACTED, Redactor
 from tests.reports_support import SECRET, write_synthetic
 
 
@@ -117,7 +117,7 @@ def test_header_values_are_learnt_and_removed_from_bodies_that_echo_them():
 
 
 def test_a_body_too_large_to_keep_is_summarised_and_its_secrets_still_learnt():
-    from harness.evidence import MAX_JSON_BYTES, _body
+    from harness.http.evidence import MAX_JSON_BYTES, _body
 
     rows = [{"MaHoSo": f"000.00.06.H40-261127-{i:04d}", "SoDinhDanh": f"0361990{i:05d}"} for i in range(6000)]
     content = json.dumps({"items": rows}).encode()

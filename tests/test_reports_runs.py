@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import manifest
+from harness.reporting import manifest
 from tests.support import run_p111
 
 OUTPUTS = {"report.json", "report.html", "junit.xml", "evidence.ndjson", "evidence.har", "manifest.json",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import diff as diffs
-from harness import manifest
 from harness.cli import main
+from harness.reporting import diff as diffs
+from harness.reporting import manifest
 from tests.reports_support import HOSTILE, write_synthetic
 
 

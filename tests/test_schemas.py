@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
-from harness import schemas
-from harness.formats import format_dossier_code
-from harness.resources import schema_dir
+from harness.core import schemas
+from harness.core.formats import format_dossier_code
+from harness.core.resources import schema_dir
 
 MESSAGES = Path(__file__).parent / "data" / "messages"
 DOSSIER = "portal/HoSoDongBoDVC"

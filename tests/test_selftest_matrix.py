@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from harness import schemas
-from harness.catalog import load_catalog
-from harness.checking import BLOCKED_PREFIX
-from harness.target import embedded_target
+from harness.config.target import embedded_target
+from harness.core import schemas
+from harness.core.catalog import load_catalog
+from harness.sut.checking import BLOCKED_PREFIX
 from mocks.reference.defects import registry
 from mocks.reference.variations import registry as variation_registry
 from tests.support import read_report, run_p111_here, verdicts

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.drivers.reference_api import ReferenceApiDriver
-from harness.target import embedded_target, load_target
+from harness.config.target import embedded_target, load_target
+from harness.sut.drivers.reference_api import ReferenceApiDriver
 from mocks.wiring import start_embedded
 from tests.support import read_report, run_p111
 

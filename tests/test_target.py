@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from harness import schemas
-from harness.formats import AGENCY_CODE, vietnam_now
-from harness.resources import data_file, schema_dir
-from harness.target import Problem, Secret, Target, TargetError, embedded_target, load_target
+from harness.config.target import Problem, Secret, Target, TargetError, embedded_target, load_target
+from harness.core import schemas
+from harness.core.formats import AGENCY_CODE, vietnam_now
+from harness.core.resources import data_file, schema_dir
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "staging.target.yaml"
 EXAMPLE_ENV = {
@@ -377,7 +377,7 @@ def test_the_schema_is_strict_and_documented() -> None:
             referenced = document["$defs"][prop["$ref"].rsplit("/", 1)[1]] if "$ref" in prop else {}
             description = prop.get("description") or referenced.get("description", "")
             assert " / " in description, f"{name} needs a Vietnamese / English description"
-    # One agency-code definition: the schema's pattern is the one in harness.formats.
+    # One agency-code definition: the schema's pattern is the one in harness.core.formats.
     assert document["$defs"]["agency"]["properties"]["code"]["pattern"] == AGENCY_CODE.pattern
 
 
@@ -391,7 +391,7 @@ def _patterns(node: Any) -> set[str]:
 
 
 def test_every_pattern_of_the_schema_is_explained_in_plain_words() -> None:
-    from harness import target
+    from harness.config import target
 
     secret_pattern = schema()["$defs"]["secretRef"]["pattern"]  # refused with its own message
     assert _patterns(schema()) - {secret_pattern} <= set(target._PATTERN_WORDS)

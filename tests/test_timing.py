@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import httpx
 
-from harness import observers, timing
-from harness.catalog import load_catalog
-from harness.evidence import EvidenceRecorder
-from harness.formats import vietnam_now
-from harness.redaction import Redactor
-from harness.run import CheckRecord, RunRecord
-from harness.target import embedded_target
+from harness.config.target import embedded_target
+from harness.core.catalog import load_catalog
+from harness.core.formats import vietnam_now
+from harness.core.results import CheckRecord, RunRecord
+from harness.http.evidence import EvidenceRecorder
+from harness.http.redaction import Redactor
+from harness.reporting import timing
+from harness.sut import observers
 from tests.reports_support import reports_json
 
 CHECK = "conformance_tests/test_sync_dossier.py::test_new_dossier_reaches_portal"
@@ -82,7 +83,7 @@ def test_poll_is_timed_and_its_exchanges_are_marked_as_waiting():
 
 
 def test_the_reports_carry_the_breakdown(tmp_path):
-    from harness import report as reports
+    from harness.reporting import report as reports
     from tests.reports_support import synthetic_run
 
     run = synthetic_run()

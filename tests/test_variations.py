@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from harness.cli import main
-from harness.drivers import DriverError, ReferenceApiDriver
-from harness.lifecycle import load_lifecycle
-from harness.target import Target, TargetError, embedded_target, load_target
+from harness.config.target import Target, TargetError, embedded_target, load_target
+from harness.core.lifecycle import load_lifecycle
+from harness.sut.drivers import DriverError, ReferenceApiDriver
 from mocks.reference.variations import registry, target_settings
 from mocks.wiring import start_embedded
 from tests.support import read_report, run_p111

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.catalog import Catalog
+from harness.config.target import Agency
+from harness.core.catalog import Catalog
 from harness.metrics.datasets import BadRow, DatasetError, Datasets, Source, load_datasets, load_rows
 from harness.metrics.results import Measurements, MetricResult, build_results, requirement_verdicts
-from harness.target import Agency
 
 __all__ = [
     "BadRow",

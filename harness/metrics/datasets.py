@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import limits, schemas
-from harness.inert import json_line
+from harness.core import limits, schemas
+from harness.core.inert import json_line
 
 KINDS: dict[str, str] = {
     "dossiers": "portal/HoSoDongBoDVC",

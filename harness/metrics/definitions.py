@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from harness import resources, schemas
-from harness.catalog import Catalog, load_catalog
+from harness.core import resources, schemas
+from harness.core.catalog import Catalog, load_catalog
 
 DEFINITIONS_FILE = "metrics.yaml"
 SCHEMA = "metrics/definitions"

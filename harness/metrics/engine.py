@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from harness.catalog import LEVELS
+from harness.core.catalog import LEVELS
 from harness.metrics import oracle
 from harness.metrics.datasets import BadRow, DatasetError, Datasets, Source, _load_rows, to_ndjson
 from harness.metrics.results import ALL, SAMPLE_SIZE, AgencyCounts, Measurements, Tally, level_map

@@ -226,7 +226,7 @@ def _transactions(result: Measurements, transactions: Iterable[Row]) -> None:
 
 def tallies_for_all_levels(result: Measurements) -> None:
     """Make sure every (definition, level) pair exists, so engine and oracle compare like with like."""
-    from harness.catalog import LEVELS
+    from harness.core.catalog import LEVELS
     from harness.metrics.definitions import load_definitions
 
     for definition in load_definitions().items:

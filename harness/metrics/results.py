@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from harness.catalog import LEVELS, Catalog, load_catalog
+from harness.core.catalog import LEVELS, Catalog, load_catalog
+from harness.core.verdicts import Verdict
 from harness.metrics.definitions import Definition, load_definitions
-from harness.verdicts import Verdict
 
 SAMPLE_SIZE = 10
 ALL = "all"

@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import LEVELS
+from harness.core.catalog import LEVELS
 
 AGENCIES: tuple[tuple[str, str, str], ...] = (
     ("000.00.00.H40", "UBND tỉnh Nam Định", "province"),

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.formats import VIETNAM_TIME
+from harness.core.formats import VIETNAM_TIME
 from mocks.demo import vocabulary as words
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 
-from harness.target import Target
+from harness.config.target import Target
 from mocks import wiring
 from mocks.demo.app import CALLBACK_PATH, LOGIN_PATH, DemoSettings, create_demo_app
 from mocks.payment import PaymentSettings, create_payment_app

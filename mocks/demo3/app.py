@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.catalog import load_catalog
-from harness.formats import format_dossier_code, format_portal_datetime, vietnam_now
+from harness.core.catalog import load_catalog
+from harness.core.formats import format_dossier_code, format_portal_datetime, vietnam_now
 from harness.metrics import synth
 from mocks.demo3.cashier import Cashier, Merchant
 from mocks.demo3.portal import PortalClient

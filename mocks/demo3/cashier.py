@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from harness import payment as protocol
+from harness.sut import payment as protocol
 
 
 @dataclass(frozen=True)

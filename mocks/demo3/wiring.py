@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 
-from harness.target import Target
+from harness.config.target import Target
 from mocks import wiring
 from mocks.demo3.app import CALLBACK_PATH, Demo3Settings, create_demo3_app
 from mocks.demo3.cashier import Merchant

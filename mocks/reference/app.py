@@ -23,17 +23,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
-from harness import resources
-from harness.formats import is_agency_code, vietnam_now
-from harness.lifecycle import load_lifecycle
+from harness.core import resources
+from harness.core.formats import is_agency_code, vietnam_now
+from harness.core.lifecycle import load_lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference import inputs
 from mocks.reference.defects import check_names
-from mocks.reference.variations import check_names as check_variations
 from mocks.reference.history import History, build_history
 from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
 from mocks.reference.portal_sync import PortalLink, PortalSync
 from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOnLink, loa_rank
+from mocks.reference.variations import check_names as check_variations
 
 SERVICES_FILE = Path(__file__).with_name("services.yaml")
 WRONG_DATE_FORMAT = "%d/%m/%Y %H:%M:%S"  # the defect's format: a common .NET default for vi-VN

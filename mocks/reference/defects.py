@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from harness import schemas
+from harness.core import schemas
 
 DEFECTS_FILE = Path(__file__).with_name("defects.yaml")
 

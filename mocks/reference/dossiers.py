@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from harness.formats import format_dossier_code, format_portal_datetime
-from harness.lifecycle import Lifecycle
+from harness.core.formats import format_dossier_code, format_portal_datetime
+from harness.core.lifecycle import Lifecycle
 
 CHANNELS = {"counter": "1", "online": "2", "post": "3"}
 ID_KINDS = {12: "1", 9: "2"}  # LoaiDinhDanh: 12-digit citizen id, 9-digit old id

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.catalog import Catalog, load_catalog
+from harness.core.catalog import Catalog, load_catalog
 from harness.metrics import synth
 
 DOSSIERS = 2000  # enough for every ratio the plan sets to be met exactly

@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from harness import resources
+from harness.core import resources
 
 OPENAPI_FILE = "reference-api.openapi.json"
 ACTION_PATH = "/api/dossiers/{code}/actions/{action}"

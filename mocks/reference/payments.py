@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from harness import payment as protocol
+from harness.sut import payment as protocol
 from mocks.reference.dossiers import Dossier, Payment
 
 log = logging.getLogger("p111.reference.payments")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from harness.target import SyncConfig
+from harness.config.target import SyncConfig
 
 log = logging.getLogger("p111.reference.sync")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from harness import schemas
+from harness.core import schemas
 
 VARIATIONS_FILE = Path(__file__).with_name("variations.yaml")
 

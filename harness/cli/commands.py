@@ -1,0 +1,369 @@
+"""The `p111` command: run the suite, list requirements and defects, validate files, serve the counterparts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from harness.cli.guard import guarded, inert_output
+from harness.cli.metrics import add_commands as add_metric_commands
+from harness.cli.reports import add_commands as add_report_commands
+from harness.cli.reports import signing_key
+from harness.config.target import TargetError, embedded_target, is_loopback, load_target
+from harness.core import interrupts, limits, resources, schemas
+from harness.core.catalog import format_threshold, load_catalog
+
+USAGE_ERROR = 2
+
+
+def _print_problems(error: TargetError) -> int:
+    print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `p111 kpi` and the other light commands start without pytest (~0.3 s).
+    import pytest
+
+    from harness.http import recording
+    from harness.reporting import report as reports
+
+    if args.record or args.replay:
+        try:  # before the run, not after it: a recording nobody can read is worth nothing
+            recording.key_from_environment()
+        except recording.RecordingError as exc:
+            print(exc, file=sys.stderr)
+            return USAGE_ERROR
+    # The same validation as validate-config, before anything is sent. A replay sends nothing and uses the recorded
+    # target; the plugin checks that a target file given as well is the recorded one.
+    try:
+        target = load_target(args.target) if args.target else embedded_target(year=args.year)
+        target.with_changes(year=args.year, defects=args.defect or None)
+    except TargetError as exc:
+        if not args.replay:
+            return _print_problems(exc)
+    if args.defect:
+        from mocks.reference.defects import registry  # lazily: only the embedded default has defects
+
+        unknown = sorted(set(args.defect) - set(registry()))
+        if unknown:
+            print(
+                f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)", file=sys.stderr
+            )
+            return USAGE_ERROR
+    if args.variation:
+        from mocks.reference.variations import registry as variations  # lazily, as for defects
+
+        unknown = sorted(set(args.variation) - set(variations()))
+        if unknown:
+            print(
+                f"Không có biến thể / unknown variation: {', '.join(unknown)} (xem / see `p111 variations`)",
+                file=sys.stderr,
+            )
+            return USAGE_ERROR
+    directory = Path(args.report)
+    suite = resources.suite_dir()
+    pytest_args = [
+        str(suite),
+        "-c",
+        str(suite / "pytest.ini"),
+        "--rootdir",
+        str(suite.parent),
+        "--p111-report",
+        str(directory),
+        "-q",
+        "--no-header",
+        "-p",
+        "no:randomly",
+    ]
+    if args.target:
+        pytest_args += ["--p111-target", args.target]
+    if args.year:
+        pytest_args += ["--p111-year", str(args.year)]
+    for name in args.defect:
+        pytest_args += ["--p111-defect", name]
+    for name in args.variation:
+        pytest_args += ["--p111-variation", name]
+    if args.sign:
+        pytest_args += ["--p111-sign", args.sign]
+    pytest_args += ["--p111-lang", args.lang]
+    if args.allow_not_tested:
+        pytest_args += ["--p111-allow-not-tested"]
+    if args.record:
+        pytest_args += ["--p111-record", args.record]
+    if args.replay:
+        pytest_args += ["--p111-replay", args.replay]
+    if getattr(args, "scope", "plan") != "plan":
+        pytest_args += ["--p111-scope", args.scope]
+    pytest_args += args.pytest_args
+    # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
+    # in, and the plugin still writes every report, marked incomplete. Only the first interrupt stops anything; any
+    # more are counted (harness.core.interrupts), so that they cannot cut the report short.
+    interrupts.reset()
+    with interrupts.counting(raise_first=True):
+        status = pytest.main(pytest_args)
+    if status == pytest.ExitCode.INTERRUPTED or interrupts.count():
+        print(f"Lần chạy bị ngắt; báo cáo chưa đầy đủ / interrupted; partial report in {directory}", file=sys.stderr)
+        return USAGE_ERROR
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return USAGE_ERROR
+    report = json.loads((directory / reports.REPORT_FILE).read_text(encoding="utf-8"))
+    return reports.exit_code(report)
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    """`p111 run` for the robustness checks outside the plan (P111-ROBUST-INPUT): the same options and outputs."""
+    args.scope = "robustness"
+    return cmd_run(args)
+
+
+def cmd_requirements(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    year = args.year or embedded_target().year
+    print(f"Danh mục yêu cầu Kế hoạch 111/KH-UBND (phiên bản {catalog.version}) — năm {year}")
+    for r in catalog:
+        print(f"{r.id:<26} {r.kind:<9} {format_threshold(r.thresholds_for_year(year)):<34} {r.title_vi}")
+    return 0
+
+
+class _EveryVariableSet(Mapping[str, str]):
+    """An environment in which every variable is set: for checking a target file where its secrets are not (a CI job
+    that lints the file without them)."""
+
+    def __getitem__(self, name: str) -> str:
+        return "p111-not-checked"
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def cmd_validate_config(args: argparse.Namespace) -> int:
+    try:
+        target = load_target(args.file, _EveryVariableSet() if args.without_secrets else None)
+    except TargetError as exc:
+        return _print_problems(exc)
+    if args.without_secrets:
+        print("Chưa kiểm tra các biến môi trường chứa bí mật / the secrets' environment variables were not checked")
+    where = "embedded" if target.sut.embedded else target.sut.base_url
+    print(
+        f"Hợp lệ / valid: {target.name} — SUT {where}, năm / year {target.year}, "
+        f"đồng bộ / sync {target.sync.transport}, chế độ / mode {target.safety_mode}"
+    )
+    return 0
+
+
+def cmd_validate_message(args: argparse.Namespace) -> int:
+    if args.kind not in schemas.MESSAGE_KINDS:
+        print(
+            f"Loại thông điệp không hỗ trợ / unknown kind {args.kind!r}; known: {', '.join(schemas.MESSAGE_KINDS)}",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    try:
+        message = limits.load_json(args.file, "message")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"Không đọc được tệp / cannot read {args.file}: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    error, extra = schemas.validate_message(args.kind, message)
+    for path in extra:
+        print(f"Cảnh báo / warning: {path}: trường Cổng bỏ qua / field the portal ignores")
+    if error is not None:
+        print(f"Không hợp lệ / invalid ({schemas.MESSAGE_KINDS[args.kind]}): {schemas.describe(error)}")
+        return 1
+    print(f"Hợp lệ / valid: {schemas.MESSAGE_KINDS[args.kind]}")
+    return 0
+
+
+def cmd_defects(args: argparse.Namespace) -> int:
+    from mocks.reference.defects import registry
+
+    for defect in registry().values():
+        print(f"{defect.name:<28} {', '.join(defect.requirements):<52} {defect.vi}")
+    return 0
+
+
+def cmd_variations(args: argparse.Namespace) -> int:
+    """Each lawful variation, and the target settings that express it (what a vendor with that behaviour writes)."""
+    from mocks.reference.variations import registry
+
+    for variation in registry().values():
+        print(f"{variation.name:<30} {variation.vi}")
+        print(f"{'':<30} {variation.en}")
+        setting = json.dumps(variation.target, ensure_ascii=False) if variation.target else "—"
+        print(f"{'':<30} target: {setting}")
+    return 0
+
+
+def cmd_mocks_serve(args: argparse.Namespace) -> int:
+    from mocks.wiring import serve_counterparts
+
+    try:
+        target = load_target(args.target) if args.target else embedded_target()
+    except TargetError as exc:
+        return _print_problems(exc)
+    if not is_loopback(args.host):
+        print(f"Chỉ phục vụ trên địa chỉ loopback / the counterparts listen only on loopback, not {args.host!r}",
+              file=sys.stderr)
+        return USAGE_ERROR
+    if args.demo:  # the second demo system (mocks/demo), for the declarative http driver
+        from mocks.demo.wiring import serve_demo
+
+        served = serve_demo(target, host=args.host, demo_port=args.demo_port, portal_port=args.portal_port,
+                            sso_port=args.sso_port, payment_port=args.payment_port)
+    elif args.demo3:  # the third demo system (mocks/demo3): not a facade, its own semantics
+        from mocks.demo3.wiring import serve_demo3
+
+        try:
+            served = serve_demo3(target, host=args.host, demo3_port=args.demo3_port, portal_port=args.portal_port,
+                                 sso_port=args.sso_port, payment_port=args.payment_port)
+        except KeyError as exc:
+            print(f"Thiếu biến môi trường / environment variable {exc} is not set (examples/demo3.target.yaml)",
+                  file=sys.stderr)
+            return USAGE_ERROR
+    else:
+        served = serve_counterparts(
+            target,
+            host=args.host,
+            portal_port=args.portal_port,
+            reference_port=args.reference_port if args.reference else None,
+            sso_port=args.sso_port,
+            payment_port=args.payment_port,
+        )
+    for app in served:
+        print(f"{app.name}: {app.url}")
+    if target.portal.password is None:
+        print("Cổng nhận mọi tài khoản / the portal accepts any login (no counterparts.portal.password in the target)")
+    print(
+        "Đã nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress, "
+        "<payment>/_p111/messages; Ctrl-C: dừng / stop",
+        flush=True,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    for app in served:
+        app.stop()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="p111",
+        description="Kiểm tra tuân thủ tích hợp theo Kế hoạch 111/KH-UBND / Plan 111 integration conformance harness",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+
+    suites = (
+        ("run", "chạy bộ kiểm tra / run the conformance suite", cmd_run, "p111-report"),
+        (
+            "fuzz",
+            "kiểm tra độ bền đầu vào, ngoài Kế hoạch / schema-driven fuzzing of the SUT's inputs (outside the plan)",
+            cmd_fuzz,
+            "p111-fuzz-report",
+        ),
+    )
+    for name, description, handler, default_report in suites:  # `fuzz` takes exactly the options of `run`
+        run = sub.add_parser(name, help=description)
+        run.add_argument("--target", help="target.yaml (mặc định: hệ thống tham chiếu nhúng / default: embedded)")
+        run.add_argument("--report", default=default_report, help="thư mục báo cáo / report directory")
+        run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
+        run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
+        run.add_argument(
+            "--variation", action="append", default=[],
+            help="bật biến thể hợp lệ / switch on a lawful variation of the reference system (p111 variations)",
+        )
+        run.add_argument(
+            "--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)"
+        )
+        run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
+        run.add_argument(
+            "--allow-not-tested",
+            action="store_true",
+            help="chạy một phần có chủ ý (-k) / a subset on purpose: NOT-TESTED does not make the run INCOMPLETE",
+        )
+        taped = run.add_mutually_exclusive_group()
+        taped.add_argument("--record", metavar="DIR", help="ghi mọi trao đổi (mã hóa) / record every exchange")
+        taped.add_argument(
+            "--replay", metavar="DIR", help="đánh giá lại bản ghi, không gửi gì / re-evaluate a recording offline"
+        )
+        run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
+        run.set_defaults(handler=handler)
+
+    requirements = sub.add_parser("requirements", help="danh mục yêu cầu / list the requirements")
+    requirements.add_argument("--year", type=int)
+    requirements.set_defaults(handler=cmd_requirements)
+
+    config = sub.add_parser("validate-config", help="kiểm tra target.yaml / validate a target file")
+    config.add_argument("file")
+    config.add_argument(
+        "--without-secrets", action="store_true",
+        help="không đòi các biến môi trường chứa bí mật / do not require the secrets' environment variables",
+    )
+    config.set_defaults(handler=cmd_validate_config)
+
+    message = sub.add_parser("validate-message", help="kiểm tra một thông điệp / validate a captured message")
+    message.add_argument("kind", help="one of: " + ", ".join(schemas.MESSAGE_KINDS))
+    message.add_argument("file")
+    message.set_defaults(handler=cmd_validate_message)
+
+    sub.add_parser("defects", help="danh sách lỗi cố ý / list reference defects").set_defaults(handler=cmd_defects)
+    sub.add_parser(
+        "variations", help="danh sách biến thể hợp lệ / list the reference system's lawful variations"
+    ).set_defaults(handler=cmd_variations)
+
+    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
+    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
+    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
+    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--portal-port", type=int, default=8701)
+    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
+    serve.add_argument("--reference-port", type=int, default=8700)
+    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
+    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
+    serve.add_argument("--demo", action="store_true",
+                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
+    serve.add_argument("--demo-port", type=int, default=8710)
+    serve.add_argument("--demo3", action="store_true",
+                       help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)")
+    serve.add_argument("--demo3-port", type=int, default=8720)
+    serve.set_defaults(handler=cmd_mocks_serve)
+
+    add_metric_commands(sub)
+    add_report_commands(sub)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # One handler for every command (harness.cli.guard): bad input and internal errors are one line and exit 2.
+    return guarded(lambda: _dispatch(argv))
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
+        args.pytest_args = args.pytest_args[1:]
+    if args.command in ("run", "fuzz"):  # pytest owns the terminal there; the plugin makes what it quotes inert
+        try:
+            return int(args.handler(args))
+        finally:
+            if argv is None:  # the `p111` process itself (not a caller in Python): it exits with the run's code
+                interrupts.hold()
+    with inert_output():
+        return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Resources in a state where an operation can act (for harness.fuzz.fuzzer), so that state never masks input checks.
+
+With one dossier for the whole run, the fuzzer's own valid input drives it to an end state, after which every
+lifecycle action answers 409 and the body validation behind the state check is never reached. `DossierPool` gives
+each request to a lifecycle action a dossier in a status from which that action is lawful (harness/data/lifecycle.yaml),
+made through the driver — submitted, then walked along the shortest run of the lifecycle's own actions — and sends
+the request with the session of the action's actor (lifecycle.yaml `actor`). A dossier an action moved is filed under
+the status that action leads to; a dossier is made only when none is where it is needed.
+
+An action is recognised in a request by a path parameter whose value is one of the lifecycle's actions (the
+reference's `/api/dossiers/{code}/actions/{action}`); a request naming none keeps the run's own dossier.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from harness.core.lifecycle import Lifecycle
+from harness.sut.drivers import Driver, DriverError
+
+START = "1"  # a submitted dossier's status
+RESUME = "resume"
+SUPPLEMENT_ASKED = "5"  # `supplement` resumes from here
+
+
+class DossierPool:
+    def __init__(
+        self,
+        driver: Driver,
+        lifecycle: Lifecycle,
+        parameter: str,
+        procedure: str,
+        sessions: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        self.driver = driver
+        self.lifecycle = lifecycle
+        self.parameter = parameter  # the path parameter that carries a dossier's code
+        self.procedure = procedure
+        self.sessions = sessions  # role (citizen | officer) → its session's headers
+        self.by_status: dict[str, list[str]] = {}
+        self.requests = 0  # sent through the driver to make and move dossiers
+        self.failed: list[str] = []  # why a dossier could not be brought where it was needed
+
+    def _action(self, params: Mapping[tuple[str, str], Any]) -> str | None:
+        if ("path", self.parameter) not in params:
+            return None
+        return next(
+            (
+                v
+                for (where, _), v in params.items()
+                if where == "path" and isinstance(v, str) and v in self.lifecycle.actions
+            ),
+            None,
+        )
+
+    def _from(self, action: str) -> list[str]:
+        """The statuses from which `action` is lawful."""
+        to = self.lifecycle.actions[action].to
+        if to == RESUME:
+            return [SUPPLEMENT_ASKED]
+        return sorted((s for s in self.lifecycle.transitions if self.lifecycle.allows(s, to)), key=int)
+
+    def _route(self, goals: list[str]) -> list[str] | None:
+        """The shortest run of actions from a new dossier to one of `goals` (transfer left out: it needs a second
+        agency the procedure may not have)."""
+        seen = {START}
+        queue: deque[tuple[str, list[str]]] = deque([(START, [])])
+        while queue:
+            status, actions = queue.popleft()
+            if status in goals:
+                return actions
+            for action in self.lifecycle.actions.values():
+                if action.to in (RESUME, status) or action.name == "transfer":
+                    continue
+                if self.lifecycle.allows(status, action.to) and action.to not in seen:
+                    seen.add(action.to)
+                    queue.append((action.to, [*actions, action.name]))
+        return None
+
+    def _make(self, goals: list[str]) -> str | None:
+        route = self._route(goals)
+        if route is None:
+            self.failed.append(f"no lawful route to {', '.join(goals)}")
+            return None
+        try:
+            code = self.driver.submit(self.procedure).code
+            self.requests += 1
+            for action in route:
+                self.requests += 1
+                if not self.driver.act(code, action).accepted:
+                    self.failed.append(f"{action} refused on the way to {goals[0]}")
+                    return None
+        except DriverError as error:
+            self.failed.append(str(error)[:200])
+            return None
+        self.by_status.setdefault(self.lifecycle.actions[route[-1]].to if route else START, []).append(code)
+        return code
+
+    def prepare(self, params: dict[tuple[str, str], Any]) -> Mapping[str, str] | None:
+        """Puts into `params` a dossier the request's action can act on; the headers of the action's actor (None:
+        not a lifecycle action, the request keeps its own session and dossier)."""
+        action = self._action(params)
+        if action is None:
+            return None
+        goals = self._from(action)
+        code = next((self.by_status[s][0] for s in goals if self.by_status.get(s)), None) or self._make(goals)
+        if code is None:
+            return None
+        params[("path", self.parameter)] = code
+        return self.sessions.get(self.lifecycle.actions[action].actor)
+
+    def settled(self, params: Mapping[tuple[str, str], Any], response: httpx.Response) -> None:
+        """An action the SUT carried out moved its dossier: filed under where the action leads (or let go)."""
+        action = self._action(params)
+        if action is None or not 200 <= response.status_code < 300:
+            return
+        code = params[("path", self.parameter)]
+        for codes in self.by_status.values():
+            if code in codes:
+                codes.remove(code)
+        to = self.lifecycle.actions[action].to
+        if to != RESUME:
+            self.by_status.setdefault(to, []).append(code)
+
+
+def footing(target: Any, driver: Driver, lifecycle: Lifecycle, procedures: list[str]) -> dict[str, Any]:
+    """What `harness.fuzz.fuzzer.fuzz` is given besides the client and the document, from the target and the driver: the
+    citizen's and the officer's sessions, a real dossier for the dossier parameter, a pool of dossiers for the
+    lifecycle actions, the seeds (declared procedures, then the catalog the SUT returned; the agency registry; the
+    dossier's code), the operations another party calls (payment.confirm_path, sut.public_operations), the budget."""
+    from harness.fuzz.seeds import Seeds  # beside harness.fuzz.fuzzer, which imports nothing of this module
+
+    dossier = driver.submit(procedures[0])  # a real code for {code}: varied, it would only be "not found"
+    roles = {role: dict(driver.session(role).headers) for role in ("citizen", "officer")}
+    parameter = target.sut.dossier_parameter
+    declared = target.capabilities.procedures or ()
+    return {
+        "sessions": list(roles.values()),
+        "known": {parameter: dossier.code},
+        "budget": target.fuzz,
+        "public": [("POST", target.payment_rules.confirm_path), *target.sut.public_operations],
+        "seeds": Seeds(
+            {
+                "procedure": [*dict.fromkeys([*declared, *procedures])],
+                "agency": [a.code for a in target.agencies],
+                "dossier": [dossier.code],
+            }
+        ),
+        "resources": DossierPool(driver, lifecycle, parameter, procedures[0], roles),
+    }
