@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.i18n import LANGUAGES, labels
 from harness.reporting.html import SCRIPT
-from harness.reporting.i18n import LANGUAGES, labels
 from tests.reports_support import HOSTILE, SECRET, write_synthetic
 
 METRICS = [

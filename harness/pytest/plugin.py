@@ -21,7 +21,7 @@ from harness.core.catalog import SCOPES, load_catalog
 from harness.core.formats import vietnam_now
 from harness.core.lifecycle import Lifecycle, load_lifecycle
 from harness.core.results import CheckRecord, RunRecord
-from harness.core.verdicts import ConformanceWarning, Failure, NeedsReview, NotApplicable, Verdict
+from harness.core.verdicts import ConformanceWarning, Outcome, Verdict, outcome_of
 from harness.http.client import make_client
 from harness.http.evidence import EvidenceRecorder
 from harness.http.recording import Recorder, RecordingError, Replayer, key_from_environment
@@ -255,10 +255,6 @@ def run_of(item: pytest.Item) -> RunRecord:
     return item.config.stash[RUN]
 
 
-def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    return f"{excinfo.type.__name__}: {excinfo.value}"
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -292,41 +288,24 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
     records = item.config.stash[RUN].records_of(item.nodeid)
     if not records:
         return
-    verdict: Verdict | None = None
-    message: str | None = None
-    failure: dict[str, str | None] | None = None
-    review: dict[str, str] | None = None
+    outcome: Outcome | None = None
     excinfo = call.excinfo
-    if report.skipped and excinfo is not None and isinstance(excinfo.value, NeedsReview):
-        verdict, message = Verdict.REVIEW, str(excinfo.value.msg)
-        review = {"why": excinfo.value.why, "attach": excinfo.value.what_to_attach}
-    elif report.skipped and excinfo is not None:
-        applies = not excinfo.errisinstance(NotApplicable)
-        verdict = Verdict.NOT_TESTED if applies else Verdict.NOT_APPLICABLE
-        message = str(getattr(excinfo.value, "msg", excinfo.value))
+    if report.skipped and excinfo is not None:
+        outcome = outcome_of(excinfo.value, when=call.when, skipped=True)
     elif report.failed and call.when == "call" and excinfo is None:  # a hollow pass (above)
-        verdict, message = Verdict.ERROR, HOLLOW_PASS
+        outcome = Outcome(Verdict.ERROR, HOLLOW_PASS)
     elif report.failed and excinfo is not None:
-        # Notes carry what a tool added, e.g. hypothesis's shrunk sequence of steps: part of the evidence.
-        notes = "\n".join(getattr(excinfo.value, "__notes__", ()))
-        if call.when == "call" and excinfo.errisinstance(AssertionError):
-            verdict, message = Verdict.FAILED, "\n".join(filter(None, [str(excinfo.value), notes]))
-            if isinstance(excinfo.value, Failure):
-                f = excinfo.value
-                evidence = "\n".join(filter(None, [f.evidence, notes])) or None
-                failure = {"summary": f.summary, "expected": f.expected, "received": f.received, "evidence": evidence}
-        else:
-            verdict, message = Verdict.ERROR, f"[{call.when}] {_describe(excinfo)}"
+        outcome = outcome_of(excinfo.value, when=call.when, skipped=False)
     elif report.passed and call.when == "call":
-        verdict = Verdict.PASSED
+        outcome = Outcome(Verdict.PASSED)
     waited = item.config.stash[RUN].recorder.waited.get(item.nodeid, 0.0)
     for record in records:
         record.duration += report.duration
         record.waiting = waited  # the recorder sums the check's waits over its phases
         # The first decisive outcome stands: a teardown error does not hide a failure.
-        if verdict is not None and record.outcome in (None, Verdict.PASSED):
-            record.outcome, record.message, record.failure = verdict, message, failure
-            record.review = review
+        if outcome is not None and record.outcome in (None, Verdict.PASSED):
+            record.outcome, record.message, record.failure = outcome.verdict, outcome.message, outcome.failure
+            record.review = outcome.review
 
 
 class _WarningCollector:
