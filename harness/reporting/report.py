@@ -13,6 +13,7 @@ from typing import Any
 
 import harness
 from harness.core import i18n, schemas, verdicts
+from harness.core.errors import P111Error
 from harness.core.formats import vietnam_now
 from harness.core.results import RunRecord, as_dict
 from harness.core.verdicts import Verdict
@@ -33,7 +34,7 @@ REDACTION_LOG_FILE = "redactions.json"
 REPORT_FORMAT = "p111-report/1"
 
 
-class ReportInvalid(Exception):
+class ReportInvalid(P111Error):
     """The harness built a report its own schema refuses: a harness bug, never written as if valid."""
 
 

@@ -10,12 +10,14 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
+from harness.core.errors import P111Error
+
 T = TypeVar("T")
 POLL_FIRST_SECONDS = 0.02
 POLL_MAX_SECONDS = 0.5  # polls back off, so waiting for a slow SUT does not flood the evidence
 
 
-class ObserverError(Exception):
+class ObserverError(P111Error):
     """The counterpart cannot be observed (not the harness's own, or unreachable): the check cannot judge."""
 
 

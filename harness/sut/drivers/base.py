@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from harness.core.errors import P111Error
 
-class DriverError(Exception):
+
+class DriverError(P111Error):
     """The driver could not make the SUT act; the check cannot judge anything (ERROR, not FAILED).
     `refused_with`: the SUT did answer, with this HTTP status instead of the expected one — a refusal a check whose
     data it is may judge (FAILED), where no answer or garbage stays ERROR."""
