@@ -17,6 +17,7 @@ from harness.cli.reports import signing_key
 from harness.config.target import TargetError, embedded_target, is_loopback, load_target
 from harness.core import interrupts, limits, resources, schemas
 from harness.core.catalog import format_threshold, load_catalog
+from harness.pytest import options
 
 USAGE_ERROR = 2
 
@@ -74,32 +75,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         str(suite / "pytest.ini"),
         "--rootdir",
         str(suite.parent),
-        "--p111-report",
-        str(directory),
         "-q",
         "--no-header",
         "-p",
         "no:randomly",
+        *options.pytest_arguments(args),  # each option of the table, as the plugin's (harness.pytest.options)
     ]
-    if args.target:
-        pytest_args += ["--p111-target", args.target]
-    if args.year:
-        pytest_args += ["--p111-year", str(args.year)]
-    for name in args.defect:
-        pytest_args += ["--p111-defect", name]
-    for name in args.variation:
-        pytest_args += ["--p111-variation", name]
-    if args.sign:
-        pytest_args += ["--p111-sign", args.sign]
-    pytest_args += ["--p111-lang", args.lang]
-    if args.allow_not_tested:
-        pytest_args += ["--p111-allow-not-tested"]
-    if args.record:
-        pytest_args += ["--p111-record", args.record]
-    if args.replay:
-        pytest_args += ["--p111-replay", args.replay]
-    if getattr(args, "scope", "plan") != "plan":
-        pytest_args += ["--p111-scope", args.scope]
     pytest_args += args.pytest_args
     # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
     # in, and the plugin still writes every report, marked incomplete. Only the first interrupt stops anything; any
@@ -276,28 +257,7 @@ def parser() -> argparse.ArgumentParser:
     )
     for name, description, handler, default_report in suites:  # `fuzz` takes exactly the options of `run`
         run = sub.add_parser(name, help=description)
-        run.add_argument("--target", help="target.yaml (mặc định: hệ thống tham chiếu nhúng / default: embedded)")
-        run.add_argument("--report", default=default_report, help="thư mục báo cáo / report directory")
-        run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
-        run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
-        run.add_argument(
-            "--variation", action="append", default=[],
-            help="bật biến thể hợp lệ / switch on a lawful variation of the reference system (p111 variations)",
-        )
-        run.add_argument(
-            "--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)"
-        )
-        run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
-        run.add_argument(
-            "--allow-not-tested",
-            action="store_true",
-            help="chạy một phần có chủ ý (-k) / a subset on purpose: NOT-TESTED does not make the run INCOMPLETE",
-        )
-        taped = run.add_mutually_exclusive_group()
-        taped.add_argument("--record", metavar="DIR", help="ghi mọi trao đổi (mã hóa) / record every exchange")
-        taped.add_argument(
-            "--replay", metavar="DIR", help="đánh giá lại bản ghi, không gửi gì / re-evaluate a recording offline"
-        )
+        options.add_command_options(run, defaults={"report": default_report}, types={"sign": signing_key})
         run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
         run.set_defaults(handler=handler)
 

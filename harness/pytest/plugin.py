@@ -17,7 +17,7 @@ import pytest
 
 from harness.config.target import Target, TargetError, embedded_target, load_target
 from harness.core import inert, interrupts
-from harness.core.catalog import SCOPES, load_catalog
+from harness.core.catalog import load_catalog
 from harness.core.formats import vietnam_now
 from harness.core.lifecycle import Lifecycle, load_lifecycle
 from harness.core.results import CheckRecord, RunRecord
@@ -26,7 +26,7 @@ from harness.http.client import make_client
 from harness.http.evidence import EvidenceRecorder
 from harness.http.recording import Recorder, RecordingError, Replayer, key_from_environment
 from harness.http.redaction import Redactor
-from harness.pytest import distributed
+from harness.pytest import distributed, options
 from harness.reporting import report as reports
 from harness.sut import checking, observers
 from harness.sut.drivers import Driver, build_driver, sensitive_names
@@ -37,41 +37,7 @@ TAP = pytest.StashKey["Recorder | Replayer | None"]()  # --p111-record / --p111-
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("p111", "P111 conformance (Kế hoạch 111/KH-UBND)")
-    group.addoption("--p111-target", metavar="FILE", help="target.yaml of the system under test (default: embedded)")
-    group.addoption("--p111-report", metavar="DIR", help="write report.json, evidence and junit.xml to DIR")
-    group.addoption("--p111-year", type=int, metavar="YEAR", help="evaluation year (default: the target's)")
-    group.addoption(
-        "--p111-defect",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch on a defect of the embedded reference system (repeatable)",
-    )
-    group.addoption(
-        "--p111-variation",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch on a lawful variation of the embedded reference system (repeatable; p111 variations)",
-    )
-    group.addoption("--p111-sign", metavar="KEYFILE", help="sign manifest.json with this Ed25519 private key (PEM)")
-    group.addoption(
-        "--p111-lang", choices=("vi", "en"), default="vi", help="language of report.html and summary.md (default: vi)"
-    )
-    group.addoption("--p111-record", metavar="DIR", help="record every exchange, encrypted, in DIR")
-    group.addoption("--p111-replay", metavar="DIR", help="re-evaluate the run recorded in DIR offline, sending nothing")
-    group.addoption(
-        "--p111-allow-not-tested",
-        action="store_true",
-        help="a subset run on purpose (-k): NOT-TESTED requirements do not make the run INCOMPLETE (recorded)",
-    )
-    group.addoption(
-        "--p111-scope",
-        choices=SCOPES,
-        default="plan",
-        help="run and report the plan's requirements (default) or the robustness checks outside the plan (p111 fuzz)",
-    )
+    options.add_pytest_options(parser)  # one table for the plugin and `p111 run` (harness.pytest.options)
 
 
 def _tap(config: pytest.Config) -> Recorder | Replayer | None:
