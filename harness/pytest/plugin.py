@@ -30,6 +30,7 @@ from harness.pytest import distributed, options
 from harness.reporting import report as reports
 from harness.sut import checking, observers
 from harness.sut.drivers import Driver, build_driver, sensitive_names
+from harness.sut.drivers import close as close_driver
 from harness.sut.observers import ObserverError, PaymentKeys, PaymentObserver, PortalObserver, SsoObserver
 
 RUN = pytest.StashKey[RunRecord]()
@@ -516,9 +517,7 @@ def p111_client(p111_system: System) -> httpx.Client:
 def p111_driver(p111_target: Target, p111_system: System) -> Iterator[Driver]:
     driver = build_driver(p111_target, p111_system)
     yield driver
-    close = getattr(driver, "close", None)  # a driver that started something for the run (the http file store)
-    if callable(close):
-        close()
+    close_driver(driver)  # a driver that started something for the run (the http file store)
 
 
 @pytest.fixture(scope="session")

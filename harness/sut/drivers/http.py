@@ -69,6 +69,20 @@ from harness.sut.drivers.reference_api import (
 class HttpDriver:
     """The Driver protocol over a vendor's own HTTP API, as `options` (sut.driver_options) describe it."""
 
+    asks_a_person = False
+    shows_steps = False
+
+    @classmethod
+    def build(cls, target: Any, system: Any) -> HttpDriver:
+        """The driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with the driver's own
+        secrets resolved from the target (`${ENV}` references)."""
+        secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
+        return cls(dict(target.sut.driver_options or {}), system.client, system.sign_on, secrets)
+
+    @staticmethod
+    def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+        return sensitive_names(options or {})
+
     def __init__(
         self,
         options: dict[str, Any],
@@ -542,13 +556,6 @@ class HttpDriver:
 
 def _key(session: Session) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(session.headers.items()))
-
-
-def build_http_driver(target: Any, system: Any) -> HttpDriver:
-    """BUILDERS["http"]: the driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with
-    the driver's own secrets resolved from the target (`${ENV}` references)."""
-    secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
-    return HttpDriver(dict(target.sut.driver_options or {}), system.client, system.sign_on, secrets)
 
 
 def sensitive_names(options: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -146,6 +146,25 @@ class OperatorDriver:
     """The Driver protocol, performed by a person and observed at the counterparts."""
 
     asks_a_person = True  # checks that need a person's judgement ask through `review`
+    shows_steps = True
+
+    @classmethod
+    def build(cls, target: Any, system: Any) -> OperatorDriver:
+        """The driver from the target's driver_options and the run's counterparts."""
+        return cls(
+            OperatorOptions.from_target(target.sut.driver_options),
+            portal=system.portal,
+            sign_on=system.sign_on,
+            payment=system.payment,
+            payment_offered=target.capabilities.offers("payment"),
+        )
+
+    @staticmethod
+    def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+        return [], []  # a person acts; only what reaches the counterparts is recorded
+
+    def offered_exports(self) -> tuple[str, ...] | None:
+        return None
 
     def __init__(
         self,
@@ -473,15 +492,4 @@ class OperatorDriver:
         )
 
 
-def build(target: Any, system: Any) -> OperatorDriver:
-    """BUILDERS["operator"]: the driver from the target's driver_options and the run's counterparts."""
-    return OperatorDriver(
-        OperatorOptions.from_target(target.sut.driver_options),
-        portal=system.portal,
-        sign_on=system.sign_on,
-        payment=system.payment,
-        payment_offered=target.capabilities.offers("payment"),
-    )
-
-
-__all__ = ["STEP_LINE", "OperatorDriver", "OperatorOptions", "StepTimedOut", "build"]
+__all__ = ["STEP_LINE", "OperatorDriver", "OperatorOptions", "StepTimedOut"]
