@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.cli.guard import guarded, inert_output
 from harness.cli.metrics import add_commands as add_metric_commands
@@ -25,6 +26,23 @@ USAGE_ERROR = 2
 def _print_problems(error: TargetError) -> int:
     print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
     return USAGE_ERROR
+
+
+def _unknown_switches(args: argparse.Namespace) -> str | None:
+    """What is wrong with the run's --defect and --variation names, or None: each must be the reference system's."""
+    if args.defect:
+        from mocks.reference.defects import registry  # lazily: only the embedded default has defects
+
+        unknown = sorted(set(args.defect) - set(registry()))
+        if unknown:
+            return f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)"
+    if args.variation:
+        from mocks.reference.variations import registry as variations  # lazily, as for defects
+
+        unknown = sorted(set(args.variation) - set(variations()))
+        if unknown:
+            return f"Không có biến thể / unknown variation: {', '.join(unknown)} (xem / see `p111 variations`)"
+    return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -48,25 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TargetError as exc:
         if not args.replay:
             return _print_problems(exc)
-    if args.defect:
-        from mocks.reference.defects import registry  # lazily: only the embedded default has defects
-
-        unknown = sorted(set(args.defect) - set(registry()))
-        if unknown:
-            print(
-                f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)", file=sys.stderr
-            )
-            return USAGE_ERROR
-    if args.variation:
-        from mocks.reference.variations import registry as variations  # lazily, as for defects
-
-        unknown = sorted(set(args.variation) - set(variations()))
-        if unknown:
-            print(
-                f"Không có biến thể / unknown variation: {', '.join(unknown)} (xem / see `p111 variations`)",
-                file=sys.stderr,
-            )
-            return USAGE_ERROR
+    unknown = _unknown_switches(args)
+    if unknown:
+        print(unknown, file=sys.stderr)
+        return USAGE_ERROR
     directory = Path(args.report)
     suite = resources.suite_dir()
     pytest_args = [
@@ -239,6 +242,29 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_mocks_command(sub: Any) -> None:
+    """`p111 mocks serve`: the counterparts (and a reference or demo system) on loopback ports."""
+    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
+    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
+    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
+    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--portal-port", type=int, default=8701)
+    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
+    serve.add_argument("--reference-port", type=int, default=8700)
+    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
+    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
+    serve.add_argument("--demo", action="store_true",
+                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
+    serve.add_argument("--demo-port", type=int, default=8710)
+    serve.add_argument(
+        "--demo3", action="store_true",
+        help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)",
+    )
+    serve.add_argument("--demo3-port", type=int, default=8720)
+    serve.set_defaults(handler=cmd_mocks_serve)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="p111",
@@ -283,24 +309,7 @@ def parser() -> argparse.ArgumentParser:
         "variations", help="danh sách biến thể hợp lệ / list the reference system's lawful variations"
     ).set_defaults(handler=cmd_variations)
 
-    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
-    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
-    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
-    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--portal-port", type=int, default=8701)
-    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
-    serve.add_argument("--reference-port", type=int, default=8700)
-    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
-    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
-    serve.add_argument("--demo", action="store_true",
-                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
-    serve.add_argument("--demo-port", type=int, default=8710)
-    serve.add_argument("--demo3", action="store_true",
-                       help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)")
-    serve.add_argument("--demo3-port", type=int, default=8720)
-    serve.set_defaults(handler=cmd_mocks_serve)
-
+    _add_mocks_command(sub)
     add_metric_commands(sub)
     add_report_commands(sub)
     return top
