@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from harness.core.catalog import Catalog
 from harness.core.verdicts import Verdict, combine, run_verdict
@@ -69,11 +69,18 @@ class CheckRecord:
     waiting: float = 0.0  # seconds of `duration` spent waiting in observers.poll (harness.reporting.timing)
 
 
+TargetT = TypeVar("TargetT", bound=RunTarget)
+LogT = TypeVar("LogT", bound=EvidenceLog)
+
+
 @dataclass
-class RunRecord:
+class RunRecord(Generic[TargetT, LogT]):
+    """One run: generic in the target and the evidence log, so that the plugin's record carries the typed
+    harness.config Target and harness.http EvidenceRecorder (harness.pytest.keys.Run) without core importing them."""
+
     catalog: Catalog
-    target: RunTarget
-    recorder: EvidenceLog
+    target: TargetT
+    recorder: LogT
     started_at: datetime
     finished_at: datetime | None = None
     checks: dict[str, list[CheckRecord]] = field(default_factory=dict)  # nodeid -> one record per requirement

@@ -11,10 +11,9 @@ import pytest
 
 from harness.config.target import Target
 from harness.core.lifecycle import Lifecycle, load_lifecycle
-from harness.core.results import RunRecord
 from harness.http.recording import Replayer
 from harness.pytest import tap as taps
-from harness.pytest.keys import RUN, TAP
+from harness.pytest.keys import RUN, TAP, Run
 from harness.pytest.system import System, embedded_clients, networked_clients, observed
 from harness.sut import observers
 from harness.sut.drivers import Driver, build_driver
@@ -23,12 +22,12 @@ from harness.sut.observers import ObserverError, PaymentObserver, PortalObserver
 
 
 @pytest.fixture(scope="session")
-def p111_run(pytestconfig: pytest.Config) -> RunRecord:
+def p111_run(pytestconfig: pytest.Config) -> Run:
     return pytestconfig.stash[RUN]
 
 
 @pytest.fixture(scope="session")
-def p111_target(p111_run: RunRecord) -> Target:
+def p111_target(p111_run: Run) -> Target:
     return p111_run.target
 
 
@@ -38,7 +37,7 @@ def p111_lifecycle() -> Lifecycle:
 
 
 @pytest.fixture(scope="session")
-def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[System]:
+def p111_system(p111_run: Run, pytestconfig: pytest.Config) -> Iterator[System]:
     target, recorder = p111_run.target, p111_run.recorder
     observers.WAIT_CLOCK = recorder.waiting  # every wait of this run is timed (harness.reporting.timing)
     tap = pytestconfig.stash.get(TAP, None)
