@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from harness.core.catalog import Catalog
-from harness.core.verdicts import Verdict, combine, run_verdict
+from harness.core.verdicts import Outcome, Verdict, combine, run_verdict
 
 
 class RunTarget(Protocol):
@@ -66,7 +66,14 @@ class CheckRecord:
     duration: float = 0.0
     warnings: list[str] = field(default_factory=list)
     review: dict[str, str] | None = None  # REVIEW: {"why", "attach"}, what a person must judge and attach
-    waiting: float = 0.0  # seconds of `duration` spent waiting in observers.poll (harness.reporting.timing)
+    waiting: float = 0.0  # seconds of `duration` spent waiting in observers.Waiter.poll (harness.reporting.timing)
+
+    def settle(self, outcome: Outcome) -> None:
+        """One phase's outcome (setup, call, teardown). The first decisive outcome stands: a teardown error does not
+        hide a failure (it does turn a pass into ERROR)."""
+        if self.outcome in (None, Verdict.PASSED):
+            self.outcome, self.message, self.failure = outcome.verdict, outcome.message, outcome.failure
+            self.review = outcome.review
 
 
 TargetT = TypeVar("TargetT", bound=RunTarget)
@@ -98,6 +105,16 @@ class RunRecord(Generic[TargetT, LogT]):
         existing = self.checks.setdefault(record.nodeid, [])
         if all(r.requirement != record.requirement for r in existing):
             existing.append(record)
+
+    def take_over(self, record: CheckRecord) -> None:
+        """A record a pytest-xdist worker handed over: the one that ran a check wins over one that only collected it
+        (no outcome yet, or NOT-TESTED as deselected)."""
+        known = {r.requirement: r for r in self.records_of(record.nodeid)}
+        if record.requirement not in known:
+            self.add(record)
+        elif record.outcome is not None and known[record.requirement].outcome in (None, Verdict.NOT_TESTED):
+            self.checks[record.nodeid] = [r for r in self.checks[record.nodeid] if r.requirement != record.requirement]
+            self.add(record)
 
     def records_of(self, nodeid: str) -> list[CheckRecord]:
         return self.checks.get(nodeid, [])

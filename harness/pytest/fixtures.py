@@ -15,10 +15,9 @@ from harness.http.recording import Replayer
 from harness.pytest import tap as taps
 from harness.pytest.keys import RUN, TAP, Run
 from harness.pytest.system import System, embedded_clients, networked_clients, observed
-from harness.sut import observers
 from harness.sut.drivers import Driver, build_driver
 from harness.sut.drivers import close as close_driver
-from harness.sut.observers import ObserverError, PaymentObserver, PortalObserver, SsoObserver
+from harness.sut.observers import ObserverError, PaymentObserver, PortalObserver, SsoObserver, Waiter
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +38,11 @@ def p111_lifecycle() -> Lifecycle:
 @pytest.fixture(scope="session")
 def p111_system(p111_run: Run, pytestconfig: pytest.Config) -> Iterator[System]:
     target, recorder = p111_run.target, p111_run.recorder
-    observers.WAIT_CLOCK = recorder.waiting  # every wait of this run is timed (harness.reporting.timing)
     tap = pytestconfig.stash.get(TAP, None)
+    # Every wait of this run is timed (harness.reporting.timing), counted when recorded, replayed without sleeping.
+    waiter = Waiter(tap, recorder.waiting)
     if isinstance(tap, Replayer):
-        yield taps.replayed_system(tap, target, recorder)  # nothing is started, nothing sends
+        yield taps.replayed_system(tap, target, recorder, waiter)  # nothing is started, nothing sends
         return
     with ExitStack() as stack:
         wire = embedded_clients if target.sut.embedded else networked_clients
@@ -52,7 +52,7 @@ def p111_system(p111_run: Run, pytestconfig: pytest.Config) -> Iterator[System]:
         if tap is not None:
             taps.note_system(tap, clients)
         recorder.sut_origin = str(clients.sut.base_url)  # tells the SUT's answers from the counterparts' (timing)
-        yield observed(clients, target)
+        yield observed(clients, target, waiter)
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from harness.pytest.fixtures import (  # noqa: F401 - the fixtures the plugin of
 )
 from harness.pytest.keys import RUN, TAP, run_of
 from harness.reporting import report as reports
-from harness.sut import checking, observers
+from harness.sut import checking
 from harness.sut.drivers import sensitive_names
 
 
@@ -89,7 +89,6 @@ def _redaction(target: Target) -> dict[str, Any]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
     tap = config.stash[TAP] = taps.open_tap(config)
-    observers.POLL_TAP = tap  # polls are counted when recorded, and replayed without waiting
     target = _load_target(config)
     secrets = [(s.reference, s.reveal()) for s in target.secrets()]
     if isinstance(tap, Replayer):  # redacted as the recorded run was, with every value it had learnt
@@ -223,10 +222,8 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
     for record in records:
         record.duration += report.duration
         record.waiting = waited  # the recorder sums the check's waits over its phases
-        # The first decisive outcome stands: a teardown error does not hide a failure.
-        if outcome is not None and record.outcome in (None, Verdict.PASSED):
-            record.outcome, record.message, record.failure = outcome.verdict, outcome.message, outcome.failure
-            record.review = outcome.review
+        if outcome is not None:
+            record.settle(outcome)  # the first decisive outcome stands
 
 
 class _WarningCollector:
@@ -288,11 +285,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: a worker ended; its records and evidence join the controller's run."""
     distributed.take_over(node.config.stash[RUN], getattr(node, "workeroutput", {}))
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    observers.POLL_TAP = None  # this run's recording or replay must not pace another run in the same process
-    observers.WAIT_CLOCK = None
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

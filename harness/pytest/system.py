@@ -6,7 +6,7 @@ mocks/, lazily."""
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -14,7 +14,7 @@ from harness.config.target import Target
 from harness.http.client import make_client
 from harness.http.evidence import EvidenceRecorder
 from harness.http.recording import Recorder
-from harness.sut.observers import PaymentKeys, PaymentObserver, PortalObserver
+from harness.sut.observers import PaymentKeys, PaymentObserver, PortalObserver, Waiter
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class System:
     sign_on_urls: tuple[str, ...]  # where the SUT may lawfully send a citizen to sign on
     sign_on: httpx.Client | None = None  # the sign-on counterpart, which the driver follows logins through
     payment: PaymentObserver | None = None
+    waiter: Waiter = field(default_factory=Waiter)  # how the run waits (timed, recorded, replayed)
 
 
 @dataclass
@@ -90,11 +91,12 @@ def networked_clients(target: Target, stack: ExitStack, recorder: EvidenceRecord
     return Clients(sut, portal, sign_on, payment, sign_on_urls, keys)
 
 
-def observed(clients: Clients, target: Target) -> System:
-    """The system the checks reach: the clients, with an observer on each counterpart there is."""
-    portal = PortalObserver(clients.portal, target.timeouts.sync) if clients.portal is not None else None
-    payment = PaymentObserver(clients.payment, clients.keys) if clients.payment is not None else None
-    return System(clients.sut, portal, clients.sign_on_urls, clients.sign_on, payment)
+def observed(clients: Clients, target: Target, waiter: Waiter) -> System:
+    """The system the checks reach: the clients, with an observer on each counterpart there is, all waiting through
+    the run's `waiter`."""
+    portal = PortalObserver(clients.portal, target.timeouts.sync, waiter) if clients.portal is not None else None
+    payment = PaymentObserver(clients.payment, clients.keys, waiter) if clients.payment is not None else None
+    return System(clients.sut, portal, clients.sign_on_urls, clients.sign_on, payment, waiter)
 
 
 def _counterpart_client(

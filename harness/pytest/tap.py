@@ -18,7 +18,7 @@ from harness.http.recording import Recorder, RecordingError, Replayer, key_from_
 from harness.pytest import distributed
 from harness.pytest.keys import RUN
 from harness.pytest.system import Clients, System
-from harness.sut.observers import PaymentKeys, PaymentObserver, PortalObserver
+from harness.sut.observers import PaymentKeys, PaymentObserver, PortalObserver, Waiter
 
 
 def open_tap(config: pytest.Config) -> Recorder | Replayer | None:
@@ -97,7 +97,7 @@ def replayed_target(tap: Replayer, path: str | None, year: int | None, defects: 
     return target
 
 
-def replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder) -> System:
+def replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder, waiter: Waiter) -> System:
     """The recorded run's clients, each answered from the recording: no embedded system, counterpart or socket."""
     layout = tap.session.system
     if layout is None:
@@ -120,8 +120,9 @@ def replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder) -
     keys = PaymentKeys(*layout["payment_keys"]) if layout["payment_keys"] else None
     return System(
         sut,
-        PortalObserver(portal, target.timeouts.sync) if portal is not None else None,
+        PortalObserver(portal, target.timeouts.sync, waiter) if portal is not None else None,
         tuple(layout["sign_on_urls"]),
         sign_on,
-        PaymentObserver(payment, keys) if payment is not None else None,
+        PaymentObserver(payment, keys, waiter) if payment is not None else None,
+        waiter,
     )

@@ -34,7 +34,7 @@ from harness.sut.drivers.base import (
     Service,
     Session,
 )
-from harness.sut.observers import ObserverError, PaymentObserver, PortalObserver, SsoObserver, poll
+from harness.sut.observers import ObserverError, PaymentObserver, PortalObserver, SsoObserver, Waiter
 
 STEP_LINE = "p111-step: "  # the prefix of the line a program playing the person reads
 PORTAL_LOGS = "portal counterpart (/_p111/dossiers, /_p111/progress)"
@@ -157,6 +157,7 @@ class OperatorDriver:
             sign_on=system.sign_on,
             payment=system.payment,
             payment_offered=target.capabilities.offers("payment"),
+            waiter=system.waiter,
         )
 
     @staticmethod
@@ -175,8 +176,10 @@ class OperatorDriver:
         payment: PaymentObserver | None,
         payment_offered: bool = True,
         lifecycle: Lifecycle | None = None,
+        waiter: Waiter | None = None,
     ) -> None:
         self.options = options
+        self._waiter = waiter or Waiter()  # the run's (harness.sut.observers.Waiter): timed, recorded, replayed
         self._portal = portal
         self._sso = SsoObserver(sign_on) if sign_on is not None else None
         self._payment = payment
@@ -232,7 +235,7 @@ class OperatorDriver:
         return self._portal
 
     def _wait(self, fetch: Any, until: Any) -> Any:
-        return poll(fetch, until, self.options.step_seconds)
+        return self._waiter.poll(fetch, until, self.options.step_seconds)
 
     # ---- the Driver protocol ----
 
