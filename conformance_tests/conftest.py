@@ -9,7 +9,7 @@ from conformance_tests.scenarios import Scenario, drive
 from harness.config.target import Target
 from harness.core.verdicts import NotTested, not_applicable
 from harness.pytest.plugin import RUN
-from harness.sut.drivers import Driver, Service
+from harness.sut.drivers import Driver, Service, person_driven
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,7 +72,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # `needs_automation(reason)`: what a person in the SUT's user interface cannot provide (hundreds of random
     # sequences, replayed credentials …) is not asked of them at all.
     for marker in item.iter_markers("needs_automation"):
-        if target.sut.driver == "operator":
+        if person_driven(target.sut.driver):
             raise NotTested(f"chế độ người thao tác (sut.driver: operator) / operator mode: {marker.args[0]}")
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from harness.core.lifecycle import Lifecycle, load_lifecycle
 from harness.core.verdicts import Failure, not_applicable
+from harness.sut import drivers
 from harness.sut.drivers import ActionResult, DossierView, Driver, DriverError, PaymentView, Service
 from harness.sut.drivers.base import opens_payment
 
@@ -26,8 +27,9 @@ LIST_ATTACH = (
 
 
 def asks_a_person(driver: Driver) -> bool:
-    """Operator mode: the driver asks a person, and what only the SUT's screen shows ends REVIEW."""
-    return getattr(driver, "review", None) is not None
+    """Operator mode: the driver asks a person (Driver.asks_a_person), and what only the SUT's screen shows ends
+    REVIEW."""
+    return drivers.asks_a_person(driver)
 
 
 def person_judges(driver: Driver, *, why: str, attach: str) -> None:

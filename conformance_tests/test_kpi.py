@@ -18,6 +18,7 @@ from harness.core.verdicts import ConformanceWarning, NotTested, Verdict, not_ap
 from harness.metrics import MetricResult, load_rows, measure, score766
 from harness.metrics.definitions import load_definitions
 from harness.metrics.results import build_results
+from harness.sut import drivers
 from harness.sut.checking import expect
 from harness.sut.drivers import Driver, DriverError
 
@@ -70,9 +71,9 @@ class ExportRefused:
 
 
 def offered_exports(driver: Driver) -> tuple[str, ...] | None:
-    """The exports the system declares (the http driver's `sut.driver_options.exports`); None: not declared."""
-    declared = getattr(driver, "offered_exports", None)
-    return declared() if declared is not None else None
+    """The exports the system declares (Driver.offered_exports: the http driver's `sut.driver_options.exports`);
+    None: not declared."""
+    return drivers.offered_exports(driver)
 
 
 def _not_offered(requirement: str, driver: Driver) -> str | None:

@@ -13,7 +13,7 @@ from conformance_tests.scenarios import PaymentScenario, ask_for_payment, person
 from harness.config.target import Target
 from harness.sut.checking import blocked, expect
 from harness.sut.drivers import Driver, Service
-from harness.sut.observers import PaymentObserver, poll
+from harness.sut.observers import PaymentObserver
 
 pytestmark = [pytest.mark.requirement("P111-PAY-RECONCILE"), pytest.mark.offered("payment")]
 
@@ -52,7 +52,7 @@ def test_a_pending_transaction_is_settled_through_query(
         + ", ".join(f"{s.dossier.code} (must show {o})" for o, s in scenarios.items()),
     )
     expected = {outcome: outcome for outcome in OUTCOMES}
-    shown = poll(states, lambda got: got == expected, window)
+    shown = p111_payment.waiter.poll(states, lambda got: got == expected, window)  # the run's: timed, replayed
 
     def what_happened() -> str:
         queried = {

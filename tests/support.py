@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.core.catalog import load_catalog
+
 P111 = [sys.executable, "-m", "harness.cli"]
 
 
@@ -61,3 +63,8 @@ def sign_in(sut: Any, sso: Any, account: str = "officer-1") -> dict[str, str]:
     answer = sut.get(f"{back.path}?{back.query}")
     sut.cookies.clear()
     return {"cookie": f"p111_session={answer.cookies['p111_session']}"}
+
+
+def plan_requirement_count() -> int:
+    """How many requirements the plan has: read from the catalog, so that adding one touches no test."""
+    return len(load_catalog())

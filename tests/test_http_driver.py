@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 
 from harness.config.target import TargetError, load_target
 from harness.core import schemas
-from harness.sut.drivers import BUILDERS, DriverError, HttpDriver, Session
+from harness.sut.drivers import DRIVERS, DriverError, HttpDriver, Session
 from harness.sut.drivers.http_config import sensitive_names, template
 from tests.support import read_report, run_p111, verdicts
 
@@ -114,7 +114,7 @@ def test_the_http_driver_is_registered_and_built_from_the_target():
     target = load_target(EXAMPLE, env=SECRET_ENV)
     with httpx.Client() as client:
         system = type("System", (), {"client": client, "sign_on": None})()
-        assert isinstance(BUILDERS["http"](target, system), HttpDriver)
+        assert isinstance(DRIVERS["http"].build(target, system), HttpDriver)
 
 
 def test_an_invalid_jmespath_is_refused_when_the_driver_is_built():

@@ -66,17 +66,17 @@ def test_a_lawful_path_needs_a_history_and_real_moves():
 def test_a_run_with_a_requirement_not_tested_is_incomplete_not_passed():
     """Exit 0 only when every applicable requirement PASSED: a NOT-TESTED one makes the run INCOMPLETE (exit 4),
     unless a subset was chosen on purpose (--allow-not-tested, recorded in the report)."""
-    from harness.core.verdicts import Verdict
+    from harness.core.verdicts import EXIT_CODES, Verdict, run_verdict
     from harness.reporting import report as reports
 
     p, nt, na = Verdict.PASSED, Verdict.NOT_TESTED, Verdict.NOT_APPLICABLE
-    assert reports.overall_verdict([p, na]) is Verdict.PASSED
-    assert reports.overall_verdict([p, nt, na]) is Verdict.INCOMPLETE
-    assert reports.overall_verdict([p, nt], allow_not_tested=True) is Verdict.PASSED
-    assert reports.overall_verdict([Verdict.FAILED, nt]) is Verdict.FAILED
-    assert reports.overall_verdict([Verdict.REVIEW, nt]) is Verdict.REVIEW
+    assert run_verdict([p, na]) is Verdict.PASSED
+    assert run_verdict([p, nt, na]) is Verdict.INCOMPLETE
+    assert run_verdict([p, nt], allow_not_tested=True) is Verdict.PASSED
+    assert run_verdict([Verdict.FAILED, nt]) is Verdict.FAILED
+    assert run_verdict([Verdict.REVIEW, nt]) is Verdict.REVIEW
     codes = {v: reports.exit_code({"summary": {"verdict": v}}) for v in ("PASSED", "FAILED", "ERROR", "REVIEW")}
     assert codes == {"PASSED": 0, "FAILED": 1, "ERROR": 2, "REVIEW": 3}
-    assert reports.exit_code({"summary": {"verdict": "INCOMPLETE"}}) == reports.INCOMPLETE_EXIT == 4
+    assert reports.exit_code({"summary": {"verdict": "INCOMPLETE"}}) == EXIT_CODES[Verdict.INCOMPLETE] == 4
     assert reports.exit_code({"summary": {"verdict": "NOT-TESTED"}}) == 4  # nothing tested at all is no pass
     assert Verdict.INCOMPLETE.vi == "CHƯA ĐẦY ĐỦ"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness.config.target import embedded_target
-from harness.core.verdicts import Verdict, combine
+from harness.core.verdicts import EXIT_CODES, Verdict, combine, run_verdict
 from harness.reporting import report as reports
 from tests.operator_player import Player
 from tests.support import read_report, run_p111
@@ -148,5 +148,5 @@ def test_review_ranks_below_error_and_has_its_own_exit_code():
     assert combine([V.PASSED, V.REVIEW, V.NOT_TESTED]) is V.REVIEW
     assert combine([V.REVIEW, V.ERROR]) is V.ERROR
     assert combine([V.REVIEW, V.FAILED]) is V.FAILED
-    assert reports.overall_verdict([V.PASSED, V.REVIEW, V.NOT_TESTED]) is V.REVIEW
-    assert reports.exit_code({"summary": {"verdict": "REVIEW"}}) == reports.NEEDS_REVIEW_EXIT == 3
+    assert run_verdict([V.PASSED, V.REVIEW, V.NOT_TESTED]) is V.REVIEW
+    assert reports.exit_code({"summary": {"verdict": "REVIEW"}}) == EXIT_CODES[V.REVIEW] == 3

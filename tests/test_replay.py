@@ -247,18 +247,18 @@ def test_a_replayed_poll_makes_the_recorded_fetches_without_waiting(tmp_path: Pa
     a slower or faster replaying machine cannot change where it stops."""
     key = recording.new_key().encode("ascii")
     recorder = recording.Recorder(key, lambda: "check-a")
-    monkeypatch.setattr(observers, "POLL_TAP", recorder)
+    waiter = observers.Waiter(tap=recorder)
     fetched: list[int] = []
-    assert observers.poll(lambda: fetched.append(1) or len(fetched), lambda n: n == 3, timeout=5) == 3
-    assert observers.poll(lambda: fetched.append(1) or 0, lambda n: n > 0, timeout=0.05) == 0  # never held
+    assert waiter.poll(lambda: fetched.append(1) or len(fetched), lambda n: n == 3, timeout=5) == 3
+    assert waiter.poll(lambda: fetched.append(1) or 0, lambda n: n > 0, timeout=0.05) == 0  # never held
     recorder.save(tmp_path)
     waited = len(fetched) - 3  # the fetches of the poll that ran out of time
 
     replayer = recording.Replayer.open(tmp_path, key, lambda: "check-a")
-    monkeypatch.setattr(observers, "POLL_TAP", replayer)
+    waiter = observers.Waiter(tap=replayer)
     monkeypatch.setattr(observers.time, "sleep", lambda seconds: pytest.fail("a replayed poll never sleeps"))
     again: list[int] = []
-    assert observers.poll(lambda: again.append(1) or len(again), lambda n: n == 3, timeout=0) == 3
+    assert waiter.poll(lambda: again.append(1) or len(again), lambda n: n == 3, timeout=0) == 3
     again.clear()
-    assert observers.poll(lambda: again.append(1) or 0, lambda n: n > 0, timeout=0) == 0
+    assert waiter.poll(lambda: again.append(1) or 0, lambda n: n > 0, timeout=0) == 0
     assert len(again) == waited

@@ -1,4 +1,4 @@
-"""Where a run's time goes: the SUT's answers, waiting in observers.poll, the counterparts and the harness itself."""
+"""Where a run's time goes: the SUT's answers, waiting (observers.Waiter.poll), the counterparts, the harness itself."""
 
 from __future__ import annotations
 
@@ -71,11 +71,8 @@ def test_poll_is_timed_and_its_exchanges_are_marked_as_waiting():
                           event_hooks={"response": [recorder.record]})
     recorder.current_check = CHECK
     calls = []
-    observers.WAIT_CLOCK = recorder.waiting
-    try:
-        got = observers.poll(lambda: calls.append(client.get("/_p111/dossiers")) or len(calls), lambda n: n >= 3, 5.0)
-    finally:
-        observers.WAIT_CLOCK = None
+    waiter = observers.Waiter(clock=recorder.waiting)
+    got = waiter.poll(lambda: calls.append(client.get("/_p111/dossiers")) or len(calls), lambda n: n >= 3, 5.0)
     client.get("/_p111/after")
     assert got == 3
     assert recorder.waited[CHECK] >= observers.POLL_FIRST_SECONDS * 3  # two pauses: 0.02 + 0.04

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from harness.cli.guard import guarded, inert_output
 from harness.cli.metrics import add_commands as add_metric_commands
@@ -17,6 +18,7 @@ from harness.cli.reports import signing_key
 from harness.config.target import TargetError, embedded_target, is_loopback, load_target
 from harness.core import interrupts, limits, resources, schemas
 from harness.core.catalog import format_threshold, load_catalog
+from harness.pytest import options
 
 USAGE_ERROR = 2
 
@@ -24,6 +26,23 @@ USAGE_ERROR = 2
 def _print_problems(error: TargetError) -> int:
     print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
     return USAGE_ERROR
+
+
+def _unknown_switches(args: argparse.Namespace) -> str | None:
+    """What is wrong with the run's --defect and --variation names, or None: each must be the reference system's."""
+    if args.defect:
+        from mocks.reference.defects import registry  # lazily: only the embedded default has defects
+
+        unknown = sorted(set(args.defect) - set(registry()))
+        if unknown:
+            return f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)"
+    if args.variation:
+        from mocks.reference.variations import registry as variations  # lazily, as for defects
+
+        unknown = sorted(set(args.variation) - set(variations()))
+        if unknown:
+            return f"Không có biến thể / unknown variation: {', '.join(unknown)} (xem / see `p111 variations`)"
+    return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -47,25 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TargetError as exc:
         if not args.replay:
             return _print_problems(exc)
-    if args.defect:
-        from mocks.reference.defects import registry  # lazily: only the embedded default has defects
-
-        unknown = sorted(set(args.defect) - set(registry()))
-        if unknown:
-            print(
-                f"Không có lỗi cố ý / unknown defect: {', '.join(unknown)} (xem / see `p111 defects`)", file=sys.stderr
-            )
-            return USAGE_ERROR
-    if args.variation:
-        from mocks.reference.variations import registry as variations  # lazily, as for defects
-
-        unknown = sorted(set(args.variation) - set(variations()))
-        if unknown:
-            print(
-                f"Không có biến thể / unknown variation: {', '.join(unknown)} (xem / see `p111 variations`)",
-                file=sys.stderr,
-            )
-            return USAGE_ERROR
+    unknown = _unknown_switches(args)
+    if unknown:
+        print(unknown, file=sys.stderr)
+        return USAGE_ERROR
     directory = Path(args.report)
     suite = resources.suite_dir()
     pytest_args = [
@@ -74,32 +78,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         str(suite / "pytest.ini"),
         "--rootdir",
         str(suite.parent),
-        "--p111-report",
-        str(directory),
         "-q",
         "--no-header",
         "-p",
         "no:randomly",
+        *options.pytest_arguments(args),  # each option of the table, as the plugin's (harness.pytest.options)
     ]
-    if args.target:
-        pytest_args += ["--p111-target", args.target]
-    if args.year:
-        pytest_args += ["--p111-year", str(args.year)]
-    for name in args.defect:
-        pytest_args += ["--p111-defect", name]
-    for name in args.variation:
-        pytest_args += ["--p111-variation", name]
-    if args.sign:
-        pytest_args += ["--p111-sign", args.sign]
-    pytest_args += ["--p111-lang", args.lang]
-    if args.allow_not_tested:
-        pytest_args += ["--p111-allow-not-tested"]
-    if args.record:
-        pytest_args += ["--p111-record", args.record]
-    if args.replay:
-        pytest_args += ["--p111-replay", args.replay]
-    if getattr(args, "scope", "plan") != "plan":
-        pytest_args += ["--p111-scope", args.scope]
     pytest_args += args.pytest_args
     # SIGTERM (a cancelled CI job, a stopped container) ends the run as Ctrl-C does: pytest stops at the check it is
     # in, and the plugin still writes every report, marked incomplete. Only the first interrupt stops anything; any
@@ -258,6 +242,29 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_mocks_command(sub: Any) -> None:
+    """`p111 mocks serve`: the counterparts (and a reference or demo system) on loopback ports."""
+    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
+    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
+    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
+    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--portal-port", type=int, default=8701)
+    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
+    serve.add_argument("--reference-port", type=int, default=8700)
+    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
+    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
+    serve.add_argument("--demo", action="store_true",
+                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
+    serve.add_argument("--demo-port", type=int, default=8710)
+    serve.add_argument(
+        "--demo3", action="store_true",
+        help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)",
+    )
+    serve.add_argument("--demo3-port", type=int, default=8720)
+    serve.set_defaults(handler=cmd_mocks_serve)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="p111",
@@ -276,28 +283,7 @@ def parser() -> argparse.ArgumentParser:
     )
     for name, description, handler, default_report in suites:  # `fuzz` takes exactly the options of `run`
         run = sub.add_parser(name, help=description)
-        run.add_argument("--target", help="target.yaml (mặc định: hệ thống tham chiếu nhúng / default: embedded)")
-        run.add_argument("--report", default=default_report, help="thư mục báo cáo / report directory")
-        run.add_argument("--year", type=int, help="năm đánh giá / evaluation year")
-        run.add_argument("--defect", action="append", default=[], help="bật lỗi cố ý / switch on a reference defect")
-        run.add_argument(
-            "--variation", action="append", default=[],
-            help="bật biến thể hợp lệ / switch on a lawful variation of the reference system (p111 variations)",
-        )
-        run.add_argument(
-            "--sign", type=signing_key, metavar="KEYFILE", help="ký manifest / sign the manifest (Ed25519)"
-        )
-        run.add_argument("--lang", choices=("vi", "en"), default="vi", help="ngôn ngữ báo cáo / report language")
-        run.add_argument(
-            "--allow-not-tested",
-            action="store_true",
-            help="chạy một phần có chủ ý (-k) / a subset on purpose: NOT-TESTED does not make the run INCOMPLETE",
-        )
-        taped = run.add_mutually_exclusive_group()
-        taped.add_argument("--record", metavar="DIR", help="ghi mọi trao đổi (mã hóa) / record every exchange")
-        taped.add_argument(
-            "--replay", metavar="DIR", help="đánh giá lại bản ghi, không gửi gì / re-evaluate a recording offline"
-        )
+        options.add_command_options(run, defaults={"report": default_report}, types={"sign": signing_key})
         run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
         run.set_defaults(handler=handler)
 
@@ -323,24 +309,7 @@ def parser() -> argparse.ArgumentParser:
         "variations", help="danh sách biến thể hợp lệ / list the reference system's lawful variations"
     ).set_defaults(handler=cmd_variations)
 
-    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
-    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
-    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
-    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--portal-port", type=int, default=8701)
-    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
-    serve.add_argument("--reference-port", type=int, default=8700)
-    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
-    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
-    serve.add_argument("--demo", action="store_true",
-                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
-    serve.add_argument("--demo-port", type=int, default=8710)
-    serve.add_argument("--demo3", action="store_true",
-                       help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)")
-    serve.add_argument("--demo3-port", type=int, default=8720)
-    serve.set_defaults(handler=cmd_mocks_serve)
-
+    _add_mocks_command(sub)
     add_metric_commands(sub)
     add_report_commands(sub)
     return top

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.core.i18n import labels, verdict_label
 from harness.reporting import diff as diffs
 from harness.reporting import manifest
-from harness.reporting.i18n import labels, verdict_label
 
 OK, FAILED, USAGE = 0, 1, 2
 

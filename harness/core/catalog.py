@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from harness.core import resources
+from harness.core.errors import P111Error
 
 __all__ = [
     "ALL_LEVELS",
@@ -39,7 +40,7 @@ ALL_LEVELS = "all"  # the key of a level-less threshold in Requirement.threshold
 _LEVEL_VI = {"province": "tỉnh", "district": "huyện", "commune": "xã"}
 
 
-class CatalogError(Exception):
+class CatalogError(P111Error):
     """The catalog file is unreadable or breaks its schema or its own rules; the message says where and what."""
 
 

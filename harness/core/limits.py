@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from harness.core.errors import P111Error
+
 MB = 1024 * 1024
 # kind → (default cap in bytes, the environment variable that raises it, what the file is, in words)
 CAPS: dict[str, tuple[int, str, str]] = {
@@ -23,7 +25,7 @@ CAPS: dict[str, tuple[int, str, str]] = {
 MAX_DEPTH = 100  # nesting of a target (YAML) or any JSON the harness reads: the contract's deepest is under 10
 
 
-class BadInput(Exception):
+class BadInput(P111Error):
     """An input the harness refuses to read (too large, nested too deep): one line, exit 2, never a traceback."""
 
 

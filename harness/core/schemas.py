@@ -15,6 +15,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from harness.core.errors import P111Error
 from harness.core.formats import is_agency_code, is_dossier_code, is_portal_datetime, is_procedure_code
 from harness.core.resources import schema_dir
 
@@ -63,7 +64,7 @@ def _format_checker() -> jsonschema.FormatChecker:
 FORMAT_CHECKER: jsonschema.FormatChecker = _format_checker()
 
 
-class MessageInvalid(Exception):
+class MessageInvalid(P111Error):
     """A message that does not match its schema; `error` is the one that matters."""
 
     def __init__(self, name: str, error: ValidationError) -> None:

@@ -7,6 +7,7 @@ import weakref
 import httpx
 
 from harness.config.target import Politeness, Timeouts
+from harness.core.errors import P111Error
 from harness.core.verdicts import NotTested
 from harness.http.evidence import EvidenceRecorder
 from harness.http.politeness import PoliteTransport, Shared
@@ -17,7 +18,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 TRUSTED_SETTING = "sut.trusted_origins"
 
 
-class OffOrigin(Exception):
+class OffOrigin(P111Error):
     """A request to an origin that is neither the client's own nor one the target trusts: refused before sending.
     Not a transport error (nothing was tried, nothing is retried); a check meeting it ends ERROR naming the setting."""
 

@@ -67,8 +67,8 @@ class EvidenceRecorder:
     redactor: Redactor
     current_check: str | None = None
     exchanges: list[dict[str, Any]] = field(default_factory=list)
-    # Where a run's time goes (harness.reporting.timing): seconds each check spent waiting in observers.poll, and the SUT's
-    # origin, which tells the SUT's answers from the counterparts' in the exchanges.
+    # Where a run's time goes (harness.reporting.timing): seconds each check spent waiting in observers.Waiter.poll,
+    # and the SUT's origin, which tells the SUT's answers from the counterparts' in the exchanges.
     waited: dict[str, float] = field(default_factory=dict)
     sut_origin: str | None = None
     _waiting: int = 0
@@ -78,8 +78,8 @@ class EvidenceRecorder:
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        """Around a wait (observers.poll): its time is the check's waiting; its exchanges are marked as made while
-        waiting, so that they are not counted twice."""
+        """Around a wait (observers.Waiter.poll): its time is the check's waiting; its exchanges are marked as made
+        while waiting, so that they are not counted twice."""
         check, started = self.current_check, time.perf_counter()
         self._waiting += 1
         try:

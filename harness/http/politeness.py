@@ -20,6 +20,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from harness.config.target import Politeness
+from harness.core.errors import P111Error
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 503})
@@ -34,11 +35,11 @@ RETRYABLE: tuple[type[Exception], ...] = (*CONNECTION_FAILURES, httpx.ReadError,
 BACKOFF_SECONDS = 0.5  # the first wait when the server gave no Retry-After; doubled on each retry
 
 
-class CircuitOpen(httpx.TransportError):
+class CircuitOpen(httpx.TransportError, P111Error):
     """The circuit breaker is open: the request was not sent."""
 
 
-class ResponseTooLarge(httpx.TransportError):
+class ResponseTooLarge(httpx.TransportError, P111Error):
     """The response body is larger than politeness.max_body_bytes."""
 
 

@@ -32,6 +32,7 @@ from cryptography.fernet import Fernet, InvalidToken
 import harness
 from harness.config.target import ENV_REFERENCE, Target, TargetError, load_target_text
 from harness.core import limits
+from harness.core.errors import P111Error
 from harness.core.formats import vietnam_now
 from harness.http import politeness
 
@@ -66,11 +67,11 @@ _ERRORS: dict[str, type[httpx.TransportError]] = {
 }
 
 
-class RecordingError(Exception):
+class RecordingError(P111Error):
     """A recording cannot be written or read (no key, another key, damaged, not a recording): a usage error."""
 
 
-class ReplayMiss(httpx.TransportError):
+class ReplayMiss(httpx.TransportError, P111Error):
     """The replay sent a request the recorded run never sent: the check cannot be judged (ERROR), it names it."""
 
 

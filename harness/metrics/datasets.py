@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import limits, schemas
+from harness.core.errors import P111Error
 from harness.core.inert import json_line
 
 KINDS: dict[str, str] = {
@@ -52,7 +53,7 @@ MAX_REASON = 200
 DATA_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".parquet")
 
 
-class DatasetError(Exception):
+class DatasetError(P111Error):
     """A file that cannot be read or is not the kind of data it claims to be."""
 
 

@@ -10,12 +10,13 @@ import yaml
 
 from harness.core import resources, schemas
 from harness.core.catalog import Catalog, load_catalog
+from harness.core.errors import P111Error
 
 DEFINITIONS_FILE = "metrics.yaml"
 SCHEMA = "metrics/definitions"
 
 
-class DefinitionsError(Exception):
+class DefinitionsError(P111Error):
     """metrics.yaml breaks its schema or names a requirement the catalog does not have."""
 
 

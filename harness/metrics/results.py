@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from harness.core.catalog import LEVELS, Catalog, load_catalog
-from harness.core.verdicts import Verdict
+from harness.core.verdicts import Verdict, combine
 from harness.metrics.definitions import Definition, load_definitions
 
 SAMPLE_SIZE = 10
@@ -180,19 +180,13 @@ def _result(
 
 
 def requirement_verdicts(results: Iterable[MetricResult]) -> dict[str, Verdict]:
-    """One verdict per requirement from its deciding results: FAILED beats ERROR beats NOT-TESTED beats PASSED."""
+    """One verdict per requirement from its deciding results: the one precedence
+    table (harness.core.verdicts.combine): FAILED beats ERROR beats NOT-TESTED beats PASSED."""
     by_requirement: dict[str, list[Verdict]] = {}
     for result in results:
         if result.decides:
             by_requirement.setdefault(result.requirement, []).append(result.verdict)
-    return {requirement: _combine(verdicts) for requirement, verdicts in by_requirement.items()}
-
-
-def _combine(verdicts: Sequence[Verdict]) -> Verdict:
-    for decisive in (Verdict.FAILED, Verdict.ERROR, Verdict.NOT_TESTED):
-        if decisive in verdicts:
-            return decisive
-    return Verdict.PASSED if Verdict.PASSED in verdicts else Verdict.NOT_APPLICABLE
+    return {requirement: combine(verdicts) for requirement, verdicts in by_requirement.items()}
 
 
 def level_map(agencies: Iterable[Mapping[str, Any]]) -> dict[str, str]:

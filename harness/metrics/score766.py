@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
+from harness.core.errors import P111Error
 from harness.metrics.results import AgencyCounts, Measurements
 
 CENT = Decimal("0.01")
@@ -96,7 +97,7 @@ GROUP_BY_KEY = {group.key: group for group in GROUPS}
 _INDICATORS = {indicator.code: (group, indicator) for group in GROUPS for indicator in group.indicators}
 
 
-class ReplyError(Exception):
+class ReplyError(P111Error):
     """A file that is not one of the portal's 766 reporting replies."""
 
 

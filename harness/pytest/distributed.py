@@ -67,13 +67,7 @@ def take_over(run: RunRecord, output: dict[str, Any]) -> None:
     for where, what, count in handed["log"]:
         redactor.log[(renumber(where), what)] += count
     for data in handed["records"]:
-        record = CheckRecord(**{**data, "outcome": Verdict(data["outcome"]) if data["outcome"] else None})
-        known = {r.requirement: r for r in run.records_of(record.nodeid)}
-        if record.requirement not in known:
-            run.add(record)
-        elif record.outcome is not None and known[record.requirement].outcome in (None, Verdict.NOT_TESTED):
-            run.checks[record.nodeid] = [r for r in run.checks[record.nodeid] if r.requirement != record.requirement]
-            run.add(record)
+        run.take_over(CheckRecord(**{**data, "outcome": Verdict(data["outcome"]) if data["outcome"] else None}))
     # Two workers that each ran some metric checks measured the same figures: keep one of each.
     run.metrics.extend(m for m in handed["metrics"] if m not in run.metrics)
     run.score766 = run.score766 or handed["score766"]

@@ -1,104 +1,55 @@
-"""The pytest plugin (entry point pytest11): options, the requirement marker, fixtures, verdicts and reports.
+"""The pytest plugin (entry point pytest11): the hooks — options, the requirement marker, each check's verdict, the
+report at the end. The fixtures (harness.pytest.fixtures), the system's wiring (harness.pytest.system) and record and
+replay (harness.pytest.tap) live beside it; the run's state is on the config's stash (harness.pytest.keys).
 
 Inert in a pytest session that collects no check marked with `requirement` and asks for no report.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Generator, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from harness.config.target import Target, TargetError, embedded_target, load_target
 from harness.core import inert, interrupts
-from harness.core.catalog import SCOPES, load_catalog
+from harness.core.catalog import load_catalog
 from harness.core.formats import vietnam_now
-from harness.core.lifecycle import Lifecycle, load_lifecycle
 from harness.core.results import CheckRecord, RunRecord
-from harness.core.verdicts import ConformanceWarning, Failure, NeedsReview, NotApplicable, Verdict
-from harness.http.client import make_client
+from harness.core.verdicts import ConformanceWarning, Outcome, Verdict, outcome_of
 from harness.http.evidence import EvidenceRecorder
-from harness.http.recording import Recorder, RecordingError, Replayer, key_from_environment
+from harness.http.recording import Recorder, Replayer
 from harness.http.redaction import Redactor
-from harness.pytest import distributed
+from harness.pytest import distributed, options
+from harness.pytest import tap as taps
+from harness.pytest.fixtures import (  # noqa: F401 - the fixtures the plugin offers: pytest finds them here
+    p111_client,
+    p111_driver,
+    p111_lifecycle,
+    p111_payment,
+    p111_portal,
+    p111_run,
+    p111_sso,
+    p111_system,
+    p111_target,
+)
+from harness.pytest.keys import RUN, TAP, run_of
 from harness.reporting import report as reports
-from harness.sut import checking, observers
-from harness.sut.drivers import Driver, build_driver, sensitive_names
-from harness.sut.observers import ObserverError, PaymentKeys, PaymentObserver, PortalObserver, SsoObserver
-
-RUN = pytest.StashKey[RunRecord]()
-TAP = pytest.StashKey["Recorder | Replayer | None"]()  # --p111-record / --p111-replay (harness.http.recording)
+from harness.sut import checking
+from harness.sut.drivers import sensitive_names
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("p111", "P111 conformance (Kế hoạch 111/KH-UBND)")
-    group.addoption("--p111-target", metavar="FILE", help="target.yaml of the system under test (default: embedded)")
-    group.addoption("--p111-report", metavar="DIR", help="write report.json, evidence and junit.xml to DIR")
-    group.addoption("--p111-year", type=int, metavar="YEAR", help="evaluation year (default: the target's)")
-    group.addoption(
-        "--p111-defect",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch on a defect of the embedded reference system (repeatable)",
-    )
-    group.addoption(
-        "--p111-variation",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch on a lawful variation of the embedded reference system (repeatable; p111 variations)",
-    )
-    group.addoption("--p111-sign", metavar="KEYFILE", help="sign manifest.json with this Ed25519 private key (PEM)")
-    group.addoption(
-        "--p111-lang", choices=("vi", "en"), default="vi", help="language of report.html and summary.md (default: vi)"
-    )
-    group.addoption("--p111-record", metavar="DIR", help="record every exchange, encrypted, in DIR")
-    group.addoption("--p111-replay", metavar="DIR", help="re-evaluate the run recorded in DIR offline, sending nothing")
-    group.addoption(
-        "--p111-allow-not-tested",
-        action="store_true",
-        help="a subset run on purpose (-k): NOT-TESTED requirements do not make the run INCOMPLETE (recorded)",
-    )
-    group.addoption(
-        "--p111-scope",
-        choices=SCOPES,
-        default="plan",
-        help="run and report the plan's requirements (default) or the robustness checks outside the plan (p111 fuzz)",
-    )
-
-
-def _tap(config: pytest.Config) -> Recorder | Replayer | None:
-    record, replay = config.getoption("p111_record"), config.getoption("p111_replay")
-    if not (record or replay):
-        return None
-    if record and replay:
-        raise pytest.UsageError("--p111-record và --p111-replay loại trừ nhau / are mutually exclusive")
-    if distributed.is_controller(config) or distributed.is_worker(config):
-        # A recording is one ordered stream of exchanges; workers would each hold a share of it.
-        raise pytest.UsageError("--p111-record/--p111-replay chạy tuần tự / run serially: not with pytest-xdist -n")
-
-    def current() -> str | None:
-        return config.stash[RUN].recorder.current_check
-
-    try:
-        key = key_from_environment()
-        return Recorder(key, current) if record else Replayer.open(Path(replay), key, current)
-    except RecordingError as exc:
-        raise pytest.UsageError(str(exc)) from exc
+    options.add_pytest_options(parser)  # one table for the plugin and `p111 run` (harness.pytest.options)
 
 
 def _load_target(config: pytest.Config) -> Target:
     path, year, defects = (config.getoption(o) for o in ("p111_target", "p111_year", "p111_defect"))
     tap = config.stash[TAP]
     if isinstance(tap, Replayer):
-        return _replayed_target(tap, path, year, defects)
+        return taps.replayed_target(tap, path, year, defects)
     variations = config.getoption("p111_variation")
     if variations and isinstance(tap, Replayer):
         raise pytest.UsageError("phát lại dùng các biến thể đã ghi / a replay uses the recorded variations")
@@ -125,23 +76,6 @@ def with_variations(target: Target, names: list[str]) -> Target:
     return target.with_variations(names, settings)
 
 
-def _replayed_target(tap: Replayer, path: str | None, year: int | None, defects: list[str]) -> Target:
-    """The recorded run's target; a target file given as well must be the one recorded (same digest)."""
-    if year or defects:
-        raise pytest.UsageError("phát lại dùng năm và lỗi cố ý đã ghi / a replay uses the recorded year and defects")
-    try:
-        target = tap.target()
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else target.digest
-    except (RecordingError, OSError) as exc:
-        raise pytest.UsageError(str(exc)) from exc
-    if digest != target.digest:
-        raise pytest.UsageError(
-            f"{path} không phải cấu hình đã ghi / is not the recorded target (SHA-256 {digest}, recorded "
-            f"{target.digest})"
-        )
-    return target
-
-
 def _redaction(target: Target) -> dict[str, Any]:
     """The target's `redaction` section, with the names a declarative driver's own configuration marks sensitive."""
     settings = dict(target.redaction or {})
@@ -154,15 +88,13 @@ def _redaction(target: Target) -> dict[str, Any]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the Plan 111 requirement (catalog id) this check serves")
-    tap = config.stash[TAP] = _tap(config)
-    observers.POLL_TAP = tap  # polls are counted when recorded, and replayed without waiting
+    tap = config.stash[TAP] = taps.open_tap(config)
     target = _load_target(config)
     secrets = [(s.reference, s.reveal()) for s in target.secrets()]
     if isinstance(tap, Replayer):  # redacted as the recorded run was, with every value it had learnt
         secrets += [(label, value) for value, label in tap.session.secrets]
     elif isinstance(tap, Recorder):
-        tap.session.target_document, tap.session.target_digest = target.public_dict(), target.digest
-        tap.session.target_secrets = {s.reference: s.reveal() for s in target.secrets()}
+        taps.note_target(tap, target)
     config.stash[RUN] = RunRecord(
         catalog=load_catalog(scope=config.getoption("p111_scope")),
         target=target,
@@ -214,15 +146,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if elsewhere:
         items[:] = [item for item in items if item not in elsewhere]
         config.hook.pytest_deselected(items=elsewhere)
-    tap = config.stash.get(TAP, None)
-    if isinstance(tap, Recorder):
-        tap.session.selected = [item.nodeid for item in items]
-    elif isinstance(tap, Replayer):  # the recorded run's checks, in its order: each answer is found by its check
-        order = {nodeid: n for n, nodeid in enumerate(tap.session.selected)}
-        dropped = [item for item in items if item.nodeid not in order]
-        items[:] = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
+    taps.order_as_recorded(config, config.stash.get(TAP, None), items)
     _register(config, items, deselected=False)
 
 
@@ -249,14 +173,6 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     recorder.current_check = item.nodeid
     yield
     recorder.current_check = None
-
-
-def run_of(item: pytest.Item) -> RunRecord:
-    return item.config.stash[RUN]
-
-
-def _describe(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    return f"{excinfo.type.__name__}: {excinfo.value}"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -292,41 +208,22 @@ def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pyte
     records = item.config.stash[RUN].records_of(item.nodeid)
     if not records:
         return
-    verdict: Verdict | None = None
-    message: str | None = None
-    failure: dict[str, str | None] | None = None
-    review: dict[str, str] | None = None
+    outcome: Outcome | None = None
     excinfo = call.excinfo
-    if report.skipped and excinfo is not None and isinstance(excinfo.value, NeedsReview):
-        verdict, message = Verdict.REVIEW, str(excinfo.value.msg)
-        review = {"why": excinfo.value.why, "attach": excinfo.value.what_to_attach}
-    elif report.skipped and excinfo is not None:
-        applies = not excinfo.errisinstance(NotApplicable)
-        verdict = Verdict.NOT_TESTED if applies else Verdict.NOT_APPLICABLE
-        message = str(getattr(excinfo.value, "msg", excinfo.value))
+    if report.skipped and excinfo is not None:
+        outcome = outcome_of(excinfo.value, when=call.when, skipped=True)
     elif report.failed and call.when == "call" and excinfo is None:  # a hollow pass (above)
-        verdict, message = Verdict.ERROR, HOLLOW_PASS
+        outcome = Outcome(Verdict.ERROR, HOLLOW_PASS)
     elif report.failed and excinfo is not None:
-        # Notes carry what a tool added, e.g. hypothesis's shrunk sequence of steps: part of the evidence.
-        notes = "\n".join(getattr(excinfo.value, "__notes__", ()))
-        if call.when == "call" and excinfo.errisinstance(AssertionError):
-            verdict, message = Verdict.FAILED, "\n".join(filter(None, [str(excinfo.value), notes]))
-            if isinstance(excinfo.value, Failure):
-                f = excinfo.value
-                evidence = "\n".join(filter(None, [f.evidence, notes])) or None
-                failure = {"summary": f.summary, "expected": f.expected, "received": f.received, "evidence": evidence}
-        else:
-            verdict, message = Verdict.ERROR, f"[{call.when}] {_describe(excinfo)}"
+        outcome = outcome_of(excinfo.value, when=call.when, skipped=False)
     elif report.passed and call.when == "call":
-        verdict = Verdict.PASSED
+        outcome = Outcome(Verdict.PASSED)
     waited = item.config.stash[RUN].recorder.waited.get(item.nodeid, 0.0)
     for record in records:
         record.duration += report.duration
         record.waiting = waited  # the recorder sums the check's waits over its phases
-        # The first decisive outcome stands: a teardown error does not hide a failure.
-        if verdict is not None and record.outcome in (None, Verdict.PASSED):
-            record.outcome, record.message, record.failure = verdict, message, failure
-            record.review = review
+        if outcome is not None:
+            record.settle(outcome)  # the first decisive outcome stands
 
 
 class _WarningCollector:
@@ -381,21 +278,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 if interrupts.count() == seen or run.incomplete:
                     break
     finally:  # a report that cannot be written must not lose the recording too
-        tap = session.config.stash.get(TAP, None)
-        if isinstance(tap, Recorder):
-            tap.session.secrets = list(run.recorder.redactor.known().items())
-            tap.save(Path(session.config.getoption("p111_record")))
+        taps.save(session.config, session.config.stash.get(TAP, None))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: a worker ended; its records and evidence join the controller's run."""
     distributed.take_over(node.config.stash[RUN], getattr(node, "workeroutput", {}))
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    observers.POLL_TAP = None  # this run's recording or replay must not pace another run in the same process
-    observers.WAIT_CLOCK = None
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -416,192 +305,4 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.write_line(inert.terminal(run.recorder.redactor.text(miss, "replay miss")))
 
 
-# ---- fixtures -----------------------------------------------------------------------------------------------------
-
-
-def _counterpart_client(
-    name: str, target: Target, stack: ExitStack, recorder: EvidenceRecorder, tap: Recorder | None = None
-) -> httpx.Client | None:
-    """A client of a counterpart of a networked SUT: the harness's own, started here when `serve: true`, or the one
-    at the configured URL; None when the target names none."""
-    config = getattr(target, name)
-    if not config.url:
-        return None
-    url = config.url
-    if config.serve:
-        # Only here, and lazily, does the harness reach into mocks/: to start its own counterpart on a port.
-        from mocks import wiring
-
-        served = getattr(wiring, f"serve_{name}")(target)
-        stack.callback(served.stop)
-        url = served.url
-    return make_client(url, timeouts=target.timeouts, recorder=recorder, politeness=target.politeness, tap=tap)
-
-
-@dataclass(frozen=True)
-class System:
-    """The SUT and the counterparts as the checks reach them."""
-
-    client: httpx.Client
-    portal: PortalObserver | None
-    sign_on_urls: tuple[str, ...]  # where the SUT may lawfully send a citizen to sign on
-    sign_on: httpx.Client | None = None  # the sign-on counterpart, which the driver follows logins through
-    payment: PaymentObserver | None = None
-
-
-@pytest.fixture(scope="session")
-def p111_run(pytestconfig: pytest.Config) -> RunRecord:
-    return pytestconfig.stash[RUN]
-
-
-@pytest.fixture(scope="session")
-def p111_target(p111_run: RunRecord) -> Target:
-    return p111_run.target
-
-
-@pytest.fixture(scope="session")
-def p111_lifecycle() -> Lifecycle:
-    return load_lifecycle()
-
-
-@pytest.fixture(scope="session")
-def p111_system(p111_run: RunRecord, pytestconfig: pytest.Config) -> Iterator[System]:
-    target, recorder = p111_run.target, p111_run.recorder
-    timeouts = target.timeouts
-    observers.WAIT_CLOCK = recorder.waiting  # every wait of this run is timed (harness.reporting.timing)
-    tap = pytestconfig.stash.get(TAP, None)
-    if isinstance(tap, Replayer):
-        yield _replayed_system(tap, target, recorder)  # nothing is started, nothing sends
-        return
-    with ExitStack() as stack:
-        if target.sut.embedded:
-            # The one place the harness reaches into mocks/: the embedded default, loaded lazily.
-            from mocks.wiring import start_embedded
-
-            embedded = start_embedded(target)
-            stack.callback(embedded.close)
-            recorder.redactor.add(*embedded.secrets)
-            def in_process(url: str, transport: httpx.BaseTransport) -> httpx.Client:
-                return make_client(
-                    url, timeouts=timeouts, recorder=recorder, transport=transport, politeness=target.politeness,
-                    tap=tap,
-                )
-
-            client = in_process(embedded.sut_url, embedded.sut_transport)
-            portal_client: httpx.Client | None = in_process(embedded.portal_url, embedded.portal_transport)
-            sign_on_urls: tuple[str, ...] = (embedded.sign_on_url,)
-            sign_on_client: httpx.Client | None = in_process(embedded.sign_on_url, embedded.sign_on_transport)
-            payment_client: httpx.Client | None = in_process(embedded.payment_url, embedded.payment_transport)
-            keys: PaymentKeys | None = PaymentKeys(
-                embedded.merchant_code, embedded.payment_secret, target.payment_rules.checksum
-            )
-        else:
-            headers = {"X-API-Key": target.sut.api_key.reveal()} if target.sut.api_key else None
-            assert target.sut.base_url is not None  # the target schema demands it when not embedded
-            client = make_client(
-                target.sut.base_url,
-                timeouts=timeouts,
-                recorder=recorder,
-                headers=headers,
-                read_only=target.safety_mode == "read-only",
-                politeness=target.politeness,
-                tap=tap,
-                trusted_origins=target.sut.trusted_origins,
-            )
-            sign_on_urls = tuple(u for u in (target.sso.url, target.portal.url) if u)
-            portal_client, sign_on_client, payment_client = (
-                _counterpart_client(name, target, stack, recorder, tap) for name in ("portal", "sso", "payment")
-            )
-            merchant, secret = target.payment.merchant_code, target.payment.secret
-            variant = target.payment_rules.checksum
-            keys = PaymentKeys(merchant, secret.reveal(), variant) if merchant and secret else None
-        for opened in (client, portal_client, sign_on_client, payment_client):
-            if opened is not None:
-                stack.callback(opened.close)
-        if tap is not None:  # what a replay builds its clients from, with the payment key that signs confirms
-            clients = {"sut": client, "portal": portal_client, "sign_on": sign_on_client, "payment": payment_client}
-            tap.session.system = {
-                "clients": {role: str(c.base_url) if c is not None else None for role, c in clients.items()},
-                "sign_on_urls": list(sign_on_urls),
-                "payment_keys": [keys.merchant_code, keys.secret, keys.variant] if keys is not None else None,
-            }
-        portal = PortalObserver(portal_client, timeouts.sync) if portal_client is not None else None
-        payment = PaymentObserver(payment_client, keys) if payment_client is not None else None
-        recorder.sut_origin = str(client.base_url)  # tells the SUT's answers from the counterparts' (timing)
-        yield System(client, portal, sign_on_urls, sign_on_client, payment)
-
-
-def _replayed_system(tap: Replayer, target: Target, recorder: EvidenceRecorder) -> System:
-    """The recorded run's clients, each answered from the recording: no embedded system, counterpart or socket."""
-    layout = tap.session.system
-    if layout is None:
-        raise RecordingError("phát lại: lần chạy được ghi không dựng được hệ thống / the recorded run set up no system")
-    urls = layout["clients"]
-
-    def client(role: str, **options: Any) -> httpx.Client | None:
-        url = urls.get(role)
-        return make_client(url, timeouts=target.timeouts, recorder=recorder, tap=tap, **options) if url else None
-
-    networked = not target.sut.embedded
-    sut = client(
-        "sut",
-        headers={"X-API-Key": target.sut.api_key.reveal()} if networked and target.sut.api_key else None,
-        read_only=networked and target.safety_mode == "read-only",  # refused before sending, as when recorded
-        trusted_origins=target.sut.trusted_origins,
-    )
-    assert sut is not None
-    portal, sign_on, payment = (client(role) for role in ("portal", "sign_on", "payment"))
-    keys = PaymentKeys(*layout["payment_keys"]) if layout["payment_keys"] else None
-    return System(
-        sut,
-        PortalObserver(portal, target.timeouts.sync) if portal is not None else None,
-        tuple(layout["sign_on_urls"]),
-        sign_on,
-        PaymentObserver(payment, keys) if payment is not None else None,
-    )
-
-
-@pytest.fixture(scope="session")
-def p111_client(p111_system: System) -> httpx.Client:
-    """The HTTP client that speaks to the SUT (recorded, redacted, never following redirects)."""
-    return p111_system.client
-
-
-@pytest.fixture(scope="session")
-def p111_driver(p111_target: Target, p111_system: System) -> Iterator[Driver]:
-    driver = build_driver(p111_target, p111_system)
-    yield driver
-    close = getattr(driver, "close", None)  # a driver that started something for the run (the http file store)
-    if callable(close):
-        close()
-
-
-@pytest.fixture(scope="session")
-def p111_portal(p111_system: System) -> PortalObserver:
-    """What the portal counterpart received; ERROR for every check that needs it when it cannot be observed."""
-    if p111_system.portal is None:
-        raise ObserverError(
-            "no portal counterpart in the target (counterparts.portal.url): "
-            "what the SUT sends to the portal cannot be observed"
-        )
-    return p111_system.portal
-
-
-@pytest.fixture(scope="session")
-def p111_sso(p111_system: System) -> SsoObserver:
-    """The sign-on counterpart (observer and controller); ERROR for every check that needs it when it is absent."""
-    if p111_system.sign_on is None:
-        raise ObserverError(
-            "no sign-on counterpart in the target (counterparts.sso.url): sign-on and hostile tokens cannot be tested"
-        )
-    return SsoObserver(p111_system.sign_on)
-
-
-@pytest.fixture(scope="session")
-def p111_payment(p111_system: System) -> PaymentObserver:
-    """The payment counterpart (observer and controller); ERROR for every check that needs it when it is absent."""
-    if p111_system.payment is None:
-        raise ObserverError(
-            "no payment counterpart in the target (counterparts.payment.url): online payment cannot be tested"
-        )
-    return p111_system.payment
+__all__ = ["RUN", "TAP", "run_of"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from harness.reporting.i18n import family_label, labels, level_label, verdict_label
+from harness.core.i18n import family_label, labels, level_label, verdict_label
 
 HTML_FILE = "report.html"
 FOLD_LINES = 30  # bodies longer than this are folded: a reader opens the ones that matter

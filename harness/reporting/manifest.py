@@ -19,6 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from harness.core.errors import P111Error
+
 MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.json.sig"
 MANIFEST_FORMAT = "p111-manifest/1"
@@ -26,7 +28,7 @@ PRIVATE_KEY_FILE = "p111-signing.key"
 PUBLIC_KEY_FILE = "p111-signing.pub"
 
 
-class KeyFileError(Exception):
+class KeyFileError(P111Error):
     """A key file that cannot be read or is not an Ed25519 key of the expected kind."""
 
 

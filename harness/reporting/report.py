@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness.core import schemas
+from harness.core import i18n, schemas, verdicts
+from harness.core.errors import P111Error
 from harness.core.formats import vietnam_now
-from harness.core.results import RunRecord, as_dict, check_outcome
-from harness.core.verdicts import Verdict, combine
-from harness.reporting import har, i18n, summary_md, timing
+from harness.core.results import RunRecord, as_dict
+from harness.core.verdicts import Verdict
+from harness.reporting import har, summary_md, timing
 from harness.reporting import html as html_report
 from harness.reporting.manifest import (
     MANIFEST_FILE,
@@ -31,52 +32,18 @@ EVIDENCE_FILE = "evidence.ndjson"
 JUNIT_FILE = "junit.xml"
 REDACTION_LOG_FILE = "redactions.json"
 REPORT_FORMAT = "p111-report/1"
-NEEDS_REVIEW_EXIT = 3  # cần người xem xét / needs review
-INCOMPLETE_EXIT = 4  # chưa đầy đủ / a requirement the run was meant to test is NOT-TESTED
 
 
-class ReportInvalid(Exception):
+class ReportInvalid(P111Error):
     """The harness built a report its own schema refuses: a harness bug, never written as if valid."""
-
-
-def requirement_verdict(records: list[Any]) -> tuple[Verdict, str | None]:
-    if not records:
-        return Verdict.NOT_TESTED, "Chưa có phép kiểm tra nào / no check exists yet"
-    verdict = combine(check_outcome(r) for r in records)
-    if verdict is Verdict.NOT_TESTED:
-        missing = sum(1 for r in records if check_outcome(r) is Verdict.NOT_TESTED)
-        return verdict, f"{missing}/{len(records)} phép kiểm tra không chạy / checks did not run"
-    if verdict is Verdict.NOT_APPLICABLE:
-        return verdict, "; ".join(sorted({r.message or "" for r in records}))
-    if verdict is Verdict.REVIEW:
-        waiting = sum(1 for r in records if check_outcome(r) is Verdict.REVIEW)
-        return verdict, f"{waiting}/{len(records)} phép kiểm tra cần người xem xét / checks need a person's review"
-    return verdict, None
-
-
-def overall_verdict(verdicts: list[Verdict], *, allow_not_tested: bool = False) -> Verdict:
-    """PASSED only when every applicable requirement PASSED. A NOT-TESTED requirement makes the run INCOMPLETE (a
-    system that could not be tested has not passed), unless the run chose a subset on purpose (--allow-not-tested)."""
-    tested = [v for v in verdicts if v not in (Verdict.NOT_TESTED, Verdict.NOT_APPLICABLE)]
-    if Verdict.FAILED in tested:
-        return Verdict.FAILED
-    if Verdict.ERROR in tested:
-        return Verdict.ERROR
-    if Verdict.REVIEW in tested:
-        return Verdict.REVIEW
-    if Verdict.NOT_TESTED in verdicts and not allow_not_tested:
-        return Verdict.INCOMPLETE
-    return Verdict.PASSED if tested else Verdict.NOT_TESTED
 
 
 def build_report(run: RunRecord) -> dict[str, Any]:
     requirements: list[dict[str, Any]] = []
-    verdicts: list[Verdict] = []
     timed, run_timing = timing.breakdown(run, run.recorder.exchanges)  # where the time went (additive)
-    for requirement_id, records in run.by_requirement().items():
-        requirement = run.catalog[requirement_id]
-        verdict, reason = requirement_verdict(records)
-        verdicts.append(verdict)
+    rolled_up = run.requirement_results()
+    for result in rolled_up:
+        requirement, records = run.catalog[result.requirement], result.checks
         requirements.append(
             {
                 "id": requirement.id,
@@ -86,10 +53,10 @@ def build_report(run: RunRecord) -> dict[str, Any]:
                 "title_en": requirement.title_en,
                 "quote_vi": requirement.quote_vi,
                 "threshold": requirement.thresholds_for_year(run.year) or None,
-                "verdict": verdict.value,
-                "reason": reason,
+                "verdict": result.verdict.value,
+                "reason": result.reason,
                 "checks": [as_dict(r, run.recorder.for_check(r.nodeid)) for r in records],
-                "timing": timed[requirement_id],
+                "timing": timed[result.requirement],
             }
         )
     finished = run.finished_at or vietnam_now()
@@ -112,8 +79,8 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "incomplete": run.incomplete,
         "allow_not_tested": run.allow_not_tested,
         "summary": {
-            "verdict": overall_verdict(verdicts, allow_not_tested=run.allow_not_tested).value,
-            "counts": {v.value: n for v, n in Counter(verdicts).items()},
+            "verdict": run.verdict(rolled_up).value,
+            "counts": {v.value: n for v, n in Counter(r.verdict for r in rolled_up).items()},
         },
         "requirements": requirements,
         "evidence_file": EVIDENCE_FILE,
@@ -210,17 +177,8 @@ def _write_set(
 
 
 def exit_code(report: dict[str, Any]) -> int:
-    """0 when every applicable requirement PASSED, 1 when any FAILED, 2 when any ERROR (and none FAILED), 3 when some
-    need a person's review (REVIEW) and none FAILED or is ERROR: not a pass until a person has judged; 4 when a
-    requirement the run was meant to test is NOT-TESTED (INCOMPLETE), or nothing was tested at all."""
-    verdict = report["summary"]["verdict"]
-    return {
-        "FAILED": 1,
-        "ERROR": 2,
-        "REVIEW": NEEDS_REVIEW_EXIT,
-        "INCOMPLETE": INCOMPLETE_EXIT,
-        "NOT-TESTED": INCOMPLETE_EXIT,
-    }.get(verdict, 0)
+    """The exit code of a written report's run verdict (harness.core.verdicts.EXIT_CODES)."""
+    return verdicts.exit_code(report["summary"]["verdict"])
 
 
 def _width(text: str) -> int:

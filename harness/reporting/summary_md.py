@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.core.i18n import family_label, labels, verdict_label
 from harness.core.inert import code_span
-from harness.reporting.i18n import family_label, labels, verdict_label
 
 SUMMARY_FILE = "summary.md"
 MAX_FAILURES = 20  # a comment stays readable; report.html has the rest

@@ -3,7 +3,7 @@
 A check's time (its pytest phases) splits into
 - `sut_seconds`: the SUT's answers, the exchanges with the SUT's origin (`EvidenceRecorder.sut_origin`);
 - `waiting_seconds`: waiting for something to cross (a sync window, a payment settling, a person in operator mode),
-  the time inside observers.poll, the one place that waits, including the fetches made while waiting;
+  the time inside observers.Waiter.poll, the one place that waits, including the fetches made while waiting;
 - `counterparts_seconds`: the other exchanges, with the counterparts (their /_p111/ logs and controls, sign-on);
 - `harness_seconds`: the rest, the harness's own work (building, validating, judging, recording).
 A requirement's figures sum its checks' (a check serving two requirements counts in both); the run's figures count

@@ -10,12 +10,14 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
+from harness.core.errors import P111Error
+
 T = TypeVar("T")
 POLL_FIRST_SECONDS = 0.02
 POLL_MAX_SECONDS = 0.5  # polls back off, so waiting for a slow SUT does not flood the evidence
 
 
-class ObserverError(Exception):
+class ObserverError(P111Error):
     """The counterpart cannot be observed (not the harness's own, or unreachable): the check cannot judge."""
 
 
@@ -34,9 +36,10 @@ def admin_call(client: httpx.Client, who: str, method: str, path: str, **kwargs:
 
 
 class PortalObserver:
-    def __init__(self, client: httpx.Client, sync_seconds: float) -> None:
+    def __init__(self, client: httpx.Client, sync_seconds: float, waiter: Waiter | None = None) -> None:
         self._client = client
         self.sync_seconds = sync_seconds
+        self.waiter = waiter or Waiter()
 
     def _list(self, kind: str, code: str | None, seqs: tuple[int, ...] = ()) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"seq": list(seqs)} if seqs else {}
@@ -67,7 +70,7 @@ class PortalObserver:
     ) -> list[dict[str, Any]]:
         """Polls until `until(rows)` holds or the sync window (a target setting) ends; returns the last rows.
         A SUT may sync through a queue, so what it sends is awaited, not expected at once."""
-        return poll(fetch, until, self.sync_seconds if timeout is None else timeout)
+        return self.waiter.poll(fetch, until, self.sync_seconds if timeout is None else timeout)
 
 
 class PollTap(Protocol):
@@ -80,19 +83,23 @@ class PollTap(Protocol):
     def made(self, fetches: int) -> None: ...
 
 
-POLL_TAP: PollTap | None = None  # set by the plugin for one run
-# Set by the plugin for one run (EvidenceRecorder.waiting): times each wait, the one place a run waits.
-WAIT_CLOCK: Callable[[], AbstractContextManager[None]] | None = None
+@dataclass(frozen=True)
+class Waiter:
+    """How one run waits, the one place it does (`poll`): timed by the run's evidence recorder (`clock`:
+    EvidenceRecorder.waiting), counted by its recording and replayed without sleeping (`tap`). The run's system and
+    its observers hold it — no module global, so that two runs in one process never share one."""
+
+    tap: PollTap | None = None
+    clock: Callable[[], AbstractContextManager[None]] | None = None
+
+    def poll(self, fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
+        """Fetches until `until` holds or `timeout` seconds pass; returns the last fetch. Polls back off."""
+        with self.clock() if self.clock is not None else nullcontext():
+            return _poll(fetch, until, timeout, self.tap)
 
 
-def poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
-    """Fetches until `until` holds or `timeout` seconds pass; returns the last fetch. Polls back off."""
-    with WAIT_CLOCK() if WAIT_CLOCK is not None else nullcontext():
-        return _poll(fetch, until, timeout)
-
-
-def _poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) -> T:
-    planned = POLL_TAP.planned() if POLL_TAP is not None else None
+def _poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float, tap: PollTap | None) -> T:
+    planned = tap.planned() if tap is not None else None
     if planned is not None:
         got = fetch()
         for _ in range(planned - 1):
@@ -108,8 +115,8 @@ def _poll(fetch: Callable[[], T], until: Callable[[T], bool], timeout: float) ->
         fetches += 1
         left = deadline - time.monotonic()
         if until(got) or left <= 0:
-            if POLL_TAP is not None:
-                POLL_TAP.made(fetches)
+            if tap is not None:
+                tap.made(fetches)
             return got
         time.sleep(min(pause, left))
         pause = min(pause * 2, POLL_MAX_SECONDS)
@@ -174,9 +181,10 @@ class PaymentObserver:
     """The payment counterpart, observed and steered: the messages it exchanged, its transactions, a payment settled
     as a citizen would on its page (or with the callback lost), and the keys to sign confirms as it does."""
 
-    def __init__(self, client: httpx.Client, keys: PaymentKeys | None) -> None:
+    def __init__(self, client: httpx.Client, keys: PaymentKeys | None, waiter: Waiter | None = None) -> None:
         self.client = client
         self._keys = keys
+        self.waiter = waiter or Waiter()  # the run's: a check waiting on what the payment shows polls through it
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         return admin_call(self.client, "payment", method, path, **kwargs)

@@ -1,7 +1,6 @@
 """Drivers make the SUT act (a citizen submits, an officer receives …) and report what it now says."""
 
 import importlib
-from collections.abc import Callable
 from typing import Any
 
 from harness.sut.drivers.base import (
@@ -17,22 +16,22 @@ from harness.sut.drivers.base import (
     Service,
     Session,
     StepView,
+    asks_a_person,
+    close,
+    offered_exports,
+    shows_steps,
 )
-from harness.sut.drivers.http import HttpDriver, build_http_driver
-from harness.sut.drivers.http import sensitive_names as http_sensitive_names
-from harness.sut.drivers.operator import build as build_operator_driver
+from harness.sut.drivers.http import HttpDriver
+from harness.sut.drivers.operator import OperatorDriver
 from harness.sut.drivers.reference_api import ReferenceApiDriver
 
-DRIVERS = {"reference-api": ReferenceApiDriver}
-# Drivers built from the target's `sut.driver_options` and the run's system (the SUT's client and the counterparts),
-# not just (client, sign_on): registered by name.
-BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {
-    # The reference API, with the options where a vendor implementing it lawfully differs (dates, paging).
-    "reference-api": lambda target, system: ReferenceApiDriver(
-        system.client, system.sign_on, options=target.sut.driver_options
-    ),
-    "http": build_http_driver,  # declarative: the vendor's API described in the target, no Python
-    "operator": build_operator_driver,  # a person performs each printed step; the counterparts decide
+# The one registry of the built-in drivers, by the name a target gives `sut.driver`; each is built by its class's
+# `build(target, system)` and declares what it is on its class (harness.sut.drivers.base.Driver). The target schema's
+# list of driver names is checked against it (tests/test_drivers_registry.py).
+DRIVERS: dict[str, type] = {
+    "reference-api": ReferenceApiDriver,  # the reference API (schemas/reference-api.openapi.json)
+    "http": HttpDriver,  # declarative: the vendor's API described in the target, no Python
+    "operator": OperatorDriver,  # a person performs each printed step; the counterparts decide
 }
 
 
@@ -51,28 +50,38 @@ def load_driver(name: str) -> type:
     return found
 
 def sensitive_names(target: Any) -> tuple[list[str], list[str]]:
-    """(headers, fields) the driver's own configuration marks secret or personal, for the redactor: the declarative
-    driver names where its session and the citizen's id number travel; the others use the reference API's names,
-    which the redactor knows already."""
-    if target.sut.driver == "http":
-        return http_sensitive_names(target.sut.driver_options)
-    return [], []
+    """(headers, fields) the driver's own configuration marks secret or personal, for the redactor (Driver.
+    sensitive_names); a vendor's Python driver adds none."""
+    built_in = DRIVERS.get(target.sut.driver)
+    return built_in.sensitive_names(target.sut.driver_options) if built_in is not None else ([], [])  # type: ignore[attr-defined]
+
+
+def person_driven(name: str) -> bool:
+    """Whether the driver a target names asks a person (Driver.asks_a_person), known before it is built."""
+    return asks_a_person(DRIVERS.get(name))
 
 
 def build_driver(target: Any, system: Any) -> Driver:
-    """The driver `target.sut.driver` names, for the run's `system` (harness.pytest.plugin.System)."""
-    if target.sut.driver in BUILDERS:
-        return BUILDERS[target.sut.driver](target, system)
-    driver: Driver = load_driver(target.sut.driver)(system.client, system.sign_on)
+    """The driver `target.sut.driver` names, for the run's `system` (harness.pytest.system.System): a built-in one
+    by its `build(target, system)`, a vendor's Python class as `Class(client, sign_on)`."""
+    built_in = DRIVERS.get(target.sut.driver)
+    if built_in is not None:
+        driver: Driver = built_in.build(target, system)  # type: ignore[attr-defined]
+        return driver
+    driver = load_driver(target.sut.driver)(system.client, system.sign_on)
     return driver
 
 
 __all__ = [
-    "BUILDERS",
     "DRIVERS",
+    "asks_a_person",
     "build_driver",
-    "sensitive_names",
+    "close",
     "load_driver",
+    "offered_exports",
+    "person_driven",
+    "sensitive_names",
+    "shows_steps",
     "ActionResult",
     "DossierView",
     "Driver",
@@ -82,6 +91,7 @@ __all__ = [
     "HttpDriver",
     "InboxItem",
     "Login",
+    "OperatorDriver",
     "PaymentView",
     "ReferenceApiDriver",
     "Service",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from harness.core.errors import P111Error
 
 
-class DriverError(Exception):
+class DriverError(P111Error):
     """The driver could not make the SUT act; the check cannot judge anything (ERROR, not FAILED).
     `refused_with`: the SUT did answer, with this HTTP status instead of the expected one — a refusal a check whose
     data it is may judge (FAILED), where no answer or garbage stays ERROR."""
@@ -131,7 +133,37 @@ class ActionResult:
 
 class Driver(Protocol):
     """Citizens' calls go out with the default citizen's session (or `session`), officers' with the officer's; a
-    citizen's action on a dossier uses the session that submitted it."""
+    citizen's action on a dossier uses the session that submitted it.
+
+    What a driver is, declared on its class: every built-in declares all of it; a vendor's class (`module:Class`)
+    may leave any of it out and gets the default (the functions below read it so)."""
+
+    # A person performs the steps (operator mode): checks that need automation are NOT-TESTED, and what only the
+    # SUT's screen shows is asked of the person (`review`), ending REVIEW. Default False.
+    asks_a_person: ClassVar[bool]
+    # It prints each step for a person to read (and so needs the terminal or its prompt file). Default False.
+    shows_steps: ClassVar[bool]
+
+    @classmethod
+    def build(cls, target: Any, system: Any) -> Driver:
+        """The one factory of the built-in drivers: from the target (`sut.driver_options`, its secrets) and the run's
+        system (harness.pytest.system.System: the SUT's client and the counterparts). A vendor's class is built
+        `Class(client, sign_on)` instead."""
+        ...
+
+    @staticmethod
+    def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+        """(headers, fields) the driver's own configuration marks secret or personal, for the redactor, known before
+        the driver is built. Default: none beyond the reference API's, which the redactor knows already."""
+        ...
+
+    def offered_exports(self) -> tuple[str, ...] | None:
+        """The exports the system declares it offers; None (the default): not declared, every export is asked."""
+        ...
+
+    def close(self) -> None:
+        """Stops what the driver started for the run (the http driver's file store). Default: nothing."""
+        ...
 
     def services(self) -> list[Service]: ...
 
@@ -173,6 +205,29 @@ class Driver(Protocol):
     # Optional (not every driver has it, so not part of the protocol's required methods): where the citizen opens a
     # payment by a call of their own after the officer's request (target payment.opened_by: citizen), the scenarios
     # call `pay(code, session=None) -> ActionResult` on the driver. See `opens_payment` below.
+
+
+def asks_a_person(driver: Any) -> bool:
+    """Driver.asks_a_person of a driver or driver class (False when it does not say)."""
+    return bool(getattr(driver, "asks_a_person", False))
+
+
+def shows_steps(driver: Any) -> bool:
+    """Driver.shows_steps of a driver or driver class (False when it does not say)."""
+    return bool(getattr(driver, "shows_steps", False))
+
+
+def offered_exports(driver: Any) -> tuple[str, ...] | None:
+    """Driver.offered_exports (None when the driver does not say)."""
+    declared = getattr(driver, "offered_exports", None)
+    return declared() if callable(declared) else None
+
+
+def close(driver: Any) -> None:
+    """Driver.close, where the driver has one."""
+    closing = getattr(driver, "close", None)
+    if callable(closing):
+        closing()
 
 
 def opens_payment(driver: Any) -> Any:

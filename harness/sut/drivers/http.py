@@ -13,32 +13,25 @@ import base64
 import hashlib
 import itertools
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
 
-from harness.core.formats import VIETNAM_TIME
 from harness.core.lifecycle import load_lifecycle
 from harness.sut.drivers.base import (
     ActionResult,
     DossierView,
     DriverError,
-    Fee,
-    FileView,
     InboxItem,
     Login,
-    PaymentView,
     Service,
     Session,
-    StepView,
 )
 from harness.sut.drivers.file_store import FileStore
 from harness.sut.drivers.http_config import (
     OPTIONS,
     Action,
     Expression,
-    View,
     Vocabulary,
     build_views,
     need,
@@ -54,6 +47,7 @@ from harness.sut.drivers.http_credentials import (
     sensitive_fields,
     sensitive_headers,
 )
+from harness.sut.drivers.http_views import AnswerReader
 from harness.sut.drivers.reference_api import (
     CITIZEN,
     DEFAULT_ACCOUNTS,
@@ -68,6 +62,20 @@ from harness.sut.drivers.reference_api import (
 
 class HttpDriver:
     """The Driver protocol over a vendor's own HTTP API, as `options` (sut.driver_options) describe it."""
+
+    asks_a_person = False
+    shows_steps = False
+
+    @classmethod
+    def build(cls, target: Any, system: Any) -> HttpDriver:
+        """The driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with the driver's own
+        secrets resolved from the target (`${ENV}` references)."""
+        secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
+        return cls(dict(target.sut.driver_options or {}), system.client, system.sign_on, secrets)
+
+    @staticmethod
+    def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+        return sensitive_names(options or {})
 
     def __init__(
         self,
@@ -115,6 +123,7 @@ class HttpDriver:
             if name not in self._actions:
                 raise DriverError(f"{OPTIONS}.actions.{name}: required field missing")
         self._views = build_views(dict(need(options, "views")))
+        self._read = AnswerReader(self._views, self._vocabulary, self._datetime_format, self.download)
         self._actors = {name: a.actor for name, a in load_lifecycle().actions.items()}
         self._sessions: dict[str, Session] = {}  # by role, signed on once
         self._owners: dict[str, Session] = {}  # dossier code → the session that submitted it
@@ -196,105 +205,6 @@ class HttpDriver:
             )
         return found
 
-    # ---- reading answers ----
-
-    def _moment(self, view: View, field: str, data: Any, where: str, *, required: bool) -> datetime | None:
-        found = view.value(field, data, where, required=required)
-        if found is None or found == "":
-            return None
-        try:
-            if self._datetime_format:
-                moment = datetime.strptime(str(found), self._datetime_format)
-            else:
-                moment = datetime.fromisoformat(str(found))
-        except ValueError as exc:
-            form = f"datetime_format {self._datetime_format!r}" if self._datetime_format else "ISO 8601"
-            raise DriverError(
-                f"{where}: {OPTIONS}.views.{view.name}.{field}: not a time in the {form} ({OPTIONS}.datetime_format)"
-            ) from exc
-        # A time without an offset is Vietnam time: the portal's own convention (domain.md section 2).
-        return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
-
-    def _file(self, data: Any, where: str) -> FileView:
-        v = self._views["file"]
-        url = v.text("url", data, where)
-        # A system without a checksum field: integrity is judged by downloading the file and hashing it.
-        if "sha256" in v.fields:
-            digest = v.text("sha256", data, where)
-        else:
-            digest = hashlib.sha256(self.download(url)).hexdigest()
-        return FileView(v.text("id", data, where), v.text("name", data, where), digest, url)
-
-    def _step(self, data: Any, where: str, root: Any) -> StepView:
-        v, words = self._views["step"], self._vocabulary
-        action = v.value("action", data, where, required=False, root=root)
-        return StepView(
-            words["status"].from_sut(v.value("status", data, where, root=root), where),
-            words["action"].from_sut(action, where) if action not in (None, "") else "",
-            v.optional_text("subject", data, where, root),
-            v.optional_text("assurance", data, where, root),
-        )
-
-    def _payment(self, data: Any, where: str, root: Any) -> PaymentView:
-        v = self._views["payment"]
-        return PaymentView(
-            v.text("reference", data, where, root),
-            v.number("amount", data, where, root=root),
-            self._vocabulary["payment_state"].from_sut(v.value("state", data, where, root=root), where),
-            v.number("credited", data, where, default=0, root=root),
-            v.optional_text("url", data, where, root),
-        )
-
-    def _dossier(self, data: Any, where: str) -> DossierView:
-        v, words = self._views["dossier"], self._vocabulary
-        steps = tuple(self._step(s, where, data) for s in v.items("steps", data, where))
-        if "statuses" in v.fields:
-            statuses = tuple(words["status"].from_sut(s, where) for s in v.items("statuses", data, where))
-        else:
-            statuses = tuple(s.status for s in steps)
-        agency = v.text("agency_code", data, where)
-        submitted = self._moment(v, "submitted_at", data, where, required=True)
-        assert submitted is not None  # required above
-        return DossierView(
-            code=v.text("code", data, where),
-            procedure_code=v.text("procedure_code", data, where),
-            agency_code=agency,
-            current_agency_code=v.optional_text("current_agency_code", data, where) or agency,
-            channel=words["channel"].from_sut(v.value("channel", data, where), where),
-            status=words["status"].from_sut(v.value("status", data, where), where),
-            submitted_at=submitted,
-            received_at=self._moment(v, "received_at", data, where, required=False),
-            due_at=self._moment(v, "due_at", data, where, required=False),
-            statuses=statuses,
-            files=tuple(self._file(f, where) for f in v.items("files", data, where)),
-            steps=steps,
-            paid_online=bool(v.value("paid_online", data, where, required=False)),
-            payments=tuple(self._payment(p, where, data) for p in v.items("payments", data, where)),
-        )
-
-    def _service(self, data: Any, where: str) -> Service:
-        v = self._views["service"]
-        fees = tuple(
-            Fee(
-                self._views["fee"].text("kind", f, where),
-                self._views["fee"].text("code", f, where),
-                self._views["fee"].text("name", f, where),
-                self._views["fee"].number("amount", f, where),
-            )
-            for f in v.items("fees", data, where)
-        )
-        return Service(
-            code=v.text("code", data, where),
-            local_code=v.text("local_code", data, where),
-            service_id=v.text("service_id", data, where),
-            name=v.text("name", data, where),
-            agency_code=v.text("agency_code", data, where),
-            level=self._vocabulary["level"].from_sut(v.value("level", data, where), where),
-            fee_bearing=bool(v.value("fee_bearing", data, where, required=False)),
-            second_agency_code=v.optional_text("second_agency_code", data, where),
-            fees=fees,
-        )
-
     # ---- signing on ----
 
     def _token(self, callback: httpx.Response) -> str | None:
@@ -374,7 +284,7 @@ class HttpDriver:
     def services(self) -> list[Service]:
         response = self._send("services", None, {})
         where = self._where("services", response)
-        return [self._service(row, where) for row in self._list_result("services", response)]
+        return [self._read.service(row, where) for row in self._list_result("services", response)]
 
     def submit(
         self,
@@ -403,7 +313,7 @@ class HttpDriver:
         }
         owner = session or self.session("citizen")
         response = self._send("submit", owner, variables)
-        dossier = self._dossier(self._result("submit", response), self._where("submit", response))
+        dossier = self._read.dossier(self._result("submit", response), self._where("submit", response))
         self._owners[dossier.code] = owner
         return dossier
 
@@ -452,7 +362,8 @@ class HttpDriver:
         response = self._send("act", session, variables)
         spec, where = self._action("act"), self._where("act", response)
         if response.status_code in spec.expect:
-            return ActionResult(True, response.status_code, self._dossier(self._result("act", response), where), "")
+            dossier = self._read.dossier(self._result("act", response), where)
+            return ActionResult(True, response.status_code, dossier, "")
         if response.status_code in spec.refused:
             return ActionResult(False, response.status_code, None, self._refusal(spec, response, where))
         raise DriverError(
@@ -471,7 +382,7 @@ class HttpDriver:
 
     def get(self, code: str, *, session: Session | None = None) -> DossierView:
         response = self._send("get", session or self.session("officer"), {"code": code})
-        return self._dossier(self._result("get", response), self._where("get", response))
+        return self._read.dossier(self._result("get", response), self._where("get", response))
 
     def inbox(self, agency_code: str) -> list[InboxItem]:
         response = self._send("inbox", self.session("second_officer"), {"agency": agency_code})
@@ -483,7 +394,7 @@ class HttpDriver:
                 v.text("code", row, where),
                 v.text("source_agency", row, where),
                 self._vocabulary["transfer_method"].from_sut(v.value("method", row, where), where),
-                tuple(self._file(f, where) for f in v.items("files", row, where)),
+                tuple(self._read.file(f, where) for f in v.items("files", row, where)),
             )
             for row in self._list_result("inbox", response)
         ]
@@ -542,13 +453,6 @@ class HttpDriver:
 
 def _key(session: Session) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(session.headers.items()))
-
-
-def build_http_driver(target: Any, system: Any) -> HttpDriver:
-    """BUILDERS["http"]: the driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with
-    the driver's own secrets resolved from the target (`${ENV}` references)."""
-    secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
-    return HttpDriver(dict(target.sut.driver_options or {}), system.client, system.sign_on, secrets)
 
 
 def sensitive_names(options: dict[str, Any]) -> tuple[list[str], list[str]]:

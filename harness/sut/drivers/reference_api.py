@@ -147,6 +147,25 @@ def follow_code_flow(
 
 
 class ReferenceApiDriver:
+    """The Driver protocol over the reference API (schemas/reference-api.openapi.json)."""
+
+    asks_a_person = False
+    shows_steps = False
+
+    @classmethod
+    def build(cls, target: Any, system: Any) -> ReferenceApiDriver:
+        """The reference API, with the options where a vendor implementing it lawfully differs (dates, paging)."""
+        return cls(system.client, system.sign_on, options=target.sut.driver_options)
+
+    @staticmethod
+    def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+        return [], []  # the reference API's names, which the redactor knows already
+
+    def offered_exports(self) -> tuple[str, ...] | None:
+        return None  # not declared: every export is asked
+
+    def close(self) -> None:
+        """Nothing started for the run."""
     def __init__(
         self,
         client: httpx.Client,

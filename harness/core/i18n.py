@@ -1,4 +1,5 @@
-"""The vi/en words of the human-readable reports, read from data/labels.yaml (Vietnamese first)."""
+"""The vi/en words of verdicts and of the human-readable reports, read from data/labels.yaml (Vietnamese first): the one
+source of every label a user reads."""
 
 from __future__ import annotations
 
