@@ -1,4 +1,4 @@
-"""harness.fuzz.fuzzer against small in-process Starlette apps: the kinds of input it makes, how it judges, how it shrinks."""
+"""harness.fuzz against small in-process Starlette apps: the kinds of input it makes, how it judges, how it shrinks."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from harness.config.target import embedded_target, load_target_text
 from harness.core.lifecycle import load_lifecycle
 from harness.core.verdicts import NotTested
 from harness.fuzz import fuzzer as fuzz
+from harness.fuzz import generation
 from harness.fuzz.state import DossierPool
 from harness.http.inprocess import BlockingASGITransport
 
@@ -451,14 +452,14 @@ def test_text_beyond_the_basic_plane_respects_a_min_length_over_eight(loop):
 
 
 def test_a_kind_of_input_the_fuzzer_cannot_build_is_skipped_and_the_others_go_on(loop, monkeypatch):
-    breaking = fuzz._breaking
+    breaking = generation._breaking
 
     def broken(rule: str, *args: Any) -> Any:
         if rule == "maxLength":
             raise RuntimeError("no strategy")
         return breaking(rule, *args)
 
-    monkeypatch.setattr(fuzz, "_breaking", broken)
+    monkeypatch.setattr(generation, "_breaking", broken)  # where the mutation looks it up
     result = fuzz.fuzz(app(loop), DOCUMENT, budget=FAST)
     ((where, why),) = [(o, w) for o, w in result.skipped if "RuntimeError" in w]
     assert where == "POST /items [maxLength body.title]" and "POST /items" in why
