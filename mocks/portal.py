@@ -80,7 +80,9 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
     state = PortalState()
     redactor = Redactor([settings.password or ""])
     shared = _Shared(settings, state, *_recorder(state, redactor), *_syncing(state))
-    return Starlette(routes=[*_adapter_routes(shared), *_direct_routes(shared), *_admin_routes(shared)])
+    return Starlette(routes=[
+        *_adapter_login_routes(shared), *_adapter_routes(shared), *_direct_routes(shared), *_admin_routes(shared)
+    ])
 
 
 def reply(code: int, message: str, **extra: Any) -> JSONResponse:
@@ -174,14 +176,9 @@ def _syncing(state: PortalState) -> tuple[Callable[[Any, bool], tuple[int, str]]
     return sync_dossiers, sync_progress
 
 
-def _adapter_routes(s: _Shared) -> list[Route]:
-    """Adapter style (OpenCPS): login for a session, then one integration URL multiplexed by `service`."""
+def _adapter_login_routes(s: _Shared) -> list[Route]:
+    """Adapter style (OpenCPS): login for a session first."""
     settings, state, log_request = s.settings, s.state, s.log_request
-    record_items, sync_dossiers, sync_progress = s.record_items, s.sync_dossiers, s.sync_progress
-
-    def of_province(code: Any) -> bool:
-        # madonvi may be the province's code or the sending agency's (domain.md section 8): any agency of it.
-        return isinstance(code, str) and is_agency_code(code) and code.endswith("." + settings.province_code)
 
     async def adapter_auth(request: Request) -> JSONResponse:
         body = await read_json(request)
@@ -196,6 +193,18 @@ def _adapter_routes(s: _Shared) -> list[Route]:
             answer = reply(REFUSED, "Sai tên đăng nhập hoặc mật khẩu")
         log_request(request, "adapter", "auth", body, answer)
         return answer
+
+    return [Route(settings.sync.auth_path, adapter_auth, methods=["POST"])]
+
+
+def _adapter_routes(s: _Shared) -> list[Route]:
+    """Adapter style (OpenCPS): one integration URL multiplexed by `service`, for a session the login opened."""
+    settings, state, log_request = s.settings, s.state, s.log_request
+    record_items, sync_dossiers, sync_progress = s.record_items, s.sync_dossiers, s.sync_progress
+
+    def of_province(code: Any) -> bool:
+        # madonvi may be the province's code or the sending agency's (domain.md section 8): any agency of it.
+        return isinstance(code, str) and is_agency_code(code) and code.endswith("." + settings.province_code)
 
     async def adapter_integration(request: Request) -> JSONResponse:
         body = await read_json(request)
@@ -233,10 +242,7 @@ def _adapter_routes(s: _Shared) -> list[Route]:
                 record_items("progress", data, seq, "adapter", "progress", (code, message))
         return answer
 
-    return [
-        Route(settings.sync.auth_path, adapter_auth, methods=["POST"]),
-        Route(settings.sync.integration_path, adapter_integration, methods=["POST"]),
-    ]
+    return [Route(settings.sync.integration_path, adapter_integration, methods=["POST"])]
 
 
 def _direct_routes(s: _Shared) -> list[Route]:

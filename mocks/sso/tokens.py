@@ -133,44 +133,9 @@ def _id_tokens(s: Shared) -> Callable[[Grant, str], str]:
 
     def id_token(grant: Grant, access_token: str) -> str:
         now = int(time.time())
-        low = grant.variant == LOW_LOA_VARIANT
-        claims: dict[str, Any] = {
-            "iss": issuer,
-            "aud": grant.client_id,
-            "sub": grant.account["claims"]["sub"],
-            "iat": now,
-            "nbf": now,
-            "exp": now + TOKEN_SECONDS,
-            "auth_time": now,
-            "acr": LOWEST_LOA if low else grant.account["claims"].get("loAs", grant.acr),
-            "at_hash": base64.urlsafe_b64encode(hashlib.sha256(access_token.encode()).digest()[:16])
-            .rstrip(b"=")
-            .decode(),
-            "TechID": grant.account["claims"]["TechID"],
-            "LoaiTaiKhoan": grant.account["claims"]["LoaiTaiKhoan"],
-            "loAs": LOWEST_LOA if low else grant.account["claims"]["loAs"],
-        }
-        if "IAL" in grant.account["claims"]:
-            claims["IAL"] = grant.account["claims"]["IAL"]
-        if grant.nonce is not None:
-            claims["nonce"] = grant.nonce
+        claims = _claims(issuer, grant, access_token, now)
+        _bend(claims, grant, now)
         variant = grant.variant
-        if variant == "expired":
-            claims.update(iat=now - 2 * SKEW_SECONDS, nbf=now - 2 * SKEW_SECONDS, exp=now - SKEW_SECONDS)
-        elif variant == "not-yet-valid":
-            claims.update(iat=now + SKEW_SECONDS, nbf=now + SKEW_SECONDS, exp=now + 2 * SKEW_SECONDS)
-        elif variant == "wrong-audience":
-            claims["aud"] = "p111-another-client"
-        elif variant == "wrong-issuer":
-            claims["iss"] = "https://sso.not-the-portal.example"
-        elif variant == "replayed-nonce":
-            claims["nonce"] = grant.replayed_nonce or secrets.token_urlsafe(16)
-        elif variant in ("missing-sub", "missing-iat", "missing-aud"):
-            del claims[variant.removeprefix("missing-")]
-        elif variant == "extra-audience":  # OIDC Core 3.1.3.7 (3): another audience the client does not trust
-            claims["aud"] = [grant.client_id, UNTRUSTED_AUDIENCE]
-        elif variant == "bad-at-hash":
-            claims["at_hash"] = _b64(hashlib.sha256(b"another access token").digest()[:16])
         if variant == "alg-none":
             return _unsigned(claims)
         rsa, ec = state.keys[-1]
@@ -190,3 +155,50 @@ def _id_tokens(s: Shared) -> Callable[[Grant, str], str]:
         return signed
 
     return id_token
+
+
+def _claims(issuer: str, grant: Grant, access_token: str, now: int) -> dict[str, Any]:
+    """The ID token's claims for the account that logged in, as an honest provider states them."""
+    low = grant.variant == LOW_LOA_VARIANT
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": grant.client_id,
+        "sub": grant.account["claims"]["sub"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + TOKEN_SECONDS,
+        "auth_time": now,
+        "acr": LOWEST_LOA if low else grant.account["claims"].get("loAs", grant.acr),
+        "at_hash": base64.urlsafe_b64encode(hashlib.sha256(access_token.encode()).digest()[:16])
+        .rstrip(b"=")
+        .decode(),
+        "TechID": grant.account["claims"]["TechID"],
+        "LoaiTaiKhoan": grant.account["claims"]["LoaiTaiKhoan"],
+        "loAs": LOWEST_LOA if low else grant.account["claims"]["loAs"],
+    }
+    if "IAL" in grant.account["claims"]:
+        claims["IAL"] = grant.account["claims"]["IAL"]
+    if grant.nonce is not None:
+        claims["nonce"] = grant.nonce
+    return claims
+
+
+def _bend(claims: dict[str, Any], grant: Grant, now: int) -> None:
+    """The armed variant's change to the claims: out of date, another audience or issuer, a replayed nonce …"""
+    variant = grant.variant
+    if variant == "expired":
+        claims.update(iat=now - 2 * SKEW_SECONDS, nbf=now - 2 * SKEW_SECONDS, exp=now - SKEW_SECONDS)
+    elif variant == "not-yet-valid":
+        claims.update(iat=now + SKEW_SECONDS, nbf=now + SKEW_SECONDS, exp=now + 2 * SKEW_SECONDS)
+    elif variant == "wrong-audience":
+        claims["aud"] = "p111-another-client"
+    elif variant == "wrong-issuer":
+        claims["iss"] = "https://sso.not-the-portal.example"
+    elif variant == "replayed-nonce":
+        claims["nonce"] = grant.replayed_nonce or secrets.token_urlsafe(16)
+    elif variant in ("missing-sub", "missing-iat", "missing-aud"):
+        del claims[variant.removeprefix("missing-")]
+    elif variant == "extra-audience":  # OIDC Core 3.1.3.7 (3): another audience the client does not trust
+        claims["aud"] = [grant.client_id, UNTRUSTED_AUDIENCE]
+    elif variant == "bad-at-hash":
+        claims["at_hash"] = _b64(hashlib.sha256(b"another access token").digest()[:16])

@@ -10,9 +10,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from harness.core.formats import is_agency_code, vietnam_now
+from harness.core.lifecycle import Lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference import inputs
 from mocks.reference.shared import Shared, forbidden, problem, unauthenticated
+from mocks.reference.signon import Principal
 
 
 def routes(s: Shared) -> list[Route]:
@@ -20,14 +22,6 @@ def routes(s: Shared) -> list[Route]:
     lifecycle, store, cashier = s.lifecycle, s.store, s.cashier
     public, optional_refused, principal = s.public, s.optional_refused, s.principal
     may_read, audit, tell_portal, payment_settled = s.may_read, s.audit, s.tell_portal, s.payment_settled
-
-    def destination(dossier: model.Dossier, code: Any) -> model.Agency | None:
-        if not isinstance(code, str) or not is_agency_code(code):
-            return None
-        name = dossier.service.get("second_agency_name") if code == dossier.service.get("second_agency_code") else None
-        if code == dossier.service["agency_code"]:
-            name = dossier.service["agency_name"]
-        return model.Agency(code, name or code)
 
     async def act(request: Request) -> JSONResponse:
         dossier = store.get(request.path_params["code"])
@@ -41,22 +35,13 @@ def routes(s: Shared) -> list[Route]:
         if action not in lifecycle.actions:
             return problem(422, "unknown-action", f"unknown action {action}; known: {', '.join(lifecycle.actions)}")
         if who is not None and not anonymous_allowed:
-            role_checked = "txn-officer-action-by-citizen" not in defects
-            if role_checked and lifecycle.actions[action].actor == "officer" and not who.officer:
-                return forbidden(f"{action} is an officer's action")
-            if lifecycle.actions[action].actor == "citizen" and who.subject != dossier.owner:
-                return forbidden(f"{action} is the applicant's own action")
-        try:
-            raw = await request.body()
-            if not raw and "fuzz-missing-body-accepted" in defects and who is not None:
-                raw = json.dumps({"actor": who.subject}).encode()  # the defect: no body, a default actor
-            body = json.loads(raw or b"{}")
-            inputs.check_body("Action", body)
-            actor = str(body.get("actor") or "")
-        except (ValueError, AttributeError) as exc:
-            return problem(422, "invalid-request", f"body must be a JSON object as documented: {exc}")
-        if not actor:
-            return problem(422, "invalid-request", "actor is required: every transaction names who acted")
+            wrong_role = _wrong_role(lifecycle, defects, who, dossier, action)
+            if wrong_role is not None:
+                return wrong_role
+        read = await _actor_of(request, who, defects)
+        if isinstance(read, JSONResponse):
+            return read
+        body, actor = read
         to_agency = destination(dossier, body.get("to_agency")) if action == "transfer" else None
         if action == "transfer" and (to_agency is None or to_agency.code == dossier.agency.code):
             return problem(422, "invalid-request", "transfer needs to_agency: another agency's code")
@@ -74,17 +59,8 @@ def routes(s: Shared) -> list[Route]:
             "end-state-reopened" in defects and before in lifecycle.end_states
         )
         subject, assurance = audit(who)
-        moved = model.apply(
-            dossier,
-            action,
-            lifecycle,
-            actor,
-            vietnam_now(),
-            guarded=guarded,
-            to_agency=to_agency,
-            subject=subject,
-            assurance=assurance,
-        )
+        moved = model.apply(dossier, action, lifecycle, actor, vietnam_now(), guarded=guarded, to_agency=to_agency,
+                            subject=subject, assurance=assurance)
         if not moved:
             return problem(
                 refusal_status, "illegal-transition", f"{action} is not allowed: {lifecycle.rule(before)}",
@@ -97,3 +73,42 @@ def routes(s: Shared) -> list[Route]:
         return JSONResponse(public(dossier))
 
     return [Route("/api/dossiers/{code}/actions/{action}", act, methods=["POST"])]
+
+
+def destination(dossier: model.Dossier, code: Any) -> model.Agency | None:
+    if not isinstance(code, str) or not is_agency_code(code):
+        return None
+    name = dossier.service.get("second_agency_name") if code == dossier.service.get("second_agency_code") else None
+    if code == dossier.service["agency_code"]:
+        name = dossier.service["agency_name"]
+    return model.Agency(code, name or code)
+
+
+def _wrong_role(
+    lifecycle: Lifecycle, defects: frozenset[str], who: Principal, dossier: model.Dossier, action: str
+) -> JSONResponse | None:
+    """An officer's action asked by a citizen, or the applicant's own by anyone else: refused."""
+    role_checked = "txn-officer-action-by-citizen" not in defects
+    if role_checked and lifecycle.actions[action].actor == "officer" and not who.officer:
+        return forbidden(f"{action} is an officer's action")
+    if lifecycle.actions[action].actor == "citizen" and who.subject != dossier.owner:
+        return forbidden(f"{action} is the applicant's own action")
+    return None
+
+
+async def _actor_of(
+    request: Request, who: Principal | None, defects: frozenset[str]
+) -> tuple[dict[str, Any], str] | JSONResponse:
+    """The action's body, checked as documented, and who acted (every transaction names one); or the refusal."""
+    try:
+        raw = await request.body()
+        if not raw and "fuzz-missing-body-accepted" in defects and who is not None:
+            raw = json.dumps({"actor": who.subject}).encode()  # the defect: no body, a default actor
+        body = json.loads(raw or b"{}")
+        inputs.check_body("Action", body)
+        actor = str(body.get("actor") or "")
+    except (ValueError, AttributeError) as exc:
+        return problem(422, "invalid-request", f"body must be a JSON object as documented: {exc}")
+    if not actor:
+        return problem(422, "invalid-request", "actor is required: every transaction names who acted")
+    return body, actor
