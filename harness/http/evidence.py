@@ -67,8 +67,8 @@ class EvidenceRecorder:
     redactor: Redactor
     current_check: str | None = None
     exchanges: list[dict[str, Any]] = field(default_factory=list)
-    # Where a run's time goes (harness.reporting.timing): seconds each check spent waiting in observers.poll, and the SUT's
-    # origin, which tells the SUT's answers from the counterparts' in the exchanges.
+    # Where a run's time goes (harness.reporting.timing): seconds each check spent waiting in observers.poll, and the
+    # SUT's origin, which tells the SUT's answers from the counterparts' in the exchanges.
     waited: dict[str, float] = field(default_factory=dict)
     sut_origin: str | None = None
     _waiting: int = 0
@@ -103,18 +103,12 @@ class EvidenceRecorder:
         self._known_before[seq] = len(self.redactor.known())
         self.exchanges.append(
             {
-                "seq": seq,
-                "check": self.current_check,
-                "method": request.method,
-                "url": self.redactor.text(str(request.url), f"{where} url"),
+                **self._opening(seq, request, where),
                 "status": response.status_code,
                 "started_at": (vietnam_now() - timedelta(milliseconds=elapsed)).isoformat(),
                 "time_ms": elapsed,
                 "http_version": response.http_version,
-                "request": {
-                    "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
-                    "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
-                },
+                "request": self._request(request, where),
                 "response": {
                     "headers": self.redactor.headers(response.headers.multi_items(), f"{where} response"),
                     "body": _body(response.content, self.redactor, f"{where} response.body")
@@ -135,23 +129,29 @@ class EvidenceRecorder:
         self._known_before[seq] = len(self.redactor.known())
         self.exchanges.append(
             {
-                "seq": seq,
-                "check": self.current_check,
-                "method": request.method,
-                "url": self.redactor.text(str(request.url), f"{where} url"),
+                **self._opening(seq, request, where),
                 "status": 0,
                 "started_at": vietnam_now().isoformat(),
                 "time_ms": 0.0,
                 "http_version": None,
-                "request": {
-                    "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
-                    "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
-                },
+                "request": self._request(request, where),
                 "response": {"headers": {}, "body": None},
                 "error": self.redactor.text(f"{type(error).__name__}: {error}"[:500], f"{where} error"),
                 **({"retried": getattr(error, RETRIED)} if hasattr(error, RETRIED) else {}),
             }
         )
+
+    def _opening(self, seq: int, request: httpx.Request, where: str) -> dict[str, Any]:
+        """What every exchange record starts with: its number, the check that sent it, the method and redacted URL."""
+        url = self.redactor.text(str(request.url), f"{where} url")
+        return {"seq": seq, "check": self.current_check, "method": request.method, "url": url}
+
+    def _request(self, request: httpx.Request, where: str) -> dict[str, Any]:
+        """The request as sent, redacted: its headers and its body (None when it had none)."""
+        return {
+            "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
+            "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
+        }
 
     def record_refusal(self, request: httpx.Request, error: Exception) -> None:
         """A request the harness refused to send (to an origin it does not trust): kept like one without an answer,

@@ -100,25 +100,28 @@ def _handlers(s: Shared) -> tuple[Handler, Handler, Handler]:
         )
         return init_reply(body, "00")
 
-    def handle_query(body: dict[str, Any], checksum_ok: bool) -> dict[str, Any]:
+    def transaction_asked(kind: str, body: dict[str, Any], checksum_ok: bool) -> dict[str, Any] | Transaction:
+        """The transaction a QUERY or GET_BILL names, or the refusal: 97 bad checksum, 99 malformed, 01 unknown."""
         if not checksum_ok:
             return query_reply(body, "97")
-        if malformed("QUERY", body):
+        if malformed(kind, body):
             return query_reply(body, "99")
         transaction = state.transactions.get(_text(body.get("MaThamChieu")))
         if transaction is None:
             return query_reply(body, "01")
+        return transaction
+
+    def handle_query(body: dict[str, Any], checksum_ok: bool) -> dict[str, Any]:
+        transaction = transaction_asked("QUERY", body, checksum_ok)
+        if not isinstance(transaction, Transaction):
+            return transaction
         transaction.queries += 1
         return query_reply(body, "00", transaction)
 
     def handle_bill(body: dict[str, Any], checksum_ok: bool) -> dict[str, Any] | Transaction:
-        if not checksum_ok:
-            return query_reply(body, "97")
-        if malformed("GET_BILL", body):
-            return query_reply(body, "99")
-        transaction = state.transactions.get(_text(body.get("MaThamChieu")))
-        if transaction is None:
-            return query_reply(body, "01")
+        transaction = transaction_asked("GET_BILL", body, checksum_ok)
+        if not isinstance(transaction, Transaction):
+            return transaction
         if transaction.state != "1":
             return query_reply(body, "99")  # no receipt for an unpaid transaction
         return transaction

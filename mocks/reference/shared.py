@@ -80,6 +80,7 @@ class Shared:
     optional_refused: Callable[[str, str], bool]
     principal: Callable[[Request], Awaitable[Principal | None]]
     may_read: Callable[[Principal, model.Dossier], bool]
+    visible: Callable[[Request], Awaitable[tuple[Principal, model.Dossier] | JSONResponse]]
     audit: Callable[[Principal | None], tuple[str, str]]
     tell_portal: Callable[[model.Dossier], Awaitable[None]]
     payment_settled: Callable[[str], Awaitable[None]]
@@ -128,6 +129,20 @@ def share(settings: ReferenceSettings) -> Shared:
             move.action == action and status in move.sources for move in lifecycle.optional
         )
 
+    principal, may_read, visible, audit = _access(defects, relying_party, store)
+    portal = _portal_helpers(settings, defects, lifecycle, store, date_format)
+    return Shared(
+        settings, defects, variations, refusal_status, lifecycle, services, codes, store, files, portal.sync,
+        relying_party, cashier, public, optional_refused, principal, may_read, visible, audit, portal.tell_portal,
+        portal.payment_settled,
+    )
+
+
+def _access(
+    defects: frozenset[str], relying_party: RelyingParty, store: dict[str, model.Dossier]
+) -> tuple[Callable[..., Any], Callable[..., bool], Callable[..., Any], Callable[..., tuple[str, str]]]:
+    """Who asks (principal), whom a dossier shows to (may_read, visible), what a transaction records of who made it."""
+
     async def principal(request: Request) -> Principal | None:
         """The session cookie, else a bearer access token checked at the provider."""
         sid = request.cookies.get(SESSION_COOKIE)
@@ -149,12 +164,18 @@ def share(settings: ReferenceSettings) -> Shared:
             return who.subject, "LoA1"  # the defect: one level written for everyone, whatever the sign-on said
         return who.subject, who.assurance
 
-    portal = _portal_helpers(settings, defects, lifecycle, store, date_format)
-    return Shared(
-        settings, defects, variations, refusal_status, lifecycle, services, codes, store, files, portal.sync,
-        relying_party, cashier, public, optional_refused, principal, may_read, audit, portal.tell_portal,
-        portal.payment_settled,
-    )
+    async def visible(request: Request) -> tuple[Principal, model.Dossier] | JSONResponse:
+        """Who asks and the dossier of the path, or the refusal: 401 unsigned, 404 unknown or not theirs (another
+        citizen's dossier is not even confirmed to exist)."""
+        who = await principal(request)
+        if who is None:
+            return unauthenticated()
+        dossier = store.get(request.path_params["code"])
+        if dossier is None or not may_read(who, dossier):
+            return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
+        return who, dossier
+
+    return principal, may_read, visible, audit
 
 
 @dataclass(frozen=True)

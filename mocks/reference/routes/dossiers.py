@@ -81,16 +81,13 @@ def submission_routes(s: Shared) -> list[Route]:
 
 
 def reading_routes(s: Shared) -> list[Route]:
-    defects, store, principal, may_read, public = s.defects, s.store, s.principal, s.may_read, s.public
+    defects, store, principal, visible, public = s.defects, s.store, s.principal, s.visible, s.public
 
     async def show(request: Request) -> JSONResponse:
-        who = await principal(request)
-        if who is None:
-            return unauthenticated()
-        dossier = store.get(request.path_params["code"])
-        if dossier is None or not may_read(who, dossier):
-            # Another citizen's dossier is not even confirmed to exist.
-            return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
+        found = await visible(request)
+        if isinstance(found, JSONResponse):
+            return found
+        _, dossier = found
         return JSONResponse(public(dossier))
 
     async def export(request: Request) -> JSONResponse:

@@ -8,13 +8,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mocks.reference.shared import Shared, forbidden, problem, unauthenticated
+from mocks.reference.shared import Shared, forbidden, problem
 
 
 def routes(s: Shared) -> list[Route]:
-    settings, variations, refusal_status, store = s.settings, s.variations, s.refusal_status, s.store
-    cashier, public = s.cashier, s.public
-    principal, may_read, payment_settled = s.principal, s.may_read, s.payment_settled
+    settings, variations, refusal_status = s.settings, s.variations, s.refusal_status
+    cashier, public, visible, payment_settled = s.cashier, s.public, s.visible, s.payment_settled
 
     async def confirm_payment(request: Request) -> JSONResponse:
         """The payment platform's confirm callback: authenticated by its MaXacThuc, answered HTTP 200 with a MaLoi
@@ -32,12 +31,10 @@ def routes(s: Shared) -> list[Route]:
 
     async def pay(request: Request) -> JSONResponse:
         """citizen-opens-payment: the applicant opens the transaction the officer asked for, by a call of their own."""
-        who = await principal(request)
-        if who is None:
-            return unauthenticated()
-        dossier = store.get(request.path_params["code"])
-        if dossier is None or not may_read(who, dossier):
-            return problem(404, "not-found", "Không tìm thấy hồ sơ / dossier not found")
+        found = await visible(request)
+        if isinstance(found, JSONResponse):
+            return found
+        who, dossier = found
         if who.subject != dossier.owner:
             return forbidden("paying is the applicant's own action")
         if dossier.status != "6" or any(p.state == "pending" for p in dossier.payments):
