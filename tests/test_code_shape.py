@@ -24,8 +24,6 @@ ALLOWED: dict[str, str] = {
     "harness/pytest/plugin.py:p111_system": "being split by colleague `model` (issue 19)",
     "harness/cli/commands.py:cmd_run": "being split by colleague `model` (issue 19: one options table)",
     "harness/cli/commands.py:parser": "being split by colleague `model` (issue 19: one options table)",
-    "harness/sut/drivers/http.py": "one HttpDriver class; the driver registry is being reworked by colleague `model`",
-    "harness/sut/drivers/operator.py": "one OperatorDriver class; the registry is being reworked by colleague `model`",
 }
 
 

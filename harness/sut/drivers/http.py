@@ -13,57 +13,19 @@ import base64
 import hashlib
 import itertools
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
 
-from harness.core.formats import VIETNAM_TIME
 from harness.core.lifecycle import load_lifecycle
-from harness.sut.drivers.base import (
-    ActionResult,
-    DossierView,
-    DriverError,
-    Fee,
-    FileView,
-    InboxItem,
-    Login,
-    PaymentView,
-    Service,
-    Session,
-    StepView,
-)
+from harness.sut.drivers.base import ActionResult, DossierView, DriverError, InboxItem, Login, Service, Session
 from harness.sut.drivers.file_store import FileStore
-from harness.sut.drivers.http_config import (
-    OPTIONS,
-    Action,
-    Expression,
-    View,
-    Vocabulary,
-    build_views,
-    need,
-    shape,
-    template,
-)
+from harness.sut.drivers.http_answers import AnswerReader
+from harness.sut.drivers.http_config import OPTIONS, Action, Vocabulary, build_views, need, shape
 from harness.sut.drivers.http_config import sensitive_names as configured_names
-from harness.sut.drivers.http_credentials import (
-    SIGN_ON,
-    Identity,
-    credential_in,
-    credentials,
-    sensitive_fields,
-    sensitive_headers,
-)
-from harness.sut.drivers.reference_api import (
-    CITIZEN,
-    DEFAULT_ACCOUNTS,
-    OFFICER,
-    call_sut,
-    follow_code_flow,
-    next_citizen_number,
-)
-
-# ---- the driver ---------------------------------------------------------------------------------------------------
+from harness.sut.drivers.http_credentials import SIGN_ON, Identity, credentials, sensitive_fields, sensitive_headers
+from harness.sut.drivers.http_signon import CodeFlowSignOn, session_key
+from harness.sut.drivers.reference_api import CITIZEN, DEFAULT_ACCOUNTS, OFFICER, call_sut, next_citizen_number
 
 
 class HttpDriver:
@@ -77,23 +39,10 @@ class HttpDriver:
         secrets: Mapping[str, str] | None = None,
     ) -> None:
         self._client = client
-        self._sign_on = sign_on
         sign = need(options, "sign_on")
-        self._login_path = str(need(sign, "login_path", "sign_on"))
-        credential = need(sign, "credential", "sign_on")
-        self._credential_from = str(need(credential, "from", "sign_on.credential"))
-        self._credential_name = str(need(credential, "name", "sign_on.credential"))
-        self._credential_json = (
-            Expression("sign_on.credential.name", self._credential_name) if self._credential_from == "json" else None
-        )
-        present = need(sign, "present", "sign_on")
-        self._present_header = str(need(present, "header", "sign_on.present"))
-        self._present_value = template(str(need(present, "value", "sign_on.present")), "sign_on.present.value")
-        self._login_message = Expression("sign_on.message", sign["message"]) if "message" in sign else None
+        self._signing = CodeFlowSignOn(sign, client, sign_on, Identity(options))
         self._accounts = {**DEFAULT_ACCOUNTS, **(sign.get("accounts") or {})}
         self._credentials = credentials(options, secrets or {})
-        self._identity = Identity(options)
-        self._identities: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}  # by session, when not asked
         files = dict(options.get("files") or {})
         self._files_by = str(files.get("send", "content"))  # content | multipart | link
         self._store_settings = dict(files.get("store") or {})
@@ -115,6 +64,7 @@ class HttpDriver:
             if name not in self._actions:
                 raise DriverError(f"{OPTIONS}.actions.{name}: required field missing")
         self._views = build_views(dict(need(options, "views")))
+        self._read = AnswerReader(self._views, self._vocabulary, self._datetime_format, self.download)
         self._actors = {name: a.actor for name, a in load_lifecycle().actions.items()}
         self._sessions: dict[str, Session] = {}  # by role, signed on once
         self._owners: dict[str, Session] = {}  # dossier code → the session that submitted it
@@ -196,144 +146,10 @@ class HttpDriver:
             )
         return found
 
-    # ---- reading answers ----
-
-    def _moment(self, view: View, field: str, data: Any, where: str, *, required: bool) -> datetime | None:
-        found = view.value(field, data, where, required=required)
-        if found is None or found == "":
-            return None
-        try:
-            if self._datetime_format:
-                moment = datetime.strptime(str(found), self._datetime_format)
-            else:
-                moment = datetime.fromisoformat(str(found))
-        except ValueError as exc:
-            form = f"datetime_format {self._datetime_format!r}" if self._datetime_format else "ISO 8601"
-            raise DriverError(
-                f"{where}: {OPTIONS}.views.{view.name}.{field}: not a time in the {form} ({OPTIONS}.datetime_format)"
-            ) from exc
-        # A time without an offset is Vietnam time: the portal's own convention (domain.md section 2).
-        return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
-
-    def _file(self, data: Any, where: str) -> FileView:
-        v = self._views["file"]
-        url = v.text("url", data, where)
-        # A system without a checksum field: integrity is judged by downloading the file and hashing it.
-        if "sha256" in v.fields:
-            digest = v.text("sha256", data, where)
-        else:
-            digest = hashlib.sha256(self.download(url)).hexdigest()
-        return FileView(v.text("id", data, where), v.text("name", data, where), digest, url)
-
-    def _step(self, data: Any, where: str, root: Any) -> StepView:
-        v, words = self._views["step"], self._vocabulary
-        action = v.value("action", data, where, required=False, root=root)
-        return StepView(
-            words["status"].from_sut(v.value("status", data, where, root=root), where),
-            words["action"].from_sut(action, where) if action not in (None, "") else "",
-            v.optional_text("subject", data, where, root),
-            v.optional_text("assurance", data, where, root),
-        )
-
-    def _payment(self, data: Any, where: str, root: Any) -> PaymentView:
-        v = self._views["payment"]
-        return PaymentView(
-            v.text("reference", data, where, root),
-            v.number("amount", data, where, root=root),
-            self._vocabulary["payment_state"].from_sut(v.value("state", data, where, root=root), where),
-            v.number("credited", data, where, default=0, root=root),
-            v.optional_text("url", data, where, root),
-        )
-
-    def _dossier(self, data: Any, where: str) -> DossierView:
-        v, words = self._views["dossier"], self._vocabulary
-        steps = tuple(self._step(s, where, data) for s in v.items("steps", data, where))
-        if "statuses" in v.fields:
-            statuses = tuple(words["status"].from_sut(s, where) for s in v.items("statuses", data, where))
-        else:
-            statuses = tuple(s.status for s in steps)
-        agency = v.text("agency_code", data, where)
-        submitted = self._moment(v, "submitted_at", data, where, required=True)
-        assert submitted is not None  # required above
-        return DossierView(
-            code=v.text("code", data, where),
-            procedure_code=v.text("procedure_code", data, where),
-            agency_code=agency,
-            current_agency_code=v.optional_text("current_agency_code", data, where) or agency,
-            channel=words["channel"].from_sut(v.value("channel", data, where), where),
-            status=words["status"].from_sut(v.value("status", data, where), where),
-            submitted_at=submitted,
-            received_at=self._moment(v, "received_at", data, where, required=False),
-            due_at=self._moment(v, "due_at", data, where, required=False),
-            statuses=statuses,
-            files=tuple(self._file(f, where) for f in v.items("files", data, where)),
-            steps=steps,
-            paid_online=bool(v.value("paid_online", data, where, required=False)),
-            payments=tuple(self._payment(p, where, data) for p in v.items("payments", data, where)),
-        )
-
-    def _service(self, data: Any, where: str) -> Service:
-        v = self._views["service"]
-        fees = tuple(
-            Fee(
-                self._views["fee"].text("kind", f, where),
-                self._views["fee"].text("code", f, where),
-                self._views["fee"].text("name", f, where),
-                self._views["fee"].number("amount", f, where),
-            )
-            for f in v.items("fees", data, where)
-        )
-        return Service(
-            code=v.text("code", data, where),
-            local_code=v.text("local_code", data, where),
-            service_id=v.text("service_id", data, where),
-            name=v.text("name", data, where),
-            agency_code=v.text("agency_code", data, where),
-            level=self._vocabulary["level"].from_sut(v.value("level", data, where), where),
-            fee_bearing=bool(v.value("fee_bearing", data, where, required=False)),
-            second_agency_code=v.optional_text("second_agency_code", data, where),
-            fees=fees,
-        )
-
     # ---- signing on ----
 
-    def _token(self, callback: httpx.Response) -> str | None:
-        """The session credential in the callback's answer, where sign_on.credential says it is."""
-        return credential_in(callback, self._credential_from, self._credential_name, self._credential_json)
-
-    @staticmethod
-    def _answer_shape(response: httpx.Response) -> str:
-        try:
-            return shape(response.json())
-        except ValueError:
-            return f"not JSON (Content-Type {response.headers.get('content-type') or 'missing'})"
-
     def login(self, account: str) -> Login:
-        authorize, callback = follow_code_flow(self._client, self._sign_on, self._login_path, account)
-        token = self._token(callback)
-        session = None
-        if token is not None:
-            session = Session(account, {self._present_header: str(self._present_value({"token": token}))})
-            if self._identity.source == "callback":
-                self._identities[_key(session)] = self._identity.from_callback(callback)
-            elif self._identity.source == "claims":
-                self._identities[_key(session)] = self._identity.from_token(token)
-        message = ""
-        if session is None:
-            # A refusal's own words; but an answer that came back fine yet without the credential where the
-            # configuration says may hold it elsewhere: then only its shape, never its text.
-            message = (
-                callback.text[:300]
-                if callback.status_code >= 400
-                else f"no credential at {OPTIONS}.sign_on.credential; the answer is {self._answer_shape(callback)}"
-            )
-            if self._login_message is not None:
-                try:
-                    found = self._login_message.search(callback.json(), "sign_on")
-                    message = str(found) if found is not None else message
-                except ValueError:
-                    pass
-        return Login(authorize, callback.status_code, session, message)
+        return self._signing.login(account)
 
     def session(self, role: str) -> Session:
         if role == "second_officer" and role not in self._credentials:
@@ -355,10 +171,10 @@ class HttpDriver:
         return self._sessions[role]
 
     def whoami(self, session: Session) -> dict[str, Any] | None:
-        if self._identity.source != "whoami":
+        if self._signing.identity.source != "whoami":
             # No who-am-I call: what the sign-on callback (or the session's own claims) said when the system gave
             # the session; a session it never gave belongs to nobody.
-            return self._identities.get(_key(session))
+            return self._signing.identities.get(session_key(session))
         response = self._send("whoami", session, {})
         if response.status_code in self._action("whoami").refused:
             return None
@@ -374,7 +190,7 @@ class HttpDriver:
     def services(self) -> list[Service]:
         response = self._send("services", None, {})
         where = self._where("services", response)
-        return [self._service(row, where) for row in self._list_result("services", response)]
+        return [self._read.service(row, where) for row in self._list_result("services", response)]
 
     def submit(
         self,
@@ -403,7 +219,7 @@ class HttpDriver:
         }
         owner = session or self.session("citizen")
         response = self._send("submit", owner, variables)
-        dossier = self._dossier(self._result("submit", response), self._where("submit", response))
+        dossier = self._read.dossier(self._result("submit", response), self._where("submit", response))
         self._owners[dossier.code] = owner
         return dossier
 
@@ -452,7 +268,8 @@ class HttpDriver:
         response = self._send("act", session, variables)
         spec, where = self._action("act"), self._where("act", response)
         if response.status_code in spec.expect:
-            return ActionResult(True, response.status_code, self._dossier(self._result("act", response), where), "")
+            dossier = self._read.dossier(self._result("act", response), where)
+            return ActionResult(True, response.status_code, dossier, "")
         if response.status_code in spec.refused:
             return ActionResult(False, response.status_code, None, self._refusal(spec, response, where))
         raise DriverError(
@@ -471,7 +288,7 @@ class HttpDriver:
 
     def get(self, code: str, *, session: Session | None = None) -> DossierView:
         response = self._send("get", session or self.session("officer"), {"code": code})
-        return self._dossier(self._result("get", response), self._where("get", response))
+        return self._read.dossier(self._result("get", response), self._where("get", response))
 
     def inbox(self, agency_code: str) -> list[InboxItem]:
         response = self._send("inbox", self.session("second_officer"), {"agency": agency_code})
@@ -483,7 +300,7 @@ class HttpDriver:
                 v.text("code", row, where),
                 v.text("source_agency", row, where),
                 self._vocabulary["transfer_method"].from_sut(v.value("method", row, where), where),
-                tuple(self._file(f, where) for f in v.items("files", row, where)),
+                tuple(self._read.file(f, where) for f in v.items("files", row, where)),
             )
             for row in self._list_result("inbox", response)
         ]
@@ -538,10 +355,6 @@ class HttpDriver:
                 )
             previous = items
         return rows
-
-
-def _key(session: Session) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(session.headers.items()))
 
 
 def build_http_driver(target: Any, system: Any) -> HttpDriver:
