@@ -25,7 +25,14 @@ from harness.sut.drivers.http_config import OPTIONS, Action, Vocabulary, build_v
 from harness.sut.drivers.http_config import sensitive_names as configured_names
 from harness.sut.drivers.http_credentials import SIGN_ON, Identity, credentials, sensitive_fields, sensitive_headers
 from harness.sut.drivers.http_signon import CodeFlowSignOn, session_key
-from harness.sut.drivers.reference_api import CITIZEN, DEFAULT_ACCOUNTS, OFFICER, call_sut, next_citizen_number
+from harness.sut.drivers.reference_api import (
+    CITIZEN,
+    DEFAULT_ACCOUNTS,
+    OFFICER,
+    call_sut,
+    next_citizen_number,
+    signed_on,
+)
 
 
 class HttpDriver:
@@ -162,12 +169,7 @@ class HttpDriver:
             if not account:
                 raise DriverError(f"{OPTIONS}.credentials.{role}: no test account for this role (credentials.{role}"
                                   ".account)")
-            attempt = self.login(account)
-            if attempt.session is None:
-                raise DriverError(
-                    f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
-                )
-            self._sessions[role] = attempt.session
+            self._sessions[role] = signed_on(self.login, role, account)
         return self._sessions[role]
 
     def whoami(self, session: Session) -> dict[str, Any] | None:
