@@ -58,7 +58,7 @@ def test_a_path_parameter_is_never_empty_nor_a_dot_segment_nor_holds_a_slash_wha
         "maxLength",
         "astral-text",
     }
-    lawful = fuzz._fits("path")
+    lawful = fuzz.fits("path")
     assert not any(lawful(v) for v in ("", ".", "..", "a/b", "/")) and lawful("a.b") and lawful(7)
 
 
@@ -100,7 +100,7 @@ def test_openapi_30_nullable_allows_null_in_valid_input_and_never_makes_it_the_w
     note = op.body["properties"]["note"]
     assert find(fuzz.values(note), lambda v: v is None) is None
     with pytest.raises(NoSuchExample):
-        find(fuzz._breaking("type", note, None, "body"), lambda v: v is None, settings=settings(database=None))
+        find(fuzz.breaking_values("type", note, None, "body"), lambda v: v is None, settings=settings(database=None))
 
 
 def test_a_header_the_session_always_sends_is_never_varied_and_the_skip_says_so(loop):
@@ -208,14 +208,14 @@ def test_text_beyond_the_basic_plane_respects_a_min_length_over_eight(loop):
 
 
 def test_a_kind_of_input_the_fuzzer_cannot_build_is_skipped_and_the_others_go_on(loop, monkeypatch):
-    breaking = generation._breaking
+    breaking = generation.breaking_values
 
     def broken(rule: str, *args: Any) -> Any:
         if rule == "maxLength":
             raise RuntimeError("no strategy")
         return breaking(rule, *args)
 
-    monkeypatch.setattr(generation, "_breaking", broken)  # where the mutation looks it up
+    monkeypatch.setattr(generation, "breaking_values", broken)  # where the mutation looks it up
     result = fuzz.fuzz(app(loop), DOCUMENT, budget=FAST)
     ((where, why),) = [(o, w) for o, w in result.skipped if "RuntimeError" in w]
     assert where == "POST /items [maxLength body.title]" and "POST /items" in why

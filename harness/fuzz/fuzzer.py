@@ -32,13 +32,13 @@ from hypothesis.errors import Unsatisfiable
 
 from harness.config.target import FuzzBudget as Budget
 from harness.fuzz.findings import Finding, FuzzResult
-from harness.fuzz.generation import _base, _breaking, _fits, _Input, _mutated, values
+from harness.fuzz.generation import Input, breaking_values, fits, mutated_input, valid_inputs, values
 from harness.fuzz.judging import PROBLEMS, STATE_CONFLICT, judge
-from harness.fuzz.kinds import INTEGER, RULES, SKIPPED, Case, _left_out, cases_for
+from harness.fuzz.kinds import INTEGER, RULES, SKIPPED, Case, cases_for, left_out
 from harness.fuzz.openapi import Operation, Parameter, input_operations
 from harness.fuzz.readback import read_back
 from harness.fuzz.seeds import Seeds, placed
-from harness.fuzz.sending import _send
+from harness.fuzz.sending import send_input
 
 # The names the suite, the tests and the benchmarks use, from the modules that define them.
 __all__ = [
@@ -52,8 +52,8 @@ __all__ = [
     "Operation",
     "Parameter",
     "Seeds",
-    "_breaking",
-    "_fits",
+    "breaking_values",
+    "fits",
     "cases_for",
     "fuzz",
     "input_operations",
@@ -121,11 +121,11 @@ class _Run:
     statuses: list[int] = field(default_factory=list)
 
 
-def _try(run: _Run, operation: Operation, case: Case, sent: _Input) -> Finding | None:
+def _try(run: _Run, operation: Operation, case: Case, sent: Input) -> Finding | None:
     """Sends one input (in a resource the operation can act on, when `run.resources` knows one) and judges the
     answer, then reads back what a valid input wrote."""
     headers = (run.resources.prepare(sent.params) if run.resources is not None else None) or run.headers
-    response = _send(run.client, operation, sent, headers)
+    response = send_input(run.client, operation, sent, headers)
     if run.resources is not None:
         run.resources.settled(sent.params, response)
     run.result.requests += 1
@@ -147,11 +147,11 @@ def _try(run: _Run, operation: Operation, case: Case, sent: _Input) -> Finding |
     return None
 
 
-def _explore(run: _Run, operation: Operation, case: Case, base: st.SearchStrategy[_Input], examples: int) -> None:
+def _explore(run: _Run, operation: Operation, case: Case, base: st.SearchStrategy[Input], examples: int) -> None:
     @_settings(examples)
     @given(st.data())
     def explore(data: st.DataObject) -> None:
-        found = _try(run, operation, case, _mutated(operation, case, data.draw(base), data.draw))
+        found = _try(run, operation, case, mutated_input(operation, case, data.draw(base), data.draw))
         if found is not None:
             raise _FOUND[found.problem](found)
 
@@ -168,19 +168,19 @@ def _explore(run: _Run, operation: Operation, case: Case, base: st.SearchStrateg
         run.result.findings += found
 
 
-def _seeded(operation: Operation, simplest: _Input, seeds: Seeds, known: Mapping[str, str]) -> list[_Input]:
+def _seeded(operation: Operation, simplest: Input, seeds: Seeds, known: Mapping[str, str]) -> list[Input]:
     """The simplest valid input (the document's example) with each real value the seeds hold put in its place."""
     found = [
-        _Input(dict(simplest.params), placed(simplest.body, where, value))
+        Input(dict(simplest.params), placed(simplest.body, where, value))
         for where, real in seeds.in_body(operation.body)
         for value in real
     ]
     for p in operation.parameters:
         if p.name not in known and p.location != "header":
             found += [
-                _Input({**simplest.params, (p.location, p.name): value}, simplest.body)
+                Input({**simplest.params, (p.location, p.name): value}, simplest.body)
                 for value in seeds.for_field(p.name, p.schema)
-                if _fits(p.location)(value)
+                if fits(p.location)(value)
             ]
     return found
 
@@ -188,16 +188,16 @@ def _seeded(operation: Operation, simplest: _Input, seeds: Seeds, known: Mapping
 def _headers_for(
     client: httpx.Client,
     operation: Operation,
-    simplest: _Input,
+    simplest: Input,
     sessions: Sequence[Mapping[str, str]],
     resources: Any = None,
 ) -> Mapping[str, str] | None:
     """The first session the operation does not refuse (401, 403) on its simplest valid input: citizens submit,
     officers act and export. None: every session is refused, nothing would get past the authentication layer."""
     for headers in sessions or ({},):
-        probe = _Input(dict(simplest.params), copy.deepcopy(simplest.body))
+        probe = Input(dict(simplest.params), copy.deepcopy(simplest.body))
         chosen = (resources.prepare(probe.params) if resources is not None else None) or headers
-        response = _send(client, operation, probe, chosen)
+        response = send_input(client, operation, probe, chosen)
         if resources is not None:
             resources.settled(probe.params, response)
         if response.status_code not in REFUSED:
@@ -234,7 +234,7 @@ def fuzz(
     for operation in operations:
         untargeted: list[tuple[str, ...]] = []
         try:
-            base = _base(operation, known, seeds)
+            base = valid_inputs(operation, known, seeds)
             simplest = find(base, lambda _: True, settings=_settings(1))
             headers = _headers_for(client, operation, simplest, sessions, resources)
             if headers is None:
@@ -245,7 +245,7 @@ def fuzz(
         except Exception as error:
             _skip_unless_transport(result, str(operation), str(operation), error)
             continue
-        result.skipped += _left_out(operation, carried, untargeted)
+        result.skipped += left_out(operation, carried, untargeted)
         run = _Run(client, operations, headers, result, budget.undocumented_status, resources)
         for case in cases:
             result.cases += 1
@@ -273,7 +273,7 @@ def _skip_unless_transport(result: FuzzResult, where: str, what: str, error: Exc
 
 
 def _fuzz_case(
-    run: _Run, operation: Operation, case: Case, base: st.SearchStrategy[_Input], seeded: list[_Input], budget: Budget
+    run: _Run, operation: Operation, case: Case, base: st.SearchStrategy[Input], seeded: list[Input], budget: Budget
 ) -> None:
     """One kind of input: for valid input each real value once first (in the document's example: deterministic),
     then hypothesis's exploration, shrinking what it finds."""

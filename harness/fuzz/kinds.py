@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from harness.fuzz.openapi import Operation, _branches, _types
+from harness.fuzz.openapi import Operation, schema_branches, schema_types
 
 INTEGER = re.compile(r"-?[0-9]+")  # also in mocks/reference/inputs.py, which may not depend on the harness
 
@@ -72,7 +72,7 @@ class Case:
 
 
 # A value of the wrong type in a JSON body, by the type it is.
-_WRONG: dict[str, st.SearchStrategy[Any]] = {
+WRONG_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "string": st.text(max_size=8),
     "integer": st.integers(),
     "boolean": st.booleans(),
@@ -82,7 +82,7 @@ _WRONG: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
-def _allowed(types: set[str]) -> set[str]:
+def allowed_types(types: set[str]) -> set[str]:
     return types | ({"integer"} if "number" in types else set())
 
 
@@ -91,7 +91,7 @@ def _has_wrong_type(types: set[str], location: str) -> bool:
         return False
     if location != "body":  # text on the wire: only a parameter of these types has text that is not one of them
         return types <= {*WIRE_SHAPES, "null"} and bool(types & set(WIRE_SHAPES))
-    return bool(set(_WRONG) - _allowed(types))
+    return bool(set(WRONG_VALUES) - allowed_types(types))
 
 
 def _value_cases(
@@ -100,17 +100,17 @@ def _value_cases(
     """The kinds of input for one value at `location` (body, path, query, header). A parameter is text on the wire,
     so that only a non-string schema has a wrong type; a header carries no text beyond ASCII."""
     cases: list[Case] = []
-    types = _types(schema)
+    types = schema_types(schema)
     if _has_wrong_type(types, location):
         cases.append(Case("type", where))
-    if _branches(schema):  # broken for one branch, the value may fit another: only its type is targeted
+    if schema_branches(schema):  # broken for one branch, the value may fit another: only its type is targeted
         untargeted.append(where)
         return cases
     if "enum" in schema:
         cases.append(Case("enum", where))
     if "string" in types and "enum" not in schema:
         for rule in ("maxLength", "pattern", "format"):
-            if rule in schema and (rule != "format" or schema["format"] in _FORMATS.checkers):
+            if rule in schema and (rule != "format" or schema["format"] in FORMATS.checkers):
                 cases.append(Case(rule, where))
         if "pattern" not in schema and "format" not in schema and location != "header":
             cases.append(Case("astral-text", where))
@@ -131,7 +131,7 @@ def _structure_cases(schema: dict[str, Any], where: tuple[str, ...], untargeted:
     if schema.get("additionalProperties") is False and properties:
         cases.append(Case("additionalProperties", where))
     if isinstance(schema.get("items"), dict):
-        if _branches(schema["items"]):
+        if schema_branches(schema["items"]):
             untargeted.append((*where, "[]"))
         else:
             cases += _structure_cases(schema["items"], (*where, "[]"), untargeted)
@@ -162,7 +162,7 @@ def cases_for(
         cases += [Case("body-absent", ("body",))] if operation.body_required else []
         cases += (
             [Case("not-json", ("body",)), Case("not-an-object", ("body",))]
-            if "object" in _types(operation.body)
+            if "object" in schema_types(operation.body)
             else []
         )
         # The whole body's wrong type is "not-an-object" above; its extra property stays, at "body".
@@ -176,7 +176,7 @@ def cases_for(
     return cases
 
 
-def _left_out(
+def left_out(
     operation: Operation, carried: Collection[str], untargeted: Sequence[tuple[str, ...]]
 ) -> list[tuple[str, str]]:
     """What `cases_for` left out and why, for `FuzzResult.skipped`."""
@@ -188,4 +188,4 @@ def _left_out(
     return found + [(f"{operation} [{'.'.join(w)}]", SKIPPED["branches"]) for w in untargeted]
 
 
-_FORMATS = Draft202012Validator.FORMAT_CHECKER
+FORMATS = Draft202012Validator.FORMAT_CHECKER

@@ -73,7 +73,7 @@ def _responses(operation: dict[str, Any]) -> tuple[tuple[str, bool], ...]:
     )
 
 
-def _normal(schema: Any) -> Any:
+def normalised_schema(schema: Any) -> Any:
     """The schema as the fuzzer reads it, every subschema alike: `allOf` merged into one schema, and OpenAPI 3.0's
     `nullable: true` written as JSON Schema's null type."""
     if not isinstance(schema, dict):
@@ -81,15 +81,15 @@ def _normal(schema: Any) -> Any:
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in ("properties", "patternProperties") and isinstance(value, dict):
-            out[key] = {name: _normal(sub) for name, sub in value.items()}
+            out[key] = {name: normalised_schema(sub) for name, sub in value.items()}
         elif key in ("allOf", "oneOf", "anyOf", "prefixItems") and isinstance(value, list):
-            out[key] = [_normal(sub) for sub in value]
+            out[key] = [normalised_schema(sub) for sub in value]
         elif key in ("items", "additionalProperties", "not", "contains") and isinstance(value, dict):
-            out[key] = _normal(value)
+            out[key] = normalised_schema(value)
         else:
             out[key] = value
     if isinstance(out.get("allOf"), list):
-        out = _merge([{k: v for k, v in out.items() if k != "allOf"}, *out["allOf"]])
+        out = merged_schema([{k: v for k, v in out.items() if k != "allOf"}, *out["allOf"]])
     if out.pop("nullable", False) is True:
         declared = out.get("type")
         if isinstance(declared, str) and declared != "null":
@@ -105,7 +105,7 @@ def _normal(schema: Any) -> Any:
     return out
 
 
-def _merge(parts: Sequence[Any]) -> dict[str, Any]:
+def merged_schema(parts: Sequence[Any]) -> dict[str, Any]:
     """Subschemas that must all hold, as one: their properties and required names together, the types they share,
     no extra property if any part forbids one (how an OpenAPI document composes an object from parts)."""
     merged: dict[str, Any] = {}
@@ -116,7 +116,7 @@ def _merge(parts: Sequence[Any]) -> dict[str, Any]:
             if key == "properties" and isinstance(value, dict):
                 properties = merged.setdefault("properties", {})
                 for name, sub in value.items():
-                    properties[name] = _merge([properties[name], sub]) if name in properties else sub
+                    properties[name] = merged_schema([properties[name], sub]) if name in properties else sub
             elif key == "required" and isinstance(value, list):
                 known = merged.get("required", [])
                 merged["required"] = [*known, *(name for name in value if name not in known)]
@@ -153,9 +153,9 @@ def _examples(media: dict[str, Any], schema: dict[str, Any]) -> tuple[Any, ...]:
 
 def _segment(schema: dict[str, Any]) -> dict[str, Any]:
     """A path parameter's schema: a string one is never empty, since an empty segment names another path (what
-    else would, ".", ".." and "/", every value drawn for a path parameter is kept from: `_fits`)."""
+    else would, ".", ".." and "/", every value drawn for a path parameter is kept from: `fits`)."""
     schema = dict(schema)
-    if "string" in _types(schema) and "enum" not in schema:
+    if "string" in schema_types(schema) and "enum" not in schema:
         schema["minLength"] = max(1, schema.get("minLength", 0))
     return schema
 
@@ -221,7 +221,7 @@ def input_operations(
         if content and media is None:
             skipped.append((op.name, "thân không phải JSON / the body is not JSON"))
             continue
-        body = _normal((media or {}).get("schema"))
+        body = normalised_schema((media or {}).get("schema"))
         if not parameters and body is None:
             continue  # no input to vary
         examples = _examples(media or {}, body or {})
@@ -235,32 +235,34 @@ def _parameter(p: dict[str, Any]) -> Parameter:
         p["name"],
         p.get("in", "query"),
         bool(p.get("required") or p.get("in") == "path"),
-        _segment(_normal(p.get("schema", {}))) if p.get("in") == "path" else _normal(p.get("schema", {})),
+        _segment(normalised_schema(p.get("schema", {})))
+        if p.get("in") == "path"
+        else normalised_schema(p.get("schema", {})),
         tuple(p.get("schema", {}).get("examples", [])) + ((p["example"],) if "example" in p else ()),
     )
 
 
-def _types(schema: dict[str, Any]) -> set[str]:
+def schema_types(schema: dict[str, Any]) -> set[str]:
     declared = schema.get("type")
     if isinstance(declared, str):
         return {declared}
     if isinstance(declared, list):
         return set(declared)
     if "enum" in schema:
-        return {_json_type(v) for v in schema["enum"]}
-    branches = _branches(schema)
+        return {json_type(v) for v in schema["enum"]}
+    branches = schema_branches(schema)
     if branches:  # a value of none of the branches' types breaks every branch
-        each = [_types(b) if isinstance(b, dict) else set() for b in branches]
+        each = [schema_types(b) if isinstance(b, dict) else set() for b in branches]
         if all(each):
             return set().union(*each)
     return set()
 
 
-def _branches(schema: dict[str, Any]) -> list[Any]:
+def schema_branches(schema: dict[str, Any]) -> list[Any]:
     return [b for key in ("oneOf", "anyOf") if isinstance(schema.get(key), list) for b in schema[key]]
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-from harness.fuzz.generation import _Input, _wire
+from harness.fuzz.generation import Input, wire_text
 from harness.fuzz.openapi import Operation
 
 # A server that crashed may close the connection it answered on; the next request on that kept-alive connection then
@@ -17,8 +17,8 @@ from harness.fuzz.openapi import Operation
 STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
-def _send(
-    client: httpx.Client, operation: Operation, given_input: _Input, headers: Mapping[str, str]
+def send_input(
+    client: httpx.Client, operation: Operation, given_input: Input, headers: Mapping[str, str]
 ) -> httpx.Response:
     try:
         return _send_once(client, operation, given_input, headers)
@@ -27,7 +27,7 @@ def _send(
 
 
 def _send_once(
-    client: httpx.Client, operation: Operation, given_input: _Input, headers: Mapping[str, str]
+    client: httpx.Client, operation: Operation, given_input: Input, headers: Mapping[str, str]
 ) -> httpx.Response:
     path = operation.template
     query: dict[str, str] = {}
@@ -35,7 +35,7 @@ def _send_once(
     for (location, name), value in given_input.params.items():
         if value is None:
             continue
-        text = _wire(value)
+        text = wire_text(value)
         if location == "path":
             path = path.replace("{" + name + "}", quote(text, safe=""))
         elif location == "query":

@@ -141,7 +141,7 @@ def _samples(predicates: Mapping[str, str]) -> dict[str, str]:
 
 
 # The per-agency counts (AgencyCounts) of a group; their names are AgencyCounts' own.
-_DOSSIER_COUNTS = {
+DOSSIER_COUNTS = {
     "received": "true", "online": "online", "finished_dated": "dated", "on_time": "dated AND timely",
     "fee_dossiers": "fee", "fee_paid_online": "fee AND paid", "finished_with_result": "fwr",
     "digitised_results": "fwr AND digitised", "digitised_components": "component", "reused": "reused",
@@ -151,7 +151,7 @@ _DOSSIER_COUNTS = {
 DOSSIERS = Grouping(
     facts=_DOSSIER_FACTS, bad=_DOSSIER_BAD, keys=("agency", "proc", "year"),
     aggregates={
-        **_counts(_DOSSIER_COUNTS),
+        **_counts(DOSSIER_COUNTS),
         # Against the online share: every dossier of a procedure the catalog lists as not online, else the offline ones.
         **_samples({"sample_all": "true", "sample_offline": "NOT online", "sample_unpaid": "fee AND NOT paid",
                     "sample_undigitised": "fwr AND NOT digitised"}),
@@ -168,12 +168,12 @@ TRANSACTIONS = Grouping(
 )
 
 # The rows counted (valid, of every year) per kind: a column of its group totals.
-_RECORDS = {"dossiers": "received", "transactions": "records"}
+RECORDS = {"dossiers": "received", "transactions": "records"}
 
 
-def _struct(columns: Mapping[str, str]) -> str:
+def struct_type(columns: Mapping[str, str]) -> str:
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
 
 
-def _quote(path: Path) -> str:
+def quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"

@@ -14,7 +14,7 @@ import duckdb
 
 from harness.metrics import oracle
 from harness.metrics.datasets import BadRow, DatasetError, Datasets, Source, _load_rows, to_ndjson
-from harness.metrics.engine_sql import _RECORDS, Grouping, _quote, _struct
+from harness.metrics.engine_sql import RECORDS, Grouping, quoted, struct_type
 
 
 def load_kind(
@@ -42,7 +42,7 @@ def load_kind(
             _aggregate(con, kind, path, columns, grouping, index)
         if not checked and _has_bad_rows(con, kind, index):
             _report_bad_rows(con, path, columns, grouping.bad, source, datasets.bad_rows)
-    count = con.execute(f"SELECT sum({_RECORDS[kind]}) FROM {kind} WHERE good").fetchone()
+    count = con.execute(f"SELECT sum({RECORDS[kind]}) FROM {kind} WHERE good").fetchone()
     return int(count[0] or 0) if count else 0
 
 
@@ -63,8 +63,8 @@ def _is_parquet(path: Path) -> bool:
 
 def _read(path: Path, columns: Mapping[str, str]) -> str:
     if _is_parquet(path):
-        return f"(SELECT {_parquet_columns(path, columns)} FROM read_parquet({_quote(path)}))"
-    return f"read_json({_quote(path)}, format='newline_delimited', columns={_struct(columns)})"
+        return f"(SELECT {_parquet_columns(path, columns)} FROM read_parquet({quoted(path)}))"
+    return f"read_json({quoted(path)}, format='newline_delimited', columns={struct_type(columns)})"
 
 
 _STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
@@ -76,7 +76,7 @@ def _parquet_columns(path: Path, columns: Mapping[str, str]) -> str:
     JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
     with duckdb.connect() as con:
         stored = {str(name): str(kind) for name, kind, *_ in
-                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()}
+                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted(path)})").fetchall()}
     parts = []
     for name, declared in columns.items():
         column = f'"{name}"'

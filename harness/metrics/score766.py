@@ -28,9 +28,9 @@ from typing import Any
 
 from harness.metrics.results import AgencyCounts, Measurements
 from harness.metrics.score766_rules import (
-    _INDICATORS,
     GROUP_BY_KEY,
     GROUPS,
+    INDICATORS,
     Group,
     band,
     half_up,
@@ -143,7 +143,7 @@ def _guess_group(rows: Sequence[Mapping[str, Any]]) -> Group | None:
     votes: dict[str, int] = {}
     for row in rows:
         for metric in row.get("metrics") or []:
-            known = _INDICATORS.get(str(metric.get("code"))) if isinstance(metric, dict) else None
+            known = INDICATORS.get(str(metric.get("code"))) if isinstance(metric, dict) else None
             if known is not None:
                 votes[known[0].key] = votes.get(known[0].key, 0) + 1
     if not votes:
@@ -209,7 +209,7 @@ def _online_components(row: Mapping[str, Any]) -> tuple[Component, ...]:
 
 def _metric_component(metric: Mapping[str, Any]) -> Component:
     code = str(metric.get("code"))
-    known = _INDICATORS.get(code)
+    known = INDICATORS.get(code)
     maximum = _decimal(metric.get("maxScore"))
     top = int(maximum) if maximum is not None else (known[1].max if known else 0)
     formula = known[1].formula if known else ("classification" if top == 0 else "capped")

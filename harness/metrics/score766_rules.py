@@ -75,7 +75,7 @@ GROUPS: tuple[Group, ...] = (
 
 GROUP_BY_KEY = {group.key: group for group in GROUPS}
 
-_INDICATORS = {indicator.code: (group, indicator) for group in GROUPS for indicator in group.indicators}
+INDICATORS = {indicator.code: (group, indicator) for group in GROUPS for indicator in group.indicators}
 
 
 def half_up(value: Decimal) -> Decimal:

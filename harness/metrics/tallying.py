@@ -7,7 +7,7 @@ from typing import Any
 import duckdb
 
 from harness.core.catalog import LEVELS
-from harness.metrics.engine_sql import _DOSSIER_COUNTS
+from harness.metrics.engine_sql import DOSSIER_COUNTS
 from harness.metrics.results import ALL, SAMPLE_SIZE, AgencyCounts, Measurements, Tally
 
 
@@ -52,7 +52,7 @@ def dossier_tallies(con: duckdb.DuckDBPyConnection, result: Measurements, year: 
 
 
 def _agency_counts(con: duckdb.DuckDBPyConnection, result: Measurements) -> None:
-    sums = ", ".join(f"sum({name}) AS {name}" for name in _DOSSIER_COUNTS)
+    sums = ", ".join(f"sum({name}) AS {name}" for name in DOSSIER_COUNTS)
     rows = con.execute(
         f"""
         WITH per_proc AS (SELECT agency, proc, {sums} FROM g GROUP BY agency, proc)
