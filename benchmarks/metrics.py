@@ -151,19 +151,19 @@ MODES = {"p111 kpi": run_kpi, "duckdb": run_duckdb, "python": run_python}
 def stages(directory: Path, file_format: str) -> None:
     """Where the time of `p111 kpi` goes, in this process: imports, each pass over a file, the rest."""
     started = time.perf_counter()
-    from harness.metrics import engine, load_datasets, measure, score766
+    from harness.metrics import load_datasets, loading, measure, score766
     from harness.metrics.results import build_results
 
     imported = time.perf_counter()
     passes: list[tuple[str, float]] = []
-    aggregate = engine._aggregate
+    aggregate = loading._aggregate
 
     def timed(con: object, table: str, path: Path, *rest: object) -> None:
         begun = time.perf_counter()
         aggregate(con, table, path, *rest)  # type: ignore[arg-type]
         passes.append((f"{table} ({path.name})", time.perf_counter() - begun))
 
-    engine._aggregate = timed  # type: ignore[assignment]
+    loading._aggregate = timed  # type: ignore[assignment]  # where loading a file looks it up
     datasets = load_datasets(files(directory, file_format))
     loaded = time.perf_counter()
     measurements = measure(datasets, year=YEAR)

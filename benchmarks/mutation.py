@@ -97,7 +97,7 @@ def _sites(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
 
 def mutants() -> list[Mutant]:
     found = []
-    for path in sorted(MUTATED.glob("*.py")):
+    for path in sorted(MUTATED.rglob("*.py")):  # routes/ too: the API's handlers live there
         if path.name in SKIPPED_FILES:
             continue
         counts: dict[str, int] = {}

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import act_where_offered, drive_actions, person_judges
+from harness.fuzz.openapi import read_operations
 from harness.sut.checking import blocked, expect
 from harness.sut.drivers import DossierView, Driver, Session
 
@@ -40,33 +41,26 @@ class Operation:
         return f"{self.method.upper()} {self.path}"
 
 
-def _params(operation: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
-    for p in operation.get("parameters", []):
-        if "$ref" in p:
-            p = document["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]]
-        if p.get("in") == "path":
-            found.append(p)
-    return found
-
-
 def operations(document: dict[str, Any], code: str, parameter: str = "code") -> list[Operation]:
-    """Every operation of the document, path parameters filled in: the dossier-code parameter (`sut.dossier_parameter`)
-    with the given code, an enum with each of its values, anything else with a placeholder."""
+    """Every operation of the document (read by the fuzzer's OpenAPI reader), path parameters filled in: the
+    dossier-code parameter (`sut.dossier_parameter`) with the given code, an enum with each of its values, anything
+    else with a placeholder."""
+    read, unreadable = read_operations(document, ("get", *WRITES))
+    if unreadable:  # an operation left out would be a write never probed
+        raise ValueError("the OpenAPI document cannot be read: " + "; ".join(f"{n}: {why}" for n, why in unreadable))
     result = []
-    for template, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if method not in (*WRITES, "get") or operation.get("x-p111-authenticated-by"):
-                continue
-            choices = []
-            for p in _params(operation, document):
-                values = [code] if p["name"] == parameter else p.get("schema", {}).get("enum") or ["p111-probe"]
-                choices.append([(p["name"], str(v)) for v in values])
-            for filled in itertools.product(*choices):
-                path = template
-                for name, value in filled:
-                    path = path.replace("{" + name + "}", value)
-                result.append(Operation(method, path, template))
+    for op in read:
+        if op.operation.get("x-p111-authenticated-by"):
+            continue
+        choices = []
+        for p in (p for p in op.parameters if p.get("in") == "path"):
+            values = [code] if p["name"] == parameter else p.get("schema", {}).get("enum") or ["p111-probe"]
+            choices.append([(p["name"], str(v)) for v in values])
+        for filled in itertools.product(*choices):
+            path = op.template
+            for name, value in filled:
+                path = path.replace("{" + name + "}", value)
+            result.append(Operation(op.method, path, op.template))
     return result
 
 

@@ -105,11 +105,8 @@ def test_random_action_sequences_follow_the_lifecycle(
                 (lawful or not result.accepted) and (result.accepted or not demanded),
                 f"{action!r} on {code} in {lifecycle.name(expected.status)} was "
                 f"{'accepted' if result.accepted else 'refused'}",
-                expected=lambda: (
-                    f"refused — {lifecycle.rule(expected.status)}"
-                    if not lawful
-                    else f"accepted — {lifecycle.core_rule(action)}"
-                ),
+                expected=lambda: (f"refused — {lifecycle.rule(expected.status)}" if not lawful
+                                  else f"accepted — {lifecycle.core_rule(action)}"),
                 received=f"HTTP {result.http_status} {result.message}".strip(),
             )
             if lawful and result.accepted:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,40 @@ class PortalState:
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """What the portal's route groups share: settings, state, how a request and its items are recorded, syncing."""
+
+    settings: PortalSettings
+    state: PortalState
+    log_request: Callable[[Request, str, str, Any, JSONResponse], int]
+    record_items: Callable[..., None]
+    sync_dossiers: Callable[[Any, bool], tuple[int, str]]
+    sync_progress: Callable[[Any], tuple[int, str]]
+
+
 def create_portal_app(settings: PortalSettings) -> Starlette:
     state = PortalState()
     redactor = Redactor([settings.password or ""])
+    shared = _Shared(settings, state, *_recorder(state, redactor), *_syncing(state))
+    return Starlette(routes=[
+        *_adapter_login_routes(shared), *_adapter_routes(shared), *_direct_routes(shared), *_admin_routes(shared)
+    ])
 
-    def reply(code: int, message: str, **extra: Any) -> JSONResponse:
-        return JSONResponse({"error_code": code, "message": message, **extra})
+
+def reply(code: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error_code": code, "message": message, **extra})
+
+
+async def read_json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return None
+
+
+def _recorder(state: PortalState, redactor: Redactor) -> tuple[Callable[..., int], Callable[..., None]]:
+    """How a request, and each item it carried, is recorded for the checks."""
 
     def log_request(request: Request, channel: str, service: str, body: Any, answer: JSONResponse) -> int:
         seq = next(state.counter)
@@ -85,12 +114,6 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
             }
         )
         return seq
-
-    async def read_json(request: Request) -> Any:
-        try:
-            return json.loads(await request.body())
-        except ValueError:
-            return None
 
     def record_items(
         kind: str, items: list[Any], request_seq: int, channel: str, operation: str, reply: tuple[int, str]
@@ -119,6 +142,11 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
                 }
             )
 
+    return log_request, record_items
+
+
+def _syncing(state: PortalState) -> tuple[Callable[[Any, bool], tuple[int, str]], Callable[[Any], tuple[int, str]]]:
+    """Dossiers and progress stored when every item is valid, refused otherwise (the portal's answer)."""
     def sync_dossiers(items: Any, updating: bool) -> tuple[int, str]:
         if not isinstance(items, list) or not items:
             return REFUSED, "Dữ liệu không hợp lệ: cần một danh sách hồ sơ"
@@ -145,9 +173,12 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
                 return REFUSED, f"Dữ liệu không hợp lệ: {schemas.describe(error)}"
         return OK, "Cập nhật tiến độ thành công"
 
-    def of_province(code: Any) -> bool:
-        # madonvi may be the province's code or the sending agency's (domain.md section 8): any agency of it.
-        return isinstance(code, str) and is_agency_code(code) and code.endswith("." + settings.province_code)
+    return sync_dossiers, sync_progress
+
+
+def _adapter_login_routes(s: _Shared) -> list[Route]:
+    """Adapter style (OpenCPS): login for a session first."""
+    settings, state, log_request = s.settings, s.state, s.log_request
 
     async def adapter_auth(request: Request) -> JSONResponse:
         body = await read_json(request)
@@ -162,6 +193,18 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
             answer = reply(REFUSED, "Sai tên đăng nhập hoặc mật khẩu")
         log_request(request, "adapter", "auth", body, answer)
         return answer
+
+    return [Route(settings.sync.auth_path, adapter_auth, methods=["POST"])]
+
+
+def _adapter_routes(s: _Shared) -> list[Route]:
+    """Adapter style (OpenCPS): one integration URL multiplexed by `service`, for a session the login opened."""
+    settings, state, log_request = s.settings, s.state, s.log_request
+    record_items, sync_dossiers, sync_progress = s.record_items, s.sync_dossiers, s.sync_progress
+
+    def of_province(code: Any) -> bool:
+        # madonvi may be the province's code or the sending agency's (domain.md section 8): any agency of it.
+        return isinstance(code, str) and is_agency_code(code) and code.endswith("." + settings.province_code)
 
     async def adapter_integration(request: Request) -> JSONResponse:
         body = await read_json(request)
@@ -199,6 +242,14 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
                 record_items("progress", data, seq, "adapter", "progress", (code, message))
         return answer
 
+    return [Route(settings.sync.integration_path, adapter_integration, methods=["POST"])]
+
+
+def _direct_routes(s: _Shared) -> list[Route]:
+    """Direct style (the .NET client): JSON arrays posted to insert, update and progress URLs."""
+    settings, log_request = s.settings, s.log_request
+    record_items, sync_dossiers, sync_progress = s.record_items, s.sync_dossiers, s.sync_progress
+
     def direct(service: str):  # type: ignore[no-untyped-def]
         async def endpoint(request: Request) -> JSONResponse:
             body = await read_json(request)
@@ -214,6 +265,17 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
             return answer
 
         return endpoint
+
+    return [
+        Route(settings.sync.insert_path, direct("insert"), methods=["POST"]),
+        Route(settings.sync.update_path, direct("update"), methods=["POST"]),
+        Route(settings.sync.progress_path, direct("progress"), methods=["POST"]),
+    ]
+
+
+def _admin_routes(s: _Shared) -> list[Route]:
+    """/_p111/: what the portal received, its catalog, reset and health."""
+    settings, state = s.settings, s.state
 
     def listing(log: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
         async def endpoint(request: Request) -> JSONResponse:
@@ -242,12 +304,7 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "received": len(state.requests)})
 
-    routes = [
-        Route(settings.sync.auth_path, adapter_auth, methods=["POST"]),
-        Route(settings.sync.integration_path, adapter_integration, methods=["POST"]),
-        Route(settings.sync.insert_path, direct("insert"), methods=["POST"]),
-        Route(settings.sync.update_path, direct("update"), methods=["POST"]),
-        Route(settings.sync.progress_path, direct("progress"), methods=["POST"]),
+    return [
         Route("/_p111/requests", listing(state.requests)),
         Route("/_p111/dossiers", listing(state.dossiers)),
         Route("/_p111/progress", listing(state.progress)),
@@ -255,4 +312,3 @@ def create_portal_app(settings: PortalSettings) -> Starlette:
         Route("/_p111/reset", reset, methods=["POST"]),
         Route("/_p111/health", health),
     ]
-    return Starlette(routes=routes)

@@ -14,7 +14,7 @@ from harness.core.errors import P111Error
 # Not errors of the harness, on purpose outside the root (harness.core.errors says why).
 NOT_ERRORS = {"Failure", "NotApplicable", "NotTested", "NeedsReview", "_Found"}  # _Found: the fuzzer's control flow
 # Still to be put under the root by the colleague reshaping their module (issue 19): each names its module.
-PENDING = {"TargetError": "harness.config.target", "SynthError": "harness.metrics.synth"}
+PENDING = {"TargetError": "harness.config.target"}
 
 
 def _harness_exceptions() -> dict[str, type[BaseException]]:

@@ -1,4 +1,4 @@
-"""The payment platform counterpart (mocks/payment.py), driven in-process, with a tiny provincial system in the test
+"""The payment platform counterpart (mocks/payment/), driven in-process, with a tiny provincial system in the test
 standing at the confirm URL."""
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ Configuration and input (a usage error: one line, exit 2):
 - `harness.http.recording.RecordingError` — a recording that cannot be written or read.
 - `harness.reporting.manifest.KeyFileError` — a signing key that cannot be read.
 - `harness.metrics.datasets.DatasetError`, `harness.metrics.definitions.DefinitionsError`,
-  `harness.metrics.score766.ReplyError`, `harness.metrics.synth.SynthError` — the metrics' inputs
-  (SynthError, a ValueError, pending as TargetError is: its module is being split in parallel).
+  `harness.metrics.score766.ReplyError`, `harness.metrics.synth.figures.SynthError` (also a ValueError) — the
+  metrics' inputs.
 
 While a check runs (the check ends ERROR: it cannot judge the SUT):
 - `harness.sut.drivers.base.DriverError` (and `harness.sut.drivers.operator.StepTimedOut`) — the driver could not

@@ -9,6 +9,7 @@ Authorization headers sent to the demo are dropped, so the demo knows no other c
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from http.cookies import SimpleCookie
@@ -122,7 +123,25 @@ def _body(request_body: bytes) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+@dataclass(frozen=True)
+class _Bridge:
+    """How the facade reaches the reference app and turns its answers into the demo's."""
+
+    forward: Callable[..., Awaitable[httpx.Response]]
+    refused: Callable[[httpx.Response], JSONResponse]
+    translated: Callable[..., JSONResponse]
+    passed: Callable[[httpx.Response], Response]
+    mounted: httpx.ASGITransport  # the reference as if mounted under LOGIN_PATH: its sign-on's addresses point here
+
+
 def create_demo_app(settings: DemoSettings) -> Starlette:
+    bridge = _bridge(settings)
+    return Starlette(
+        routes=[*_dossier_routes(bridge), *_agency_routes(bridge), *_account_routes(settings, bridge)]
+    )
+
+
+def _bridge(settings: DemoSettings) -> _Bridge:
     plain = httpx.ASGITransport(app=settings.reference)
     mounted = httpx.ASGITransport(app=settings.reference, root_path=LOGIN_PATH)
 
@@ -165,6 +184,17 @@ def create_demo_app(settings: DemoSettings) -> Starlette:
         if not answer.is_success:
             return refused(answer)
         return JSONResponse(build(answer.json()), status_code=status or answer.status_code)
+
+    def passed(answer: httpx.Response) -> Response:
+        """A page or a redirect as the reference gave it (the sign-on's address, the service page)."""
+        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("location", "content-type")}
+        return Response(answer.content, status_code=answer.status_code, headers=kept)
+
+    return _Bridge(forward, refused, translated, passed, mounted)
+
+
+def _dossier_routes(b: _Bridge) -> list[Route]:
+    forward, translated = b.forward, b.translated
 
     async def openapi(request: Request) -> Response:
         return Response(OPENAPI_FILE.read_bytes(), media_type="application/json")
@@ -213,6 +243,19 @@ def create_demo_app(settings: DemoSettings) -> Starlette:
         answer = await forward(request, "POST", path, json=sent)
         return translated(answer, lambda d: {"ho_so": dossier(d)})
 
+    return [
+        Route("/v2/openapi.json", openapi),
+        Route("/v2/thu-tuc", services),
+        Route("/v2/ho-so", submit, methods=["POST"]),
+        Route("/v2/ho-so", listing, methods=["GET"]),
+        Route("/v2/ho-so/{code}", show),
+        Route("/v2/ho-so/{code}/xu-ly", act, methods=["POST"]),
+    ]
+
+
+def _agency_routes(b: _Bridge) -> list[Route]:
+    forward, refused, translated = b.forward, b.refused, b.translated
+
     async def inbox(request: Request) -> JSONResponse:
         answer = await forward(request, "GET", f"/api/agencies/{request.path_params['agency']}/inbox")
         return translated(
@@ -244,6 +287,17 @@ def create_demo_app(settings: DemoSettings) -> Starlette:
         # The rows are the portal's own records (HoSoDongBoDVC …): an export carries them as they are.
         return translated(answer, lambda d: {"trang": d["page"], "tong_so": d["total"], "du_lieu": d["items"]})
 
+    return [
+        Route("/v2/co-quan/{agency}/ho-so-den", inbox),
+        Route("/v2/tep/{file_id}", download),
+        Route("/v2/bao-cao/{loai}", export),
+    ]
+
+
+def _account_routes(settings: DemoSettings, b: _Bridge) -> list[Route]:
+    """Who is signed in, sign-on through the reference, the portal's hand-off and the payment platform's confirm."""
+    forward, refused, translated, passed, mounted = b.forward, b.refused, b.translated, b.passed, b.mounted
+
     async def me(request: Request) -> JSONResponse:
         answer = await forward(request, "GET", "/api/me")
         return translated(
@@ -258,11 +312,6 @@ def create_demo_app(settings: DemoSettings) -> Starlette:
                 }
             },
         )
-
-    def passed(answer: httpx.Response) -> Response:
-        """A page or a redirect as the reference gave it (the sign-on's address, the service page)."""
-        kept = {k: v for k, v in answer.headers.items() if k.lower() in ("location", "content-type")}
-        return Response(answer.content, status_code=answer.status_code, headers=kept)
 
     async def login(request: Request) -> Response:
         return passed(await forward(request, "GET", "/auth/login", transport=mounted))
@@ -291,21 +340,10 @@ def create_demo_app(settings: DemoSettings) -> Starlette:
         )
         return passed(answer)
 
-    return Starlette(
-        routes=[
-            Route("/v2/openapi.json", openapi),
-            Route("/v2/thu-tuc", services),
-            Route("/v2/ho-so", submit, methods=["POST"]),
-            Route("/v2/ho-so", listing, methods=["GET"]),
-            Route("/v2/ho-so/{code}", show),
-            Route("/v2/ho-so/{code}/xu-ly", act, methods=["POST"]),
-            Route("/v2/co-quan/{agency}/ho-so-den", inbox),
-            Route("/v2/tep/{file_id}", download),
-            Route("/v2/bao-cao/{loai}", export),
-            Route("/v2/tai-khoan/hien-tai", me),
-            Route(LOGIN_PATH, login),
-            Route(CALLBACK_PATH, callback),
-            Route(settings.handoff_path, handoff),
-            Route(settings.confirm_path, confirm, methods=["POST"]),
-        ]
-    )
+    return [
+        Route("/v2/tai-khoan/hien-tai", me),
+        Route(LOGIN_PATH, login),
+        Route(CALLBACK_PATH, callback),
+        Route(settings.handoff_path, handoff),
+        Route(settings.confirm_path, confirm, methods=["POST"]),
+    ]

@@ -258,30 +258,8 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
         "HoSoCoThanhPhanSoHoa": "1" if dossier.files else "0",
         "TaiKhoanDuocXacThucVoiVNeID": "1" if dossier.owner_vneid else "0",
         "DuocThanhToanTrucTuyen": "1" if dossier.paid_online else "0",
-        "TaiLieuNop": [
-            {
-                "TepDinhKemId": f.id,
-                "TenTepDinhKem": f.name,
-                "IsDeleted": "False",
-                "MaThanhPhanHoSo": f.component,
-                "DuongDanTaiTepTin": f"/api/files/{f.id}",
-                "DuocSoHoa": "1",
-                "DuocTaiSuDung": "0",
-                "DuocLayTuKhoDMQG": "0",
-                "MaKetQuaThayThe": "",
-            }
-            for f in dossier.files
-        ],
-        "DanhSachLePhi": [
-            {
-                "TenPhiLePhi": fee["TenPhiLePhi"],
-                "MaPhiLePhi": fee["MaPhiLePhi"],
-                "HinhThucThu": COLLECTED_ONLINE if dossier.paid_online else "",
-                "Gia": str(fee["SoTien"]),
-                "LoaiPhiLePhi": fee["LoaiPhiLePhi"],
-            }
-            for fee in service.get("fees", [])
-        ],
+        "TaiLieuNop": [_portal_file(f) for f in dossier.files],
+        "DanhSachLePhi": [_portal_fee(fee, dossier.paid_online) for fee in service.get("fees", [])],
         "DanhSachTepDinhKemKhac": [],
         "DanhSachHoSoBoSung": [],
         "DanhSachGiayToKetQua": [],
@@ -289,6 +267,32 @@ def portal_dossier(dossier: Dossier, date_format: str | None = None) -> dict[str
             {"LoaiDinhDanh": ID_KINDS[len(dossier.applicant_id_number)], "SoDinhDanh": dossier.applicant_id_number}
         ],
         "DSKetNoiCSDL": [],
+    }
+
+
+def _portal_file(f: StoredFile) -> dict[str, str]:
+    """A submitted file as the portal's `TaiLieuNop` item: digitised, not reused, not from the national store."""
+    return {
+        "TepDinhKemId": f.id,
+        "TenTepDinhKem": f.name,
+        "IsDeleted": "False",
+        "MaThanhPhanHoSo": f.component,
+        "DuongDanTaiTepTin": f"/api/files/{f.id}",
+        "DuocSoHoa": "1",
+        "DuocTaiSuDung": "0",
+        "DuocLayTuKhoDMQG": "0",
+        "MaKetQuaThayThe": "",
+    }
+
+
+def _portal_fee(fee: dict[str, Any], paid_online: bool) -> dict[str, str]:
+    """A service's fee as the portal's `DanhSachLePhi` item, collected online once paid so."""
+    return {
+        "TenPhiLePhi": fee["TenPhiLePhi"],
+        "MaPhiLePhi": fee["MaPhiLePhi"],
+        "HinhThucThu": COLLECTED_ONLINE if paid_online else "",
+        "Gia": str(fee["SoTien"]),
+        "LoaiPhiLePhi": fee["LoaiPhiLePhi"],
     }
 
 

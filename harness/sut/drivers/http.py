@@ -55,6 +55,7 @@ from harness.sut.drivers.reference_api import (
     call_sut,
     follow_code_flow,
     next_citizen_number,
+    signed_on,
 )
 
 # ---- the driver ---------------------------------------------------------------------------------------------------
@@ -256,12 +257,7 @@ class HttpDriver:
             if not account:
                 raise DriverError(f"{OPTIONS}.credentials.{role}: no test account for this role (credentials.{role}"
                                   ".account)")
-            attempt = self.login(account)
-            if attempt.session is None:
-                raise DriverError(
-                    f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
-                )
-            self._sessions[role] = attempt.session
+            self._sessions[role] = signed_on(self.login, role, account)
         return self._sessions[role]
 
     def whoami(self, session: Session) -> dict[str, Any] | None:

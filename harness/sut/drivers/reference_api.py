@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -121,6 +122,16 @@ def call_sut(
         client.cookies.clear()
 
 
+def signed_on(login: Callable[[str], Login], role: str, account: str) -> Session:
+    """The role's test account signed on through `login`, or a DriverError carrying the SUT's refusal."""
+    attempt = login(account)
+    if attempt.session is None:
+        raise DriverError(
+            f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
+        )
+    return attempt.session
+
+
 def follow_code_flow(
     client: httpx.Client, sign_on: httpx.Client | None, login_path: str, account: str
 ) -> tuple[str, httpx.Response]:
@@ -197,12 +208,7 @@ class ReferenceApiDriver:
 
     def session(self, role: str) -> Session:
         if role not in self._sessions:
-            attempt = self.login(DEFAULT_ACCOUNTS[role])
-            if attempt.session is None:
-                raise DriverError(
-                    f"the SUT refused the {role} test account's sign-on: HTTP {attempt.http_status} {attempt.message}"
-                )
-            self._sessions[role] = attempt.session
+            self._sessions[role] = signed_on(self.login, role, DEFAULT_ACCOUNTS[role])
         return self._sessions[role]
 
     def whoami(self, session: Session) -> dict[str, Any] | None:

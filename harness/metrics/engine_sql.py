@@ -1,0 +1,179 @@
+"""The rules of data/metrics.yaml written in SQL for DuckDB: the columns read, what breaks the schema, each
+row's facts, and how rows group (the same rules harness.metrics.oracle writes in Python)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.metrics.results import SAMPLE_SIZE
+
+DOSSIER_COLUMNS = {
+    "MaHoSo": "VARCHAR", "MaTTHC": "VARCHAR", "TenTTHC": "VARCHAR", "ChuHoSo": "VARCHAR",
+    "KenhThucHien": "VARCHAR", "TrangThaiHoSo": "VARCHAR", "NgayTiepNhan": "VARCHAR", "NgayHenTra": "VARCHAR",
+    "NgayKetThucXuLy": "VARCHAR", "DuocThanhToanTrucTuyen": "VARCHAR", "HoSoCoThanhPhanSoHoa": "VARCHAR",
+    "DanhSachLePhi": "STRUCT(Gia JSON)[]",
+    "DanhSachGiayToKetQua": "STRUCT(DuongDanTepTinKetQua VARCHAR)[]",
+    "TaiLieuNop": "STRUCT(DuocTaiSuDung VARCHAR)[]",
+    "DanhSachHoSoBoSung": "JSON[]",
+    "DSKetNoiCSDL": "JSON[]",
+}
+
+TRANSACTION_COLUMNS = {
+    "id": "VARCHAR", "at": "VARCHAR", "action": "VARCHAR", "MaHoSo": "VARCHAR", "subject": "VARCHAR",
+    "assurance": "VARCHAR", "transfer_method": "VARCHAR",
+}
+
+_DOSSIER_CODE = r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}"
+
+_PROCEDURE_CODE = r"[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?"
+
+_PLAIN_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?"
+
+
+def _t(expression: str) -> str:
+    """text(): the field with spaces trimmed, '' for null (oracle.text). trim(x, ' ') costs more than all the rest
+    of a row's facts together, so it runs only on a value that starts or ends with a space (hardly any)."""
+    return (f"coalesce(CASE WHEN starts_with({expression}, ' ') OR ends_with({expression}, ' ') "
+            f"THEN trim({expression}, ' ') ELSE {expression} END, '')")
+
+
+def _bad_date(column: str) -> str:
+    return f"({column} <> '' AND try_strptime({column}, '%Y%m%d%H%M%S') IS NULL)"
+
+
+# The schema's constraints on the fields the metrics read, and on the required fields; first broken one wins.
+_DOSSIER_BAD = f"""CASE
+  WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
+  WHEN NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
+       OR try_strptime(split_part(MaHoSo, '-', 2), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
+  WHEN NOT regexp_full_match(MaTTHC, '{_PROCEDURE_CODE}') THEN '$.MaTTHC: not a p111-procedure-code'
+  WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
+  WHEN TenTTHC = '' THEN '$.TenTTHC: should be non-empty'
+  WHEN ChuHoSo IS NULL THEN '$: ''ChuHoSo'' is a required property'
+  WHEN ChuHoSo = '' THEN '$.ChuHoSo: should be non-empty'
+  WHEN TrangThaiHoSo IS NULL THEN '$: ''TrangThaiHoSo'' is a required property'
+  WHEN TrangThaiHoSo NOT IN ('1','2','3','4','5','6','7','8','9','10') THEN '$.TrangThaiHoSo: not a status 1–10'
+  WHEN KenhThucHien NOT IN ('1','2','3','') THEN '$.KenhThucHien: not one of 1, 2, 3'
+  WHEN {_bad_date('NgayTiepNhan')} THEN '$.NgayTiepNhan: not a p111-datetime'
+  WHEN {_bad_date('NgayHenTra')} THEN '$.NgayHenTra: not a p111-datetime'
+  WHEN {_bad_date('NgayKetThucXuLy')} THEN '$.NgayKetThucXuLy: not a p111-datetime'
+  WHEN HoSoCoThanhPhanSoHoa NOT IN ('0','1','') THEN '$.HoSoCoThanhPhanSoHoa: not one of 0, 1'
+END"""
+
+_FEE_POSITIVE = f"""CASE json_type(f.Gia)
+  WHEN 'VARCHAR' THEN coalesce(regexp_full_match({_t("(f.Gia->>'$')")}, '{_PLAIN_NUMBER}')
+                               AND try_cast({_t("(f.Gia->>'$')")} AS DOUBLE) > 0, false)
+  WHEN 'BIGINT' THEN CAST(f.Gia AS DOUBLE) > 0
+  WHEN 'UBIGINT' THEN CAST(f.Gia AS DOUBLE) > 0
+  WHEN 'DOUBLE' THEN CAST(f.Gia AS DOUBLE) > 0
+  ELSE false END"""
+
+# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …).
+_DOSSIER_FACTS = f"""
+  MaHoSo AS code,
+  split_part(MaHoSo, '-', 1) AS agency,
+  left(MaTTHC, 8) AS proc,
+  CASE WHEN length(NgayTiepNhan) = 14 THEN try_cast(left(NgayTiepNhan, 4) AS INTEGER)
+       ELSE 2000 + try_cast(left(split_part(MaHoSo, '-', 2), 2) AS INTEGER) END AS year,
+  {_t('KenhThucHien')} = '2' AS online,
+  coalesce(list_bool_or(list_transform(DanhSachLePhi, lambda f: {_FEE_POSITIVE})), false) AS fee,
+  {_t('DuocThanhToanTrucTuyen')} IN ('1', '2') AS paid,
+  {_t('TrangThaiHoSo')} IN ('9', '10') AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
+  coalesce(list_bool_and(list_transform(DanhSachGiayToKetQua,
+           lambda r: {_t('r.DuongDanTepTinKetQua')} <> '')), true) AS digitised,
+  {_t('TrangThaiHoSo')} IN ('9', '10') AND length({_t('NgayKetThucXuLy')}) = 14
+      AND length({_t('NgayHenTra')}) = 14 AS dated,
+  {_t('NgayKetThucXuLy')} <= {_t('NgayHenTra')} AND coalesce(len(DanhSachHoSoBoSung), 0) <= 1 AS timely,
+  {_t('HoSoCoThanhPhanSoHoa')} = '1' AS component,
+  coalesce(list_bool_or(list_transform(TaiLieuNop,
+           lambda s: {_t('s.DuocTaiSuDung')} IN ('1', 'true', 'True'))), false) AS reused,
+  coalesce(len(DSKetNoiCSDL), 0) > 0 AS population
+"""
+
+_TRANSACTION_BAD = f"""CASE
+  WHEN id IS NULL THEN '$: ''id'' is a required property'
+  WHEN id = '' THEN '$.id: should be non-empty'
+  WHEN "at" IS NULL THEN '$: ''at'' is a required property'
+  WHEN NOT regexp_full_match("at", '[0-9]{{14}}') OR try_strptime("at", '%Y%m%d%H%M%S') IS NULL
+       THEN '$.at: not a p111-datetime'
+  WHEN action IS NULL THEN '$: ''action'' is a required property'
+  WHEN action NOT IN ('create','update','status','transfer','payment','result') THEN '$.action: not a known action'
+  WHEN MaHoSo IS NOT NULL AND NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
+       THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN action = 'transfer' AND MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
+  WHEN action = 'transfer' AND coalesce(transfer_method, '') NOT IN ('electronic', 'paper')
+       THEN '$.transfer_method: expected electronic or paper'
+END"""
+
+_AUTHENTICATED = f"({_t('subject')} <> '' AND {_t('assurance')} <> '')"
+
+# Per-row facts of a transaction (oracle._transactions).
+_TRANSACTION_FACTS = f"""
+  left("at", 4) AS year,
+  id,
+  {_AUTHENTICATED} AS authenticated,
+  CASE WHEN action = 'transfer' THEN MaHoSo END AS code,
+  action = 'transfer' AND transfer_method <> 'electronic' AS on_paper
+"""
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How one kind's per-row facts fold into group totals: the group keys and the aggregates kept per group."""
+
+    facts: str
+    bad: str
+    keys: tuple[str, ...]
+    aggregates: Mapping[str, str]  # column -> SQL aggregate over the facts
+
+
+def _counts(predicates: Mapping[str, str]) -> dict[str, str]:
+    return {name: f"count_if({predicate})" for name, predicate in predicates.items()}
+
+
+def _samples(predicates: Mapping[str, str]) -> dict[str, str]:
+    """The SAMPLE_SIZE smallest codes of the group's rows matching each predicate (NULL when none): merged across
+    groups and sources, they still hold the SAMPLE_SIZE smallest codes counting against a figure."""
+    return {name: f"min(code, {SAMPLE_SIZE}) FILTER (WHERE {predicate})" for name, predicate in predicates.items()}
+
+
+# The per-agency counts (AgencyCounts) of a group; their names are AgencyCounts' own.
+DOSSIER_COUNTS = {
+    "received": "true", "online": "online", "finished_dated": "dated", "on_time": "dated AND timely",
+    "fee_dossiers": "fee", "fee_paid_online": "fee AND paid", "finished_with_result": "fwr",
+    "digitised_results": "fwr AND digitised", "digitised_components": "component", "reused": "reused",
+    "population_data": "population",
+}
+
+DOSSIERS = Grouping(
+    facts=_DOSSIER_FACTS, bad=_DOSSIER_BAD, keys=("agency", "proc", "year"),
+    aggregates={
+        **_counts(DOSSIER_COUNTS),
+        # Against the online share: every dossier of a procedure the catalog lists as not online, else the offline ones.
+        **_samples({"sample_all": "true", "sample_offline": "NOT online", "sample_unpaid": "fee AND NOT paid",
+                    "sample_undigitised": "fwr AND NOT digitised"}),
+    },
+)
+
+# Transactions group by year and transferred dossier (NULL for the other actions): the transfer share counts dossiers.
+TRANSACTIONS = Grouping(
+    facts=_TRANSACTION_FACTS, bad=_TRANSACTION_BAD, keys=("year", "code"),
+    aggregates={
+        "records": "count(*)", "authenticated": "count_if(authenticated)", "on_paper": "bool_or(on_paper)",
+        "sample_unauthenticated": f"min(id, {SAMPLE_SIZE}) FILTER (WHERE NOT authenticated)",
+    },
+)
+
+# The rows counted (valid, of every year) per kind: a column of its group totals.
+RECORDS = {"dossiers": "received", "transactions": "records"}
+
+
+def struct_type(columns: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+def quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

@@ -1,0 +1,191 @@
+"""Loading the dossier and transaction files into group totals (NDJSON or Parquet read by DuckDB, a file it
+cannot parse by the row-by-row loader), naming the lines of rows that break the schema; the catalog and the agency
+levels registered beside them."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from harness.metrics import oracle
+from harness.metrics.datasets import BadRow, DatasetError, Datasets, Source, _load_rows, to_ndjson
+from harness.metrics.engine_sql import RECORDS, Grouping, quoted, struct_type
+
+
+def load_kind(
+    con: duckdb.DuckDBPyConnection, scratch: Path, datasets: Datasets, kind: str, columns: Mapping[str, str],
+    grouping: Grouping,
+) -> int | None:
+    """Fold every source of `kind` into table `kind` of group totals, one scan each (column `good`: false for the
+    one group of the source's bad rows); the valid rows read, or None when there is no source. Line numbers are looked
+    up only when a source has bad rows."""
+    sources = datasets.sources(kind)
+    if not sources:
+        return None
+    for index, source in enumerate(sources):
+        path, checked = _path_of(scratch, source, index)
+        try:
+            _aggregate(con, kind, path, columns, grouping, index)
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            if _is_parquet(path):
+                raise DatasetError(f"{path}: cannot read this Parquet file: {str(exc).splitlines()[0]}") from exc
+            # DuckDB cannot parse the file (a broken line, a wrong type): the row-by-row loader names each bad line.
+            rows = _load_rows(path, kind, "ndjson", datasets.bad_rows)
+            path = scratch / f"{kind}-{index}-checked.ndjson"
+            path.write_text(to_ndjson(rows), encoding="utf-8")
+            checked = True
+            _aggregate(con, kind, path, columns, grouping, index)
+        if not checked and _has_bad_rows(con, kind, index):
+            _report_bad_rows(con, path, columns, grouping.bad, source, datasets.bad_rows)
+    count = con.execute(f"SELECT sum({RECORDS[kind]}) FROM {kind} WHERE good").fetchone()
+    return int(count[0] or 0) if count else 0
+
+
+def _path_of(scratch: Path, source: Source, index: int) -> tuple[Path, bool]:
+    """The file to read, and whether its rows were already validated (rows in memory are written out)."""
+    if source.rows is not None:
+        path = scratch / f"{source.kind}-{index}.ndjson"
+        path.write_text(to_ndjson(source.rows), encoding="utf-8")
+        return path, True
+    if source.format not in ("ndjson", "parquet") or source.path is None:
+        raise ValueError(f"{source.name}: only NDJSON and Parquet files are read by the engine directly")
+    return source.path, False
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet")
+
+
+def _read(path: Path, columns: Mapping[str, str]) -> str:
+    if _is_parquet(path):
+        return f"(SELECT {_parquet_columns(path, columns)} FROM read_parquet({quoted(path)}))"
+    return f"read_json({quoted(path)}, format='newline_delimited', columns={struct_type(columns)})"
+
+
+_STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
+
+
+def _parquet_columns(path: Path, columns: Mapping[str, str]) -> str:
+    """Each column the metrics read, of the type the NDJSON reader declares: as stored when the file's type is that
+    type, NULL when the file lacks it, else converted (scalars to text, lists field by field, anything else through
+    JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
+    with duckdb.connect() as con:
+        stored = {str(name): str(kind) for name, kind, *_ in
+                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted(path)})").fetchall()}
+    parts = []
+    for name, declared in columns.items():
+        column = f'"{name}"'
+        kind = stored.get(name)
+        if kind is None:
+            parts.append(f"CAST(NULL AS {declared}) AS {column}")
+        elif kind == declared:
+            parts.append(column)
+        elif not declared.endswith("[]"):
+            parts.append(f"CAST({column} AS VARCHAR) AS {column}")
+        else:
+            parts.append(f"{_parquet_list(column, declared, kind)} AS {column}")
+    return ", ".join(parts)
+
+
+def _parquet_list(column: str, declared: str, stored: str) -> str:
+    wanted = _STRUCT_LIST.fullmatch(declared)
+    have = _STRUCT_LIST.fullmatch(stored)
+    if declared == "JSON[]" and stored.endswith("[]"):
+        return f"list_transform({column}, lambda x: to_json(x))"
+    if wanted and have:
+        fields = dict(field.split(" ", 1) for field in wanted.group(1).split(", "))
+        present = {field.split(" ", 1)[0].strip('"'): field.split(" ", 1)[1] for field in have.group(1).split(", ")}
+        if all(name in present for name in fields):
+            members = ", ".join(
+                f"'{name}': " + (f"x.\"{name}\"" if present[name] == kind else
+                                 f"to_json(x.\"{name}\")" if kind == "JSON" else f"CAST(x.\"{name}\" AS {kind})")
+                for name, kind in fields.items()
+            )
+            return f"list_transform({column}, lambda x: {{{members}}})"
+    # Anything else (a list stored as text, fields missing or nested differently): read through JSON, keys as named.
+    structure = json.dumps(_structure(declared)).replace("'", "''")
+    return f"json_transform(to_json({column}), '{structure}')"
+
+
+def _structure(declared: str) -> Any:
+    """The json_transform structure of a declared type: 'STRUCT(Gia JSON)[]' → [{"Gia": "JSON"}]."""
+    if declared.endswith("[]"):
+        return [_structure(declared[:-2])]
+    wanted = re.fullmatch(r"STRUCT\((.*)\)", declared)
+    if wanted:
+        return {name: _structure(kind) for name, kind in (f.split(" ", 1) for f in wanted.group(1).split(", "))}
+    return declared
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: Mapping[str, str], grouping: Grouping,
+    source: int,
+) -> None:
+    """Add the group totals of one source to `table` (created by the first source), streaming from the file: the
+    bad rows fold into one group with NULL keys, so that garbage in their fields makes no groups of its own."""
+    keys = ", ".join(f"CASE WHEN bad IS NULL THEN {key} END AS {key}" for key in grouping.keys)
+    aggregates = ", ".join(f"{sql} AS {name}" for name, sql in grouping.aggregates.items())
+    select = (
+        f"SELECT {source} AS source, bad IS NULL AS good, {keys}, {aggregates} "
+        f"FROM (SELECT {grouping.bad} AS bad, {grouping.facts} FROM {_read(path, columns)}) GROUP BY ALL"
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if source == 0 else f"INSERT INTO {table} {select}")
+
+
+def _has_bad_rows(con: duckdb.DuckDBPyConnection, table: str, source: int) -> bool:
+    found = con.execute(f"SELECT count(*) FROM {table} WHERE source = ? AND NOT good", [source]).fetchone()
+    return bool(found and found[0])
+
+
+def _report_bad_rows(
+    con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str], bad: str, source: Source,
+    bad_rows: list[BadRow],
+) -> None:
+    # A second scan, only now: the records' ordinals (DuckDB skips blank lines), then their lines in the file (a
+    # Parquet file's row number is its "line"). Numbering follows the file's order only with insertion order kept.
+    con.execute("SET preserve_insertion_order = true")
+    found = con.execute(
+        f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad FROM {_read(path, columns)})"
+        " WHERE bad IS NOT NULL ORDER BY ordinal"
+    ).fetchall()
+    con.execute("SET preserve_insertion_order = false")
+    ordinals = {int(ordinal) for ordinal, _ in found}
+    lines = {ordinal: ordinal for ordinal in ordinals} if _is_parquet(path) else _line_numbers(path, ordinals)
+    for ordinal, reason in found:
+        bad_rows.append(BadRow(source.name, lines.get(int(ordinal), int(ordinal)), str(reason)))
+
+
+def _line_numbers(path: Path, ordinals: set[int]) -> dict[int, int]:
+    """Record ordinal (1-based, blank lines skipped, as DuckDB counts) → line number in the file."""
+    found: dict[int, int] = {}
+    ordinal = 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                ordinal += 1
+                if ordinal in ordinals:
+                    found[ordinal] = number
+                    if len(found) == len(ordinals):
+                        break
+    return found
+
+
+def register_catalog(con: duckdb.DuckDBPyConnection, procedures: list[dict[str, Any]]) -> None:
+    online: dict[str, bool] = {}
+    for procedure in procedures:
+        code = oracle.national_code(procedure["MaTTHC"])
+        online[code] = online.get(code, False) or oracle.online_level(procedure) is not None
+    con.execute("CREATE TABLE catalog (proc VARCHAR, online BOOLEAN)")
+    if online:
+        con.executemany("INSERT INTO catalog VALUES (?, ?)", list(online.items()))
+
+
+def register_levels(con: duckdb.DuckDBPyConnection, registry: Mapping[str, str]) -> None:
+    con.execute("CREATE TABLE registry (agency VARCHAR, level VARCHAR)")
+    if registry:
+        con.executemany("INSERT INTO registry VALUES (?, ?)", list(registry.items()))

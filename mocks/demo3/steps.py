@@ -1,0 +1,69 @@
+"""A step on a dossier: who may take it, what its rules allow from where it stands, what the portal hears."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from harness.core.formats import vietnam_now
+from mocks.demo3.model import RULES, Step
+from mocks.demo3.shared import Shared
+
+
+def routes(s: Shared) -> list[Route]:
+    settings, defects, allowed = s.settings, s.defects, s.allowed
+    error, visible, view, tell_portal = s.error, s.visible, s.view, s.tell_portal
+
+    async def step(request: Request) -> JSONResponse:
+        found = visible(request)
+        if isinstance(found, JSONResponse):
+            return found
+        person, d = found
+        name = request.path_params["buoc"]
+        rule = RULES["steps"].get(name)
+        if rule is None:
+            return error(400, f"Bước không có: {name}")
+        if (rule["ai"] == "can-bo") != person.officer:
+            return error(403, "Bước này không phải của người dùng này")
+        try:
+            body = json.loads(await request.body() or b"{}")
+            actor = str(body.get("nguoi") or "")
+        except (ValueError, AttributeError):
+            return error(400, "Thân yêu cầu không hợp lệ")
+        if not actor:
+            return error(400, "Thiếu người thực hiện")
+        if name not in allowed.get(d.status, []):
+            return error(409, f"Không thể {name} khi hồ sơ {d.status}")
+        to_agency = None
+        if name == "chuyen":
+            code = body.get("den")
+            second = d.service.get("lien_thong") or {}
+            known = {d.service["don_vi"]["ma"]: d.service["don_vi"], second.get("ma"): second}
+            if code not in known or code == d.agency["ma"]:
+                return error(400, "Đơn vị nhận không hợp lệ")
+            to_agency = dict(known[code])
+        now = vietnam_now()
+        target = rule["den"]
+        if target == "quay-lai":
+            target = d.back_to
+        if target == "cho-bo-sung":
+            d.back_to = d.status if d.status in ("da-nhan", "dang-giai-quyet", "cho-nop-phi") else "da-nhan"
+        if target == "da-nhan" and d.received is None:
+            d.received = now
+        d.refused = now if target == "khong-nhan" else d.refused
+        d.finished = now if target == "da-giai-quyet" else d.finished
+        d.returned = now if target == "da-tra" else d.returned
+        if to_agency is not None:
+            d.moves.append({"tu": d.agency["ma"], "den": to_agency["ma"], "luc": now, "giay_to": list(d.files)})
+            d.agency = to_agency
+        d.status = target
+        anonymous = "demo3-officer-steps-anonymous" in defects and person is settings.officer
+        d.steps.append(Step(target, name, now, "" if anonymous else person.tech_id,
+                            "" if anonymous else person.assurance, dict(d.agency), actor))
+        await tell_portal(d)
+        return JSONResponse({"ho_so": view(d)})
+
+    return [Route("/mc/ho-so/{so}/{buoc}", step, methods=["POST"])]

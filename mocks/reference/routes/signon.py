@@ -1,0 +1,61 @@
+"""Sign-in through the SSO, the session it opens, and the portal's hand-off page."""
+
+from __future__ import annotations
+
+import html
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from mocks.reference.shared import SESSION_COOKIE, Shared, local_code, problem, unauthenticated
+from mocks.reference.signon import LoginRefused
+
+
+def routes(s: Shared) -> list[Route]:
+    settings, defects = s.settings, s.defects
+    services, principal, relying_party = s.services, s.principal, s.relying_party
+
+    async def handoff(request: Request) -> Response:
+        """The portal's hand-off (vnconnect=1&MaTTHCDP=…&MaCoQuanThucHien=…&MaDVC=…): the service page for a
+        signed-in citizen, otherwise the portal's sign-on."""
+        if "handoff-link-error" in defects:
+            return HTMLResponse("<h1>500 Internal Server Error</h1>", status_code=500)
+        query = request.query_params
+        service = next((s for s in services.values() if s["service_id"] == query.get("MaDVC")), None)
+        if (
+            query.get("vnconnect") != "1"
+            or service is None
+            or query.get("MaTTHCDP") != local_code(service)
+            or query.get("MaCoQuanThucHien") != service["agency_code"]
+        ):
+            return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
+        if await principal(request) is None or "handoff-ignores-session" in defects:
+            return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
+        title = html.escape(service["name"])
+        return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
+
+    async def sign_in(request: Request) -> Response:
+        """Starts a login: the browser goes to the provider's authorization endpoint."""
+        return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
+
+    async def signed_in(request: Request) -> Response:
+        """The provider's redirect back: a session bound to the account's TechID, or a refusal and no session."""
+        try:
+            who = await relying_party.complete(dict(request.query_params))
+        except LoginRefused as exc:
+            return problem(401, "sign-on-refused", f"Đăng nhập bị từ chối / sign-on refused: {exc}")
+        answer = RedirectResponse("/api/me", status_code=302)
+        answer.set_cookie(SESSION_COOKIE, relying_party.open_session(who), httponly=True, samesite="lax")
+        return answer
+
+    async def me(request: Request) -> JSONResponse:
+        who = await principal(request)
+        return JSONResponse(who.public()) if who is not None else unauthenticated()
+
+    return [
+        Route(settings.handoff_path, handoff),
+        Route("/auth/login", sign_in),
+        Route("/auth/callback", signed_in, name="signed_in"),
+        Route("/api/me", me),
+    ]
