@@ -391,10 +391,10 @@ def _patterns(node: Any) -> set[str]:
 
 
 def test_every_pattern_of_the_schema_is_explained_in_plain_words() -> None:
-    from harness.config import target
+    from harness.config import wording
 
     secret_pattern = schema()["$defs"]["secretRef"]["pattern"]  # refused with its own message
-    assert _patterns(schema()) - {secret_pattern} <= set(target._PATTERN_WORDS)
+    assert _patterns(schema()) - {secret_pattern} <= set(wording.PATTERN_WORDS)
 
 
 def test_redaction_settings_are_read_and_bad_patterns_named(tmp_path: Path) -> None:
