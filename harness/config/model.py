@@ -38,6 +38,11 @@ class Agency:
     level: str = at("level")
 
 
+def _operation(name: str) -> tuple[str, ...]:
+    """The document fields of a list of operations, which the model holds as (method, path) pairs."""
+    return (f"{name}[].method", f"{name}[].path")
+
+
 @dataclass(frozen=True)
 class SutConfig:
     embedded: bool = at("embedded")
@@ -47,7 +52,9 @@ class SutConfig:
     handoff_path: str = at("handoff_path")
     openapi_path: str | None = at("openapi_path")
     # (method, path template) declared by the province
-    transactions: tuple[tuple[str, str], ...] = at("transactions", convert="operations")
+    transactions: tuple[tuple[str, str], ...] = at(
+        "transactions", convert="operations", reads=_operation("transactions")
+    )
     dossier_parameter: str = at("dossier_parameter")  # the SUT's path parameter that carries a dossier's code
     api_key: Secret | None = at("api_key")
     defects: tuple[str, ...] = at("defects")
@@ -55,7 +62,9 @@ class SutConfig:
     # by dotted path inside driver_options (credentials.officer.secret).
     driver_secrets: dict[str, Secret] = at("driver_options", factory=dict, convert="driver_secrets")
     # (method, path template): no session demanded there
-    public_operations: tuple[tuple[str, str], ...] = at("public_operations", (), convert="operations")
+    public_operations: tuple[tuple[str, str], ...] = at(
+        "public_operations", (), convert="operations", reads=_operation("public_operations")
+    )
     variations: tuple[str, ...] = at("variations", ())  # lawful variations of the embedded reference system
     # other origins of the system itself (a file store): credentials may go there
     trusted_origins: tuple[str, ...] = at("trusted_origins", ())
