@@ -1,160 +1,99 @@
-"""From a valid document to the typed `Target`: the schema's defaults filled in, then each field of the model read
-from where its `at(...)` says, converted by its annotation (a nested section, a tuple, a float, a `Secret`) or by
-the converter it names."""
+"""From a valid document to the typed `Target`: pydantic builds the model (harness.config.model) from the document
+with the schema's defaults filled in, resolving each `${ENV}` secret from the environment given; then what the
+document only points at is added: the catalog file's entries and the driver's own secrets."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import types
-import typing
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import TypeAdapter, ValidationError
 
-from harness.config.errors import Problem, TargetError
-from harness.config.model import Target
-from harness.config.problems import procedure_code
+from harness.config.errors import Problem, TargetError, dotted
+from harness.config.model import PortalCounterpart, SutConfig, Target
 from harness.config.secret import Secret, resolve, secret_fields
 from harness.core import schemas
 
 
-@dataclass(frozen=True)
-class Run:
-    """What a build knows besides the document: the environment (for secrets), the file, its digest."""
-
-    env: Mapping[str, str]
-    source: Path | None
-    digest: str
-    document: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return str(self.source or "target")
+@cache
+def _adapter() -> TypeAdapter[Target]:
+    return TypeAdapter(Target)
 
 
 def build_target(document: dict[str, Any], env: Mapping[str, str], source: Path | None, digest: str) -> Target:
-    return build(Target, document, Run(env, source, digest, document), "")
+    """The typed target of a document the schema and the semantic checks found valid."""
+    label = str(source or "target")
+    try:
+        target = _adapter().validate_python(document, context={"env": env})
+    except ValidationError as exc:
+        # The schema is generated from the model, so this is a bug; still worded without the value (a secret?).
+        found = {dotted(_in_document(document, e["loc"])): e["type"] for e in exc.errors()}
+        raise TargetError([Problem(path, f"not accepted by the typed model ({kind})") for path, kind in found.items()],
+                          label) from None
+    counterparts = dataclasses.replace(target.counterparts, portal=_with_catalog_file(target.portal, source, label))
+    return dataclasses.replace(
+        target, sut=_with_driver_secrets(target.sut, env), counterparts=counterparts, source=source, digest=digest,
+        document=document,
+    )
 
 
-def build(cls: type[Any], node: Mapping[str, Any], run: Run, where: str) -> Any:
-    """An instance of the model class `cls` from its section `node` of the document (`where` names it)."""
-    hints = typing.get_type_hints(cls)
-    values: dict[str, Any] = {}
-    for spec in dataclasses.fields(cls):
-        if "run" in spec.metadata:
-            values[spec.name] = getattr(run, spec.metadata["run"])
-            continue
-        path = spec.metadata["document"]
-        place = f"{where}.{path}" if where else path
-        value = lookup(node, path)
-        if spec.metadata["convert"]:
-            values[spec.name] = CONVERTERS[spec.metadata["convert"]](node, path, run, place)
-        elif value is not _ABSENT:
-            values[spec.name] = typed(hints[spec.name], value, run, place)
-        elif dataclasses.is_dataclass(hints[spec.name]):
-            values[spec.name] = build(hints[spec.name], {}, run, place)  # an absent section: all its defaults
-        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
-            values[spec.name] = None  # an optional field the schema gives no default
-    return cls(**values)
+def _in_document(document: Any, location: tuple[str | int, ...]) -> list[str | int]:
+    """The part of a pydantic error location that is a path in the document (the rest names union branches)."""
+    path: list[str | int] = []
+    for part in location:
+        inside = isinstance(document, dict) and part in document
+        inside = inside or (isinstance(document, list) and isinstance(part, int) and 0 <= part < len(document))
+        if not inside:
+            break
+        document = document[part]
+        path.append(part)
+    return path
 
 
-_ABSENT = object()
+def _with_driver_secrets(sut: SutConfig, env: Mapping[str, str]) -> SutConfig:
+    """The `${ENV}` references inside driver_options, resolved, by dotted path (credentials.officer.secret)."""
+    found = ((path, resolve(value, env)) for path, value in secret_fields(sut.driver_options))
+    secrets: dict[str, Secret] = {path: secret for path, secret in found if secret is not None}
+    return dataclasses.replace(sut, driver_secrets=secrets) if secrets else sut
 
 
-def lookup(node: Mapping[str, Any], path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _ABSENT
-        node = node[part]
-    return node
-
-
-def typed(hint: Any, value: Any, run: Run, where: str) -> Any:
-    """`value` as the annotation `hint` wants it."""
-    if value is None:
-        return None
-    arguments = typing.get_args(hint)
-    if isinstance(hint, types.UnionType):  # X | None: the document held an X
-        return typed(next(a for a in arguments if a is not type(None)), value, run, where)
-    if dataclasses.is_dataclass(hint):
-        return build(hint, value, run, where)
-    if typing.get_origin(hint) is tuple:
-        return tuple(typed(arguments[0], item, run, f"{where}[{i}]") for i, item in enumerate(value))
-    if hint is Secret:
-        return resolve(value, run.env)
-    if hint is float:
-        return float(value)
-    return value
-
-
-# --- converters: where the typed shape is not the document's ----------------------------------------------------
-
-
-def _operations(node: Mapping[str, Any], path: str, run: Run, where: str) -> tuple[tuple[str, str], ...]:
-    return tuple((t["method"], t["path"]) for t in node.get(path, ()))
-
-
-def _driver_secrets(node: Mapping[str, Any], path: str, run: Run, where: str) -> dict[str, Secret]:
-    found = ((name, resolve(value, run.env)) for name, value in secret_fields(node.get(path) or {}))
-    return {name: secret for name, secret in found if secret is not None}
-
-
-def _procedure_codes(node: Mapping[str, Any], path: str, run: Run, where: str) -> tuple[str, ...] | None:
-    return tuple(procedure_code(p) for p in node[path]) if path in node else None
-
-
-def _procedure_levels(node: Mapping[str, Any], path: str, run: Run, where: str) -> tuple[tuple[str, str], ...]:
-    return tuple((p["code"], str(p["level"])) for p in node.get(path, ()) if isinstance(p, dict))
-
-
-def _sorted_pairs(node: Mapping[str, Any], path: str, run: Run, where: str) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(node.get(path, {}).items()))
-
-
-def _catalog(node: Mapping[str, Any], path: str, run: Run, where: str) -> tuple[dict[str, Any], ...]:
-    """counterparts.portal.catalog and catalog_file: entries in the portal's catalog export shape."""
-    inline = _checked_catalog(list(node.get(path, ())), where, run)
-    name = node.get("catalog_file")
-    if not name:
-        return inline
-    where = f"{where}_file"
-    file = Path(name) if Path(name).is_absolute() or run.source is None else run.source.parent / name
+def _with_catalog_file(portal: PortalCounterpart, source: Path | None, label: str) -> PortalCounterpart:
+    """counterparts.portal.catalog and catalog_file: entries in the portal's catalog export shape, the file's
+    relative to the target file."""
+    inline = _checked_catalog(list(portal.catalog), "counterparts.portal.catalog", label)
+    if not portal.catalog_file:
+        return portal
+    where = "counterparts.portal.catalog_file"
+    name = portal.catalog_file
+    file = Path(name) if Path(name).is_absolute() or source is None else source.parent / name
     try:
         entries = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise TargetError([Problem(where, f"cannot read {file}: {exc}")], run.label) from None
-    return inline + _checked_catalog(entries, where, run, file.name)
+        raise TargetError([Problem(where, f"cannot read {file}: {exc}")], label) from None
+    return dataclasses.replace(portal, catalog=inline + _checked_catalog(entries, where, label, file.name))
 
 
-def _checked_catalog(entries: Any, where: str, run: Run, what: str = "") -> tuple[dict[str, Any], ...]:
+def _checked_catalog(entries: Any, where: str, label: str, what: str = "") -> tuple[dict[str, Any], ...]:
     """Catalog entries, checked against the portal's catalog export shape (schemas/mocks/portal-catalog)."""
     error = schemas.first_error("mocks/portal-catalog", entries)
     if error is not None:
         expected = "a list of {maTTHC, tenTTHC, mucDo, coPhiLePhi, ngayQuyetDinhCongBo, ngayCongKhai}"
         problem = f"{what + ' ' if what else ''}not in the portal's catalog export shape ({expected}): "
-        raise TargetError([Problem(where, problem + schemas.describe(error))], run.label)
+        raise TargetError([Problem(where, problem + schemas.describe(error))], label)
     return tuple(entries)
-
-
-CONVERTERS: dict[str, Callable[[Mapping[str, Any], str, Run, str], Any]] = {
-    "operations": _operations,
-    "driver_secrets": _driver_secrets,
-    "procedure_codes": _procedure_codes,
-    "procedure_levels": _procedure_levels,
-    "sorted_pairs": _sorted_pairs,
-    "catalog": _catalog,
-}
 
 
 # --- defaults ------------------------------------------------------------------------------------------------------
 
 
 def with_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
-    """A copy of a valid instance with the schema's `default`s filled in, nested objects included."""
+    """A copy of a valid instance with the schema's `default`s filled in, nested objects included: the document
+    that reports show (the schema's defaults are the model's, generated from it)."""
     while "$ref" in schema and "properties" not in schema:
         schema = resolve_reference(schema["$ref"], root)
     if isinstance(instance, dict):
@@ -172,7 +111,7 @@ def with_defaults(instance: Any, schema: Mapping[str, Any], root: Mapping[str, A
 
 
 def resolve_reference(reference: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
-    # Only local references (#/$defs/...) occur in the target schema.
+    # Only local references (#/$defs/...) are followed; the generated schema has none left, a hand-edited one may.
     node: Any = root
     for part in reference.removeprefix("#/").split("/"):
         node = node[part]

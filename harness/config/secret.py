@@ -9,7 +9,9 @@ from typing import Any
 from harness.config.errors import dotted
 
 SECRET_FIELDS = frozenset({"password", "secret", "client_secret", "api_key"})
-ENV_REFERENCE = re.compile(r"^\$\{(?P<name>[A-Z_][A-Z0-9_]*)\}$")
+_VARIABLE = "[A-Z_][A-Z0-9_]*"
+SECRET_REFERENCE = rf"^\$\{{{_VARIABLE}\}}$"  # the schema's pattern (JSON Schema's regexes have no (?P<name>))
+ENV_REFERENCE = re.compile(rf"^\$\{{(?P<name>{_VARIABLE})\}}$")
 
 
 class Secret:

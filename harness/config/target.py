@@ -1,27 +1,20 @@
 """The target configuration (target.yaml): what system is tested, where its counterparts are, and how to run.
 
-The public face of `harness.config`: the typed model (`model`), its secrets (`secret`), reading and validating a
-file (`loading`, `wording`, `problems`) and building the typed object (`building`) live in their own modules."""
+The public face of `harness.config`: the typed model, each field defined once (`model`, `system`, `counterparts`,
+`settings`, with the kinds of value in `fields`), the schema generated from it (`schema`), secrets (`secret`),
+reading and validating a file (`loading`, `wording`, `problems`) and building the typed object (`building`) live in
+their own modules."""
 
 from __future__ import annotations
 
+from harness.config.counterparts import CounterpartConfig, PaymentCounterpart, PortalCounterpart, SsoCounterpart
 from harness.config.errors import FILE, Problem, TargetError
 from harness.config.loading import EMBEDDED_FILE, embedded_target, load_target, load_target_text
-from harness.config.model import (
-    Agency,
-    Capabilities,
-    CounterpartConfig,
-    FuzzBudget,
-    PaymentRules,
-    Politeness,
-    SignOnRules,
-    SutConfig,
-    SyncConfig,
-    Target,
-    Timeouts,
-)
+from harness.config.model import Target
 from harness.config.problems import COUNTERPARTS, is_loopback
 from harness.config.secret import ENV_REFERENCE, SECRET_FIELDS, Secret
+from harness.config.settings import FuzzBudget, PaymentRules, Politeness, SignOnRules, SyncConfig, Timeouts
+from harness.config.system import Agency, Capabilities, SutConfig
 from harness.config.wording import SCHEMA_FILE
 
 __all__ = [
@@ -35,11 +28,14 @@ __all__ = [
     "Capabilities",
     "CounterpartConfig",
     "FuzzBudget",
+    "PaymentCounterpart",
     "PaymentRules",
     "Politeness",
+    "PortalCounterpart",
     "Problem",
     "Secret",
     "SignOnRules",
+    "SsoCounterpart",
     "SutConfig",
     "SyncConfig",
     "Target",
