@@ -74,3 +74,16 @@ def test_a_value_the_typed_model_refuses_is_named_without_echoing_it() -> None:
         assert [p.path for p in exc.problems] == ["sut.api_key"] and canary not in str(exc)
     else:
         raise AssertionError("a literal secret was built")
+
+
+def test_the_public_face_keeps_every_name_the_harness_imports() -> None:
+    from harness.config import target
+
+    imported = {  # what other modules, the suite and the mocks import from harness.config.target
+        "Agency", "ENV_REFERENCE", "FuzzBudget", "Politeness", "Problem", "Secret", "SyncConfig", "Target",
+        "TargetError", "Timeouts", "embedded_target", "is_loopback", "load_target", "load_target_text",
+    }
+    assert imported <= set(target.__all__) and all(hasattr(target, name) for name in target.__all__)
+    loaded = embedded_target()
+    assert (loaded.province_code, loaded.safety_mode, loaded.sync.auth_path) == ("H40", "full", "/api/adapter/auth")
+    assert loaded.portal is loaded.counterparts.portal and loaded.payment_rules.checksum == "sha256-pipe"

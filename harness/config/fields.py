@@ -43,6 +43,7 @@ def section(kind: type[Any], description: str, default: dict[str, Any] | None = 
 
 # --- text ---------------------------------------------------------------------------------------------------------
 
+PROVINCE_CODE = r"^H[0-9]{2}$"
 PATH = r"^/\S*$"
 HTTP_URL = r"^https?://[^\s/?#@]+(/\S*)?$"
 COUNTERPART_URL = r"^(https?|embedded)://[^\s/?#@]+(/\S*)?$"

@@ -13,6 +13,7 @@ from harness.config.fields import (
     CONFIG,
     DRIVER,
     EXTERNAL_REF,
+    PROVINCE_CODE,
     SECRET_AS,
     HttpUrl,
     KebabName,
@@ -29,7 +30,7 @@ from harness.core.formats import AGENCY_CODE
 
 @dataclass(frozen=True, config=CONFIG)
 class Province:
-    code: str = Field(pattern=r"^H[0-9]{2}$", description=words(
+    code: str = Field(pattern=PROVINCE_CODE, description=words(
         "Mã tỉnh trên Cổng DVCQG, ví dụ H40 (Nam Định trước 1/7/2025), H42 (Ninh Bình mới).",
         "Province code on the portal, e.g. H40 (Nam Định before 1/7/2025), H42 (the new Ninh Bình).",
     ))
