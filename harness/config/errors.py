@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.core.errors import P111Error
+
 FILE = "(file)"  # the path of problems that concern the file as a whole
 
 
@@ -17,7 +19,7 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
-class TargetError(Exception):
+class TargetError(P111Error):
     """Every problem found in one target file; never carries a secret's value."""
 
     def __init__(self, problems: Sequence[Problem], source: str = "target") -> None:

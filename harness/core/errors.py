@@ -3,8 +3,7 @@ message and fields belong to that code) and subclasses `P111Error`; this is the 
 (tests/test_errors.py keeps it whole). Catch `P111Error` to catch "the harness or its input is wrong".
 
 Configuration and input (a usage error: one line, exit 2):
-- `harness.config.target.TargetError` — every problem of one target file, never a secret's value (not yet under
-  the root: harness/config is being reshaped in parallel; tests/test_errors.py lists it as pending).
+- `harness.config.errors.TargetError` — every problem of one target file, never a secret's value.
 - `harness.core.catalog.CatalogError` — the catalog breaks its schema or its own rules.
 - `harness.core.limits.BadInput` — an input too large or nested too deep.
 - `harness.core.schemas.MessageInvalid` — a message that does not match its schema.
