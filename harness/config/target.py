@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -272,7 +273,14 @@ class Target:
             raise TargetError([Problem("sut.variations", _VARIATIONS_NEED_EMBEDDED)], label)
         document = _merged(self.public_dict(), settings)
         document["sut"]["variations"] = list(names)
-        changed = _load(json.dumps(document, ensure_ascii=False).encode(), label, self.source, {})
+        # The embedded system's credentials are fresh for every run: a `${ENV}` a variation's settings name (an
+        # officer's password) gets a fresh value, which the embedded wiring gives the system too.
+        fresh = {
+            match["name"]: secrets.token_urlsafe(18)
+            for _, value in _secret_fields(document)
+            if isinstance(value, str) and (match := ENV_REFERENCE.match(value))
+        }
+        changed = _load(json.dumps(document, ensure_ascii=False).encode(), label, self.source, fresh)
         return replace(changed, source=self.source)
 
 

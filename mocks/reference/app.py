@@ -30,6 +30,7 @@ from mocks.reference import dossiers as model
 from mocks.reference import inputs
 from mocks.reference.defects import check_names
 from mocks.reference.history import History, build_history
+from mocks.reference.officers import BasicOfficers
 from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
 from mocks.reference.portal_sync import PortalLink, PortalSync
 from mocks.reference.signon import LoginRefused, Principal, RelyingParty, SignOnLink, loa_rank
@@ -54,6 +55,7 @@ class ReferenceSettings:
     payment: PaymentLink | None = None  # the payment platform it is registered with; None: no online payment
     confirm_path: str = CONFIRM_PATH  # where the platform sends its confirm callback
     variations: frozenset[str] = frozenset()  # lawful variations (variations.yaml): a vendor's lawful choices
+    basic_officers: BasicOfficers | None = None  # officers-basic-auth: the officers' own user names and passwords
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -116,11 +118,13 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         return problem(403, "forbidden", f"Không có quyền / not allowed: {why}")
 
     async def principal(request: Request) -> Principal | None:
-        """The session cookie, else a bearer access token checked at the provider."""
+        """The session cookie, else an officer's basic auth (a variation), else a bearer token the provider checks."""
         sid = request.cookies.get(SESSION_COOKIE)
         if sid:
             return relying_party.sessions.get(sid)
         header = request.headers.get("authorization", "")
+        if header.lower().startswith("basic ") and settings.basic_officers is not None:
+            return settings.basic_officers.principal(header[6:])
         if header.lower().startswith("bearer "):
             return await relying_party.from_bearer(header[7:].strip())
         return None

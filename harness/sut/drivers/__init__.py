@@ -20,6 +20,7 @@ from harness.sut.drivers.base import (
 )
 from harness.sut.drivers.http import HttpDriver, build_http_driver
 from harness.sut.drivers.http import sensitive_names as http_sensitive_names
+from harness.sut.drivers.http_credentials import credentials as role_credentials
 from harness.sut.drivers.operator import build as build_operator_driver
 from harness.sut.drivers.reference_api import ReferenceApiDriver
 
@@ -27,13 +28,20 @@ DRIVERS = {"reference-api": ReferenceApiDriver}
 # Drivers built from the target's `sut.driver_options` and the run's system (the SUT's client and the counterparts),
 # not just (client, sign_on): registered by name.
 BUILDERS: dict[str, Callable[[Any, Any], Driver]] = {
-    # The reference API, with the options where a vendor implementing it lawfully differs (dates, paging).
+    # The reference API, with the options where a vendor implementing it lawfully differs (dates, paging, how a
+    # role authenticates: the same `credentials` settings as the http driver's).
     "reference-api": lambda target, system: ReferenceApiDriver(
-        system.client, system.sign_on, options=target.sut.driver_options
+        system.client, system.sign_on, options=target.sut.driver_options, credentials=driver_credentials(target)
     ),
     "http": build_http_driver,  # declarative: the vendor's API described in the target, no Python
     "operator": build_operator_driver,  # a person performs each printed step; the counterparts decide
 }
+
+
+def driver_credentials(target: Any) -> dict[str, Any]:
+    """Each role's way in from `sut.driver_options.credentials`, its `${ENV}` secrets resolved by the target."""
+    secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
+    return role_credentials(target.sut.driver_options or {}, secrets)
 
 
 def load_driver(name: str) -> type:
@@ -71,6 +79,7 @@ __all__ = [
     "BUILDERS",
     "DRIVERS",
     "build_driver",
+    "driver_credentials",
     "sensitive_names",
     "load_driver",
     "ActionResult",

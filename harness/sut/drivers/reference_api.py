@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -153,10 +154,13 @@ class ReferenceApiDriver:
         sign_on: httpx.Client | None = None,
         sessions: dict[str, Session] | None = None,
         options: dict[str, Any] | None = None,
+        credentials: Mapping[str, Any] | None = None,
     ) -> None:
         # sut.driver_options (schemas/drivers/reference-api.schema.json): where a vendor implementing the reference
         # API lawfully differs from it.
         options = options or {}
+        # A role's way in other than the sign-on (http_credentials.Credential, built from options.credentials).
+        self._credentials = {role: c for role, c in (credentials or {}).items() if c.by != "sign-on"}
         self._date_format: str | None = options.get("datetime_format")
         self._cursor = options.get("export_pagination", "page") == "cursor"
         self._client = client
@@ -177,6 +181,8 @@ class ReferenceApiDriver:
         return Login(authorize, callback.status_code, session, message)
 
     def session(self, role: str) -> Session:
+        if role not in self._sessions and role in self._credentials:
+            self._sessions[role] = self._credentials[role].session(self._client)
         if role not in self._sessions:
             attempt = self.login(DEFAULT_ACCOUNTS[role])
             if attempt.session is None:
