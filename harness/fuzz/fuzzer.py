@@ -972,6 +972,8 @@ def fuzz(
     seeds = seeds or Seeds()
     started = time.monotonic()
     operations, skipped = input_operations(document, public)
+    if resources is not None and hasattr(resources, "split"):
+        operations = resources.split(operations)  # one per lifecycle action where a path names it (fuzz.state)
     result = FuzzResult(skipped=list(skipped))
     for operation in operations:
         untargeted: list[tuple[str, ...]] = []

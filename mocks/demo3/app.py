@@ -27,6 +27,7 @@ from starlette.routing import Route
 from harness.core.catalog import load_catalog
 from harness.core.formats import format_dossier_code, format_portal_datetime, vietnam_now
 from harness.metrics import synth
+from mocks.demo3 import openapi
 from mocks.demo3.cashier import Cashier, Merchant
 from mocks.demo3.portal import PortalClient
 from mocks.demo3.signon import Person, Refused, SignOn
@@ -35,6 +36,7 @@ HERE = Path(__file__).parent
 SERVICES = yaml.safe_load((HERE / "services.yaml").read_text(encoding="utf-8"))
 RULES = yaml.safe_load((HERE / "rules.yaml").read_text(encoding="utf-8"))
 DEFECTS = {d["name"]: d for d in yaml.safe_load((HERE / "defects.yaml").read_text(encoding="utf-8"))}
+ROBUSTNESS = {d["name"]: d for d in yaml.safe_load((HERE / "robustness.yaml").read_text(encoding="utf-8"))}
 TIME = "%Y-%m-%d %H:%M:%S"  # its API's times: Vietnam time, no offset
 LOGIN_PATH, CALLBACK_PATH, CONFIRM_PATH, HANDOFF_PATH = (
     "/mc/dang-nhap", "/mc/dang-nhap/xong", "/mc/thanh-toan/ket-qua", "/mc/lien-ket-cong",
@@ -103,9 +105,10 @@ def _portal_time(moment: datetime | None) -> str:
 
 def create_demo3_app(settings: Demo3Settings) -> Starlette:
     defects = frozenset(settings.defects)
-    unknown = defects - DEFECTS.keys()
+    unknown = defects - DEFECTS.keys() - ROBUSTNESS.keys()
     if unknown:
-        raise ValueError(f"unknown demo3 defects: {', '.join(sorted(unknown))}; known: {', '.join(DEFECTS)}")
+        raise ValueError(f"unknown demo3 defects: {', '.join(sorted(unknown))}; known: {', '.join(DEFECTS)}, "
+                         f"{', '.join(ROBUSTNESS)}")
     services = {s["ma_quoc_gia"]: s for s in SERVICES}
     cashier = Cashier(settings.merchant, checks_confirm="demo3-confirm-unchecked" not in defects)
     dossiers: dict[str, Dossier] = {}
@@ -251,6 +254,11 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
             return error(403, "Cán bộ không nộp hồ sơ thay công dân qua kênh này")
         try:
             body = json.loads(await request.body())
+            problem = openapi.invalid("dossier", body)  # its own document's schema
+            if problem is None and "demo3-fuzz-surrogate-summary" not in defects and openapi.unencodable(body):
+                problem = "lone surrogate"
+            if problem is not None:
+                raise ValueError(problem)
             service = services[str(body["thu_tuc"])]
             channel = CHANNELS[str(body.get("kenh", "truc-tuyen"))]
             applicant = dict(body["nguoi_nop"])
@@ -308,8 +316,15 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
             return error(400, f"Bước không có: {name}")
         if (rule["ai"] == "can-bo") != person.officer:
             return error(403, "Bước này không phải của người dùng này")
+        raw = await request.body()
+        if not raw and "demo3-fuzz-missing-body" in defects:
+            raw = json.dumps({"nguoi": person.tech_id}).encode()  # the defect: no body, acted on anyway
         try:
-            body = json.loads(await request.body() or b"{}")
+            body = json.loads(raw)
+            # The defect: `den` is not checked before the agency lookup below.
+            checked = {k: v for k, v in body.items() if k != "den"} if "demo3-fuzz-agency-list" in defects else body
+            if openapi.invalid("step", checked) is not None or openapi.unencodable(body):
+                raise ValueError
             actor = str(body.get("nguoi") or "")
         except (ValueError, AttributeError):
             return error(400, "Thân yêu cầu không hợp lệ")
@@ -321,7 +336,7 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
         if name == "chuyen":
             code = body.get("den")
             second = d.service.get("lien_thong") or {}
-            known = {d.service["don_vi"]["ma"]: d.service["don_vi"], second.get("ma"): second}
+            known = {d.service["don_vi"]["ma"]: d.service["don_vi"], **({second["ma"]: second} if second else {})}
             if code not in known or code == d.agency["ma"]:
                 return error(400, "Đơn vị nhận không hợp lệ")
             to_agency = dict(known[code])
@@ -419,10 +434,11 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
         kind = request.path_params["loai"]
         if kind not in EXPORTS:
             return error(404, f"Không có kết xuất {kind}")
-        try:
-            start, count = int(request.query_params.get("tu", "0")), int(request.query_params.get("so", "500"))
-        except ValueError:
-            return error(400, "tu, so: số nguyên")
+        start, count = request.query_params.get("tu", "0"), request.query_params.get("so", "500")
+        if not (start.isascii() and start.isdigit() and count.isascii() and count.isdigit()
+                and 1 <= int(count) <= 5000):
+            return error(400, "tu ≥ 0, 1 ≤ so ≤ 5000: số nguyên")
+        start, count = int(start), int(count)
         rows = year_data()[kind]
         return JSONResponse({"tong": len(rows), "dong": rows[max(0, start): max(0, start) + max(1, min(count, 5000))]})
 
@@ -445,6 +461,11 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
             return RedirectResponse(settings.sign_on.start(), status_code=302)
         return HTMLResponse(f"<h1>{html.escape(str(service.get('ten', service['ma_dich_vu'])))}</h1>")
 
+    async def described(request: Request) -> JSONResponse:
+        undocumented = "demo3-fuzz-undocumented-status" in defects  # the defect: its 400 left out of the document
+        statuses = ("200", "401", "403", "404") if undocumented else ("200", "400", "401", "403", "404")
+        return JSONResponse(openapi.document(statuses))
+
     return Starlette(routes=[
         Route("/mc/dich-vu", services_list),
         Route("/mc/ho-so", submit, methods=["POST"]),
@@ -458,6 +479,7 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
         Route(LOGIN_PATH, sign_in),
         Route(CALLBACK_PATH, back),
         Route(HANDOFF_PATH, handoff),
+        Route("/mc/openapi.json", described),
     ])
 
 
