@@ -191,7 +191,8 @@ def serve(defects: tuple[str, ...]):
         target, host="127.0.0.1", portal_port=ports[0], reference_port=ports[1], sso_port=ports[2],
         payment_port=ports[3],
     )  # fmt: skip
-    return target, served, {app.name: app.url for app in served}["reference"]
+    urls = {app.name: app.url for app in served}
+    return target, served, urls["reference"], urls["sso"]
 
 
 def serve_demo3(defects: tuple[str, ...], work: Path):
@@ -235,7 +236,7 @@ def one_round(
     if system == "demo3":
         target, served, base, sso_url = serve_demo3(defects, work)
     else:
-        (target, served, base), sso_url = serve(defects), None
+        target, served, base, sso_url = serve(defects)
     try:
         if tool == "p111 fuzz":
             return run_p111(base, target, args.examples, sso_url)
@@ -259,6 +260,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=3, help="p111: examples per kind of input (x3 free ones)")
     parser.add_argument("--st-examples", type=int, default=20, help="Schemathesis: --max-examples per operation")
     parser.add_argument("--system", choices=("reference", "demo3", "both"), default="both")
+    parser.add_argument("--tools", default="p111 fuzz,schemathesis", help="which tools, comma-separated")
     args = parser.parse_args()
     if not args.st or not Path(args.st).exists():
         print("Schemathesis not found. Install it apart from p111:\n"
@@ -275,7 +277,7 @@ def compare(system: str, args: argparse.Namespace) -> None:
     known = DEMO3_DEFECTS if system == "demo3" else DEFECTS
     planted = tuple(name for name in known if system == "demo3" or name in registry())
     rows = []
-    for tool in ("p111 fuzz", "schemathesis"):
+    for tool in args.tools.split(","):
         requests, seconds, found = one_round(system, tool, args, planted)
         real = sorted(name for name in planted if any(known[name](r) for r in found))
         clean_requests, clean_seconds, false = one_round(system, tool, args, ())
