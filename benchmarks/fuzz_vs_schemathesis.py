@@ -282,18 +282,22 @@ def compare(system: str, args: argparse.Namespace) -> None:
         real = sorted(name for name in planted if any(known[name](r) for r in found))
         clean_requests, clean_seconds, false = one_round(system, tool, args, ())
         unique = {r.key(): r for r in false}
-        rows.append((tool, requests, seconds, real, clean_requests, clean_seconds, [unique[k] for k in sorted(unique)]))
+        # Reported on the defective system, matching no planted defect nor anything reported on the clean one.
+        other = {r.key(): r for r in found if r.key() not in unique and not any(known[n](r) for n in planted)}
+        rows.append((tool, requests, seconds, real, clean_requests, clean_seconds, [unique[k] for k in sorted(unique)],
+                     [other[k] for k in sorted(other)]))
     print(f"\n{system} system, {len(planted)} planted robustness defects; p111 --examples {args.examples}, "
           f"schemathesis --max-examples {args.st_examples}")  # fmt: skip
     print(f"{'tool':<13} {'requests':>8} {'seconds':>8} {'real':>5} {'false':>6}   (clean run: requests, seconds)")
-    for tool, requests, seconds, real, clean_requests, clean_seconds, false in rows:
+    for tool, requests, seconds, real, clean_requests, clean_seconds, false, _ in rows:
         print(f"{tool:<13} {requests:>8} {seconds:>8.1f} {len(real):>5} {len(false):>6}   "
               f"({clean_requests}, {clean_seconds:.1f})")  # fmt: skip
-    for tool, *_, real, _cr, _cs, false in rows:
+    for tool, *_, real, _cr, _cs, false, other in rows:
         print(f"\n{tool}: found {', '.join(real) or '—'}; missed {', '.join(sorted(set(planted) - set(real))) or '—'}")
-        for r in false:
-            answer = next((line.strip() for line in r.text.splitlines() if line.strip().startswith("`")), "")
-            print(f"  false (on the clean system): {r.key()} → HTTP {r.status} {answer[:150]}")
+        for label, reported in (("false (on the clean system)", false), ("other (on the defective system)", other)):
+            for r in reported:
+                answer = next((line.strip() for line in r.text.splitlines() if line.strip().startswith("`")), "")
+                print(f"  {label}: {r.key()} → HTTP {r.status} {answer[:150]}")
 
 
 if __name__ == "__main__":
