@@ -1011,7 +1011,7 @@ def fuzz(
                 result.skipped.append((f"{operation} [{case.rule} {case.at}]", _broke(what, error)))
         if run.statuses and all(status in REFUSED for status in run.statuses):
             result.skipped.append((str(operation), SKIPPED["refused"]))
-        elif run.statuses:
+        elif run.statuses and str(operation) not in result.operations:  # once, though fuzzed once per action
             result.operations.append(str(operation))
     result.setup_requests = getattr(resources, "requests", 0)
     result.seconds = time.monotonic() - started
