@@ -196,15 +196,14 @@ def serve(defects: tuple[str, ...]):
 
 
 def serve_demo3(defects: tuple[str, ...], work: Path):
-    """Demo 3 and its counterparts on free ports, with the target that describes it (its own OpenAPI document and
-    dossier parameter added: what a vendor with a document writes)."""
+    """Demo 3 and its counterparts on free ports, with the target that describes it (examples/demo3.target.yaml:
+    its own OpenAPI document, its dossier parameter)."""
     from mocks.demo3.wiring import serve_demo3 as start
 
     ports = {name: free_port() for name in ("demo3", "portal", "payment", "sso")}
     text = DEMO3_TARGET.read_text(encoding="utf-8")
     for name, default in (("demo3", 8720), ("portal", 8701), ("payment", 8702), ("sso", 8703)):
         text = text.replace(f"http://127.0.0.1:{default}", f"http://127.0.0.1:{ports[name]}")
-    text = text.replace("  openapi_path: null\n", "  openapi_path: /mc/openapi.json\n  dossier_parameter: so\n")
     path = work / "demo3.target.yaml"
     path.write_text(text, encoding="utf-8")
     env = {**os.environ, **DEMO3_ENV}

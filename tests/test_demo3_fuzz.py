@@ -36,8 +36,6 @@ def fuzz_demo3(tmp_path: Path, defects: frozenset[str]) -> tuple[dict[str, Any],
     text = EXAMPLE.read_text(encoding="utf-8")
     for name, default in (("demo3", 8720), ("portal", 8701), ("payment", 8702), ("sso", 8703)):
         text = text.replace(f"http://127.0.0.1:{default}", f"http://127.0.0.1:{ports[name]}")
-    # What a vendor with a document writes: where it is, and the name of its dossier parameter.
-    text = text.replace("  openapi_path: null\n", "  openapi_path: /mc/openapi.json\n  dossier_parameter: so\n")
     target_file = tmp_path / "demo3.target.yaml"
     target_file.write_text(text, encoding="utf-8")
     env = {**os.environ, **ENV}
