@@ -8,6 +8,7 @@ from conformance_tests import scenarios
 from conformance_tests.scenarios import Scenario, drive
 from harness.config.target import Target
 from harness.core.verdicts import NotTested, not_applicable
+from harness.pytest import barrier
 from harness.pytest.plugin import RUN
 from harness.sut.drivers import Driver, Service, person_driven
 
@@ -82,5 +83,17 @@ def where_declared(target: Target) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The ratio targets (test_kpi.py) run last: on a staging system their export must include what this run's own
-    transactions did, never be a snapshot taken before them."""
+    transactions did, never be a snapshot taken before them. Under pytest-xdist they also wait until every worker
+    has run the other checks (harness.pytest.barrier, in test_kpi.py's `metric_results`)."""
     items.sort(key=lambda item: item.module is not None and item.module.__name__.endswith("test_kpi"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # pytest-xdist, in the controller
+    barrier.open_for(node)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker that ends has run every check it was given; the controller removes the barrier's folder."""
+    barrier.arrive(session.config)
+    barrier.close(session.config)

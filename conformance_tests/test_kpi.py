@@ -18,6 +18,7 @@ from harness.core.verdicts import ConformanceWarning, NotTested, Verdict, not_ap
 from harness.metrics import MetricResult, load_rows, measure, score766
 from harness.metrics.definitions import load_definitions
 from harness.metrics.results import build_results
+from harness.pytest import barrier
 from harness.sut import drivers
 from harness.sut.checking import expect
 from harness.sut.drivers import Driver, DriverError
@@ -29,9 +30,17 @@ EXPORTS = ("dossiers", "procedures", "agencies", "transactions")
 
 @pytest.fixture(scope="session")
 def metric_results(
-    p111_driver: Driver, p111_target: Target, p111_run: RunRecord
+    p111_driver: Driver, p111_target: Target, p111_run: RunRecord, pytestconfig: pytest.Config
 ) -> list[MetricResult | ExportRefused]:
-    """Every figure of the evaluation year, from the SUT's export; recorded in the report."""
+    """Every figure of the evaluation year, from the SUT's export, read after every other check of the run (on
+    every pytest-xdist worker) made its transactions; recorded in the report."""
+    late = barrier.wait(pytestconfig)
+    if late:
+        raise NotTested(
+            f"các tiến trình {', '.join(late)} chưa chạy xong các phép kiểm tra khác sau {barrier.WAIT_SECONDS:.0f} s "
+            f"/ workers {', '.join(late)} did not finish the other checks within {barrier.WAIT_SECONDS:.0f} s: the "
+            "export would be a snapshot taken before this run's own transactions"
+        )
     offered = offered_exports(p111_driver)
     try:
         # An export the system declares it does not offer is not asked for: None, never a fake empty source.

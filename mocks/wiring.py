@@ -14,6 +14,7 @@ from harness.config.target import Target
 from harness.http.inprocess import BlockingASGITransport
 from mocks.payment import PaymentSettings, create_payment_app
 from mocks.portal import PortalSettings, create_portal_app, load_catalog
+from mocks.reference import officers
 from mocks.reference.app import ReferenceSettings, create_reference_app
 from mocks.reference.payments import PaymentLink
 from mocks.reference.portal_sync import PortalLink
@@ -126,10 +127,12 @@ def _start_embedded(target: Target, stack: ExitStack) -> EmbeddedSystem:
                         httpx.ASGITransport(app=reference))
     )
     cashier = PaymentLink(PAYMENT_URL, MERCHANT_CODE, payment_secret, variant, httpx.ASGITransport(app=payment_app))
+    basic = officers.from_target(target, load_accounts())  # officers-basic-auth, else None
+    sign_on = officers.sign_on_link(sign_on, basic)
     reference.app = create_reference_app(
         ReferenceSettings(
             link, frozenset(target.sut.defects), SIGN_ON_URL, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations), basic,
         )
     )
     return EmbeddedSystem(
@@ -229,9 +232,11 @@ def serve_counterparts(
         # With no password configured the portal accepts any login; the reference then sends a throwaway one.
         link = PortalLink(served[0].url, target.sync, username, password or secrets.token_urlsafe(12))
         cashier = PaymentLink(payment_url, merchant, payment_secret, variant)
+        basic = officers.from_target(target, load_accounts())  # officers-basic-auth, else None
+        sign_on = officers.sign_on_link(sign_on, basic)
         settings = ReferenceSettings(
             link, frozenset(target.sut.defects), sso_url, target.sut.handoff_path, target.year, sign_on,
-            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations),
+            cashier, target.payment_rules.confirm_path, frozenset(target.sut.variations), basic,
         )
         reference = create_reference_app(settings)
         served.append(serve_in_thread("reference", reference, host, reference_port))

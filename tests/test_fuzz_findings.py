@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from harness.config.target import load_target_text
+from harness.config.target import embedded_target, load_target_text
 from harness.core.lifecycle import load_lifecycle
 from harness.fuzz import fuzzer as fuzz
 from harness.fuzz.state import DossierPool
@@ -314,3 +314,37 @@ def test_a_connection_the_server_closed_after_a_crash_is_tried_once_more_and_the
     doc = document(operation("/items", "post", body=TITLED))
     found = fuzz.fuzz(client, doc, budget=FAST).findings
     assert dropped and {(f.case.rule, f.problem) for f in found} == {("maxLength", "server-error")}
+
+
+def test_a_path_naming_the_action_in_the_systems_own_words_is_fuzzed_once_per_action():
+    """Demo 3's `/mc/ho-so/{so}/{buoc}` names lifecycle actions in its own words (the http driver's
+    vocabulary.action): the pool knows them, each action is an operation of its own (a transfer's rules are not a
+    finish's), and a dossier is brought along the core path, not by an optional move a system may refuse."""
+    from pathlib import Path
+
+    from harness.config.target import load_target
+    from harness.fuzz.state import action_words
+
+    env = {"P111_DEMO3_PAYMENT_SECRET": "p", "P111_DEMO3_OFFICER_KEY": "k", "P111_DEMO3_SECOND_PASSWORD": "w"}
+    target = load_target(Path(__file__).parents[1] / "examples" / "demo3.target.yaml", env=env)
+    words = action_words(target)
+    assert words["nhan"] == "receive" and words["chuyen"] == "transfer"
+    steps_words = sorted(w for w, action in words.items() if action != "submit")  # what /{buoc} takes
+    assert action_words(embedded_target()) == {}  # the reference API names actions as the lifecycle does
+    steps = document(
+        operation(
+            "/mc/ho-so/{so}/{buoc}",
+            "post",
+            parameters=[
+                {"name": "so", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "buoc", "in": "path", "required": True, "schema": {"enum": steps_words}},
+            ],
+            body={"type": "object", "properties": {"nguoi": {"type": "string"}}},
+        )
+    )
+    operations, _ = fuzz.input_operations(steps)
+    pool = DossierPool(SimpleNamespace(), load_lifecycle(), "so", "p", {}, words)
+    split = pool.split(operations)
+    assert sorted(p.schema["enum"][0] for o in split for p in o.parameters if p.name == "buoc") == steps_words
+    assert pool._action({("path", "so"): "X", ("path", "buoc"): "yeu-cau-bo-sung"}) == "request-supplement"
+    assert pool._route(["5"]) == ["receive", "request-supplement"]  # not the optional supplement before receipt

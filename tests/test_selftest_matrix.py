@@ -45,6 +45,7 @@ DEFECTS_UNDER_VARIATIONS = (
     ("dossier-code-wrong-date", "api-dates-ddmmyyyy"),
     ("pay-accepts-bad-checksum", "citizen-opens-payment"),
     ("txn-supplement-anonymous", "public-calls-declared"),
+    ("txn-officer-action-by-citizen", "officers-basic-auth"),
 )
 
 

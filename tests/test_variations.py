@@ -4,6 +4,7 @@ are what let the harness drive it. The self-test matrix proves the whole suite's
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ import pytest
 from harness.cli import main
 from harness.config.target import Target, TargetError, embedded_target, load_target
 from harness.core.lifecycle import load_lifecycle
-from harness.sut.drivers import DriverError, ReferenceApiDriver
+from harness.sut.drivers import DriverError, ReferenceApiDriver, Session
+from harness.sut.drivers.http_credentials import credentials, target_secrets
 from mocks.reference.variations import registry, target_settings
 from mocks.wiring import start_embedded
 from tests.support import read_report, run_p111
@@ -33,7 +35,10 @@ def driven(*variations: str, settings: bool = True) -> Iterator[tuple[Target, Re
     try:
         sut = httpx.Client(base_url=system.sut_url, transport=system.sut_transport)
         sso = httpx.Client(base_url=system.sign_on_url, transport=system.sign_on_transport)
-        yield target, ReferenceApiDriver(sut, sso, options=target.sut.driver_options)
+        options = target.sut.driver_options or {}
+        yield target, ReferenceApiDriver(
+            sut, sso, options=options, credentials=credentials(options, target_secrets(target))
+        )
     finally:
         system.close()
 
@@ -129,6 +134,31 @@ def test_public_calls_are_declared_by_the_target_not_by_the_vendors_document():
         client = driver._client  # the SUT's client: no session on it
         assert client.post("/api/health").status_code == 200
         assert "x-p111" not in client.get("/openapi.json").text
+
+
+def test_officers_by_basic_auth_need_the_credentials_setting():
+    """Under officers-basic-auth an officer's portal sign-on makes a citizen: without the setting the officer's
+    action is refused; with it (a basic-auth password the target resolves, fresh for the embedded system) the
+    officer acts, and the step names the officer's TechID and level as the sign-on account would."""
+    with driven("officers-basic-auth", settings=False) as (_, driver):
+        code = driver.submit(PLAIN).code
+        refused = driver.act(code, "receive")
+        assert not refused.accepted and refused.http_status in (403, 404)  # a citizen, not the owner
+    with driven("officers-basic-auth") as (target, driver):
+        credential = target.sut.driver_options["credentials"]["officer"]
+        assert credential["by"] == "basic" and credential["password"] == "${P111_OFFICER_PASSWORD}"
+        password = target.sut.driver_secrets["credentials.officer.password"].reveal()
+        assert len(password) >= 20
+        officer = driver.session("officer")
+        assert officer.headers["authorization"].startswith("Basic ")
+        assert driver.whoami(officer)["role"] == "officer"
+        code = driver.submit(PLAIN).code
+        assert driver.act(code, "receive").accepted
+        step = driver.get(code).steps[-1]
+        assert (step.action, step.subject, step.assurance) == ("receive", "TECH-0000000004", "LoA2")
+        wrong = Session("officer-1", {"authorization": "Basic " + base64.b64encode(b"canbo-motcua:wrong").decode()})
+        assert driver.whoami(wrong) is None
+        assert driver.act(driver.submit(PLAIN).code, "receive", session=wrong).http_status == 401
 
 
 def test_the_receiving_agencys_inbox_lists_only_what_is_there_now():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from harness.config.building import build_target, with_defaults
 from harness.config.errors import FILE, Problem, TargetError
 from harness.config.model import Target
 from harness.config.problems import semantic_problems
+from harness.config.secret import ENV_REFERENCE, secret_fields
 from harness.config.wording import KIND, schema_problems, target_schema
 from harness.core import limits
 from harness.core.formats import vietnam_now
@@ -53,8 +55,15 @@ def load_target_text(raw: bytes, label: str, env: Mapping[str, str]) -> Target:
 
 
 def reload(document: Mapping[str, Any], label: str, source: Path | None) -> Target:
-    """A changed copy of a loaded target's document, validated again as if a file said so (it holds no secrets)."""
-    return load(json.dumps(document, ensure_ascii=False).encode(), label, source, {})
+    """A changed copy of a loaded target's document, validated again as if a file said so. It holds no secrets but
+    the `${ENV}` references a lawful variation's settings name (an officer's password): the embedded system's
+    credentials are fresh for every run, so each gets a fresh value, which the embedded wiring gives the system too."""
+    fresh = {
+        match["name"]: secrets.token_urlsafe(18)
+        for _, value in secret_fields(document)
+        if isinstance(value, str) and (match := ENV_REFERENCE.match(value))
+    }
+    return load(json.dumps(document, ensure_ascii=False).encode(), label, source, fresh)
 
 
 def load(raw: bytes, label: str, source: Path | None, env: Mapping[str, str]) -> Target:

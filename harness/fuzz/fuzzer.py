@@ -230,6 +230,8 @@ def fuzz(
     seeds = seeds or Seeds()
     started = time.monotonic()
     operations, skipped = input_operations(document, public)
+    if resources is not None and hasattr(resources, "split"):
+        operations = resources.split(operations)  # one per lifecycle action where a path names it (fuzz.state)
     result = FuzzResult(skipped=list(skipped))
     for operation in operations:
         untargeted: list[tuple[str, ...]] = []
@@ -257,7 +259,7 @@ def fuzz(
                 _skip_unless_transport(result, where, f"{operation} ({case.rule} {case.at})", error)
         if run.statuses and all(status in REFUSED for status in run.statuses):
             result.skipped.append((str(operation), SKIPPED["refused"]))
-        elif run.statuses:
+        elif run.statuses and str(operation) not in result.operations:  # once, though fuzzed once per action
             result.operations.append(str(operation))
     result.setup_requests = getattr(resources, "requests", 0)
     result.seconds = time.monotonic() - started

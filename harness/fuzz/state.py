@@ -8,13 +8,16 @@ the request with the session of the action's actor (lifecycle.yaml `actor`). A d
 the status that action leads to; a dossier is made only when none is where it is needed.
 
 An action is recognised in a request by a path parameter whose value is one of the lifecycle's actions (the
-reference's `/api/dossiers/{code}/actions/{action}`); a request naming none keeps the run's own dossier.
+reference's `/api/dossiers/{code}/actions/{action}`) or the system's own word for one (the http driver's
+`vocabulary.action`: demo 3's `/mc/ho-so/{so}/{buoc}` with `nhan`); a request naming none keeps the run's own
+dossier.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -35,12 +38,14 @@ class DossierPool:
         parameter: str,
         procedure: str,
         sessions: Mapping[str, Mapping[str, str]],
+        words: Mapping[str, str] | None = None,
     ) -> None:
         self.driver = driver
         self.lifecycle = lifecycle
         self.parameter = parameter  # the path parameter that carries a dossier's code
         self.procedure = procedure
         self.sessions = sessions  # role (citizen | officer) → its session's headers
+        self.words = dict(words or {})  # the system's own word for an action → the lifecycle's name (nhan → receive)
         self.by_status: dict[str, list[str]] = {}
         self.requests = 0  # sent through the driver to make and move dossiers
         self.failed: list[str] = []  # why a dossier could not be brought where it was needed
@@ -50,9 +55,9 @@ class DossierPool:
             return None
         return next(
             (
-                v
+                self.words.get(v, v)
                 for (where, _), v in params.items()
-                if where == "path" and isinstance(v, str) and v in self.lifecycle.actions
+                if where == "path" and isinstance(v, str) and self.words.get(v, v) in self.lifecycle.actions
             ),
             None,
         )
@@ -66,7 +71,12 @@ class DossierPool:
 
     def _route(self, goals: list[str]) -> list[str] | None:
         """The shortest run of actions from a new dossier to one of `goals` (transfer left out: it needs a second
-        agency the procedure may not have)."""
+        agency the procedure may not have), along the core path where one leads there: an optional move (a supplement
+        asked before receipt) is one a system may lawfully refuse."""
+        return self._shortest(goals, core_only=True) or self._shortest(goals, core_only=False)
+
+    def _shortest(self, goals: list[str], core_only: bool) -> list[str] | None:
+        optional = {(m.action, s) for m in self.lifecycle.optional for s in m.sources} if core_only else set()
         seen = {START}
         queue: deque[tuple[str, list[str]]] = deque([(START, [])])
         while queue:
@@ -74,7 +84,7 @@ class DossierPool:
             if status in goals:
                 return actions
             for action in self.lifecycle.actions.values():
-                if action.to in (RESUME, status) or action.name == "transfer":
+                if action.to in (RESUME, status) or action.name == "transfer" or (action.name, status) in optional:
                     continue
                 if self.lifecycle.allows(status, action.to) and action.to not in seen:
                     seen.add(action.to)
@@ -99,6 +109,29 @@ class DossierPool:
             return None
         self.by_status.setdefault(self.lifecycle.actions[route[-1]].to if route else START, []).append(code)
         return code
+
+    def split(self, operations: list[Any]) -> list[Any]:
+        """An operation whose path names the action (an enum of the lifecycle's actions or the system's words for
+        them, as `/{buoc}`) becomes one operation per action: each action has its own rules behind its state check
+        (a transfer reads the receiving agency, a finish does not), and a budget spent on a random few would leave
+        the others untried."""
+        found: list[Any] = []
+        for operation in operations:
+            named = next((p for p in operation.parameters if p.location == "path" and self._names_actions(p)), None)
+            if named is None:
+                found.append(operation)
+                continue
+            for value in named.schema["enum"]:
+                one = replace(named, schema={**named.schema, "enum": [value]}, examples=())
+                parameters = tuple(one if p is named else p for p in operation.parameters)
+                found.append(replace(operation, parameters=parameters))
+        return found
+
+    def _names_actions(self, parameter: Any) -> bool:
+        values = parameter.schema.get("enum") if isinstance(parameter.schema, dict) else None
+        return bool(values) and len(values) > 1 and all(
+            isinstance(v, str) and self.words.get(v, v) in self.lifecycle.actions for v in values
+        )
 
     def prepare(self, params: dict[tuple[str, str], Any]) -> Mapping[str, str] | None:
         """Puts into `params` a dossier the request's action can act on; the headers of the action's actor (None:
@@ -150,5 +183,14 @@ def footing(target: Any, driver: Driver, lifecycle: Lifecycle, procedures: list[
                 "dossier": [dossier.code],
             }
         ),
-        "resources": DossierPool(driver, lifecycle, parameter, procedures[0], roles),
+        "resources": DossierPool(driver, lifecycle, parameter, procedures[0], roles, action_words(target)),
     }
+
+
+def action_words(target: Any) -> dict[str, str]:
+    """The system's own word for each lifecycle action, as the http driver's vocabulary declares it (word → action):
+    a path naming `/{buoc}` with `nhan` is the lifecycle's `receive`."""
+    if target.sut.driver != "http":
+        return {}
+    vocabulary = ((target.sut.driver_options or {}).get("vocabulary") or {}).get("action") or {}
+    return {str(word): str(action) for action, word in vocabulary.items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from mocks.demo3 import agencies, dossiers, exports, payments, signon_routes, steps
+from mocks.demo3 import agencies, dossiers, exports, openapi, payments, signon_routes, steps
 from mocks.demo3.model import CALLBACK_PATH, Demo3Settings
 from mocks.demo3.shared import share
 
@@ -26,4 +26,5 @@ def create_demo3_app(settings: Demo3Settings) -> Starlette:
         *agencies.routes(shared),
         *exports.routes(shared),
         *signon_routes.routes(shared),
+        *openapi.routes(shared),
     ])

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from harness.core.formats import format_dossier_code, vietnam_now
+from mocks.demo3 import openapi
 from mocks.demo3.model import CHANNELS, SERVICES, Dossier, Step
 from mocks.demo3.shared import Shared
 
@@ -43,6 +44,11 @@ def submission_routes(s: Shared) -> list[Route]:
             return error(403, "Cán bộ không nộp hồ sơ thay công dân qua kênh này")
         try:
             body = json.loads(await request.body())
+            problem = openapi.invalid("dossier", body)  # its own document's schema
+            if problem is None and "demo3-fuzz-surrogate-summary" not in defects and openapi.unencodable(body):
+                problem = "lone surrogate"
+            if problem is not None:
+                raise ValueError(problem)
             service = services[str(body["thu_tuc"])]
             channel = CHANNELS[str(body.get("kenh", "truc-tuyen"))]
             applicant = dict(body["nguoi_nop"])
@@ -56,7 +62,7 @@ def submission_routes(s: Shared) -> list[Route]:
         for name, link in links:
             try:
                 content = await fetch(link)
-            except (httpx.HTTPError, ValueError) as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # a link that is no URL: refused too
                 return error(422, f"Không tải được giấy tờ {name}: {type(exc).__name__}")
             stored.append({"ma": secrets.token_hex(8), "ten": name, "noi_dung": content})
         now = vietnam_now()

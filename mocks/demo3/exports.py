@@ -33,10 +33,11 @@ def routes(s: Shared) -> list[Route]:
         kind = request.path_params["loai"]
         if kind not in EXPORTS:
             return error(404, f"Không có kết xuất {kind}")
-        try:
-            start, count = int(request.query_params.get("tu", "0")), int(request.query_params.get("so", "500"))
-        except ValueError:
-            return error(400, "tu, so: số nguyên")
+        start, count = request.query_params.get("tu", "0"), request.query_params.get("so", "500")
+        if not (start.isascii() and start.isdigit() and count.isascii() and count.isdigit()
+                and 1 <= int(count) <= 5000):
+            return error(400, "tu ≥ 0, 1 ≤ so ≤ 5000: số nguyên")
+        start, count = int(start), int(count)
         rows = year_data()[kind]
         return JSONResponse({"tong": len(rows), "dong": rows[max(0, start): max(0, start) + max(1, min(count, 5000))]})
 

@@ -18,6 +18,7 @@ HERE = Path(__file__).parent
 SERVICES = yaml.safe_load((HERE / "services.yaml").read_text(encoding="utf-8"))
 RULES = yaml.safe_load((HERE / "rules.yaml").read_text(encoding="utf-8"))
 DEFECTS = {d["name"]: d for d in yaml.safe_load((HERE / "defects.yaml").read_text(encoding="utf-8"))}
+ROBUSTNESS = {d["name"]: d for d in yaml.safe_load((HERE / "robustness.yaml").read_text(encoding="utf-8"))}
 TIME = "%Y-%m-%d %H:%M:%S"  # its API's times: Vietnam time, no offset
 LOGIN_PATH, CALLBACK_PATH, CONFIRM_PATH, HANDOFF_PATH = (
     "/mc/dang-nhap", "/mc/dang-nhap/xong", "/mc/thanh-toan/ket-qua", "/mc/lien-ket-cong",

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mocks.demo3.cashier import Cashier
-from mocks.demo3.model import DEFECTS, KEY_HEADER, RULES, SERVICES, Demo3Settings, Dossier
+from mocks.demo3.model import DEFECTS, KEY_HEADER, ROBUSTNESS, RULES, SERVICES, Demo3Settings, Dossier
 from mocks.demo3.signon import Person
 from mocks.demo3.views import portal_teller, view_of
 
@@ -36,9 +36,10 @@ class Shared:
 
 def share(settings: Demo3Settings) -> Shared:
     defects = frozenset(settings.defects)
-    unknown = defects - DEFECTS.keys()
+    unknown = defects - DEFECTS.keys() - ROBUSTNESS.keys()
     if unknown:
-        raise ValueError(f"unknown demo3 defects: {', '.join(sorted(unknown))}; known: {', '.join(DEFECTS)}")
+        raise ValueError(f"unknown demo3 defects: {', '.join(sorted(unknown))}; known: {', '.join(DEFECTS)}, "
+                         f"{', '.join(ROBUSTNESS)}")
     services = {s["ma_quoc_gia"]: s for s in SERVICES}
     cashier = Cashier(settings.merchant, checks_confirm="demo3-confirm-unchecked" not in defects)
     dossiers: dict[str, Dossier] = {}

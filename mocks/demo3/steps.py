@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from harness.core.formats import vietnam_now
+from mocks.demo3 import openapi
 from mocks.demo3.model import RULES, Step
 from mocks.demo3.shared import Shared
 
@@ -28,11 +30,10 @@ def routes(s: Shared) -> list[Route]:
             return error(400, f"Bước không có: {name}")
         if (rule["ai"] == "can-bo") != person.officer:
             return error(403, "Bước này không phải của người dùng này")
-        try:
-            body = json.loads(await request.body() or b"{}")
-            actor = str(body.get("nguoi") or "")
-        except (ValueError, AttributeError):
+        body = _step_body(await request.body(), person.tech_id, defects)
+        if body is None:
             return error(400, "Thân yêu cầu không hợp lệ")
+        actor = str(body.get("nguoi") or "")
         if not actor:
             return error(400, "Thiếu người thực hiện")
         if name not in allowed.get(d.status, []):
@@ -41,7 +42,7 @@ def routes(s: Shared) -> list[Route]:
         if name == "chuyen":
             code = body.get("den")
             second = d.service.get("lien_thong") or {}
-            known = {d.service["don_vi"]["ma"]: d.service["don_vi"], second.get("ma"): second}
+            known = {d.service["don_vi"]["ma"]: d.service["don_vi"], **({second["ma"]: second} if second else {})}
             if code not in known or code == d.agency["ma"]:
                 return error(400, "Đơn vị nhận không hợp lệ")
             to_agency = dict(known[code])
@@ -67,3 +68,19 @@ def routes(s: Shared) -> list[Route]:
         return JSONResponse({"ho_so": view(d)})
 
     return [Route("/mc/ho-so/{so}/{buoc}", step, methods=["POST"])]
+
+
+def _step_body(raw: bytes, tech_id: str, defects: frozenset[str]) -> dict[str, Any] | None:
+    """A step's JSON body valid against the system's own document, or None."""
+    if not raw and "demo3-fuzz-missing-body" in defects:
+        raw = json.dumps({"nguoi": tech_id}).encode()  # the defect: no body, acted on anyway
+    try:
+        body = json.loads(raw)
+        # The defect: `den` is not checked before the agency lookup of a transfer.
+        checked = {k: v for k, v in body.items() if k != "den"} if "demo3-fuzz-agency-list" in defects else body
+    except (ValueError, AttributeError):
+        return None
+    if openapi.invalid("step", checked) is not None or openapi.unencodable(body):
+        return None
+    return body
+

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from harness.core.lifecycle import Lifecycle, load_lifecycle
 from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
+from mocks.reference.officers import BasicOfficers
 from mocks.reference.payments import CONFIRM_PATH, Cashier, PaymentLink
 from mocks.reference.portal_sync import PortalLink, PortalSync
 from mocks.reference.signon import Principal, RelyingParty, SignOnLink
@@ -42,6 +43,7 @@ class ReferenceSettings:
     payment: PaymentLink | None = None  # the payment platform it is registered with; None: no online payment
     confirm_path: str = CONFIRM_PATH  # where the platform sends its confirm callback
     variations: frozenset[str] = frozenset()  # lawful variations (variations.yaml): a vendor's lawful choices
+    basic_officers: BasicOfficers | None = None  # officers-basic-auth: the officers' own user names and passwords
 
 
 def local_code(service: dict[str, Any]) -> str:
@@ -129,7 +131,7 @@ def share(settings: ReferenceSettings) -> Shared:
             move.action == action and status in move.sources for move in lifecycle.optional
         )
 
-    principal, may_read, visible, audit = _access(defects, relying_party, store)
+    principal, may_read, visible, audit = _access(defects, relying_party, store, settings.basic_officers)
     portal = _portal_helpers(settings, defects, lifecycle, store, date_format)
     return Shared(
         settings, defects, variations, refusal_status, lifecycle, services, codes, store, files, portal.sync,
@@ -139,16 +141,21 @@ def share(settings: ReferenceSettings) -> Shared:
 
 
 def _access(
-    defects: frozenset[str], relying_party: RelyingParty, store: dict[str, model.Dossier]
+    defects: frozenset[str],
+    relying_party: RelyingParty,
+    store: dict[str, model.Dossier],
+    basic_officers: BasicOfficers | None,
 ) -> tuple[Callable[..., Any], Callable[..., bool], Callable[..., Any], Callable[..., tuple[str, str]]]:
     """Who asks (principal), whom a dossier shows to (may_read, visible), what a transaction records of who made it."""
 
     async def principal(request: Request) -> Principal | None:
-        """The session cookie, else a bearer access token checked at the provider."""
+        """The session cookie, else an officer's basic auth (a variation), else a bearer token the provider checks."""
         sid = request.cookies.get(SESSION_COOKIE)
         if sid:
             return relying_party.sessions.get(sid)
         header = request.headers.get("authorization", "")
+        if header.lower().startswith("basic ") and basic_officers is not None:
+            return basic_officers.principal(header[6:])
         if header.lower().startswith("bearer "):
             return await relying_party.from_bearer(header[7:].strip())
         return None

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
+import httpx
+
 from harness.core.errors import P111Error
 
 
@@ -234,3 +236,17 @@ def opens_payment(driver: Any) -> Any:
     """The driver's `pay` step (the citizen opens the payment the officer asked for), or None when it has none."""
     pay = getattr(driver, "pay", None)
     return pay if callable(pay) else None
+
+
+def call_sut(
+    client: httpx.Client, method: str, path: str, *, session: Session | None = None, **kwargs: Any
+) -> httpx.Response:
+    """One call to the SUT with the session's credentials; no answer at all is a DriverError."""
+    headers = {**kwargs.pop("headers", {}), **(session.headers if session else {})}
+    try:
+        return client.request(method, path, headers=headers, **kwargs)
+    except httpx.HTTPError as exc:
+        raise DriverError(f"{method} {path}: the SUT did not answer ({type(exc).__name__}: {exc})") from exc
+    finally:
+        # Credentials travel only when a call asks for them: never from the client's cookie jar.
+        client.cookies.clear()

@@ -26,6 +26,7 @@ from harness.sut.drivers.base import (
     Login,
     Service,
     Session,
+    call_sut,
 )
 from harness.sut.drivers.file_store import FileStore
 from harness.sut.drivers.http_config import (
@@ -46,13 +47,13 @@ from harness.sut.drivers.http_credentials import (
     credentials,
     sensitive_fields,
     sensitive_headers,
+    target_secrets,
 )
 from harness.sut.drivers.http_views import AnswerReader
 from harness.sut.drivers.reference_api import (
     CITIZEN,
     DEFAULT_ACCOUNTS,
     OFFICER,
-    call_sut,
     follow_code_flow,
     next_citizen_number,
     signed_on,
@@ -71,8 +72,7 @@ class HttpDriver:
     def build(cls, target: Any, system: Any) -> HttpDriver:
         """The driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with the driver's own
         secrets resolved from the target (`${ENV}` references)."""
-        secrets = {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
-        return cls(dict(target.sut.driver_options or {}), system.client, system.sign_on, secrets)
+        return cls(dict(target.sut.driver_options or {}), system.client, system.sign_on, target_secrets(target))
 
     @staticmethod
     def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:

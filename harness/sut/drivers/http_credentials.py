@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 
 from harness.config.target import ENV_REFERENCE
-from harness.sut.drivers.base import DriverError, Session
+from harness.sut.drivers.base import DriverError, Session, call_sut
 from harness.sut.drivers.http_config import OPTIONS, Expression, need, template
-from harness.sut.drivers.reference_api import call_sut
 
 ROLES = ("citizen", "officer", "second_officer")
 SIGN_ON, KEY, BASIC, LOGIN = "sign-on", "key", "basic", "login"
@@ -169,3 +168,9 @@ def sensitive_fields(options: Mapping[str, Any]) -> list[str]:
             name = str(spec["credential"].get("name") or "")
             found.append(name.replace("]", "").split(".")[-1].split("[")[-1])
     return [f for f in found if f]
+
+
+def target_secrets(target: Any) -> dict[str, str]:
+    """The driver's own `${ENV}` secrets, resolved by the target (sut.driver_options)."""
+    return {path: secret.reveal() for path, secret in getattr(target.sut, "driver_secrets", {}).items()}
+

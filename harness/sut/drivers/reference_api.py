@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -25,6 +25,15 @@ from harness.sut.drivers.base import (
     Service,
     Session,
     StepView,
+    call_sut,
+)
+from harness.sut.drivers.http_credentials import (
+    SIGN_ON,
+    Credential,
+    credentials,
+    sensitive_fields,
+    sensitive_headers,
+    target_secrets,
 )
 
 OFFICER = "Cán bộ kiểm thử P111"
@@ -108,20 +117,6 @@ def _service(data: dict[str, Any]) -> Service:
     )
 
 
-def call_sut(
-    client: httpx.Client, method: str, path: str, *, session: Session | None = None, **kwargs: Any
-) -> httpx.Response:
-    """One call to the SUT with the session's credentials; no answer at all is a DriverError."""
-    headers = {**kwargs.pop("headers", {}), **(session.headers if session else {})}
-    try:
-        return client.request(method, path, headers=headers, **kwargs)
-    except httpx.HTTPError as exc:
-        raise DriverError(f"{method} {path}: the SUT did not answer ({type(exc).__name__}: {exc})") from exc
-    finally:
-        # Credentials travel only when a call asks for them: never from the client's cookie jar.
-        client.cookies.clear()
-
-
 def signed_on(login: Callable[[str], Login], role: str, account: str) -> Session:
     """The role's test account signed on through `login`, or a DriverError carrying the SUT's refusal."""
     attempt = login(account)
@@ -165,12 +160,16 @@ class ReferenceApiDriver:
 
     @classmethod
     def build(cls, target: Any, system: Any) -> ReferenceApiDriver:
-        """The reference API, with the options where a vendor implementing it lawfully differs (dates, paging)."""
-        return cls(system.client, system.sign_on, options=target.sut.driver_options)
+        """The reference API, with the options where a vendor implementing it lawfully differs (dates, paging, how a
+        role authenticates: the same `credentials` settings as the http driver's)."""
+        options = target.sut.driver_options or {}
+        return cls(system.client, system.sign_on, options=options,
+                   credentials=credentials(options, target_secrets(target)))
 
     @staticmethod
     def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
-        return [], []  # the reference API's names, which the redactor knows already
+        # The reference API's own names the redactor knows already; a role's credentials name theirs.
+        return sensitive_headers(options or {}), sensitive_fields(options or {})
 
     def offered_exports(self) -> tuple[str, ...] | None:
         return None  # not declared: every export is asked
@@ -183,10 +182,13 @@ class ReferenceApiDriver:
         sign_on: httpx.Client | None = None,
         sessions: dict[str, Session] | None = None,
         options: dict[str, Any] | None = None,
+        credentials: Mapping[str, Credential] | None = None,
     ) -> None:
         # sut.driver_options (schemas/drivers/reference-api.schema.json): where a vendor implementing the reference
         # API lawfully differs from it.
         options = options or {}
+        # A role's way in other than the sign-on (http_credentials.Credential, from options.credentials).
+        self._credentials = {role: c for role, c in (credentials or {}).items() if c.by != SIGN_ON}
         self._date_format: str | None = options.get("datetime_format")
         self._cursor = options.get("export_pagination", "page") == "cursor"
         self._client = client
@@ -207,6 +209,8 @@ class ReferenceApiDriver:
         return Login(authorize, callback.status_code, session, message)
 
     def session(self, role: str) -> Session:
+        if role not in self._sessions and role in self._credentials:
+            self._sessions[role] = self._credentials[role].session(self._client)
         if role not in self._sessions:
             self._sessions[role] = signed_on(self.login, role, DEFAULT_ACCOUNTS[role])
         return self._sessions[role]
