@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
+
+import ahocorasick_rs
 
 REDACTED = "[REDACTED]"
 
@@ -54,7 +56,7 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 # A value seen in a sensitive field is also removed wherever it appears later in free text (a failure message may quote
 # it); values shorter than this would hide harmless text.
 LEARN_MIN_CHARS = 6
-PENDING_MAX = 32  # secrets replaced one by one before the alternation is compiled again
+PENDING_MAX = 32  # secrets replaced one by one before the automaton is built again
 
 
 # Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
@@ -85,6 +87,34 @@ def _decodings(run: str) -> list[tuple[str, str]]:
     return found
 
 
+class _Secrets:
+    """The known secrets, searched all at once, leftmost-longest (a secret containing another is removed whole), by an
+    Aho-Corasick automaton: the run's hundreds of secrets are looked for in every string of every exchange, where
+    one regular-expression alternation of them tried each at every position and cost most of a run's redaction."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self._secrets = secrets
+        self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+        self.joined = "\0".join(secrets)  # to find a new value inside a known one at C speed
+
+    def search(self, text: str) -> str | None:
+        found = self._automaton.find_matches_as_indexes(text)
+        return self._secrets[found[0][0]] if found else None
+
+    def sub(self, text: str, noted: Callable[[str], None]) -> str:
+        """`text` with every secret replaced by REDACTED; `noted` is told each secret replaced."""
+        found = self._automaton.find_matches_as_indexes(text)
+        if not found:
+            return text
+        parts, end = [], 0
+        for index, start, stop in found:
+            parts += (text[end:start], REDACTED)
+            noted(self._secrets[index])
+            end = stop
+        parts.append(text[end:])
+        return "".join(parts)
+
+
 class Redactor:
     """Replaces sensitive fields, sensitive headers, known secret values and personal-data patterns wherever they
     appear. `log` counts what was removed (a field name, a header, a secret's label, a pattern) and where, never the
@@ -100,9 +130,8 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
-        self._secrets_re: re.Pattern[str] | None = None
-        self._pending: list[str] = []  # secrets added since the alternation was compiled
-        self._compiled_text = ""
+        self._automaton: _Secrets | None = None
+        self._pending: list[str] = []  # secrets added since the automaton was built
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
@@ -138,28 +167,24 @@ class Redactor:
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
-        if self._secrets_re is None:
-            return  # every known secret goes into the next compile
-        # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
+        if self._automaton is None:
+            return  # every known secret goes into the next build
+        # A value that overlaps a known one needs the leftmost-longest search of them all; so does a long pending list.
         overlaps = (
-            secret in self._compiled_text
-            or self._secrets_re.search(secret) is not None
+            secret in self._automaton.joined
+            or self._automaton.search(secret) is not None
             or any(secret in p or p in secret for p in self._pending)
         )
         if overlaps or len(self._pending) >= PENDING_MAX:
-            self._secrets_re, self._pending = None, []
+            self._automaton, self._pending = None, []
         else:
             self._pending.append(secret)
 
-    def _secrets(self) -> re.Pattern[str] | None:
-        """The alternation of every known secret but the pending ones, compiled once per batch of values learnt: a
-        run learns hundreds, and compiling it again for each would cost more than the whole run."""
-        if self._secrets_re is None and self._labels:
-            # Longest first, so that a secret containing another is removed whole.
-            ordered = sorted(self._labels, key=len, reverse=True)
-            self._secrets_re, self._pending = re.compile("|".join(map(re.escape, ordered))), []
-            self._compiled_text = "\0".join(ordered)  # to find a new value inside a known one at C speed
-        return self._secrets_re
+    def _secrets(self) -> _Secrets | None:
+        """Every known secret but the pending ones, built once per batch of values learnt (a run learns hundreds)."""
+        if self._automaton is None and self._labels:
+            self._automaton, self._pending = _Secrets(list(self._labels)), []
+        return self._automaton
 
     def _learn(self, value: str, label: str) -> None:
         """Remembers a sensitive value, and each part of a cookie or credential header (`a=1; b=2`, `Bearer x`)."""
@@ -206,11 +231,7 @@ class Redactor:
                 self._note(where, self._labels[secret], count)
         if known is not None:
 
-            def replace(match: re.Match[str]) -> str:
-                self._note(where, self._labels.get(match.group(0), "secret"))
-                return REDACTED
-
-            value = known.sub(replace, value)
+            value = known.sub(value, lambda secret: self._note(where, self._labels.get(secret, "secret")))
         if self._labels:
             value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
@@ -233,8 +254,7 @@ class Redactor:
             if secret in text:
                 return secret
         known = self._secrets()
-        found = known.search(text) if known is not None else None
-        return found.group() if found else None
+        return known.search(text) if known is not None else None
 
     def headers(self, headers: Iterable[tuple[str, str]], where: str = "") -> dict[str, str]:
         clean: dict[str, str] = {}
