@@ -67,8 +67,8 @@ class EvidenceRecorder:
     redactor: Redactor
     current_check: str | None = None
     exchanges: list[dict[str, Any]] = field(default_factory=list)
-    # Where a run's time goes (harness.reporting.timing): seconds each check spent waiting in observers.poll, and the SUT's
-    # origin, which tells the SUT's answers from the counterparts' in the exchanges.
+    # Where a run's time goes (harness.reporting.timing): seconds each check spent waiting in observers.poll, and the
+    # SUT's origin, which tells the SUT's answers from the counterparts' in the exchanges.
     waited: dict[str, float] = field(default_factory=dict)
     sut_origin: str | None = None
     _waiting: int = 0
@@ -164,15 +164,19 @@ class EvidenceRecorder:
 
     def final(self) -> list[dict[str, Any]]:
         """The exchanges passed once more through the redactor: a value learnt from a sensitive field late in the run
-        is then also removed from exchanges recorded before it was seen. An exchange redacted when the redactor
-        already knew every value it knows now is kept as it is (passing it again would change nothing); one from
-        another process (a distributed run's worker) is always passed again."""
+        is then also removed from exchanges recorded before it was seen. An exchange that holds no value learnt after it
+        was redacted is kept as it is (passing it again would change nothing); one from another process (a distributed
+        run's worker) is always passed again."""
         known = len(self.redactor.known())
-        return [
-            e if self._known_before.get(e["seq"]) == known and e is self._recorded(e["seq"])
-            else self.redactor.data(e, f"evidence #{e['seq']}")
-            for e in self.exchanges
-        ]
+        return [e if self._kept(e, known) else self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
+
+    def _kept(self, exchange: dict[str, Any], known: int) -> bool:
+        """Whether passing the exchange through the redactor again would change nothing: it is this recorder's own,
+        and no secret learnt after it was recorded is in it (looking is much cheaper than redacting again)."""
+        before = self._known_before.get(exchange["seq"])
+        if before is None or exchange is not self._recorded(exchange["seq"]):
+            return False
+        return before == known or not self.redactor.holds_secret_learnt_after(exchange, before)
 
     def _recorded(self, seq: int) -> dict[str, Any] | None:
         """The exchange this recorder recorded as `seq` (exchanges merged from a worker are renumbered copies)."""
