@@ -21,9 +21,11 @@ from harness.sut.observers import PortalObserver
 
 pytestmark = pytest.mark.requirement("P111-LIFECYCLE")
 
-# Derandomised: an acceptance run explores the same sequences every time, and a failure reproduces.
+# Derandomised: an acceptance run explores the same sequences every time, and a failure reproduces. Ten sequences
+# of ten steps: eight already fail each lifecycle defect of the reference system this check can see (the self-test
+# matrix), and each sequence costs a few dozen requests.
 EXPLORATION = settings(
-    max_examples=20,
+    max_examples=10,
     stateful_step_count=10,
     deadline=None,
     derandomize=True,

@@ -28,7 +28,8 @@ pytestmark = [pytest.mark.requirement("P111-PAY-CONFIRM"), pytest.mark.offered("
 
 # A failed payment's MaLoi [inferred]: any code but 00 reports a failure; 24 is the buyer's cancellation at VNPay.
 FAILED_PAYMENT = "24"
-MUTATIONS = 30  # examples per property run: each is two requests
+# Examples per property run, each two requests; the first already catches a SUT that ignores the checksum.
+MUTATIONS = 10
 
 
 def a_confirm(scenario: PaymentScenario, platform: PaymentObserver, **changes: Any) -> dict[str, Any]:
@@ -233,11 +234,13 @@ def test_no_mutation_of_a_signed_confirm_is_accepted(
     valid = a_confirm(open_payment, p111_payment)
     fields = (*protocol.signed_fields("confirm"), "MaXacThuc")
 
+    # Any text UTF-8 can carry: every character but the surrogates. Said so, not as `codec="utf-8"` (st.text's
+    # default alphabet), which costs a second of codec tables in every run started in a new directory.
+    utf8 = st.characters(exclude_categories=("Cs",))
+
     @settings(max_examples=MUTATIONS, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
-    # Any text UTF-8 can carry (surrogates are left out by default); `codec="utf-8"` would say the same but costs a
-    # second of charmap building in every run.
-    @given(field=st.sampled_from(fields), value=st.text(min_size=1, max_size=16))
+    @given(field=st.sampled_from(fields), value=st.text(utf8, min_size=1, max_size=16))
     def mutation_is_refused(field: str, value: str) -> None:
         if str(valid[field]) == value:
             return

@@ -3,6 +3,8 @@ more was to be learnt is not passed again (it cost most of writing the report)."
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 
 from harness.http.evidence import EvidenceRecorder
@@ -28,7 +30,26 @@ def test_a_value_learnt_late_is_removed_from_earlier_exchanges_and_later_ones_ar
     final = recorder.final()
     assert TOKEN not in str(final) and "[REDACTED]" in str(final[0]["response"]["body"])
     assert final[2] is recorder.exchanges[2]  # nothing was learnt after it: kept, not passed again
-    assert final[0] is not recorder.exchanges[0] and final[1] is not recorder.exchanges[1]
+    assert final[0] is not recorder.exchanges[0]
+    # The login's own answer was redacted as the token was learnt: nothing in it is left to remove, so it is kept.
+    assert final[1] is recorder.exchanges[1]
+
+
+def test_a_value_learnt_late_is_removed_where_an_earlier_exchange_holds_it_encoded():
+    encoded = base64.b64encode(TOKEN.encode()).decode()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/login":
+            return httpx.Response(200, json={"access_token": TOKEN})
+        return httpx.Response(200, json={"echo": f"seen {encoded}", "other": "nothing secret here"})
+
+    recorder = EvidenceRecorder(Redactor([]))
+    client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(answer),
+                          event_hooks={"response": [recorder.record]})
+    client.get("/before")
+    client.get("/login")
+    final = recorder.final()
+    assert encoded not in str(final) and final[0] is not recorder.exchanges[0]
 
 
 def test_exchanges_merged_from_elsewhere_are_always_passed_again():

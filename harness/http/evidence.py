@@ -103,18 +103,12 @@ class EvidenceRecorder:
         self._known_before[seq] = len(self.redactor.known())
         self.exchanges.append(
             {
-                "seq": seq,
-                "check": self.current_check,
-                "method": request.method,
-                "url": self.redactor.text(str(request.url), f"{where} url"),
+                **self._opening(seq, request, where),
                 "status": response.status_code,
                 "started_at": (vietnam_now() - timedelta(milliseconds=elapsed)).isoformat(),
                 "time_ms": elapsed,
                 "http_version": response.http_version,
-                "request": {
-                    "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
-                    "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
-                },
+                "request": self._request(request, where),
                 "response": {
                     "headers": self.redactor.headers(response.headers.multi_items(), f"{where} response"),
                     "body": _body(response.content, self.redactor, f"{where} response.body")
@@ -135,23 +129,29 @@ class EvidenceRecorder:
         self._known_before[seq] = len(self.redactor.known())
         self.exchanges.append(
             {
-                "seq": seq,
-                "check": self.current_check,
-                "method": request.method,
-                "url": self.redactor.text(str(request.url), f"{where} url"),
+                **self._opening(seq, request, where),
                 "status": 0,
                 "started_at": vietnam_now().isoformat(),
                 "time_ms": 0.0,
                 "http_version": None,
-                "request": {
-                    "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
-                    "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
-                },
+                "request": self._request(request, where),
                 "response": {"headers": {}, "body": None},
                 "error": self.redactor.text(f"{type(error).__name__}: {error}"[:500], f"{where} error"),
                 **({"retried": getattr(error, RETRIED)} if hasattr(error, RETRIED) else {}),
             }
         )
+
+    def _opening(self, seq: int, request: httpx.Request, where: str) -> dict[str, Any]:
+        """What every exchange record starts with: its number, the check that sent it, the method and redacted URL."""
+        url = self.redactor.text(str(request.url), f"{where} url")
+        return {"seq": seq, "check": self.current_check, "method": request.method, "url": url}
+
+    def _request(self, request: httpx.Request, where: str) -> dict[str, Any]:
+        """The request as sent, redacted: its headers and its body (None when it had none)."""
+        return {
+            "headers": self.redactor.headers(request.headers.multi_items(), f"{where} request"),
+            "body": _body(request.content, self.redactor, f"{where} request.body") if request.content else None,
+        }
 
     def record_refusal(self, request: httpx.Request, error: Exception) -> None:
         """A request the harness refused to send (to an origin it does not trust): kept like one without an answer,
@@ -164,15 +164,19 @@ class EvidenceRecorder:
 
     def final(self) -> list[dict[str, Any]]:
         """The exchanges passed once more through the redactor: a value learnt from a sensitive field late in the run
-        is then also removed from exchanges recorded before it was seen. An exchange redacted when the redactor
-        already knew every value it knows now is kept as it is (passing it again would change nothing); one from
-        another process (a distributed run's worker) is always passed again."""
+        is then also removed from exchanges recorded before it was seen. An exchange that holds no value learnt after it
+        was redacted is kept as it is (passing it again would change nothing); one from another process (a distributed
+        run's worker) is always passed again."""
         known = len(self.redactor.known())
-        return [
-            e if self._known_before.get(e["seq"]) == known and e is self._recorded(e["seq"])
-            else self.redactor.data(e, f"evidence #{e['seq']}")
-            for e in self.exchanges
-        ]
+        return [e if self._kept(e, known) else self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
+
+    def _kept(self, exchange: dict[str, Any], known: int) -> bool:
+        """Whether passing the exchange through the redactor again would change nothing: it is this recorder's own,
+        and no secret learnt after it was recorded is in it (looking is much cheaper than redacting again)."""
+        before = self._known_before.get(exchange["seq"])
+        if before is None or exchange is not self._recorded(exchange["seq"]):
+            return False
+        return before == known or not self.redactor.holds_secret_learnt_after(exchange, before)
 
     def _recorded(self, seq: int) -> dict[str, Any] | None:
         """The exchange this recorder recorded as `seq` (exchanges merged from a worker are renumbered copies)."""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
+import re._parser as sre_parse
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
+
+import ahocorasick_rs
 
 REDACTED = "[REDACTED]"
 
@@ -54,23 +58,26 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 # A value seen in a sensitive field is also removed wherever it appears later in free text (a failure message may quote
 # it); values shorter than this would hide harmless text.
 LEARN_MIN_CHARS = 6
-PENDING_MAX = 32  # secrets replaced one by one before the alternation is compiled again
+PENDING_MAX = 8  # secrets replaced one by one before the automaton is built again
 
 
 # Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
 # is decoded and searched for the known secrets (cheaper than learning every encoding of every secret: the runs in a
 # text are few, the secrets of a run hundreds).
 _ENCODED = re.compile(r"[A-Za-z0-9+/_%.~-]{8,}={0,2}")
+MIN_ENCODED = 8  # the shortest run _ENCODED matches
+MIN_URL_CREDENTIAL = len("?code=x")  # the shortest URL_CREDENTIALS matches
 _HEX = re.compile(r"(?:[0-9a-f]{2}){6,}|(?:[0-9A-F]{2}){6,}")
 
 
-def _decodings(run: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=16384)  # the same tokens, ids and digests recur across exchanges and in the final pass
+def _decodings(run: str) -> tuple[tuple[str, str], ...]:
     """What a run may stand for, by encoding: URL-encoding when it has an escape, else hex and base64 (standard and
     URL-safe) where it has their alphabet; a run with `.` or `~` and no escape is none of them."""
     if "%" in run:
-        return [("URL", unquote_plus(run))]
+        return (("URL", unquote_plus(run)),)
     if "." in run or "~" in run:
-        return []
+        return ()
     found = []
     if _HEX.fullmatch(run):
         found.append(("hex", bytes.fromhex(run).decode("utf-8", "replace")))
@@ -82,7 +89,60 @@ def _decodings(run: str) -> list[tuple[str, str]]:
             except ValueError:
                 continue
             found.append(("base64", raw.decode("utf-8", "replace")))
-    return found
+    return tuple(found)
+
+
+def _compiled(patterns: Mapping[str, str] | None, defaults: bool = True) -> dict[str, re.Pattern[str]]:
+    chosen = {**PATTERNS, **(patterns or {})} if defaults else dict(patterns or {})
+    return {name: re.compile(p) for name, p in chosen.items()}
+
+
+def _min_width(pattern: re.Pattern[str]) -> int:
+    """The fewest characters `pattern` can match (0 when the parser cannot tell)."""
+    try:
+        return int(sre_parse.parse(pattern.pattern, pattern.flags).getwidth()[0])
+    except Exception:  # an internal parser: if it ever changes, every string is searched as before
+        return 0
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string `Redactor.data` would pass through `text`: the values, not the keys."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+class _Secrets:
+    """The known secrets, searched all at once, leftmost-longest (a secret containing another is removed whole), by an
+    Aho-Corasick automaton: the run's hundreds of secrets are looked for in every string of every exchange, where
+    one regular-expression alternation of them tried each at every position and cost most of a run's redaction."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self._secrets = secrets
+        self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+        self.joined = "\0".join(secrets)  # to find a new value inside a known one at C speed
+
+    def search(self, text: str) -> str | None:
+        found = self._automaton.find_matches_as_indexes(text)
+        return self._secrets[found[0][0]] if found else None
+
+    def sub(self, text: str, noted: Callable[[str], None]) -> str:
+        """`text` with every secret replaced by REDACTED; `noted` is told each secret replaced."""
+        found = self._automaton.find_matches_as_indexes(text)
+        if not found:
+            return text
+        parts, end = [], 0
+        for index, start, stop in found:
+            parts += (text[end:start], REDACTED)
+            noted(self._secrets[index])
+            end = stop
+        parts.append(text[end:])
+        return "".join(parts)
 
 
 class Redactor:
@@ -100,13 +160,15 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
-        self._secrets_re: re.Pattern[str] | None = None
-        self._pending: list[str] = []  # secrets added since the alternation was compiled
-        self._compiled_text = ""
+        self._automaton: _Secrets | None = None
+        self._pending: list[str] = []  # secrets added since the automaton was built
+        self._shortest_key: tuple[int, int] = (-1, 0)
+        self._shortest_len = 1
+        self._late: dict[tuple[int, int], tuple[_Secrets, int] | None] = {}
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
-        self.patterns = {name: re.compile(p) for name, p in {**PATTERNS, **(patterns or {})}.items()}
+        self.patterns = _compiled(patterns)
         names = "|".join(map(re.escape, sorted(self.fields, key=len, reverse=True)))
         self._json_fields = re.compile(rf'"(?P<name>{names})"\s*:\s*"(?P<value>[^"\\]*)"', re.IGNORECASE)
         self.learn = learn
@@ -125,7 +187,7 @@ class Redactor:
             else:
                 patterns[name] = pattern
         redactor = cls(fields=settings.get("fields", ()), headers=settings.get("headers", ()), patterns=patterns)
-        redactor.patterns = {name: re.compile(p) for name, p in patterns.items()}
+        redactor.patterns = _compiled(patterns, defaults=False)
         for label, value in secrets:
             redactor.add(value, label=label)
         return redactor
@@ -138,28 +200,24 @@ class Redactor:
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
-        if self._secrets_re is None:
-            return  # every known secret goes into the next compile
-        # A value that overlaps a known one needs the longest-first alternation; so does a long pending list.
+        if self._automaton is None:
+            return  # every known secret goes into the next build
+        # A value that overlaps a known one needs the leftmost-longest search of them all; so does a long pending list.
         overlaps = (
-            secret in self._compiled_text
-            or self._secrets_re.search(secret) is not None
+            secret in self._automaton.joined
+            or self._automaton.search(secret) is not None
             or any(secret in p or p in secret for p in self._pending)
         )
         if overlaps or len(self._pending) >= PENDING_MAX:
-            self._secrets_re, self._pending = None, []
+            self._automaton, self._pending = None, []
         else:
             self._pending.append(secret)
 
-    def _secrets(self) -> re.Pattern[str] | None:
-        """The alternation of every known secret but the pending ones, compiled once per batch of values learnt: a
-        run learns hundreds, and compiling it again for each would cost more than the whole run."""
-        if self._secrets_re is None and self._labels:
-            # Longest first, so that a secret containing another is removed whole.
-            ordered = sorted(self._labels, key=len, reverse=True)
-            self._secrets_re, self._pending = re.compile("|".join(map(re.escape, ordered))), []
-            self._compiled_text = "\0".join(ordered)  # to find a new value inside a known one at C speed
-        return self._secrets_re
+    def _secrets(self) -> _Secrets | None:
+        """Every known secret but the pending ones, built once per batch of values learnt (a run learns hundreds)."""
+        if self._automaton is None and self._labels:
+            self._automaton, self._pending = _Secrets(list(self._labels)), []
+        return self._automaton
 
     def _learn(self, value: str, label: str) -> None:
         """Remembers a sensitive value, and each part of a cookie or credential header (`a=1; b=2`, `Bearer x`)."""
@@ -190,6 +248,9 @@ class Redactor:
         self.log[(where or "?", what)] += count
 
     def text(self, value: str, where: str = "") -> str:
+        if len(value) < self._shortest():  # too short to hold a secret, a pattern, an encoded run or a URL credential
+            return value
+
         def in_url(match: re.Match[str]) -> str:
             if match.group("value") == REDACTED:
                 return match.group(0)
@@ -206,18 +267,26 @@ class Redactor:
                 self._note(where, self._labels[secret], count)
         if known is not None:
 
-            def replace(match: re.Match[str]) -> str:
-                self._note(where, self._labels.get(match.group(0), "secret"))
-                return REDACTED
-
-            value = known.sub(replace, value)
+            value = known.sub(value, lambda secret: self._note(where, self._labels.get(secret, "secret")))
         if self._labels:
             value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
+            if pattern.pattern == PATTERNS["email"] and "@" not in value:
+                continue  # the default e-mail pattern, tried at every position, cost more than all the rest
             value, count = pattern.subn(REDACTED, value)
             if count:
                 self._note(where, f"pattern {name}", count)
         return value
+
+    def _shortest(self) -> int:
+        """The length of the shortest text anything here could be found in (re-checked as patterns and secrets
+        change, which is rare, so it is cached against them)."""
+        key = (len(self._labels), id(self.patterns))
+        if self._shortest_key != key:
+            widths = [MIN_ENCODED, MIN_URL_CREDENTIAL, *(len(s) for s in self._labels)]
+            widths += [_min_width(p) for p in self.patterns.values()]
+            self._shortest_key, self._shortest_len = key, max(1, min(widths))
+        return self._shortest_len
 
     def _encoded(self, match: re.Match[str], where: str) -> str:
         """A run of base64, hex or URL-encoding that decodes to text holding a known secret is removed whole."""
@@ -233,8 +302,7 @@ class Redactor:
             if secret in text:
                 return secret
         known = self._secrets()
-        found = known.search(text) if known is not None else None
-        return found.group() if found else None
+        return known.search(text) if known is not None else None
 
     def headers(self, headers: Iterable[tuple[str, str]], where: str = "") -> dict[str, str]:
         clean: dict[str, str] = {}
@@ -265,6 +333,27 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value, where)
         return value
+
+    def holds_secret_learnt_after(self, value: Any, count: int) -> bool:
+        """Whether `value`, already redacted when the first `count` secrets were known, holds one learnt since, as it
+        is or encoded: only then can passing it through `data` again change it (whatever else `data` removes was
+        removed the first time)."""
+        key = (count, len(self._labels))
+        if key not in self._late:  # exchanges recorded between the same two secrets share one automaton
+            late = list(self._labels)[count:]
+            self._late = {key: (_Secrets(late), min(map(len, late))) if late else None}
+        if (found := self._late[key]) is None:
+            return False
+        automaton, shortest = found
+        for text in _strings(value):
+            if len(text) < shortest:
+                continue
+            if automaton.search(text) is not None:
+                return True
+            for run in _ENCODED.finditer(text):
+                if any(automaton.search(decoded) is not None for _, decoded in _decodings(run.group())):
+                    return True
+        return False
 
     def entries(self) -> list[dict[str, Any]]:
         """The redaction log: where, what kind of thing, how many times; never the value removed."""
