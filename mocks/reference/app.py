@@ -149,6 +149,10 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
         if record is not None and "sync-fee-price-zero" in defects:  # the defect: every fee synced at price 0
             for fee in record["DanhSachLePhi"]:
                 fee["Gia"] = "0"
+        if record is not None and "sync-applicant-kind-wrong" in defects:  # the defect: a citizen synced as a business
+            record["LoaiDoiTuong"] = "2"
+        if record is not None and "sync-documents-first-only" in defects:  # the defect: the first document only
+            del record["TaiLieuNop"][1:]
         if record is not None and "pay-sync-unpaid" in defects:
             record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
         return record
@@ -160,6 +164,9 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             # The defect: the portal only ever hears of the first agency.
             for told in progress:
                 told["DonViXuLy"] = told["PhongBanXuLy"] = dossier.service["agency_name"]
+        if "progress-due-date-late" in defects:  # the defect: each step due a day after the dossier itself
+            for told in progress:
+                told["NgayKetThucTheoQuyDinh"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
         if "progress-out-of-order" in defects:
             # The defect: a stack instead of a queue, flushed only when handling ends.
             queue = held_progress.setdefault(dossier.code, [])
