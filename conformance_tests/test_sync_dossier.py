@@ -25,6 +25,13 @@ CHANNEL_CODES = {"counter": "1", "online": "2", "post": "3"}
 # 2 business, 3 state agency, 4 other organisation).
 APPLICANT_KINDS = {"1": ("1",), "2": ("2",), "3": ("3", "4")}
 DELETED = ("true", "1")  # IsDeleted of a submitted document withdrawn from the dossier
+# Dates of a step, with the statuses that step leads to (lifecycle.yaml end states: 3 7 8 9 10): a date the portal
+# holds for a step the dossier never took tells it of a refusal, an end or a return that did not happen.
+STEP_DATES = {
+    "NgayTuChoi": ("3",),
+    "NgayKetThucXuLy": ("3", "7", "8", "9", "10"),
+    "NgayTra": ("3", "7", "8", "9", "10"),
+}
 
 
 def accepted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -143,6 +150,12 @@ def _mismatches(item: dict[str, Any], dossier, account_kind: str | None) -> list
             f"LoaiDoiTuong: the applicant signed on with an account of LoaiTaiKhoan {account_kind}, so "
             f"{' or '.join(kinds)}; portal got {item.get('LoaiDoiTuong')!r}"
         )
+    for field, reached in STEP_DATES.items():
+        if item.get(field) and not set(reached) & set(dossier.statuses):
+            problems.append(
+                f"{field}: the dossier never reached status {' or '.join(reached)} "
+                f"(it went {' → '.join(dossier.statuses)}), portal got {item.get(field)!r}"
+            )
     dates = (
         ("NgayNopHoSo", dossier.submitted_at),
         ("NgayTiepNhan", dossier.received_at),
@@ -163,8 +176,9 @@ def _mismatches(item: dict[str, Any], dossier, account_kind: str | None) -> list
 
 def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver, p111_sso):
     """What the portal holds for a dossier is what the SUT holds: code, procedure, status, channel, the dates of
-    submission and receipt and the appointment date (NgayHenTra, from which the portal scores timeliness), and the
-    applicant's kind where the SUT states it (LoaiDoiTuong: the kind of account that signed on to submit)."""
+    submission and receipt and the appointment date (NgayHenTra, from which the portal scores timeliness), no date of
+    a step the dossier never took (refusal, end of handling, return), and the applicant's kind where the SUT states
+    it (LoaiDoiTuong: the kind of account that signed on to submit)."""
     dossier = received_dossier.dossier
     held = require_held(p111_portal, dossier.code, dossier.status)
     account = p111_sso.accounts().get(p111_driver.session("citizen").account) or {}

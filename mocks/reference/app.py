@@ -153,6 +153,8 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             record["LoaiDoiTuong"] = "2"
         if record is not None and "sync-documents-first-only" in defects:  # the defect: the first document only
             del record["TaiLieuNop"][1:]
+        if record is not None and "sync-refusal-date-always" in defects:  # the defect: every dossier "refused"
+            record["NgayTuChoi"] = record["NgayTiepNhan"] or record["NgayNopHoSo"]
         if record is not None and "pay-sync-unpaid" in defects:
             record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
         return record
