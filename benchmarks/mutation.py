@@ -1,17 +1,18 @@
 """Mutation score of the suite against the reference system: how much of its lawful behaviour the checks pin down.
 
-Usage: python benchmarks/mutation.py [--sample N] [--seed S] [--timeout SECONDS] [--list] [--mutant ID]...
+Usage: python benchmarks/mutation.py [--sample N] [--seed S] [--jobs 1|2] [--timeout SECONDS] [--list] [--mutant ID]...
 
 Each mutant changes one thing in the reference system's behaviour code (mocks/reference/*.py, never the defect
-switches): a comparison or boolean flipped, a `not` dropped, an early error return or a raise removed, a status code
-or another integer off by one, a field left out of a message literal, a format string changed. A fixed-seed sample
-of them is run, one `p111 run` each, in a copy of the checkout's packages (harness, conformance_tests, mocks, schemas)
-put first on PYTHONPATH, with the one file mutated (the checkout is never written to; the whole copy, because pytest
-puts the suite's root first on sys.path, and `mocks` must come from the same root). A mutant is killed when the
-run is not a pass (exit code other than 0), survives when it exits 0, and is stillborn when it does not compile or
-the run breaks before writing a report. Survivors explained as equivalent or not observable through the national
-contract are listed in benchmarks/mutation-equivalent.md (one line each, starting with the mutant's id); the score
-leaves them out. Prints the figures and every survivor with file:line.
+switches nor the code they switch on): a comparison or boolean flipped, a `not` dropped, an early error return or a
+raise removed, a status code or another integer off by one, a field left out of a message literal, a format string
+changed. A fixed-seed sample of them is run, one `p111 run` each (`--jobs 2`: two at once), in a copy of the
+checkout's packages (harness, conformance_tests, mocks, schemas) put first on PYTHONPATH, with the one file mutated
+(the checkout is never written to; the whole copy, because pytest puts the suite's root first on sys.path, and `mocks`
+must come from the same root). A mutant is killed when the run is not a pass (exit code other than 0; the run stops
+at its first FAILED or ERROR check), survives when it exits 0, and is stillborn when it does not compile or the run
+breaks before writing a report. Survivors explained as equivalent or not observable through the national contract
+are listed in benchmarks/mutation-equivalent.md (one line each, starting with the mutant's id); the score leaves them
+out. Prints the figures and every survivor with file:line.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,18 +56,33 @@ class Mutant:
         return f"{self.file}:{self.line}:{self.kind}#{self.index}"
 
 
+# The defect set, as a local (app.py) or an attribute (self._defects, self.defects).
+DEFECT_NAMES = {"defects", "_defects"}
+
+
 def _mentions_defects(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == "defects" for n in ast.walk(node))
+    return any(
+        (isinstance(n, ast.Name) and n.id in DEFECT_NAMES) or (isinstance(n, ast.Attribute) and n.attr in DEFECT_NAMES)
+        for n in ast.walk(node)
+    )
 
 
 def _sites(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
     """Every place a mutation operator applies, in a stable order (ast.walk), skipping the defect switches (any
-    condition that reads `defects`, and everything inside it)."""
+    condition that reads `defects`, and everything inside it) and the code they switch on (the body of an `if` on a
+    defect: the defect itself, not lawful behaviour; its `else` is lawful and stays)."""
     switches = {
         id(inner)
         for node in ast.walk(tree)
         if isinstance(node, (ast.BoolOp, ast.IfExp, ast.Compare)) and _mentions_defects(node)
         for inner in ast.walk(node)
+    }
+    switches |= {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and _mentions_defects(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
     }
     for node in ast.walk(tree):
         if id(node) in switches:
@@ -166,7 +183,8 @@ def run(mutant: Mutant, timeout: float) -> tuple[str, str]:
         env = {**os.environ, "PYTHONPATH": directory, "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             result = subprocess.run(
-                [sys.executable, "-m", "harness.cli", "run", "--report", str(work / "out")],
+                # -x: the first FAILED or ERROR already kills the mutant; the rest of the run would not change that
+                [sys.executable, "-m", "harness.cli", "run", "--report", str(work / "out"), "--", "-x"],
                 cwd=directory, env=env, capture_output=True, text=True, timeout=timeout,
             )
         except subprocess.TimeoutExpired:
@@ -188,6 +206,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument("--seed", type=int, default=111)
     parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument("--jobs", type=int, default=1, choices=(1, 2), help="mutants run at once (a p111 run each)")
     parser.add_argument("--list", action="store_true", help="list the sample's mutants and stop")
     parser.add_argument("--mutant", action="append", default=[], metavar="ID", help="run these mutants only")
     args = parser.parse_args(argv)
@@ -203,10 +222,11 @@ def main(argv: list[str]) -> None:
     explained = equivalents()
     outcome: dict[str, list[tuple[Mutant, str]]] = {"killed": [], "survived": [], "stillborn": []}
     started = time.perf_counter()
-    for number, mutant in enumerate(sample, 1):
-        verdict, why = run(mutant, args.timeout)
-        outcome[verdict].append((mutant, why))
-        print(f"[{number}/{len(sample)}] {verdict:<9} {mutant.id} ({why})", flush=True)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # threads: each mutant is its own subprocess
+        runs = pool.map(lambda m: (m, *run(m, args.timeout)), sample)
+        for number, (mutant, verdict, why) in enumerate(runs, 1):
+            outcome[verdict].append((mutant, why))
+            print(f"[{number}/{len(sample)}] {verdict:<9} {mutant.id} ({why})", flush=True)
     killed, survived = len(outcome["killed"]), len(outcome["survived"])
     equivalent = [m for m, _ in outcome["survived"] if m.id in explained]
     scored = killed + survived - len(equivalent)

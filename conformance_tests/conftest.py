@@ -34,8 +34,8 @@ def procedure_codes(services: list[Service]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def received_dossier(p111_driver: Driver, procedure_codes: list[str]) -> Scenario:
-    """An online dossier, submitted and received by an officer."""
-    return drive(p111_driver, procedure_codes[0], ("receive",))
+    """An online dossier, submitted with documents and received by an officer."""
+    return drive(p111_driver, procedure_codes[0], ("receive",), files=scenarios.SUBMITTED_FILES)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,13 @@ class Scenario:
     actions: tuple[str, ...]
 
 
+# The documents a test citizen submits with a dossier (its components: a declaration and a birth certificate).
+SUBMITTED_FILES = (
+    ("to-khai.pdf", b"%PDF-1.4\n% P111 to khai kiem thu\n"),
+    ("giay-chung-sinh.pdf", b"%PDF-1.4\n% P111 giay chung sinh kiem thu\n"),
+)
+
+
 # In operator mode the service list is the target's declaration: what the SUT shows is judged from a screenshot.
 LIST_WHY = "the SUT has no API to list its services: they are the target's (sut.driver_options.procedures)"
 LIST_ATTACH = (
@@ -129,9 +136,11 @@ def act_where_offered(
     )
 
 
-def drive(driver: Driver, procedure_code: str, actions: tuple[str, ...]) -> Scenario:
-    """Submits a dossier online and applies lawful actions."""
-    dossier = driver.submit(procedure_code)
+def drive(
+    driver: Driver, procedure_code: str, actions: tuple[str, ...], *, files: tuple[tuple[str, bytes], ...] = ()
+) -> Scenario:
+    """Submits a dossier online (with `files`) and applies lawful actions."""
+    dossier = driver.submit(procedure_code, files=files)
     drive_actions(driver, dossier.code, actions, status=dossier.status)
     return Scenario(driver.get(dossier.code), actions)
 

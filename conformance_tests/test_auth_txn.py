@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance_tests.scenarios import act_where_offered, drive_actions, person_judges
+from conformance_tests.scenarios import SUBMITTED_FILES, act_where_offered, drive_actions, person_judges
 from harness.fuzz.openapi import read_operations
 from harness.sut.checking import blocked, expect
 from harness.sut.drivers import DossierView, Driver, Session
@@ -29,6 +29,7 @@ WRITES = ("post", "put", "patch", "delete")
 REFUSED = (401, 403)
 HIDDEN = (401, 403, 404)  # another citizen's dossier may be refused or simply not found
 OTHER_CITIZEN = "citizen-2"
+OTHER_CITIZENS_FILES = (("to-khai-rieng.pdf", b"%PDF-1.4\n% P111 to khai cua cong dan khac\n"),)
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,8 @@ def api(p111_client: httpx.Client, p111_target) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def owned(p111_driver: Driver, procedure_codes: list[str]) -> DossierView:
-    """A dossier of the default test citizen, just submitted."""
-    return p111_driver.submit(procedure_codes[0])
+    """A dossier of the default test citizen, just submitted with documents."""
+    return p111_driver.submit(procedure_codes[0], files=SUBMITTED_FILES)
 
 
 def probe(client: httpx.Client, operation: Operation, headers: dict[str, str]) -> int:
@@ -171,10 +172,15 @@ def test_no_cross_account_reading_or_writing(
     api, owned, p111_driver: Driver, p111_client: httpx.Client, p111_target
 ):
     """Another citizen's valid session neither reads nor changes a dossier that is not theirs: no write to it is
-    accepted, and no read (a listing included) shows it."""
+    accepted, and no read (a listing included) shows it, nor downloads one of its documents (at the address the SUT
+    gives for it), also when that citizen has dossiers of their own."""
     other = p111_driver.login(OTHER_CITIZEN).session
     if other is None:
         pytest.fail(f"the SUT refused the sign-on of the test account {OTHER_CITIZEN}")
+    # The other citizen has a dossier of their own: a system that asks only "may this account read some dossier"
+    # instead of "this one" shows itself only then.
+    # Its document differs in content from the owner's, so that a system storing files by content is not mistaken.
+    p111_driver.submit(owned.procedure_code, files=OTHER_CITIZENS_FILES, session=other)
     parameter = p111_target.sut.dossier_parameter
     leaks = []
     for op in operations(api, owned.code, parameter):
@@ -186,6 +192,16 @@ def test_no_cross_account_reading_or_writing(
             leaks.append(f"{op} → HTTP {answer.status_code}")
         elif op.method == "get" and answer.is_success and owned.code in answer.text:
             leaks.append(f"{op} → HTTP {answer.status_code} shows {owned.code}")
+    contents = [content for _, content in SUBMITTED_FILES]
+    for document in owned.files:
+        address = p111_client.base_url.join(document.url)
+        if (address.scheme, address.host, address.port) != (
+            p111_client.base_url.scheme, p111_client.base_url.host, p111_client.base_url.port
+        ):
+            continue  # a link to elsewhere (files sent by link): not the SUT's to guard
+        answer = p111_client.get(address, headers=other.headers)
+        if answer.is_success and any(content in answer.content for content in contents):
+            leaks.append(f"GET {document.url} → HTTP {answer.status_code}: {document.name}, a document of {owned.code}")
     expect(
         not leaks,
         f"another citizen's session reaches {owned.code}, which is not theirs",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conformance_tests.scenarios import PaymentScenario, ask_again, ask_for_payment
+from conformance_tests.scenarios import CORE_PATH, PaymentScenario, ask_again, ask_for_payment, drive
 from harness.core import schemas
 from harness.sut import payment as protocol
 from harness.sut.checking import expect
@@ -115,5 +115,25 @@ def test_each_transaction_has_its_own_reference(
         expected=f"three INITs with three different MaThamChieu ({first.dossier.code} twice, "
         f"{other.dossier.code} once)",
         received=f"{len(references)} INITs; repeated: {repeated}; the retry's reference {again.payment.reference}",
+        evidence="payment /_p111/messages",
+    )
+
+
+def test_a_dossier_never_asked_to_pay_opens_at_most_one_transaction(
+    p111_driver: Driver, p111_payment: PaymentObserver, fee_bearing: list[Service]
+):
+    """A transaction is opened by the officer's payment request, or by the citizen's call after it (domain.md
+    section 8); a system may also open one at submission. A fee-bearing dossier taken the whole core path without
+    ever being asked to pay therefore has at most one transaction at the platform: an INIT at every step leaves the
+    citizen several open transactions for the one obligation."""
+    service = fee_bearing[0]
+    code = drive(p111_driver, service.code, CORE_PATH).dossier.code
+    references = sorted({str(m["body"].get("MaThamChieu")) for m in p111_payment.inits(code)})
+    expect(
+        len(references) <= 1,
+        f"{code} opened {len(references)} payment transactions without ever being asked to pay",
+        expected=f"at most one INIT transaction for {code} ({service.code}, taken {' → '.join(CORE_PATH)} with no "
+        "payment request)",
+        received=f"INITs with MaThamChieu {', '.join(references)}",
         evidence="payment /_p111/messages",
     )

@@ -20,6 +20,18 @@ pytestmark = pytest.mark.requirement("P111-SYNC-DOSSIER")
 # The SUT's API and its sync message may round a time differently; a minute covers any lawful rounding.
 TIME_TOLERANCE = timedelta(seconds=60)
 CHANNEL_CODES = {"counter": "1", "online": "2", "post": "3"}
+# The applicant of an online dossier is the account that signed on to submit it: its LoaiTaiKhoan (domain.md section
+# 5: 1 citizen, 2 business, 3 organisation) tells the LoaiDoiTuong the portal may be told (section 3: 1 citizen,
+# 2 business, 3 state agency, 4 other organisation).
+APPLICANT_KINDS = {"1": ("1",), "2": ("2",), "3": ("3", "4")}
+DELETED = ("true", "1")  # IsDeleted of a submitted document withdrawn from the dossier
+# Dates of a step, with the statuses that step leads to (lifecycle.yaml end states: 3 7 8 9 10): a date the portal
+# holds for a step the dossier never took tells it of a refusal, an end or a return that did not happen.
+STEP_DATES = {
+    "NgayTuChoi": ("3",),
+    "NgayKetThucXuLy": ("3", "7", "8", "9", "10"),
+    "NgayTra": ("3", "7", "8", "9", "10"),
+}
 
 
 def accepted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -119,7 +131,7 @@ def test_portal_accepted_the_sync(p111_portal, received_dossier):
     )
 
 
-def _mismatches(item: dict[str, Any], dossier) -> list[str]:
+def _mismatches(item: dict[str, Any], dossier, account_kind: str | None) -> list[str]:
     wanted = {
         "MaHoSo": dossier.code,
         "MaTTHC": dossier.procedure_code,
@@ -131,6 +143,19 @@ def _mismatches(item: dict[str, Any], dossier) -> list[str]:
         for field, value in wanted.items()
         if item.get(field) != value
     ]
+    # LoaiDoiTuong is not required (the portal's schema): left empty it says nothing, filled it must be true.
+    kinds = APPLICANT_KINDS.get(account_kind or "")
+    if kinds and item.get("LoaiDoiTuong") and item.get("LoaiDoiTuong") not in kinds:
+        problems.append(
+            f"LoaiDoiTuong: the applicant signed on with an account of LoaiTaiKhoan {account_kind}, so "
+            f"{' or '.join(kinds)}; portal got {item.get('LoaiDoiTuong')!r}"
+        )
+    for field, reached in STEP_DATES.items():
+        if item.get(field) and not set(reached) & set(dossier.statuses):
+            problems.append(
+                f"{field}: the dossier never reached status {' or '.join(reached)} "
+                f"(it went {' → '.join(dossier.statuses)}), portal got {item.get(field)!r}"
+            )
     dates = (
         ("NgayNopHoSo", dossier.submitted_at),
         ("NgayTiepNhan", dossier.received_at),
@@ -149,12 +174,15 @@ def _mismatches(item: dict[str, Any], dossier) -> list[str]:
     return problems
 
 
-def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver):
+def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver, p111_sso):
     """What the portal holds for a dossier is what the SUT holds: code, procedure, status, channel, the dates of
-    submission and receipt and the appointment date (NgayHenTra, from which the portal scores timeliness)."""
+    submission and receipt and the appointment date (NgayHenTra, from which the portal scores timeliness), no date of
+    a step the dossier never took (refusal, end of handling, return), and the applicant's kind where the SUT states
+    it (LoaiDoiTuong: the kind of account that signed on to submit)."""
     dossier = received_dossier.dossier
     held = require_held(p111_portal, dossier.code, dossier.status)
-    problems = _mismatches(held["item"], dossier)
+    account = p111_sso.accounts().get(p111_driver.session("citizen").account) or {}
+    problems = _mismatches(held["item"], dossier, (account.get("claims") or {}).get("LoaiTaiKhoan"))
     expect(
         not problems,
         f"the portal's copy of {dossier.code} differs from the SUT's",
@@ -168,6 +196,34 @@ def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver):
         attach=f"ảnh chụp màn hình trang hồ sơ {dossier.code} trên hệ thống: mã hồ sơ, mã thủ tục, trạng thái, kênh "
         f"nộp, ngày nộp và ngày tiếp nhận, để so với bản Cổng nhận / a screenshot of dossier {dossier.code}'s page on "
         "the system: code, procedure, status, channel, submission and receipt dates, to compare with the portal's copy",
+    )
+
+
+def test_synced_documents_are_the_dossiers(p111_portal, received_dossier):
+    """The submitted documents the portal is told of (TaiLieuNop) include every file the SUT holds for the dossier
+    (named by TepDinhKemId or TenTepDinhKem): the portal's digitisation figures (766) count from that list. The
+    contract does not require the list (the portal's schema), so an empty one says nothing; more documents than the
+    API shows (a form the system generates from the online submission) are lawful."""
+    dossier = received_dossier.dossier
+    held = require_held(p111_portal, dossier.code, dossier.status)
+    listed = [
+        d
+        for d in held["item"].get("TaiLieuNop") or []
+        if isinstance(d, dict) and str(d.get("IsDeleted") or "").lower() not in DELETED
+    ]
+
+    def names(document: dict[str, Any], file) -> bool:
+        return str(document.get("TepDinhKemId")) == file.id or document.get("TenTepDinhKem") == file.name
+
+    # An empty list says nothing, so it leaves nothing unlisted.
+    unlisted = [f.name for f in dossier.files if listed and not any(names(d, f) for d in listed)]
+    expect(
+        not unlisted,
+        f"the documents the portal was told of for {dossier.code} leave out some of the dossier's",
+        expected=f"TaiLieuNop listing every file the SUT holds: {', '.join(f.name for f in dossier.files) or 'none'}",
+        received=lambda: f"not listed: {', '.join(unlisted)}; listed: "
+        + ", ".join(str(d.get("TenTepDinhKem") or d.get("TepDinhKemId")) for d in listed),
+        evidence=received_ref(held),
     )
 
 

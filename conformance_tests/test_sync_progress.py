@@ -5,15 +5,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from harness.core.formats import parse_portal_datetime
+from harness.core.formats import format_portal_datetime, parse_portal_datetime
 from harness.sut.checking import expect, expect_valid, received_ref
 from harness.sut.observers import PortalObserver
 
 pytestmark = pytest.mark.requirement("P111-SYNC-PROGRESS")
+
+# The SUT's API and its progress records may round a time differently; a minute covers any lawful rounding.
+TIME_TOLERANCE = timedelta(seconds=60)
+# Steps that wait on the citizen (a supplement, a payment): their due date may be the citizen's deadline, which the
+# appointment date does not bound (the handling time stops meanwhile, domain.md section 6).
+WAITING_ON_THE_CITIZEN = ("5", "6")
 
 
 def expected_statuses(statuses: tuple[str, ...]) -> list[str]:
@@ -87,3 +94,32 @@ def test_progress_times_never_go_back(p111_portal, handled_dossier):
             f"TrangThai {before['item'].get('TrangThai')} at {before['item'].get('ThoiDiemXuLy')}",
             evidence=received_ref(after),
         )
+
+
+def test_progress_due_dates_agree_with_the_dossier(p111_portal, handled_dossier):
+    """A progress record's due date (NgayKetThucTheoQuyDinh), where the SUT states it, falls within the dossier's
+    handling: not before it was submitted, not after the appointment date the SUT shows (NgayHenTra) unless the step
+    waits on the citizen. A step may be due earlier than the dossier (a vendor's own step deadlines are lawful); a
+    step due after the dossier itself tells the portal of time the citizen was never promised."""
+    dossier = handled_dossier.dossier
+    rows = [r for r in progress_until_done(p111_portal, dossier.code, dossier.status) if r["accepted"]]
+    stated = [(r, str(r["item"].get("NgayKetThucTheoQuyDinh") or "")) for r in rows]
+    wrong = []
+    for row, sent in stated:
+        if not sent:
+            continue  # not required (the portal's schema): an empty due date says nothing
+        moment = parse_portal_datetime(sent)
+        earliest, latest = dossier.submitted_at - TIME_TOLERANCE, dossier.due_at and dossier.due_at + TIME_TOLERANCE
+        if str(row["item"].get("TrangThai")) in WAITING_ON_THE_CITIZEN:
+            latest = None  # the citizen's own deadline, while the appointment waits
+        if moment is None or moment < earliest or (latest is not None and moment > latest):
+            wrong.append((row, sent))
+    due = format_portal_datetime(dossier.due_at) if dossier.due_at else "none"
+    expect(
+        not wrong,
+        f"progress records of {dossier.code} state a due date outside the dossier's handling",
+        expected=f"NgayKetThucTheoQuyDinh between the submission ({format_portal_datetime(dossier.submitted_at)}) "
+        f"and the appointment date the SUT shows ({due}), as yyyyMMddHHmmss, tolerance {TIME_TOLERANCE.seconds} s",
+        received=lambda: "; ".join(f"TrangThai {r['item'].get('TrangThai')}: {sent!r}" for r, sent in wrong),
+        evidence=lambda: received_ref(wrong[0][0]),
+    )

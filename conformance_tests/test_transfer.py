@@ -12,18 +12,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance_tests.scenarios import act_where_offered, drive_actions, try_optional
+from conformance_tests.scenarios import SUBMITTED_FILES, act_where_offered, drive_actions, try_optional
 from harness.core.verdicts import not_applicable
 from harness.sut.checking import expect
 from harness.sut.drivers import DossierView, Driver, InboxItem, Service
 
 pytestmark = [pytest.mark.requirement("P111-TRANSFER"), pytest.mark.offered("transfer")]
-
-SUBMITTED_FILES = (
-    ("to-khai.pdf", b"%PDF-1.4\n% P111 to khai kiem thu\n"),
-    ("giay-chung-sinh.pdf", b"%PDF-1.4\n% P111 giay chung sinh kiem thu\n"),
-)
-
 
 @dataclass(frozen=True)
 class Transferred:

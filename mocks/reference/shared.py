@@ -204,21 +204,7 @@ def _portal_helpers(
     held_progress: dict[str, list[dict[str, Any]]] = {}
 
     def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
-        record: dict[str, Any] | None = model.portal_dossier(dossier, date_format)
-        if "sync-never-sent" in defects:
-            record = None
-        elif "sync-missing-field" in defects and record is not None:
-            del record["MaTTHC"]
-        if record is not None and "sync-due-date-late" in defects:  # the defect: the portal is told a later date
-            record["NgayHenTra"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
-        if record is not None and "sync-vneid-unflagged" in defects:
-            record["TaiKhoanDuocXacThucVoiVNeID"] = "0"  # the defect: a VNeID-verified account never flagged
-        if record is not None and "sync-fee-price-zero" in defects:  # the defect: every fee synced at price 0
-            for fee in record["DanhSachLePhi"]:
-                fee["Gia"] = "0"
-        if record is not None and "pay-sync-unpaid" in defects:
-            record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
-        return record
+        return _record_as_defects_make_it(dossier, defects, date_format)
 
     async def tell_portal(dossier: model.Dossier) -> None:
         step = dossier.history[-1]
@@ -227,6 +213,9 @@ def _portal_helpers(
             # The defect: the portal only ever hears of the first agency.
             for told in progress:
                 told["DonViXuLy"] = told["PhongBanXuLy"] = dossier.service["agency_name"]
+        if "progress-due-date-late" in defects:  # the defect: each step due a day after the dossier itself
+            for told in progress:
+                told["NgayKetThucTheoQuyDinh"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
         if "progress-out-of-order" in defects:
             # The defect: a stack instead of a queue, flushed only when handling ends.
             queue = held_progress.setdefault(dossier.code, [])
@@ -258,3 +247,30 @@ def _redated(view: Any, date_format: str) -> Any:
             value = datetime.fromisoformat(value).strftime(date_format)
         result[key] = _redated(value, date_format)
     return result
+
+
+def _record_as_defects_make_it(
+    dossier: model.Dossier, defects: frozenset[str], date_format: str | None
+) -> dict[str, Any] | None:
+    """The portal's record of `dossier`, as the planted sync defects spoil it (None: never sent)."""
+    record: dict[str, Any] | None = model.portal_dossier(dossier, date_format)
+    if record is None or "sync-never-sent" in defects:
+        return None
+    if "sync-missing-field" in defects:
+        del record["MaTTHC"]
+    if "sync-due-date-late" in defects:  # the defect: the portal is told a later date
+        record["NgayHenTra"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
+    if "sync-vneid-unflagged" in defects:
+        record["TaiKhoanDuocXacThucVoiVNeID"] = "0"  # the defect: a VNeID-verified account never flagged
+    if "sync-fee-price-zero" in defects:  # the defect: every fee synced at price 0
+        for fee in record["DanhSachLePhi"]:
+            fee["Gia"] = "0"
+    if "sync-applicant-kind-wrong" in defects:  # the defect: a citizen synced as a business
+        record["LoaiDoiTuong"] = "2"
+    if "sync-documents-first-only" in defects:  # the defect: the first document only
+        del record["TaiLieuNop"][1:]
+    if "sync-refusal-date-always" in defects:  # the defect: every dossier "refused"
+        record["NgayTuChoi"] = record["NgayTiepNhan"] or record["NgayNopHoSo"]
+    if "pay-sync-unpaid" in defects:
+        record["DuocThanhToanTrucTuyen"] = "0"  # the defect: the portal never hears that it was paid online
+    return record

@@ -243,7 +243,7 @@ class OperatorDriver:
         for name, content in files:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(content)
-            paths.append(str(folder / name))
+            paths.append(str((folder / name).resolve()))  # absolute: the person may work from another folder
         return paths
 
     def submit(

@@ -67,6 +67,8 @@ def routes(s: Shared) -> list[Route]:
                 status=before,
             )
         await tell_portal(dossier)
+        if "pay-init-on-every-step" in defects and action != "request-payment":  # the defect: every step opens one
+            await cashier.request(dossier, request.client.host if request.client else "127.0.0.1")
         if action == "request-payment" and "citizen-opens-payment" not in variations:
             await cashier.request(dossier, request.client.host if request.client else "127.0.0.1")
             cashier.start_reconciling(lambda payment: payment_settled(payment.dossier_code))

@@ -46,6 +46,8 @@ def routes(s: Shared) -> list[Route]:
             return unauthenticated()
         stored = files.get(request.path_params["file_id"])
         holders = [d for d in store.values() if stored is not None and stored in d.files]
+        if "txn-cross-account-file-read" in defects:  # the defect: any signed-in account may read any file
+            holders = list(store.values())
         if stored is None or not any(may_read(who, d) for d in holders):
             return problem(404, "not-found", "Không tìm thấy tệp / file not found")
         return Response(stored.content, media_type="application/octet-stream")
