@@ -273,6 +273,6 @@ def test_a_lower_level_of_assurance_does_not_reach_the_service(p111_driver: Driv
             dossier is None,
             f"a sign-on at {LOWEST_LOA} reached procedure {code}, which requires {loa}",
             expected=f"the submission refused: {code} requires {loa} (sign_on.required_loa)",
-            received=lambda: f"dossier {dossier.code} accepted from a session signed on at {LOWEST_LOA}",
+            received=lambda found=dossier: f"dossier {found.code} accepted from a session signed on at {LOWEST_LOA}",
             evidence="sign-on counterpart armed with 'low-loa' (acr and loAs LoA1)",
         )

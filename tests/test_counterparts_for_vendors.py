@@ -83,7 +83,8 @@ def test_the_portal_catalog_takes_the_targets_entries_and_a_file(tmp_path):
     replaced = {**extra, "maTTHC": "1.001193", "tenTTHC": "Tên mới", "mucDo": "một phần"}
     from_file = {**extra, "maTTHC": "2.002222", "tenTTHC": "Từ tệp xuất danh mục"}
     (tmp_path / "danh-muc.yaml").write_text(yaml.safe_dump([from_file], allow_unicode=True), encoding="utf-8")
-    target = load_target(vendor_target(tmp_path, portal={"catalog": [extra, replaced], "catalog_file": "danh-muc.yaml"}))
+    extended = {"catalog": [extra, replaced], "catalog_file": "danh-muc.yaml"}
+    target = load_target(vendor_target(tmp_path, portal=extended))
     with TestClient(create_portal_app(wiring.portal_settings(target, "p111", None))) as portal:
         catalog = {e["maTTHC"]: e for e in portal.get("/_p111/catalog").json()}
     assert catalog["1.009999"]["tenTTHC"] == "Thủ tục riêng của tỉnh"
@@ -94,7 +95,7 @@ def test_the_portal_catalog_takes_the_targets_entries_and_a_file(tmp_path):
 
 def test_a_catalog_file_not_in_the_portals_shape_is_refused_naming_the_field(tmp_path):
     (tmp_path / "bad.yaml").write_text("- {maTTHC: '1.009999'}\n", encoding="utf-8")
-    with pytest.raises(TargetError, match=r"counterparts.portal.catalog_file.*tenTTHC|counterparts.portal.catalog_file"):
+    with pytest.raises(TargetError, match=r"counterparts\.portal\.catalog_file"):
         load_target(vendor_target(tmp_path, portal={"catalog_file": "bad.yaml"}))
     with pytest.raises(TargetError, match="counterparts.portal.catalog_file"):
         load_target(vendor_target(tmp_path, portal={"catalog_file": "missing.yaml"}))

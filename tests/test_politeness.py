@@ -261,7 +261,8 @@ def test_make_client_wraps_the_given_transport_and_records_through_it():
     with make_client(
         "http://sut.test", timeouts=Timeouts(1, 2, 1), recorder=recorder, transport=inner, politeness=Politeness()
     ) as http:
-        assert isinstance(http._transport._inner._inner, PoliteTransport)  # inside the no-answer evidence and the origin guard
+        # inside the no-answer evidence and the origin guard
+        assert isinstance(http._transport._inner._inner, PoliteTransport)
         assert http.get("/").status_code == 302  # a redirect is the SUT's answer: not followed
     assert [e["url"] for e in recorder.exchanges] == ["http://sut.test/"]
 

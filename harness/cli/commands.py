@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -53,6 +54,12 @@ def _import_the_suites_modules() -> None:
     without pytest (~0.3 s)."""
     import anyio.from_thread  # noqa: F401
     import hypothesis.stateful  # noqa: F401
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    # hypothesis keeps caches in `.hypothesis/` of the current folder, which for `p111 run` is the user's own folder:
+    # kept in the user's cache instead (the suite's settings keep no example database: runs are derandomised).
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    set_hypothesis_home_dir(cache / "p111" / "hypothesis")
 
     import harness.fuzz.fuzzer  # noqa: F401
     import harness.http.inprocess  # noqa: F401

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
 from harness.core import inert
@@ -48,10 +48,8 @@ def inert_output() -> Iterator[None]:
 
 
 def _say(line: str) -> None:
-    try:
+    with suppress(BrokenPipeError, OSError, ValueError):
         print(inert.line(line), file=sys.stderr, flush=True)
-    except (BrokenPipeError, OSError, ValueError):
-        pass
 
 
 def _quiet_pipe() -> None:
