@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,13 +41,14 @@ from pathlib import Path
 
 import httpx
 
-from harness.config.target import embedded_target, load_target
+from harness.config.target import embedded_target
 from harness.core.lifecycle import load_lifecycle
 from harness.fuzz import fuzzer as fuzz
 from harness.fuzz.state import footing
 from harness.sut.drivers.http import HttpDriver
 from harness.sut.drivers.reference_api import ReferenceApiDriver
 from mocks.reference.defects import registry
+from mocks.serve import free_port
 from mocks.wiring import serve_counterparts
 
 ACTIONS = "POST /api/dossiers/{code}/actions/{action}"
@@ -102,11 +102,6 @@ DEMO3_DEFECTS: dict[str, Callable[[Reported], bool]] = {
     "demo3-fuzz-surrogate-summary": lambda r: r.operation == "POST /mc/ho-so" and r.status >= 500,
 }
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def p111_findings(result: fuzz.FuzzResult) -> list[Reported]:
@@ -198,19 +193,10 @@ def serve(defects: tuple[str, ...]):
 def serve_demo3(defects: tuple[str, ...], work: Path):
     """Demo 3 and its counterparts on free ports, with the target that describes it (examples/demo3.target.yaml:
     its own OpenAPI document, its dossier parameter)."""
-    from mocks.demo3.wiring import serve_demo3 as start
+    from mocks.demo3.wiring import serve_example_on_free_ports
 
-    ports = {name: free_port() for name in ("demo3", "portal", "payment", "sso")}
-    text = DEMO3_TARGET.read_text(encoding="utf-8")
-    for name, default in (("demo3", 8720), ("portal", 8701), ("payment", 8702), ("sso", 8703)):
-        text = text.replace(f"http://127.0.0.1:{default}", f"http://127.0.0.1:{ports[name]}")
-    path = work / "demo3.target.yaml"
-    path.write_text(text, encoding="utf-8")
-    env = {**os.environ, **DEMO3_ENV}
-    target = load_target(path, env=env)
-    served = start(target, demo3_port=ports["demo3"], portal_port=ports["portal"], sso_port=ports["sso"],
-                   payment_port=ports["payment"], defects=frozenset(defects), env=env)  # fmt: skip
-    return target, served, f"http://127.0.0.1:{ports['demo3']}", f"http://127.0.0.1:{ports['sso']}"
+    served = serve_example_on_free_ports(DEMO3_TARGET, work, {**os.environ, **DEMO3_ENV}, frozenset(defects))
+    return served.target, served.apps, served.urls["demo3"], served.urls["sso"]
 
 
 CITIZENS_OWN = ("POST /mc/ho-so", "POST /mc/ho-so/{so}/nop-phi")  # demo 3's operations only a citizen may make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -40,3 +41,11 @@ def serve_in_thread(
     shown_host = f"[{host}]" if ":" in host else host
     scheme = "https" if options.get("ssl_certfile") else "http"
     return ServedApp(name, f"{scheme}://{shown_host}:{bound}", server, thread)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for a counterpart or a system started next."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+

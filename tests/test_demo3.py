@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from harness.config.target import load_target
 from harness.core.catalog import load_catalog
-from harness.core.lifecycle import load_lifecycle
+from mocks.demo3.wiring import serve_example_on_free_ports
 from tests.support import read_report, run_p111, verdicts
 
 pytestmark = pytest.mark.slow
@@ -36,41 +34,16 @@ NOT_OFFERED = ("P111-KPI-TRANSFER", "P111-KPI-AUTH")
 PASSED = tuple(i for i in load_catalog().ids if i not in NOT_OFFERED)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def optional_moves_known() -> bool:
-    """Whether the harness's lifecycle tells optional moves (which a system may lawfully refuse) from the core path:
-    then demo 3 runs with its own subset (no supplement before receipt); until then it offers the widest lifecycle."""
-    return bool(getattr(load_lifecycle(), "optional", None))
-
 
 def run_demo3(
     tmp_path: Path, defects: frozenset[str] = frozenset(), *pytest_args: str
 ) -> tuple[dict[str, str], dict[str, Any], Any]:
-    from mocks.demo3.wiring import serve_demo3
-
-    ports = {name: free_port() for name in ("demo3", "portal", "payment", "sso")}
-    text = EXAMPLE.read_text(encoding="utf-8")
-    for name, default in (("demo3", 8720), ("portal", 8701), ("payment", 8702), ("sso", 8703)):
-        text = text.replace(f"http://127.0.0.1:{default}", f"http://127.0.0.1:{ports[name]}")
-    target_file = tmp_path / "demo3.target.yaml"
-    target_file.write_text(text, encoding="utf-8")
-    env = {**os.environ, **ENV}
-    served = serve_demo3(
-        load_target(target_file, env=env), demo3_port=ports["demo3"], portal_port=ports["portal"],
-        sso_port=ports["sso"], payment_port=ports["payment"], defects=defects,
-        optional_supplement=not optional_moves_known(), env=env,
-    )
+    served = serve_example_on_free_ports(EXAMPLE, tmp_path, {**os.environ, **ENV}, defects)
     try:
         args = ("--", *pytest_args) if pytest_args else ()
-        result = run_p111("run", "--target", str(target_file), "--report", "out", *args, cwd=tmp_path, env=ENV)
+        result = run_p111("run", "--target", str(served.target_file), "--report", "out", *args, cwd=tmp_path, env=ENV)
     finally:
-        for app in served:
-            app.stop()
+        served.stop()
     report = read_report(tmp_path / "out")
     return verdicts(report), report, result
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.config.target import load_target
+from mocks.demo3.wiring import serve_example_on_free_ports
 from tests.support import read_report, run_p111
-from tests.test_demo3 import ENV, EXAMPLE, free_port
+from tests.test_demo3 import ENV, EXAMPLE
 
 pytestmark = pytest.mark.slow
 
@@ -30,24 +30,11 @@ SHOWS = {
 
 
 def fuzz_demo3(tmp_path: Path, defects: frozenset[str]) -> tuple[dict[str, Any], str]:
-    from mocks.demo3.wiring import serve_demo3
-
-    ports = {name: free_port() for name in ("demo3", "portal", "payment", "sso")}
-    text = EXAMPLE.read_text(encoding="utf-8")
-    for name, default in (("demo3", 8720), ("portal", 8701), ("payment", 8702), ("sso", 8703)):
-        text = text.replace(f"http://127.0.0.1:{default}", f"http://127.0.0.1:{ports[name]}")
-    target_file = tmp_path / "demo3.target.yaml"
-    target_file.write_text(text, encoding="utf-8")
-    env = {**os.environ, **ENV}
-    served = serve_demo3(
-        load_target(target_file, env=env), demo3_port=ports["demo3"], portal_port=ports["portal"],
-        sso_port=ports["sso"], payment_port=ports["payment"], defects=defects, env=env,
-    )
+    served = serve_example_on_free_ports(EXAMPLE, tmp_path, {**os.environ, **ENV}, defects)
     try:
-        result = run_p111("fuzz", "--target", str(target_file), "--report", "out", cwd=tmp_path, env=ENV)
+        result = run_p111("fuzz", "--target", str(served.target_file), "--report", "out", cwd=tmp_path, env=ENV)
     finally:
-        for app in served:
-            app.stop()
+        served.stop()
     report = read_report(tmp_path / "out")
     return next(r for r in report["requirements"] if r["id"] == "P111-ROBUST-INPUT"), result.stdout
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from harness.config.target import embedded_target
 from harness.core.catalog import load_catalog
+from mocks.serve import free_port
 from tests.support import P111, read_report, run_p111, sign_in, verdicts
 
 pytestmark = pytest.mark.slow
@@ -35,11 +35,6 @@ SAMPLE_DOSSIER = {
     "DanhSachLePhi": [],
 }
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # The reference system's key at the payment platform: both it and the harness (which signs confirms) must know it.

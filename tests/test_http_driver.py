@@ -8,7 +8,6 @@ import copy
 import json
 import os
 import re
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from harness.core import schemas
 from harness.core.catalog import load_catalog
 from harness.sut.drivers import DRIVERS, DriverError, HttpDriver, Session
 from harness.sut.drivers.http_config import sensitive_names, template
+from mocks.serve import free_port
 from tests.support import read_report, run_p111, verdicts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,11 +293,6 @@ def test_an_action_left_out_is_an_error_when_a_check_needs_it():
 # Every requirement of the plan: the demo system, a facade over the reference system, passes them all.
 REQUIREMENTS = load_catalog().ids
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def on_ports(ports: dict[str, int]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -12,7 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from harness.config.target import embedded_target, load_target
-from mocks.serve import serve_in_thread
+from mocks.serve import free_port, serve_in_thread
 from tests.support import run_p111
 
 SECRETS = {
@@ -44,11 +43,6 @@ def _hostile_app() -> Starlette:
     return Starlette(routes=[Route("/{path:path}", anything, methods=methods)])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def test_no_canary_in_any_file_written(tmp_path: Path):
     sut = serve_in_thread("hostile", _hostile_app())
@@ -61,7 +55,7 @@ def test_no_canary_in_any_file_written(tmp_path: Path):
                     "agencies": embedded_target().public_dict()["agencies"],
                     "sut": {"embedded": False, "base_url": sut.url, "api_key": "${P111_CANARY_API_KEY}"},
                     "counterparts": {
-                        "portal": {"url": f"http://127.0.0.1:{_free_port()}", "serve": True, "username": "p111",
+                        "portal": {"url": f"http://127.0.0.1:{free_port()}", "serve": True, "username": "p111",
                                    "password": "${P111_CANARY_PORTAL}"},
                         "payment": {"url": "http://127.0.0.1:9", "merchant_code": "P111",
                                     "secret": "${P111_CANARY_PAYMENT}"},
@@ -102,7 +96,7 @@ def test_no_token_payment_key_or_citizen_id_in_any_file_written(tmp_path: Path):
     from mocks.wiring import serve_counterparts
 
     token_canary = "CANARYTOKENf41b"
-    ports = {name: _free_port() for name in ("portal", "reference", "sso", "payment")}
+    ports = {name: free_port() for name in ("portal", "reference", "sso", "payment")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     target = tmp_path / "tokens.target.yaml"
     target.write_text(

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
+from pathlib import Path
 
-from harness.config.target import Target
+from harness.config.target import Target, load_target
 from mocks import wiring
 from mocks.demo3.app import CALLBACK_PATH, Demo3Settings, create_demo3_app
 from mocks.demo3.cashier import Merchant
@@ -16,7 +18,7 @@ from mocks.demo3.portal import PortalClient
 from mocks.demo3.signon import Person, Registration, SignOn
 from mocks.payment import PaymentSettings, create_payment_app
 from mocks.portal import PortalSettings, create_portal_app
-from mocks.serve import ServedApp, serve_in_thread
+from mocks.serve import ServedApp, free_port, serve_in_thread
 from mocks.sso import SsoClient, SsoSettings, create_sso_app, load_accounts
 
 # Demo 3's own officer directory: whom its static key and its receiving agency's password stand for.
@@ -67,3 +69,40 @@ def serve_demo3(
     )
     served.append(serve_in_thread("demo3", create_demo3_app(settings), host, demo3_port))
     return served
+
+
+# The ports examples/demo3.target.yaml names for demo 3 and its counterparts.
+EXAMPLE_PORTS = {"demo3": 8720, "portal": 8701, "payment": 8702, "sso": 8703}
+
+
+@dataclass
+class Served:
+    """Demo 3 and its counterparts on free ports, and the target file rewritten to find them."""
+
+    target_file: Path
+    target: Target
+    apps: list[ServedApp]
+    urls: dict[str, str]
+
+    def stop(self) -> None:
+        for app in self.apps:
+            app.stop()
+
+
+def serve_example_on_free_ports(
+    example: Path, work: Path, env: dict[str, str], defects: frozenset[str] = frozenset()
+) -> Served:
+    """`example` (a target naming EXAMPLE_PORTS) served on free loopback ports: the target written to `work` with
+    those ports, so that tests and benchmarks can run side by side."""
+    ports = {name: free_port() for name in EXAMPLE_PORTS}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    text = example.read_text(encoding="utf-8")
+    for name, default in EXAMPLE_PORTS.items():
+        text = text.replace(f"http://127.0.0.1:{default}", urls[name])
+    target_file = work / example.name
+    target_file.write_text(text, encoding="utf-8")
+    target = load_target(target_file, env=env)
+    apps = serve_demo3(target, demo3_port=ports["demo3"], portal_port=ports["portal"], sso_port=ports["sso"],
+                       payment_port=ports["payment"], defects=defects, env=env)  # fmt: skip
+    return Served(target_file, target, apps, urls)
+
