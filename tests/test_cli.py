@@ -146,3 +146,13 @@ def test_an_interrupted_run_writes_a_partial_report(tmp_path: Path, signum: int)
     assert schemas.first_error("report", report) is None
     assert {"report.html", "manifest.json", "junit.xml"} <= {p.name for p in (tmp_path / "out").iterdir()}
     assert "interrupted" in errors
+
+
+def test_a_failing_run_prints_why_in_one_line_and_no_traceback_or_live_credential(tmp_path: Path):
+    """A failure on the terminal (and so in a CI log) is the verdict table and one line of why per failed check:
+    no traceback (it shows the harness's source and the fixtures' values) and no session the SUT handed out."""
+    result = run_p111("run", "--defect", "sso-accepts-alg-none", "--report", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "FAILED P111-AUTH-SSO test_hostile_answer_is_refused[alg-none]: the SUT accepted" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr and "harness/" not in result.stdout
+    assert "p111_session=" not in result.stdout + result.stderr

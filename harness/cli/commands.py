@@ -102,6 +102,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         str(suite.parent),
         "-q",
         "--no-header",
+        # No traceback reaches the user (they show the harness's source and fixture values): each check's Expected /
+        # Received / Evidence is in the table and the reports. `p111 run -- --tb=long` brings them back for debugging.
+        "--tb=no",
         "-p",
         "no:randomly",
         *options.pytest_arguments(args),  # each option of the table, as the plugin's (harness.pytest.options)

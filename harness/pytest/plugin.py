@@ -292,7 +292,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not run.checks:
         return
     terminalreporter.write_sep("=", "P111: kết quả theo yêu cầu / verdict per requirement")
-    terminalreporter.write_line(reports.verdict_table(reports.build_report(run)))
+    report = reports.build_report(run)
+    terminalreporter.write_line(reports.verdict_table(report))
+    for line in _why_not_passed(report):  # in place of tracebacks (`p111 run` passes --tb=no): the reason, one line
+        terminalreporter.write_line(inert.terminal(run.recorder.redactor.text(line, "terminal")))
     directory = config.getoption("p111_report")
     if directory:
         terminalreporter.write_line(f"Báo cáo / report: {Path(directory) / reports.REPORT_FILE}")
@@ -303,6 +306,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(f"Phát lại từ / replayed from: {tap.path} (SHA-256 {tap.digest})")
         for miss in tap.misses[:5]:  # a request's URL may carry a code or a token
             terminalreporter.write_line(inert.terminal(run.recorder.redactor.text(miss, "replay miss")))
+
+
+def _why_not_passed(report: dict[str, Any]) -> list[str]:
+    """One line per check that FAILED or ended ERROR, at most 30: the requirement, the check, the first line of what
+    it said (Expected / Received / Evidence, and why anything was NOT-TESTED, are in the reports)."""
+    lines = []
+    for requirement in report["requirements"]:
+        for check in requirement["checks"]:
+            if check["outcome"] in ("FAILED", "ERROR") and check.get("message"):
+                said = str(check["message"]).strip().splitlines()[0][:200]
+                lines.append(f"  {check['outcome']} {requirement['id']} {check['nodeid'].rsplit('::', 1)[-1]}: {said}")
+    if len(lines) > 30:
+        lines[30:] = [f"  … {len(lines) - 30} nữa trong báo cáo / more in the report"]
+    return ["", "Lý do / why:", *lines] if lines else []
 
 
 __all__ = ["RUN", "TAP", "run_of"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
@@ -63,7 +63,9 @@ class Session:
     """Credentials the SUT gave an account after it signed on through the sign-on counterpart."""
 
     account: str  # the counterpart's test account (login_hint)
-    headers: dict[str, str]  # what to present on each request (a session cookie, a bearer token …)
+    # What to present on each request (a session cookie, a bearer token …): never in a repr, so that no traceback,
+    # log line or assertion message prints a live credential.
+    headers: dict[str, str] = field(repr=False)
 
 
 @dataclass(frozen=True)
