@@ -201,3 +201,23 @@ def test_a_check_that_judges_nothing_cannot_pass(pytester, tmp_path):
         assert outcomes[hollow]["outcome"] == "ERROR", outcomes[hollow]
         assert "hollow pass" in outcomes[hollow]["message"]
     assert verdicts(report)["P111-CODES"] == "ERROR"
+
+
+def test_plain_pytest_does_not_exit_0_on_a_run_that_did_not_pass(pytester, tmp_path):
+    """A vendor's CI runs the suite with plain `pytest`: a run whose verdict is INCOMPLETE (requirements NOT-TESTED)
+    though no check failed must not exit 0 — 0 means every applicable requirement was tested and passed."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from harness.sut.checking import expect
+
+        pytestmark = pytest.mark.requirement("P111-CODES")
+
+        def test_codes_judged():
+            expect(True, "codes", expected="codes in the national form", received="codes in the national form")
+        """
+    )
+    result = pytester.runpytest("--p111-report", str(tmp_path / "out"))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # every other requirement NOT-TESTED: INCOMPLETE
+    passed = pytester.runpytest("--p111-report", str(tmp_path / "out2"), "--p111-allow-not-tested")
+    assert passed.ret == pytest.ExitCode.OK  # a subset on purpose, said so

@@ -18,7 +18,7 @@ from harness.core import inert, interrupts
 from harness.core.catalog import load_catalog
 from harness.core.formats import vietnam_now
 from harness.core.results import CheckRecord, RunRecord
-from harness.core.verdicts import ConformanceWarning, Outcome, Verdict, outcome_of
+from harness.core.verdicts import ConformanceWarning, Outcome, Verdict, exit_code, outcome_of
 from harness.http.evidence import EvidenceRecorder
 from harness.http.recording import Recorder, Replayer
 from harness.http.redaction import Redactor
@@ -279,6 +279,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                     break
     finally:  # a report that cannot be written must not lose the recording too
         taps.save(session.config, session.config.stash.get(TAP, None))
+    # Plain `pytest` over the suite (a vendor's CI) exits 0 only when `p111 run` would: a run whose verdict is not
+    # PASSED (INCOMPLETE, REVIEW …) though no check failed exits 1, "not passed" (`p111 run` gives the exact code).
+    if run.checks and exitstatus == pytest.ExitCode.OK and exit_code(run.verdict()) != 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)
