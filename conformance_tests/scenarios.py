@@ -81,6 +81,12 @@ def drive_actions(
     lifecycle = lifecycle or load_lifecycle()
     status = status or current_status(driver, code)
     for action in actions:
+        if status not in lifecycle.statuses:  # a status the SUT invented: its failure, not the scenario's
+            raise Failure(
+                f"dossier {code} is in a status the national lifecycle does not have",
+                expected=f"one of the portal's status codes: {', '.join(lifecycle.statuses)} (lifecycle.yaml)",
+                received=f"status {status!r}",
+            )
         if lifecycle.leads_to(status, action, resume="2") is None:
             # The scenario's own mistake, never the SUT's: an ERROR naming the step.
             raise LookupError(f"scenario error: {action!r} is not lawful from {lifecycle.rule(status)}")
