@@ -147,3 +147,14 @@ def test_encoded_text_without_a_secret_is_left_alone():
     plain = "conformance_tests 0123456789abcdef dGhpcyBpcyBoYXJtbGVzcw== a%20b"
     assert redactor.text(plain) == plain
     assert list(redactor.known()) == ["session-value-123"]  # nothing new learnt: the encodings are read, not stored
+
+
+def test_report_html_shows_control_characters_and_bidi_overrides_as_text():
+    """report.html escapes markup (autoescape) and shows every control character, escape sequence and bidirectional
+    override the SUT sent as `\\u….` text: nothing reorders, hides or titles what a person reads."""
+    from harness.reporting.html import render_html
+
+    hostile = "status\x1b]0;owned\x07\x00\u202edesrever<b>x</b>"
+    html = render_html(_hostile_report(hostile), [], "en")
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]", html)
+    assert "\\u202e" in html and "\\u001b" in html and "&lt;b&gt;x&lt;/b&gt;" in html

@@ -33,6 +33,13 @@ def terminal(text: Any) -> str:
     return _CONTROL.sub(_visible, _SEQUENCE.sub("", str(text)))
 
 
+def visible_controls(text: str) -> str:
+    """For a page (report.html): every control character, line separator and bidirectional override shown as
+    `\u202e`-style text, so that nothing reorders or hides what a person reads; newlines and tabs stay. HTML
+    markup is the template's autoescape's."""
+    return _CONTROL.sub(_visible, text)
+
+
 def line(text: Any) -> str:
     """One line for a terminal: `terminal`, with newlines and tabs folded to spaces."""
     return " ".join(terminal(text).split())

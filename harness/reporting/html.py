@@ -15,7 +15,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
+from harness.core import inert
 from harness.core.i18n import family_label, labels, level_label, verdict_label
 
 HTML_FILE = "report.html"
@@ -50,7 +52,14 @@ def _environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_inert,  # every value the template prints, the SUT's text among them
     )
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, Markup):  # already escaped: showing its control characters adds no markup
+        return Markup(inert.visible_controls(str(value)))
+    return inert.visible_controls(value) if isinstance(value, str) else value
 
 
 def _pretty(body: Any) -> str:
