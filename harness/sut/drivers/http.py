@@ -1,7 +1,7 @@
 """The declarative `http` driver: every operation of the Driver protocol is an HTTP call described in the target
 (`sut.driver_options`, schemas/drivers/http.schema.json), so a vendor whose API differs from the reference API needs
 no Python. Requests are Jinja2 templates; the fields of an answer are found by JMESPath expressions; the system's
-words (statuses, actions, channels …) are translated through the vocabulary tables (harness/drivers/http_config.py).
+words (statuses, actions, channels …) are translated through the vocabulary tables (harness/sut/drivers/http_config.py).
 
 Anything unexpected is a DriverError naming the action and the configuration key (an ERROR verdict, never a crash).
 Credentials never appear in a message: only paths, statuses, configuration keys and the answers' field names do.
