@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import SUBMITTED_FILES, act_where_offered, drive_actions, person_judges
+from harness.core import limits
 from harness.fuzz.openapi import read_operations
 from harness.sut.checking import blocked, expect
 from harness.sut.drivers import DossierView, Driver, Session
@@ -86,7 +87,7 @@ def api(p111_client: httpx.Client, p111_target) -> dict[str, Any]:
     if sut.openapi_path:
         answer = p111_client.get(sut.openapi_path)
         try:
-            document = dict(answer.json()) if answer.status_code == 200 else document
+            document = dict(limits.json_of(answer.content)) if answer.status_code == 200 else document
             document.setdefault("paths", {})
             problem = f"{sut.openapi_path} answered HTTP {answer.status_code} with no operations"
         except ValueError:

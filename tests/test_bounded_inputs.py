@@ -146,3 +146,23 @@ def test_a_broken_pipe_ends_quietly(tmp_path):
     assert done.stdout.count("\n") == 1
     assert err.read_text() == ""  # no traceback, no "Exception ignored"
     assert done.returncode == BROKEN_PIPE
+
+
+def test_a_sut_answer_nested_too_deeply_is_not_json_to_the_driver():
+    """The SUT's answers are bounded like every input: nesting past MAX_DEPTH is an answer that is not the JSON the
+    driver needs (a DriverError naming it, the check ERROR), never a RecursionError."""
+    import httpx
+
+    from harness.core import limits
+    from harness.sut.drivers import DriverError, ReferenceApiDriver
+
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ValueError, match="nested too deeply"):
+        limits.json_of(deep)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        limits.json_of("[" * 150 + "]" * 150)  # parses, but deeper than any message of the contract
+    json_type = {"content-type": "application/json"}
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, text=deep, headers=json_type))
+    driver = ReferenceApiDriver(httpx.Client(base_url="http://sut.test", transport=answer))
+    with pytest.raises(DriverError, match="not JSON"):
+        driver.services()

@@ -98,6 +98,18 @@ def nested_too_deeply(where: str) -> BadInput:
     return BadInput(f"{where}: lồng quá sâu / nested too deeply (more than {MAX_DEPTH} levels)")
 
 
+def json_of(body: str | bytes) -> Any:
+    """A JSON answer from across the wire (the SUT's), bounded by nesting: deeper than MAX_DEPTH is a ValueError, as
+    bad JSON is, so that callers treat it as an answer that is not the JSON they need — never a RecursionError."""
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
+    if depth(document) > MAX_DEPTH:
+        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+    return document
+
+
 def load_json(path: str | Path, kind: str) -> Any:
     """A JSON file, bounded: by the cap of its kind, and by nesting (at most MAX_DEPTH levels), never a
     RecursionError. Bad JSON is the caller's ValueError, as from json.loads."""

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
+from harness.core import limits
 from harness.core.errors import P111Error
 
 T = TypeVar("T")
@@ -32,7 +33,7 @@ def admin_call(client: httpx.Client, who: str, method: str, path: str, **kwargs:
             f"the {who} at {client.base_url} is not observable ({method} /_p111/{path} answered "
             f"{response.status_code}): is it the harness's counterpart?"
         )
-    return response.json()
+    return limits.json_of(response.content)
 
 
 class PortalObserver:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from harness.core import limits
 from harness.core.lifecycle import load_lifecycle
 from harness.sut.drivers.base import (
     ActionResult,
@@ -189,7 +190,7 @@ class HttpDriver:
                 refused_with=response.status_code,
             )
         try:
-            return response.json()
+            return limits.json_of(response.content)
         except ValueError as exc:
             kind = response.headers.get("content-type") or "missing"
             raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind})") from exc
@@ -215,7 +216,7 @@ class HttpDriver:
     @staticmethod
     def _answer_shape(response: httpx.Response) -> str:
         try:
-            return shape(response.json())
+            return shape(limits.json_of(response.content))
         except ValueError:
             return f"not JSON (Content-Type {response.headers.get('content-type') or 'missing'})"
 
@@ -240,7 +241,7 @@ class HttpDriver:
             )
             if self._login_message is not None:
                 try:
-                    found = self._login_message.search(callback.json(), "sign_on")
+                    found = self._login_message.search(limits.json_of(callback.content), "sign_on")
                     message = str(found) if found is not None else message
                 except ValueError:
                     pass
@@ -370,7 +371,7 @@ class HttpDriver:
     @staticmethod
     def _refusal(spec: Action, response: httpx.Response, where: str) -> str:
         try:
-            body = response.json()
+            body = limits.json_of(response.content)
         except ValueError:
             return response.text[:200]
         found = spec.message.search(body, where) if spec.message is not None else None

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from harness.config.target import ENV_REFERENCE
+from harness.core import limits
 from harness.sut.drivers.base import DriverError, Session, call_sut
 from harness.sut.drivers.http_config import OPTIONS, Expression, need, template
 
@@ -95,7 +96,7 @@ def credential_in(answer: httpx.Response, where: str, name: str, expression: Exp
     if where == "header":
         return answer.headers.get(name)
     try:
-        body = answer.json()
+        body = limits.json_of(answer.content)
     except ValueError:
         return None
     found = expression.search(body, "sign_on") if expression is not None else None
@@ -133,7 +134,7 @@ class Identity:
 
     def from_callback(self, callback: httpx.Response) -> dict[str, Any]:
         try:
-            return self.read(callback.json())
+            return self.read(limits.json_of(callback.content))
         except ValueError:
             return {"subject": None}
 

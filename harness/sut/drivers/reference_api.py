@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from harness.core import limits
 from harness.core.formats import VIETNAM_TIME
 from harness.http.client import lies_under
 from harness.sut.drivers.base import (
@@ -234,7 +235,7 @@ class ReferenceApiDriver:
         if "json" not in kind.lower():
             raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind or 'missing'})")
         try:
-            return response.json()
+            return limits.json_of(response.content)
         except ValueError as exc:
             raise DriverError(f"{where}: the SUT's answer is not JSON") from exc
 
@@ -280,7 +281,7 @@ class ReferenceApiDriver:
             return ActionResult(True, response.status_code, view, "")
         if response.status_code in (400, 401, 403, 404, 409, 422):
             try:
-                message = str(response.json().get("message", ""))
+                message = str(limits.json_of(response.content).get("message", ""))
             except (ValueError, AttributeError):
                 message = response.text[:200]
             return ActionResult(False, response.status_code, None, message)
