@@ -19,16 +19,17 @@ import httpx
 import pytest
 
 from conformance_tests.scenarios import SUBMITTED_FILES, act_where_offered, drive_actions, person_judges
+from harness.config.system import Refusals
 from harness.core import limits
 from harness.fuzz.openapi import read_operations
+from harness.http.client import to_own_page
 from harness.sut.checking import blocked, expect
 from harness.sut.drivers import DossierView, Driver, Session
 
 pytestmark = pytest.mark.requirement("P111-AUTH-TXN")
 
 WRITES = ("post", "put", "patch", "delete")
-REFUSED = (401, 403)
-HIDDEN = (401, 403, 404)  # another citizen's dossier may be refused or simply not found
+NOT_FOUND = 404  # another citizen's dossier may be refused or simply not found
 OTHER_CITIZEN = "citizen-2"
 OTHER_CITIZENS_FILES = (("to-khai-rieng.pdf", b"%PDF-1.4\n% P111 to khai cua cong dan khac\n"),)
 
@@ -118,9 +119,29 @@ def owned(p111_driver: Driver, procedure_codes: list[str]) -> DossierView:
     return p111_driver.submit(procedure_codes[0], files=SUBMITTED_FILES)
 
 
-def probe(client: httpx.Client, operation: Operation, headers: dict[str, str]) -> int:
+def probe(client: httpx.Client, operation: Operation, headers: dict[str, str]) -> httpx.Response:
     body = {"actor": "P111"} if operation.method in WRITES else None
-    return client.request(operation.method, operation.path, json=body, headers=headers).status_code
+    return client.request(operation.method, operation.path, json=body, headers=headers)
+
+
+def refused(answer: httpx.Response, refusals: Refusals) -> bool:
+    """The system's refusal as the target declares it (sut.refusals): one of its statuses, or, where it declares a
+    login page, a redirect to that page at its own origin. Any other redirect may be an acceptance (Post/Redirect/
+    Get), so it is never taken for a refusal."""
+    return answer.status_code in refusals.statuses or (
+        refusals.login_redirect is not None and to_own_page(answer, refusals.login_redirect)
+    )
+
+
+def refusals_text(refusals: Refusals) -> str:
+    statuses = " or ".join(str(s) for s in refusals.statuses)
+    login = refusals.login_redirect
+    sent = f", or a redirect to the system's own login page {login}" if login else ""
+    return f"HTTP {statuses}{sent} (sut.refusals)"
+
+
+def answered(answer: httpx.Response) -> str:
+    return f"HTTP {answer.status_code}" + (f" → {answer.headers['location']}" if answer.is_redirect else "")
 
 
 # A credential's secret part, after a cookie's name (`name=`) or an authorization scheme (`Bearer `) if any.
@@ -141,9 +162,9 @@ def forged(headers: dict[str, str]) -> dict[str, str]:
 def test_every_write_refuses_missing_or_forged_credentials(
     api, owned, p111_client: httpx.Client, p111_sso, p111_driver: Driver, p111_target
 ):
-    """Every endpoint that creates or changes something refuses (401/403) a request with no credentials, a forged
-    bearer token, an expired one, a forged session cookie, or a forged credential in the form of the SUT's own
-    sessions (the headers the driver presents, whatever they are)."""
+    """Every endpoint that creates or changes something refuses (sut.refusals: 401/403 by default) a request with no
+    credentials, a forged bearer token, an expired one, a forged session cookie, or a forged credential in the form of
+    the SUT's own sessions (the headers the driver presents, whatever they are)."""
     credentials = {
         "no credentials": {},
         "a forged bearer token": {"authorization": "Bearer p111-forged-token-0000000000"},
@@ -154,16 +175,18 @@ def test_every_write_refuses_missing_or_forged_credentials(
     if own_form and not any(own_form.keys() == probe.keys() for probe in credentials.values()):  # a new form
         credentials[f"a forged credential in the SUT's own form ({', '.join(own_form)})"] = own_form
     writes = [op for op in operations(api, owned.code, p111_target.sut.dossier_parameter) if op.method in WRITES]
+    refusals = p111_target.sut.refusals
     accepted = []
     for op in writes:
         for what, headers in credentials.items():
-            status = probe(p111_client, op, headers)
-            if status not in REFUSED:
-                accepted.append(f"{op} with {what} → HTTP {status}")
+            answer = probe(p111_client, op, headers)
+            if not refused(answer, refusals):
+                accepted.append(f"{op} with {what} → {answered(answer)}")
     expect(
         not accepted,
         "endpoints that change dossiers do not refuse unauthenticated requests",
-        expected=f"HTTP 401 or 403 from each of the {len(writes)} write operations (OpenAPI document and target)",
+        expected=f"{refusals_text(refusals)} from each of the {len(writes)} write operations (OpenAPI document and "
+        "target)",
         received="; ".join(accepted),
     )
 
@@ -183,13 +206,14 @@ def test_no_cross_account_reading_or_writing(
     # Its document differs in content from the owner's, so that a system storing files by content is not mistaken.
     p111_driver.submit(owned.procedure_code, files=OTHER_CITIZENS_FILES, session=other)
     parameter = p111_target.sut.dossier_parameter
+    hidden = (*p111_target.sut.refusals.statuses, NOT_FOUND)
     leaks = []
     for op in operations(api, owned.code, parameter):
         if op.method in WRITES and "{" + parameter + "}" not in op.template:
             continue  # creating one's own dossier is no cross-account write
         answer = p111_client.request(op.method, op.path, json={"actor": "P111"} if op.method in WRITES else None,
                                      headers=other.headers)
-        if op.method in WRITES and answer.status_code not in HIDDEN:
+        if op.method in WRITES and answer.status_code not in hidden:
             leaks.append(f"{op} → HTTP {answer.status_code}")
         elif op.method == "get" and answer.is_success and owned.code in answer.text:
             leaks.append(f"{op} → HTTP {answer.status_code} shows {owned.code}")
@@ -206,7 +230,7 @@ def test_no_cross_account_reading_or_writing(
     expect(
         not leaks,
         f"another citizen's session reaches {owned.code}, which is not theirs",
-        expected="HTTP 401, 403 or 404, and no answer that shows the dossier",
+        expected=f"HTTP {', '.join(str(s) for s in hidden)}, and no answer that shows the dossier",
         received="; ".join(leaks),
     )
 

@@ -15,7 +15,7 @@ import pytest
 
 from conformance_tests.scenarios import LIST_ATTACH, LIST_WHY, person_judges
 from harness.core.formats import service_level
-from harness.http.client import lies_under
+from harness.http.client import lies_under, to_own_page
 from harness.sut.checking import expect
 from harness.sut.drivers import Driver
 
@@ -73,7 +73,9 @@ def handoff_query(service) -> str:
 
 
 def test_portal_handoff_lands_on_the_service_or_sign_on(services, p111_client: httpx.Client, p111_target, p111_system):
-    """The portal's hand-off link opens the service page, or sends a citizen without a session to sign on."""
+    """The portal's hand-off link opens the service page, or sends a citizen without a session to sign on: to the
+    portal's sign-on, or to the system's own login page where the target declares one (sut.refusals.login_redirect)."""
+    login = p111_target.sut.refusals.login_redirect
     for s in services:
         url = f"{p111_target.sut.handoff_path}?{handoff_query(s)}"
         try:
@@ -88,12 +90,14 @@ def test_portal_handoff_lands_on_the_service_or_sign_on(services, p111_client: h
             raise  # not reached: expect(False) fails
         location = answer.headers.get("location", "")
         to_sign_on = answer.is_redirect and any(lies_under(location, u) for u in p111_system.sign_on_urls)
+        to_login = login is not None and to_own_page(answer, login)  # the system's own login page, declared
         expect(
-            answer.status_code == 200 or to_sign_on,
+            answer.status_code == 200 or to_sign_on or to_login,
             f"the portal's hand-off link to {s.service_id} ({s.code}) does not land on the service",
             expected=f"HTTP 200 (the service page) or a redirect to sign-on at "
-            f"{' or '.join(p111_system.sign_on_urls) or 'the configured sign-on'} (sut.handoff_path "
-            f"{p111_target.sut.handoff_path!r} is a target setting)",
+            f"{' or '.join(p111_system.sign_on_urls) or 'the configured sign-on'}"
+            + (f" or to the system's own login page {login} (sut.refusals.login_redirect)" if login else "")
+            + f" (sut.handoff_path {p111_target.sut.handoff_path!r} is a target setting)",
             received=f"HTTP {answer.status_code}" + (f" → {location}" if location else ""),
             evidence=f"GET {url}",
         )
@@ -103,15 +107,21 @@ def test_portal_handoff_lands_on_the_service_or_sign_on(services, p111_client: h
 def test_portal_handoff_opens_the_service_for_a_signed_in_citizen(services, p111_client: httpx.Client, p111_target,
                                                                   p111_driver: Driver):
     """A citizen who has signed on follows the portal's hand-off link straight to the service page (HTTP 200), not to
-    sign-on again."""
+    sign-on again. Where the target declares the system's own login page (sut.refusals.login_redirect), a redirect to
+    another page of the system's own origin is the service page too (Post/Redirect/Get style); never one to the login
+    page nor off the origin (never followed)."""
+    login = p111_target.sut.refusals.login_redirect
     session = p111_driver.session("citizen")
     for s in services:
         url = f"{p111_target.sut.handoff_path}?{handoff_query(s)}"
         answer = p111_client.get(url, headers=session.headers)
+        to_service = login is not None and to_own_page(answer) and not to_own_page(answer, login)
         expect(
-            answer.status_code == 200,
+            answer.status_code == 200 or to_service,
             f"the hand-off link to {s.service_id} ({s.code}) does not open the service for a signed-in citizen",
-            expected="HTTP 200: the service page, the citizen's session recognised",
+            expected="HTTP 200: the service page, the citizen's session recognised"
+            + (f"; or a redirect to a page of the system's own origin other than its login page {login}" if login
+               else ""),
             received=f"HTTP {answer.status_code}" + (f" → {answer.headers['location']}" if answer.is_redirect else ""),
             evidence=f"GET {url}",
         )

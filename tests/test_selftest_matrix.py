@@ -62,6 +62,8 @@ DEFECTS_UNDER_VARIATIONS = (
     ("pay-accepts-bad-checksum", "citizen-opens-payment"),
     ("txn-supplement-anonymous", "public-calls-declared"),
     ("txn-officer-action-by-citizen", "officers-basic-auth"),
+    ("txn-supplement-anonymous", "anonymous-to-login-page"),
+    ("handoff-ignores-session", "anonymous-to-login-page"),
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 from harness.cli import main
 from harness.config.target import Target, TargetError, embedded_target, load_target
 from harness.core.lifecycle import load_lifecycle
+from harness.http.client import to_own_page
 from harness.sut.drivers import DriverError, ReferenceApiDriver, Session
 from harness.sut.drivers.http_credentials import credentials, target_secrets
 from mocks.reference.variations import registry, target_settings
@@ -203,3 +204,58 @@ def test_a_public_call_is_judged_by_the_targets_declaration_alone(tmp_path, decl
         failures = [c["failure"]["received"] for c in requirement["checks"] if c["outcome"] == "FAILED"]
         assert any("POST /api/health" in f for f in failures)
         assert not any("/api/payments/confirm" in f for f in failures)  # the confirm path never needs a session
+
+
+def test_anonymous_callers_are_sent_to_the_systems_own_login_page():
+    """Under anonymous-to-login-page a write without a session and the anonymous hand-off answer 302 to the system's
+    own login page, a signed-in citizen's hand-off 303 to the service page; the setting names that login page, and
+    only a redirect there, at the system's own origin, reads as "sign in first"."""
+    with driven("anonymous-to-login-page") as (target, driver):
+        login = target.sut.refusals.login_redirect
+        assert (login, target.sut.refusals.statuses) == ("/auth/login", (401, 403))
+        client = driver._client  # the SUT's client: no session on it
+        write = client.post("/api/dossiers", json={"actor": "P111"})
+        assert (write.status_code, write.headers["location"]) == (302, login)
+        assert to_own_page(write, login) and not to_own_page(write, "/dvc")
+        service = driver.services()[0]
+        query = {"vnconnect": "1", "MaTTHCDP": service.local_code, "MaCoQuanThucHien": service.agency_code,
+                 "MaDVC": service.service_id}
+        anonymous = client.get(target.sut.handoff_path, params=query)
+        assert anonymous.status_code == 302 and to_own_page(anonymous, login)
+        signed_in = client.get(target.sut.handoff_path, params=query, headers=driver.session("citizen").headers)
+        assert signed_in.status_code == 303 and to_own_page(signed_in) and not to_own_page(signed_in, login)
+        page = client.get(signed_in.headers["location"], headers=driver.session("citizen").headers)
+        assert page.status_code == 200 and service.code in page.text
+    elsewhere = httpx.Response(302, headers={"location": "http://evil.example/auth/login"},
+                               request=httpx.Request("POST", "http://sut.example/api/dossiers"))
+    assert not to_own_page(elsewhere, "/auth/login") and not to_own_page(elsewhere)
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "declared"])
+def test_a_login_page_redirect_is_a_refusal_only_where_the_target_declares_it(tmp_path, declared):
+    """The same lawful system (anonymous callers redirected to its own login page): P111-AUTH-TXN and P111-CATALOG
+    fail it while the target does not declare the login page (a redirect after a write may be an acceptance), and
+    pass it once the target does (sut.refusals.login_redirect)."""
+    document = embedded_target().public_dict()
+    document["sut"]["variations"] = ["anonymous-to-login-page"]
+    if declared:
+        document["sut"]["refusals"] = registry()["anonymous-to-login-page"].target["sut"]["refusals"]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = run_p111("run", "--target", str(path), "--report", str(tmp_path / "out"), "--", "-k",
+                      "refuses_missing_or_forged or portal_handoff", cwd=tmp_path)
+    names = (
+        "test_every_write_refuses_missing_or_forged_credentials",
+        "test_portal_handoff_lands_on_the_service_or_sign_on",
+        "test_portal_handoff_opens_the_service_for_a_signed_in_citizen",
+    )
+    checks = {
+        c["nodeid"].rsplit("::", 1)[-1]: c
+        for r in read_report(tmp_path / "out")["requirements"] for c in r["checks"] if c["nodeid"].endswith(names)
+    }
+    assert set(checks) == set(names), result.stdout[-2000:]
+    for name, check in checks.items():
+        assert check["outcome"] == ("PASSED" if declared else "FAILED"), (name, result.stdout[-2000:])
+    if not declared:
+        received = checks["test_every_write_refuses_missing_or_forged_credentials"]["failure"]["received"]
+        assert "POST /api/dossiers with no credentials → HTTP 302 → /auth/login" in received

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
@@ -22,6 +22,7 @@ from harness.config.fields import (
     SecretRef,
     Text,
     operations,
+    section,
     with_schema,
     words,
 )
@@ -60,6 +61,27 @@ def _driver_options_by_driver() -> list[dict[str, Any]]:
     return rules
 
 
+@dataclass(frozen=True, config=CONFIG)
+class Refusals:
+    statuses: tuple[Annotated[int, Field(ge=400, le=599)], ...] = Field(
+        (401, 403), min_length=1, json_schema_extra={"default": [401, 403], "uniqueItems": True}, description=words(
+            "Các mã HTTP mà hệ thống dùng để từ chối một yêu cầu không có hoặc có thông tin xác thực giả.",
+            "The HTTP statuses by which the system refuses a request with no or forged credentials.",
+        ))
+    login_redirect: Path | SkipJsonSchema[None] = Field(None, description=words(
+        "Đường dẫn trang đăng nhập của chính hệ thống, nếu hệ thống từ chối bằng cách chuyển hướng (302/303) tới "
+        "đó: một chuyển hướng tới đường dẫn này, cùng nguồn với hệ thống, được coi là «đăng nhập trước» (P111-AUTH-"
+        "TXN, và lời chuyển tiếp từ Cổng của P111-CATALOG); khi đã khai báo, một chuyển hướng cùng nguồn tới trang "
+        "khác cho công dân đã đăng nhập được coi là mở dịch vụ. Không khai báo thì mọi chuyển hướng sau một thao tác "
+        "ghi đều không phải lời từ chối (có thể là chấp nhận kiểu Post/Redirect/Get).",
+        "The path of the system's own login page, if the system refuses by redirecting (302/303) there: a redirect "
+        "under this path, at the system's own origin, counts as \"sign in first\" (P111-AUTH-TXN, and the portal's "
+        "hand-off in P111-CATALOG); once declared, a same-origin redirect elsewhere for a signed-in citizen counts "
+        "as serving the service. Undeclared, no redirect after a write is a refusal (it may be an acceptance, "
+        "Post/Redirect/Get).",
+    ))
+
+
 _EMBEDDED_OR_NOT = {
     "if": {"required": ["embedded"], "properties": {"embedded": {"const": True}}},
     "then": {"properties": {"base_url": {"not": {}}}},
@@ -90,10 +112,10 @@ class SutConfig:
         "Trình điều khiển thao tác trên hệ thống: reference-api (API trong schemas/reference-api.openapi.json); "
         "http (trình điều khiển khai báo, cấu hình trong driver_options, không cần mã Python); operator (một người "
         "thao tác theo từng bước in ra); hoặc một lớp Python 'mô_đun:Lớp' nhận (client, sign_on) và cài giao thức "
-        "Driver (harness/drivers/base.py).",
+        "Driver (harness/sut/drivers/base.py).",
         "The driver that operates the system: reference-api; http (a declarative driver configured in "
         "driver_options, no Python); operator (a person performs each printed step); or a Python class "
-        "'module:Class' taking (client, sign_on) and implementing the Driver protocol (harness/drivers/base.py).",
+        "'module:Class' taking (client, sign_on) and implementing the Driver protocol (harness/sut/drivers/base.py).",
     ))
     driver_options: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"default": {}}, description=words(
         "Thiết lập của trình điều khiển http hoặc operator (schemas/drivers/<tên>.schema.json).",
@@ -136,6 +158,10 @@ class SutConfig:
         "signature, like the payment platform's callback); P111-AUTH-TXN does not demand a session there, and "
         "p111 fuzz accepts their refusing a bad message with HTTP 200 and an error code of their own (MaLoi). "
         "payment.confirm_path is always one.",
+    ))
+    refusals: Refusals = section(Refusals, words(
+        "Cách hệ thống từ chối người chưa đăng nhập (mặc định HTTP 401 hoặc 403).",
+        "How the system refuses a caller who has not signed on (by default HTTP 401 or 403).",
     ))
     api_key: SecretRef | SkipJsonSchema[None] = Field(None, description=words(
         "Khóa API của trình điều khiển" + SECRET_AS[0], "The driver's API key" + SECRET_AS[1]

@@ -41,6 +41,21 @@ def lies_under(url: str, base: str | httpx.URL) -> bool:
     return parsed.is_absolute_url and origin(parsed) == origin(home) and (parsed.path + "/").startswith(prefix)
 
 
+def to_own_page(answer: httpx.Response, path: str | None = None) -> bool:
+    """`answer` redirects (3xx with a Location) to the origin that was asked, under `path` if given: the system
+    sending a browser to a page of its own, e.g. its login page. The Location is resolved against the request, never
+    followed; one to another origin is never the system's own page."""
+    location = answer.headers.get("location")
+    if not answer.is_redirect or not location:
+        return False
+    try:
+        target = answer.request.url.join(location)
+    except (httpx.InvalidURL, ValueError):
+        return False
+    asked = answer.request.url
+    return lies_under(str(target), asked.copy_with(path=path or "/", query=None, fragment=None))
+
+
 def origin_text(key: tuple[str, str, int | None]) -> str:
     scheme, host, port = key
     host = f"[{host}]" if ":" in host else host

@@ -8,11 +8,14 @@ dossier and every status change to the portal it is configured with. Named defec
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
 from mocks.reference.routes import actions, dossiers, exports, payments, procedures, signon, transfers
+from mocks.reference.routes.signon import LOGIN_PAGE, TO_LOGIN_PAGE
 from mocks.reference.shared import ReferenceSettings, load_services, local_code, problem, share
 
 __all__ = ["ReferenceSettings", "create_reference_app", "load_services", "local_code"]
@@ -41,4 +44,14 @@ def create_reference_app(settings: ReferenceSettings) -> Starlette:
             answer.headers["allow"] = ", ".join(sorted(allowed))
         return answer
 
-    return Starlette(exception_handlers={404: unrouted, 405: unrouted}, routes=routes)
+    own_login = [Middleware(BaseHTTPMiddleware, dispatch=_to_login_page)] if TO_LOGIN_PAGE in shared.variations else []
+    return Starlette(exception_handlers={404: unrouted, 405: unrouted}, routes=routes, middleware=own_login)
+
+
+async def _to_login_page(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    """The anonymous-to-login-page variation: a write refused for want of a session (401) is answered as a web
+    application's form would be, by a redirect to the system's own login page."""
+    answer = await call_next(request)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and answer.status_code == 401:
+        return RedirectResponse(LOGIN_PAGE, status_code=302)
+    return answer

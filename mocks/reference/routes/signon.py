@@ -11,10 +11,20 @@ from starlette.routing import Route
 from mocks.reference.shared import SESSION_COOKIE, Shared, local_code, problem, unauthenticated
 from mocks.reference.signon import LoginRefused
 
+# The anonymous-to-login-page variation: the system's own login page, where it sends a caller without a session, and
+# the service page it redirects a signed-in citizen to (the target declares it: sut.refusals.login_redirect).
+TO_LOGIN_PAGE = "anonymous-to-login-page"
+LOGIN_PAGE = "/auth/login"
+SERVICE_PAGE = "/dvc/dich-vu/{service_id}"
+
 
 def routes(s: Shared) -> list[Route]:
-    settings, defects = s.settings, s.defects
+    settings, defects, own_login = s.settings, s.defects, TO_LOGIN_PAGE in s.variations
     services, principal, relying_party = s.services, s.principal, s.relying_party
+
+    def service_page(service: dict) -> HTMLResponse:
+        title = html.escape(service["name"])
+        return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
 
     async def handoff(request: Request) -> Response:
         """The portal's hand-off (vnconnect=1&MaTTHCDP=…&MaCoQuanThucHien=…&MaDVC=…): the service page for a
@@ -31,9 +41,21 @@ def routes(s: Shared) -> list[Route]:
         ):
             return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
         if await principal(request) is None or "handoff-ignores-session" in defects:
+            if own_login:
+                return RedirectResponse(LOGIN_PAGE, status_code=302)
             return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
-        title = html.escape(service["name"])
-        return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
+        if own_login:
+            return RedirectResponse(SERVICE_PAGE.format(service_id=service["service_id"]), status_code=303)
+        return service_page(service)
+
+    async def service_page_route(request: Request) -> Response:
+        """The service page the anonymous-to-login-page variation redirects a signed-in citizen to."""
+        service = next((s for s in services.values() if s["service_id"] == request.path_params["service_id"]), None)
+        if service is None:
+            return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
+        if await principal(request) is None:
+            return RedirectResponse(LOGIN_PAGE, status_code=302)
+        return service_page(service)
 
     async def sign_in(request: Request) -> Response:
         """Starts a login: the browser goes to the provider's authorization endpoint."""
@@ -55,7 +77,8 @@ def routes(s: Shared) -> list[Route]:
 
     return [
         Route(settings.handoff_path, handoff),
-        Route("/auth/login", sign_in),
+        Route(LOGIN_PAGE, sign_in),
+        *([Route(SERVICE_PAGE, service_page_route)] if own_login else []),
         Route("/auth/callback", signed_in, name="signed_in"),
         Route("/api/me", me),
     ]
