@@ -281,7 +281,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         taps.save(session.config, session.config.stash.get(TAP, None))
     # Plain `pytest` over the suite (a vendor's CI) exits 0 only when `p111 run` would: a run whose verdict is not
     # PASSED (INCOMPLETE, REVIEW …) though no check failed exits 1, "not passed" (`p111 run` gives the exact code).
-    if run.checks and exitstatus == pytest.ExitCode.OK and exit_code(run.verdict()) != 0:
+    collected_only = session.config.getoption("collectonly")
+    if run.checks and not collected_only and exitstatus == pytest.ExitCode.OK and exit_code(run.verdict()) != 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

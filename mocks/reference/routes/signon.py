@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,40 +23,30 @@ def routes(s: Shared) -> list[Route]:
     settings, defects, own_login = s.settings, s.defects, TO_LOGIN_PAGE in s.variations
     services, principal, relying_party = s.services, s.principal, s.relying_party
 
-    def service_page(service: dict) -> HTMLResponse:
-        title = html.escape(service["name"])
-        return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
-
     async def handoff(request: Request) -> Response:
         """The portal's hand-off (vnconnect=1&MaTTHCDP=…&MaCoQuanThucHien=…&MaDVC=…): the service page for a
         signed-in citizen, otherwise the portal's sign-on."""
         if "handoff-link-error" in defects:
             return HTMLResponse("<h1>500 Internal Server Error</h1>", status_code=500)
-        query = request.query_params
-        service = next((s for s in services.values() if s["service_id"] == query.get("MaDVC")), None)
-        if (
-            query.get("vnconnect") != "1"
-            or service is None
-            or query.get("MaTTHCDP") != local_code(service)
-            or query.get("MaCoQuanThucHien") != service["agency_code"]
-        ):
-            return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
+        service = _handed_off(request.query_params, services)
+        if service is None:
+            return _not_found()
         if await principal(request) is None or "handoff-ignores-session" in defects:
             if own_login:
                 return RedirectResponse(LOGIN_PAGE, status_code=302)
             return RedirectResponse(relying_party.begin(str(request.url_for("signed_in"))), status_code=302)
         if own_login:
             return RedirectResponse(SERVICE_PAGE.format(service_id=service["service_id"]), status_code=303)
-        return service_page(service)
+        return _service_page(service)
 
     async def service_page_route(request: Request) -> Response:
         """The service page the anonymous-to-login-page variation redirects a signed-in citizen to."""
-        service = next((s for s in services.values() if s["service_id"] == request.path_params["service_id"]), None)
+        service = _service(services, request.path_params["service_id"])
         if service is None:
-            return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
+            return _not_found()
         if await principal(request) is None:
             return RedirectResponse(LOGIN_PAGE, status_code=302)
-        return service_page(service)
+        return _service_page(service)
 
     async def sign_in(request: Request) -> Response:
         """Starts a login: the browser goes to the provider's authorization endpoint."""
@@ -82,3 +73,31 @@ def routes(s: Shared) -> list[Route]:
         Route("/auth/callback", signed_in, name="signed_in"),
         Route("/api/me", me),
     ]
+
+
+def _not_found() -> HTMLResponse:
+    return HTMLResponse("<h1>Không tìm thấy dịch vụ / service not found</h1>", status_code=404)
+
+
+def _service(services: dict[str, dict], service_id: str | None) -> dict | None:
+    return next((s for s in services.values() if s["service_id"] == service_id), None)
+
+
+def _handed_off(query: Any, services: dict[str, dict]) -> dict | None:
+    """The service a hand-off link (vnconnect=1&MaTTHCDP=…&MaCoQuanThucHien=…&MaDVC=…) names, if it names one
+    consistently."""
+    service = _service(services, query.get("MaDVC"))
+    if (
+        query.get("vnconnect") != "1"
+        or service is None
+        or query.get("MaTTHCDP") != local_code(service)
+        or query.get("MaCoQuanThucHien") != service["agency_code"]
+    ):
+        return None
+    return service
+
+
+def _service_page(service: dict) -> HTMLResponse:
+    title = html.escape(service["name"])
+    return HTMLResponse(f"<html lang='vi'><h1>{title}</h1><p>Mã TTHC {html.escape(service['code'])}</p></html>")
+
