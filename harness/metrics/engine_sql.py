@@ -47,7 +47,7 @@ def _bad_date(column: str) -> str:
 _DOSSIER_BAD = f"""CASE
   WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
   WHEN NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
-       OR try_strptime(split_part(MaHoSo, '-', 2), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
+       OR try_strptime(substr(MaHoSo, 15, 6), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
   WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
   WHEN NOT regexp_full_match(MaTTHC, '{_PROCEDURE_CODE}') THEN '$.MaTTHC: not a p111-procedure-code'
   WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
@@ -82,13 +82,15 @@ def _any_fee(fees: str) -> str:
             f"ELSE coalesce(list_bool_or(list_transform({fees}, lambda f: {_fee_positive('f.Gia')})), false) END")
 
 
-# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …).
+# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …). Only rows
+# that keep the schema are counted (a bad row's keys are NULL and its group is never read), and their MaHoSo matches
+# _DOSSIER_CODE: the agency is its first 13 characters and the date part starts at the 15th (no split_part per row).
 _DOSSIER_FACTS = f"""
   MaHoSo AS code,
-  split_part(MaHoSo, '-', 1) AS agency,
+  left(MaHoSo, 13) AS agency,
   left(MaTTHC, 8) AS proc,
   CASE WHEN length(NgayTiepNhan) = 14 THEN try_cast(left(NgayTiepNhan, 4) AS INTEGER)
-       ELSE 2000 + try_cast(left(split_part(MaHoSo, '-', 2), 2) AS INTEGER) END AS year,
+       ELSE 2000 + try_cast(substr(MaHoSo, 15, 2) AS INTEGER) END AS year,
   {_t('KenhThucHien')} = '2' AS online,
   {_any_fee('DanhSachLePhi')} AS fee,
   {_t('DuocThanhToanTrucTuyen')} IN ('1', '2') AS paid,
