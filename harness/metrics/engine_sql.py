@@ -47,7 +47,7 @@ def _bad_date(column: str) -> str:
 _DOSSIER_BAD = f"""CASE
   WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
   WHEN NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
-       OR try_strptime(split_part(MaHoSo, '-', 2), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
+       OR try_strptime(substr(MaHoSo, 15, 6), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
   WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
   WHEN NOT regexp_full_match(MaTTHC, '{_PROCEDURE_CODE}') THEN '$.MaTTHC: not a p111-procedure-code'
   WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
@@ -63,23 +63,36 @@ _DOSSIER_BAD = f"""CASE
   WHEN HoSoCoThanhPhanSoHoa NOT IN ('0','1','') THEN '$.HoSoCoThanhPhanSoHoa: not one of 0, 1'
 END"""
 
-_FEE_POSITIVE = f"""CASE json_type(f.Gia)
-  WHEN 'VARCHAR' THEN coalesce(regexp_full_match({_t("(f.Gia->>'$')")}, '{_PLAIN_NUMBER}')
-                               AND try_cast({_t("(f.Gia->>'$')")} AS DOUBLE) > 0, false)
-  WHEN 'BIGINT' THEN CAST(f.Gia AS DOUBLE) > 0
-  WHEN 'UBIGINT' THEN CAST(f.Gia AS DOUBLE) > 0
-  WHEN 'DOUBLE' THEN CAST(f.Gia AS DOUBLE) > 0
-  ELSE false END"""
+def _fee_positive(gia: str) -> str:
+    """oracle.fee_positive on a JSON value: DuckDB holds it as its JSON text, re-serialised (escapes decoded where
+    they need not be escaped, numbers normalised). A string holding a plain number counts when above 0 (any escape
+    left in it is a character no plain number has, so the pattern runs on the text, quotes and all); any other value
+    counts when it is a number above 0 ('true', '{…}', '[…]' cast to no number)."""
+    text = f"CAST({gia} AS VARCHAR)"
+    return (f"CASE WHEN starts_with({text}, '\"') "
+            f"THEN coalesce(regexp_full_match({text}, '\" *{_PLAIN_NUMBER} *\"') "
+            f"AND try_cast(trim({text}[2:-2], ' ') AS DOUBLE) > 0, false) "
+            f"ELSE coalesce(try_cast({text} AS DOUBLE) > 0, false) END")
 
-# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …).
+
+def _any_fee(fees: str) -> str:
+    """Whether any fee of the list counts, false for an empty or null list. Most lists hold one fee: it is tested
+    directly, the lambda (which costs more than the test) only runs for longer lists."""
+    return (f"CASE coalesce(len({fees}), 0) WHEN 0 THEN false WHEN 1 THEN {_fee_positive(f'{fees}[1].Gia')} "
+            f"ELSE coalesce(list_bool_or(list_transform({fees}, lambda f: {_fee_positive('f.Gia')})), false) END")
+
+
+# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …). Only rows
+# that keep the schema are counted (a bad row's keys are NULL and its group is never read), and their MaHoSo matches
+# _DOSSIER_CODE: the agency is its first 13 characters and the date part starts at the 15th (no split_part per row).
 _DOSSIER_FACTS = f"""
   MaHoSo AS code,
-  split_part(MaHoSo, '-', 1) AS agency,
+  left(MaHoSo, 13) AS agency,
   left(MaTTHC, 8) AS proc,
   CASE WHEN length(NgayTiepNhan) = 14 THEN try_cast(left(NgayTiepNhan, 4) AS INTEGER)
-       ELSE 2000 + try_cast(left(split_part(MaHoSo, '-', 2), 2) AS INTEGER) END AS year,
+       ELSE 2000 + try_cast(substr(MaHoSo, 15, 2) AS INTEGER) END AS year,
   {_t('KenhThucHien')} = '2' AS online,
-  coalesce(list_bool_or(list_transform(DanhSachLePhi, lambda f: {_FEE_POSITIVE})), false) AS fee,
+  {_any_fee('DanhSachLePhi')} AS fee,
   {_t('DuocThanhToanTrucTuyen')} IN ('1', '2') AS paid,
   {_t('TrangThaiHoSo')} IN ('9', '10') AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
   coalesce(list_bool_and(list_transform(DanhSachGiayToKetQua,
