@@ -221,3 +221,17 @@ def test_plain_pytest_does_not_exit_0_on_a_run_that_did_not_pass(pytester, tmp_p
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # every other requirement NOT-TESTED: INCOMPLETE
     passed = pytester.runpytest("--p111-report", str(tmp_path / "out2"), "--p111-allow-not-tested")
     assert passed.ret == pytest.ExitCode.OK  # a subset on purpose, said so
+
+
+def test_an_interrupt_pytest_cannot_describe_still_ends_the_run_as_an_interrupt(pytester):
+    """pytest's terminal reporter fails on an interrupt that lands in a frame without a line number (a TypeError
+    seen under CI): the plugin keeps it an interrupt (exit 2), never an internal error (exit 3)."""
+    pytester.makeconftest(
+        """
+        def pytest_keyboard_interrupt(excinfo):
+            raise TypeError("unsupported operand type(s) for -: 'NoneType' and 'int'")
+        """
+    )
+    pytester.makepyfile("def test_stopped():\n    raise KeyboardInterrupt\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.INTERRUPTED

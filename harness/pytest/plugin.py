@@ -286,6 +286,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_keyboard_interrupt(excinfo: Any) -> Iterator[None]:
+    """pytest's terminal reporter describes an interrupt's traceback, and fails when the interrupt lands in a frame
+    without a line number (a TypeError from inside pytest, seen under CI): the interrupt must still end the run as
+    one, with its report written and marked incomplete, never as an internal error."""
+    try:
+        return (yield)
+    except Exception:  # noqa: BLE001 - whatever pytest could not describe, the interrupt itself is what counts
+        return None
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """pytest-xdist: a worker ended; its records and evidence join the controller's run."""
