@@ -109,13 +109,16 @@ def test_portal_handoff_opens_the_service_for_a_signed_in_citizen(services, p111
     """A citizen who has signed on follows the portal's hand-off link straight to the service page (HTTP 200), not to
     sign-on again. Where the target declares the system's own login page (sut.refusals.login_redirect), a redirect to
     another page of the system's own origin is the service page too (Post/Redirect/Get style); never one to the login
-    page nor off the origin (never followed)."""
+    page, back to the hand-off link, nor off the origin (never followed)."""
     login = p111_target.sut.refusals.login_redirect
     session = p111_driver.session("citizen")
     for s in services:
         url = f"{p111_target.sut.handoff_path}?{handoff_query(s)}"
         answer = p111_client.get(url, headers=session.headers)
-        to_service = login is not None and to_own_page(answer) and not to_own_page(answer, login)
+        handoff = p111_target.sut.handoff_path
+        # A page of its own, but neither its login page nor the hand-off link again (a loop serves nobody).
+        to_service = (login is not None and to_own_page(answer)
+                      and not to_own_page(answer, login) and not to_own_page(answer, handoff))
         expect(
             answer.status_code == 200 or to_service,
             f"the hand-off link to {s.service_id} ({s.code}) does not open the service for a signed-in citizen",
