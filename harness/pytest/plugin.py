@@ -107,6 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _WarningCollector(config.stash[RUN], distributed.is_controller(config)), "p111-warnings"
     )
     config.pluginmanager.register(_Disarm(), "p111-disarm")
+    config.pluginmanager.register(_InterruptDescription(config), "p111-interrupt")
     directory = config.getoption("p111_report")
     if directory and not config.option.xmlpath:
         config.option.xmlpath = str(Path(directory) / reports.JUNIT_FILE)
@@ -249,6 +250,27 @@ class _Disarm:
         interrupts.disarm()
 
 
+class _InterruptDescription:
+    """pytest's terminal reporter describes an interrupt's traceback, and fails (TypeError) when the interrupt lands
+    in a frame without a line number, which Python 3.11 produces under load (seen under CI). Such frames are left out
+    of the description; should it fail anyway, the reporter is given one it can print (it needs one at session
+    finish). The interrupt ends the run as one, report written and marked incomplete, never as a crash."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Iterator[None]:
+        excinfo.traceback = excinfo.traceback.filter(_has_line_number)
+        try:
+            return (yield)
+        except Exception:  # noqa: BLE001 - whatever pytest could not describe, the interrupt itself is what counts
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.pytest_keyboard_interrupt(excinfo=_plain_interrupt())
+            return None
+
+
 # trylast: after pytest's junitxml plugin has written junit.xml, so that the manifest covers it (and it is redacted).
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -286,15 +308,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_keyboard_interrupt(excinfo: Any) -> Iterator[None]:
-    """pytest's terminal reporter describes an interrupt's traceback, and fails when the interrupt lands in a frame
-    without a line number (a TypeError from inside pytest, seen under CI): the interrupt must still end the run as
-    one, with its report written and marked incomplete, never as an internal error."""
+def _has_line_number(entry: Any) -> bool:
     try:
-        return (yield)
-    except Exception:  # noqa: BLE001 - whatever pytest could not describe, the interrupt itself is what counts
-        return None
+        return entry.lineno >= 0  # the property fails (TypeError) where the frame has no line number
+    except TypeError:
+        return False
+
+
+def _plain_interrupt() -> pytest.ExceptionInfo[BaseException]:
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        return pytest.ExceptionInfo.from_current()
 
 
 @pytest.hookimpl(optionalhook=True)
