@@ -12,6 +12,7 @@ import pytest
 
 from conformance_tests.scenarios import person_judges
 from harness.core.formats import format_portal_datetime, parse_portal_datetime
+from harness.core.verdicts import not_applicable
 from harness.sut.checking import blocked, expect, expect_valid, received_ref
 from harness.sut.observers import PortalObserver
 
@@ -202,8 +203,9 @@ def test_synced_dossier_matches_sut(p111_portal, received_dossier, p111_driver, 
 def test_synced_documents_are_the_dossiers(p111_portal, received_dossier):
     """The submitted documents the portal is told of (TaiLieuNop) include every file the SUT holds for the dossier
     (named by TepDinhKemId or TenTepDinhKem): the portal's digitisation figures (766) count from that list. The
-    contract does not require the list (the portal's schema), so an empty one says nothing; more documents than the
-    API shows (a form the system generates from the online submission) are lawful."""
+    contract does not require the list (the portal's schema), so an empty one is lawful and leaves the check
+    NOT-APPLICABLE (nothing was judged); more documents than the API shows (a form the system generates from the
+    online submission) are lawful."""
     dossier = received_dossier.dossier
     held = require_held(p111_portal, dossier.code, dossier.status)
     listed = [
@@ -212,11 +214,16 @@ def test_synced_documents_are_the_dossiers(p111_portal, received_dossier):
         if isinstance(d, dict) and str(d.get("IsDeleted") or "").lower() not in DELETED
     ]
 
+    if not listed:  # lawful, and nothing to compare: said so, never passed
+        not_applicable(
+            f"the portal was told of no submitted documents for {dossier.code} (TaiLieuNop is optional in the "
+            "portal's contract): there is no list to compare with the dossier's files"
+        )
+
     def names(document: dict[str, Any], file) -> bool:
         return str(document.get("TepDinhKemId")) == file.id or document.get("TenTepDinhKem") == file.name
 
-    # An empty list says nothing, so it leaves nothing unlisted.
-    unlisted = [f.name for f in dossier.files if listed and not any(names(d, f) for d in listed)]
+    unlisted = [f.name for f in dossier.files if not any(names(d, f) for d in listed)]
     expect(
         not unlisted,
         f"the documents the portal was told of for {dossier.code} leave out some of the dossier's",

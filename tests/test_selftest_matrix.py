@@ -44,7 +44,7 @@ PLAN_DEFECTS = tuple(sorted(set(registry()) - set(FUZZ_DEFECTS)))
 # to them: it runs alone. A variation no group names (a new one) runs alone too, so adding one needs no edit here.
 VARIATIONS = tuple(variation_registry())
 GROUPED = (
-    ("refusals-422", "inbox-now-only", "exports-cursor", "sso-no-pkce", "officers-basic-auth"),
+    ("refusals-422", "inbox-now-only", "exports-cursor", "sso-no-pkce", "officers-basic-auth", "documents-unlisted"),
     ("refusals-400", "api-dates-ddmmyyyy", "citizen-opens-payment", "public-calls-declared", "sso-kid-absent-try-each"),
     ("optional-transitions-refused",),
 )

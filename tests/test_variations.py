@@ -259,3 +259,24 @@ def test_a_login_page_redirect_is_a_refusal_only_where_the_target_declares_it(tm
     if not declared:
         received = checks["test_every_write_refuses_missing_or_forged_credentials"]["failure"]["received"]
         assert "POST /api/dossiers with no credentials → HTTP 302 → /auth/login" in received
+
+
+def test_an_empty_list_of_submitted_documents_is_not_applicable_not_passed(tmp_path):
+    """TaiLieuNop is optional in the portal's contract: a system that sends none is not accused, and the check that
+    compares the list says it judged nothing (NOT-APPLICABLE) instead of passing; its requirement still passes."""
+    result = run_p111(
+        "run", "--variation", "documents-unlisted", "--report", str(tmp_path / "out"), "--", "-k",
+        "test_sync_dossier", cwd=tmp_path,
+    )
+    requirements = {r["id"]: r for r in read_report(tmp_path / "out")["requirements"]}
+    checks = {c["nodeid"].rsplit("::", 1)[-1]: c for r in requirements.values() for c in r["checks"]}
+    assert checks["test_synced_documents_are_the_dossiers"]["outcome"] == "NOT-APPLICABLE", result.stdout[-2000:]
+    assert "TaiLieuNop" in checks["test_synced_documents_are_the_dossiers"]["message"]
+    others = [
+        c["outcome"]
+        for r in requirements.values()
+        for c in r["checks"]
+        if "test_sync_dossier.py" in c["nodeid"] and not c["nodeid"].endswith("test_synced_documents_are_the_dossiers")
+    ]
+    assert others and set(others) == {"PASSED"}
+    assert requirements["P111-SYNC-DOSSIER"]["verdict"] == "PASSED"

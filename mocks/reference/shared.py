@@ -204,7 +204,10 @@ def _portal_helpers(
     held_progress: dict[str, list[dict[str, Any]]] = {}
 
     def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
-        return _record_as_defects_make_it(dossier, defects, date_format)
+        record = _record_as_defects_make_it(dossier, defects, date_format)
+        if record is not None and "documents-unlisted" in settings.variations:
+            record["TaiLieuNop"] = []  # the variation: the optional list of submitted documents is left empty
+        return record
 
     async def tell_portal(dossier: model.Dossier) -> None:
         step = dossier.history[-1]
