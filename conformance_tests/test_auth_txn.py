@@ -22,7 +22,7 @@ from conformance_tests.scenarios import SUBMITTED_FILES, act_where_offered, driv
 from harness.config.system import Refusals
 from harness.core import limits
 from harness.fuzz.openapi import read_operations
-from harness.http.client import to_own_page
+from harness.http.client import refused
 from harness.sut.checking import blocked, expect
 from harness.sut.drivers import DossierView, Driver, Session
 
@@ -122,15 +122,6 @@ def owned(p111_driver: Driver, procedure_codes: list[str]) -> DossierView:
 def probe(client: httpx.Client, operation: Operation, headers: dict[str, str]) -> httpx.Response:
     body = {"actor": "P111"} if operation.method in WRITES else None
     return client.request(operation.method, operation.path, json=body, headers=headers)
-
-
-def refused(answer: httpx.Response, refusals: Refusals) -> bool:
-    """The system's refusal as the target declares it (sut.refusals): one of its statuses, or, where it declares a
-    login page, a redirect to that page at its own origin. Any other redirect may be an acceptance (Post/Redirect/
-    Get), so it is never taken for a refusal."""
-    return answer.status_code in refusals.statuses or (
-        refusals.login_redirect is not None and to_own_page(answer, refusals.login_redirect)
-    )
 
 
 def refusals_text(refusals: Refusals) -> str:

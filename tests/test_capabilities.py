@@ -3,11 +3,18 @@ declaration the reference system contradicts is FAILED."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+import pytest
 import yaml
 
+from harness.config.target import embedded_target
 from harness.core.resources import data_file
+from harness.sut import checking
+from harness.sut.drivers import DriverError, NoSignOnOffered, ReferenceApiDriver
 from mocks.reference.app import load_services
 from tests.support import read_report, run_p111
 
@@ -73,3 +80,59 @@ def test_a_false_procedure_list_level_or_sign_on_declaration_fails(tmp_path: Pat
     assert got["P111-AUTH-SSO"]["verdict"] == "FAILED"
     assert sso.pop("test_nobody_signs_on_where_no_sign_on_is_declared")[0] == "FAILED"
     assert {outcome for outcome, _ in sso.values()} == {"NOT-APPLICABLE"}
+
+
+# ------------------------------------------------------------------ "no sign-on" judged only from the SUT's own answer
+
+
+def _judge_no_sign_on(answer: Callable[[httpx.Request], httpx.Response]) -> int:
+    """The contradiction check run directly against a SUT whose login path answers `answer`, with a sign-on
+    counterpart that would approve anyone; the number of judgements it made."""
+    with warnings.catch_warnings():  # the suite's own marks, which only a run of the suite registers
+        warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+        from conformance_tests.test_capabilities import test_nobody_signs_on_where_no_sign_on_is_declared as check
+
+    sut = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(answer))
+    sign_on = httpx.Client(base_url="http://sso.test", transport=httpx.MockTransport(
+        lambda request: httpx.Response(302, headers={"location": "http://sut.test/auth/callback?code=c"})))
+    checking.reset_judgements()
+    check(ReferenceApiDriver(sut, sign_on), embedded_target())
+    return checking.judgements()
+
+
+def _login_answers(callback: httpx.Response) -> Callable[[httpx.Request], httpx.Response]:
+    """A SUT whose login path sends the citizen to the sign-on, and whose callback answers `callback`."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/login":
+            return httpx.Response(302, headers={"location": "http://sso.test/authorize?client_id=sut&state=s"})
+        return callback
+
+    return answer
+
+
+@pytest.mark.parametrize("answer", [
+    lambda request: httpx.Response(404, text="not found"),  # no login path at all
+    lambda request: httpx.Response(200, text="<form>username, password</form>"),  # a login form of its own
+    lambda request: httpx.Response(302, headers={"location": "/dang-nhap"}),  # its own login page, not the sign-on
+    _login_answers(httpx.Response(403, text="sign-on disabled")),  # sent there, but refuses whoever comes back
+])
+def test_a_system_that_signs_nobody_on_keeps_its_declaration(answer):
+    assert _judge_no_sign_on(answer) == 1  # judged, and held
+
+
+def _no_answer(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+@pytest.mark.parametrize(("answer", "named"), [
+    (lambda request: httpx.Response(500, text="boom"), "HTTP 500"),
+    (lambda request: httpx.Response(503, text="down"), "HTTP 503"),
+    (_no_answer, "did not answer"),
+    (_login_answers(httpx.Response(500, text="callback crashed")), "HTTP 500"),  # sent to the sign-on, then a crash
+])
+def test_a_login_that_breaks_is_not_taken_for_no_sign_on(answer, named: str):
+    """A crash or no answer on the way in says nothing about sign-on: the check ends ERROR naming what happened,
+    never PASSED."""
+    with pytest.raises(DriverError, match=named) as raised:
+        _judge_no_sign_on(answer)
+    assert not isinstance(raised.value, NoSignOnOffered)

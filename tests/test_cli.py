@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -127,7 +128,8 @@ def test_mocks_serve_refuses_a_non_loopback_address(tmp_path: Path):
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_run_writes_a_partial_report(tmp_path: Path, signum: int):
-    """Stopped half way, the run still writes every report, marked incomplete, and exits 2."""
+    """Stopped half way, the run still writes every report, marked incomplete, and exits 2; the terminal shows the
+    verdict table and one line saying so, and nothing of where in Python the interrupt landed."""
     process = subprocess.Popen(
         [*P111, "run", "--report", "out"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -139,13 +141,18 @@ def test_an_interrupted_run_writes_a_partial_report(tmp_path: Path, signum: int)
         assert char, "the run ended before it could be interrupted"
         dots += char == "."
     process.send_signal(signum)
-    _, errors = process.communicate(timeout=120)
+    output, errors = process.communicate(timeout=120)
     assert process.returncode == 2, errors[-2000:]
     report = read_report(tmp_path / "out")
     assert report["incomplete"] is True
     assert schemas.first_error("report", report) is None
     assert {"report.html", "manifest.json", "junit.xml"} <= {p.name for p in (tmp_path / "out").iterdir()}
-    assert "interrupted" in errors
+    assert "Lần chạy bị ngắt; báo cáo chưa đầy đủ / interrupted; partial report in out" in errors
+    assert "Kết luận / overall: CHƯA ĐẦY ĐỦ (INCOMPLETE)" in output
+    # Not pytest's "…/interrupts.py:28: KeyboardInterrupt" and its --full-trace hint, nor any traceback.
+    shown = output + errors
+    assert "KeyboardInterrupt" not in shown and "--full-trace" not in shown and "Traceback" not in shown
+    assert not re.search(r"(harness|_pytest|pluggy)/\S*\.py:\d+", shown), shown[-3000:]
 
 
 def test_a_failing_run_prints_why_in_one_line_and_no_traceback_or_live_credential(tmp_path: Path):

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from harness.config.system import Refusals
 from harness.config.target import TargetError, load_target
 from harness.core import schemas
 from harness.sut.drivers import DriverError, HttpDriver, Session
@@ -163,6 +164,49 @@ def test_who_is_signed_in_from_the_session_tokens_own_claims():
 def test_identity_from_the_callback_needs_a_subject():
     with pytest.raises(DriverError, match=r"identity\.subject: required"):
         driver(FakeSut(), no_whoami({"from": "callback"}))
+
+
+# ---- a refused session, as sut.refusals says -------------------------------------------------------------------------
+
+WHOAMI = ("GET", "/v2/tai-khoan/hien-tai")
+FORGED = Session("x", {"X-Phien": "forged"})
+TO_LOGIN_PAGE = httpx.Response(302, headers={"location": "/dang-nhap?next=/v2/tai-khoan/hien-tai"})
+
+
+def whoami_answering(answer: httpx.Response, refusals: Refusals, refused: list[int] | None = None) -> HttpDriver:
+    options = example_options()
+    options["actions"]["whoami"].pop("refused", None)
+    if refused is not None:
+        options["actions"]["whoami"]["refused"] = refused  # the old spelling
+    assert validate(options) == []
+    sut = FakeSut()
+    sut.answers[WHOAMI] = answer
+    client = httpx.Client(base_url="http://sut.test", transport=httpx.MockTransport(sut))
+    sso = httpx.Client(base_url=SSO, transport=httpx.MockTransport(sign_on))
+    return HttpDriver(options, client, sso, refusals=refusals)
+
+
+@pytest.mark.parametrize(("refusals", "answer"), [
+    (Refusals(), httpx.Response(401)),  # the default: 401 or 403
+    (Refusals(statuses=(419,)), httpx.Response(419)),
+    (Refusals(login_redirect="/dang-nhap"), TO_LOGIN_PAGE),  # a system that sends a stranger to its login page
+])
+def test_whoami_takes_a_refusal_as_sut_refusals_describes_it(refusals: Refusals, answer: httpx.Response):
+    """One setting says how the system refuses a caller without a valid session: the checks' probes and the http
+    driver's who-am-I read the same sut.refusals."""
+    assert whoami_answering(answer, refusals).whoami(FORGED) is None
+
+
+@pytest.mark.parametrize("answer", [httpx.Response(419), TO_LOGIN_PAGE, httpx.Response(500)])
+def test_whoami_takes_nothing_else_for_a_refusal(answer: httpx.Response):
+    with pytest.raises(DriverError, match=r"actions\.whoami"):
+        whoami_answering(answer, Refusals()).whoami(FORGED)
+
+
+def test_the_old_spelling_actions_whoami_refused_still_decides_for_whoami():
+    assert whoami_answering(httpx.Response(418), Refusals(), refused=[418]).whoami(FORGED) is None
+    with pytest.raises(DriverError, match=r"actions\.whoami"):
+        whoami_answering(httpx.Response(401), Refusals(), refused=[418]).whoami(FORGED)
 
 
 # ---- who opens the payment ----------------------------------------------------------------------------------------

@@ -79,6 +79,39 @@ def test_kpi_command_exit_codes_languages_and_report(tmp_path, capsys):
     assert run("kpi", "--data", str(tmp_path / "missing.ndjson"), "--year", "2023") == 2
 
 
+@pytest.mark.parametrize(("name", "file_format", "written"), [
+    ("history", "ndjson", "history.ndjson"),  # no extension: the format's is added
+    ("history", "parquet", "history.parquet"),
+    ("history.jsonl", "ndjson", "history.jsonl"),  # an extension kpi reads as that format: kept
+    (None, "ndjson", "history.ndjson"),  # the default name, in either format
+    (None, "parquet", "history.parquet"),
+])
+def test_synth_writes_a_name_that_kpi_then_reads(tmp_path, monkeypatch, capsys, name, file_format, written):
+    monkeypatch.chdir(tmp_path)
+    output = [] if name is None else ["--output", str(tmp_path / name)]
+    assert run("synth", "--dossiers", "300", "--year", "2023", "--format", file_format, *output) == 0
+    assert (tmp_path / written).is_file()
+    assert name in (None, written) or not (tmp_path / name).exists()
+    capsys.readouterr()
+    assert run("kpi", "--data", str(tmp_path), "--year", "2023", "--json") in (0, 1)
+    document = json.loads(capsys.readouterr().out)
+    online = next(r for r in document["results"] if r["requirement"] == "P111-KPI-ONLINE-DOSSIERS")
+    assert online["denominator"] == 300 and document["bad_rows"] == []
+
+
+@pytest.mark.parametrize(("name", "file_format"), [
+    ("history.csv", "ndjson"), ("history.txt", "ndjson"), ("history.parquet", "ndjson"), ("history.2023", "ndjson"),
+    ("history.ndjson", "parquet"),
+])
+def test_synth_refuses_a_name_whose_extension_kpi_would_read_otherwise(tmp_path, capsys, name, file_format):
+    assert run("synth", "--dossiers", "300", "--year", "2023", "--format", file_format,
+               "--output", str(tmp_path / name)) == 2
+    error = capsys.readouterr().err
+    expected = ".parquet" if file_format == "parquet" else ".ndjson"
+    assert name in error and expected in error and "/" in error and "đuôi" in error  # Vietnamese, then English
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_score766_command_shows_computed_and_portal_points(capsys):
     assert run("score766", str(REPLY), "--json") == 0
     rows = json.loads(capsys.readouterr().out)["rows"]

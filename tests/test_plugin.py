@@ -223,7 +223,12 @@ def test_plain_pytest_does_not_exit_0_on_a_run_that_did_not_pass(pytester, tmp_p
     assert passed.ret == pytest.ExitCode.OK  # a subset on purpose, said so
 
 
-def test_an_interrupt_in_a_frame_without_a_line_number_still_ends_the_run_as_an_interrupt(pytester):
+# Described as pytest does, and with no traceback asked for (as `p111 run` asks): one line, no location in Python.
+QUIETLY = pytest.mark.parametrize(("tb", "shown"), [((), "KeyboardInterrupt"), (("--tb=no",), "Bị ngắt / interrupted")])
+
+
+@QUIETLY
+def test_an_interrupt_in_a_frame_without_a_line_number_still_ends_the_run_as_an_interrupt(pytester, tb, shown):
     """Python 3.11 sometimes gives an interrupted frame no line number, and pytest's terminal reporter then fails to
     describe the interrupt (TypeError), and fails again at session finish (it has nothing to print). Seen under CI:
     the run must still end as an interrupt (exit 2) with its reason printed, never as an internal error (exit 3)."""
@@ -242,12 +247,15 @@ def test_an_interrupt_in_a_frame_without_a_line_number_still_ends_the_run_as_an_
         """
     )
     pytester.makepyfile("def test_stopped():\n    raise KeyboardInterrupt\n")
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_subprocess(*tb)
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    assert "KeyboardInterrupt" in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
+    assert shown in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
+    if tb:
+        assert "KeyboardInterrupt" not in result.stdout.str() + result.stderr.str()
 
 
-def test_an_interrupt_pytest_cannot_describe_at_all_still_ends_the_run_as_an_interrupt(pytester):
+@QUIETLY
+def test_an_interrupt_pytest_cannot_describe_at_all_still_ends_the_run_as_an_interrupt(pytester, tb, shown):
     """Should describing the interrupt fail for any other reason, the reporter still gets a description."""
     pytester.makeconftest(
         """
@@ -266,6 +274,8 @@ def test_an_interrupt_pytest_cannot_describe_at_all_still_ends_the_run_as_an_int
         """
     )
     pytester.makepyfile("def test_stopped():\n    raise KeyboardInterrupt\n")
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_subprocess(*tb)
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    assert "KeyboardInterrupt" in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
+    assert shown in result.stdout.str() and "INTERNALERROR" not in result.stdout.str()
+    if tb:
+        assert "KeyboardInterrupt" not in result.stdout.str() + result.stderr.str()

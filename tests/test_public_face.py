@@ -35,8 +35,8 @@ PUBLIC_FACE = {
     },
     "harness.sut.drivers": {
         "DRIVERS", "ActionResult", "DossierView", "Driver", "DriverError", "Fee", "FileView", "HttpDriver", "InboxItem",
-        "Login", "OperatorDriver", "PaymentView", "ReferenceApiDriver", "Service", "Session", "StepView",
-        "asks_a_person", "build_driver", "close", "load_driver", "offered_exports", "person_driven",
+        "Login", "NoSignOnOffered", "OperatorDriver", "PaymentView", "ReferenceApiDriver", "Service", "Session",
+        "StepView", "asks_a_person", "build_driver", "close", "load_driver", "offered_exports", "person_driven",
         "sensitive_names", "shows_steps",
     },
 }

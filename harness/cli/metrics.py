@@ -43,7 +43,9 @@ def add_commands(subparsers: Any) -> None:
     synth.add_argument("--dossiers", type=int, required=True)
     synth.add_argument("--year", type=int, required=True)
     synth.add_argument("--seed", type=int, default=111)
-    synth.add_argument("--output", type=Path, default=Path("history.ndjson"))
+    synth.add_argument("--output", type=Path, default=Path("history"),
+                       help="tệp hồ sơ; không có đuôi thì thêm đuôi của --format (mặc định history.ndjson) / the "
+                            "dossier file; without an extension, --format's is added (default history.ndjson)")
     synth.add_argument("--format", choices=("ndjson", "parquet"), default="ndjson",
                        help="hồ sơ và giao dịch dạng NDJSON hay Parquet / dossiers and transactions as NDJSON or "
                             "Parquet")
@@ -167,8 +169,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
             return _error(f"--set expects KEY=PERCENT, got {item!r}")
     if args.dossiers < 1:
         return _error("--dossiers must be at least 1")
-    output = args.output.with_suffix(".ndjson") if args.format == "parquet" else args.output
     try:
+        output = synth.history_path(args.output, args.format)
+        if args.format == "parquet":  # written as NDJSON first, then rewritten beside it
+            output = output.with_suffix(".ndjson")
         summary = synth.write_history(output, dossiers=args.dossiers, year=args.year, seed=args.seed,
                                       overrides=overrides, progress=args.dossiers >= 100_000)
         if args.format == "parquet":

@@ -14,7 +14,7 @@ from harness.config.model import Target
 from harness.config.problems import COUNTERPARTS, is_loopback
 from harness.config.secret import ENV_REFERENCE, SECRET_FIELDS, Secret
 from harness.config.settings import FuzzBudget, PaymentRules, Politeness, SignOnRules, SyncConfig, Timeouts
-from harness.config.system import Agency, Capabilities, SutConfig
+from harness.config.system import Agency, Capabilities, Refusals, SutConfig
 from harness.config.wording import SCHEMA_FILE
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Politeness",
     "PortalCounterpart",
     "Problem",
+    "Refusals",
     "Secret",
     "SignOnRules",
     "SsoCounterpart",

@@ -15,7 +15,8 @@ Configuration and input (a usage error: one line, exit 2):
 
 While a check runs (the check ends ERROR: it cannot judge the SUT):
 - `harness.sut.drivers.base.DriverError` (and `harness.sut.drivers.operator.StepTimedOut`) — the driver could not
-  make the SUT act.
+  make the SUT act; `harness.sut.drivers.base.NoSignOnOffered`, one of them, says the SUT sends nobody to the
+  sign-on (the one login failure a check may read as "no sign-on").
 - `harness.sut.observers.ObserverError` — a counterpart cannot be observed.
 - `harness.http.client.OffOrigin` — a request to an origin the target does not trust, refused before sending.
 - `harness.http.politeness.CircuitOpen`, `harness.http.politeness.ResponseTooLarge`,

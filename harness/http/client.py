@@ -6,7 +6,7 @@ import weakref
 
 import httpx
 
-from harness.config.target import Politeness, Timeouts
+from harness.config.target import Politeness, Refusals, Timeouts
 from harness.core.errors import P111Error
 from harness.core.verdicts import NotTested
 from harness.http.evidence import EvidenceRecorder
@@ -54,6 +54,15 @@ def to_own_page(answer: httpx.Response, path: str | None = None) -> bool:
         return False
     asked = answer.request.url
     return lies_under(str(target), asked.copy_with(path=path or "/", query=None, fragment=None))
+
+
+def refused(answer: httpx.Response, refusals: Refusals) -> bool:
+    """The system refusing a caller without a valid session, as the target declares it (sut.refusals): one of its
+    statuses, or, where it declares a login page, a redirect to that page at its own origin. Any other redirect may
+    be an acceptance (Post/Redirect/Get), so it is never taken for a refusal."""
+    return answer.status_code in refusals.statuses or (
+        refusals.login_redirect is not None and to_own_page(answer, refusals.login_redirect)
+    )
 
 
 def origin_text(key: tuple[str, str, int | None]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -254,7 +255,12 @@ class _InterruptDescription:
     """pytest's terminal reporter describes an interrupt's traceback, and fails (TypeError) when the interrupt lands
     in a frame without a line number, which Python 3.11 produces under load (seen under CI). Such frames are left out
     of the description; should it fail anyway, the reporter is given one it can print (it needs one at session
-    finish). The interrupt ends the run as one, report written and marked incomplete, never as a crash."""
+    finish). The interrupt ends the run as one, report written and marked incomplete, never as a crash.
+
+    With no traceback asked for (`p111 run` passes --tb=no; `-- --tb=long` or --full-trace bring them back), the
+    reporter is left a description of one bilingual line in place of where in Python the interrupt landed (a path
+    and line of harness or pytest, then a hint about --full-trace): `p111 run` says itself where the partial report
+    is."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -262,13 +268,20 @@ class _InterruptDescription:
     @pytest.hookimpl(wrapper=True)
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Iterator[None]:
         excinfo.traceback = excinfo.traceback.filter(_has_line_number)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         try:
-            return (yield)
+            result = yield
         except Exception:  # noqa: BLE001 - whatever pytest could not describe, the interrupt itself is what counts
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.pytest_keyboard_interrupt(excinfo=_plain_interrupt())
-            return None
+            result = None
+        if reporter is not None and self.config.option.tbstyle == "no" and not self.config.option.fulltrace:
+            # The reporter prints the crash's location and the hint only under a message naming KeyboardInterrupt.
+            reporter._keyboardinterrupt_memo = _INTERRUPT_LINE
+        return result
+
+
+_INTERRUPT_LINE = SimpleNamespace(reprcrash=SimpleNamespace(message="Bị ngắt / interrupted"))
 
 
 # trylast: after pytest's junitxml plugin has written junit.xml, so that the manifest covers it (and it is redacted).

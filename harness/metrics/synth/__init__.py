@@ -43,10 +43,34 @@ __all__ = [
     "SynthError",
     "SynthSummary",
     "exact_split",
+    "history_path",
     "sidecar_paths",
     "to_parquet",
     "write_history",
 ]
+
+
+# The extensions `p111 kpi` (harness.metrics.datasets.detect_format) reads as each format the history is written in.
+OUTPUT_SUFFIXES: dict[str, tuple[str, ...]] = {"ndjson": (".ndjson", ".jsonl", ".json"), "parquet": (".parquet",)}
+
+
+def history_path(path: Path, file_format: str) -> Path:
+    """Where the dossiers of `p111 synth --output NAME --format F` go, so that `p111 kpi` reads them back: NAME when it
+    ends in an extension kpi reads as F; NAME with F's extension added when it has none (history → history.ndjson,
+    the name then only says where); refused when it has another (history.csv, history.txt), since the file would
+    claim a format it does not hold and guessing what was meant would write a name nobody typed."""
+    suffixes = OUTPUT_SUFFIXES[file_format]
+    if not path.suffix:
+        return path.with_name(path.name + suffixes[0])
+    if path.suffix.lower() in suffixes:
+        return path
+    wanted = ", ".join(suffixes)
+    example = path.with_suffix(suffixes[0]).name
+    raise SynthError(
+        f"{path}: tên tệp phải có đuôi {wanted} (hoặc không có đuôi) để `p111 kpi` đọc được dạng {file_format}, "
+        f"ví dụ {example} / the name must end in {wanted} (or have no extension) for `p111 kpi` to read it as "
+        f"{file_format}, e.g. {example}"
+    )
 
 
 def sidecar_paths(path: Path) -> tuple[Path, Path, Path]:

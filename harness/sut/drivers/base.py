@@ -21,6 +21,13 @@ class DriverError(P111Error):
         self.refused_with = refused_with
 
 
+class NoSignOnOffered(DriverError):
+    """The SUT answered its login path, and not by sending the browser to the sign-on counterpart (a page or form of
+    its own, a 404, a redirect elsewhere): it offers no sign-on through it. What a target declaring no sign-on
+    expects; a login that breaks any other way (no answer, a 5xx, an answer of the wrong shape) stays a plain
+    DriverError, which says nothing about whether the SUT signs on."""
+
+
 @dataclass(frozen=True)
 class Fee:
     """One fee or charge of a procedure, as the portal's receipt names it (PhiLePhi)."""
@@ -172,7 +179,8 @@ class Driver(Protocol):
     def services(self) -> list[Service]: ...
 
     def login(self, account: str) -> Login:
-        """Signs `account` on through the SUT's sign-on flow, following each redirect itself."""
+        """Signs `account` on through the SUT's sign-on flow, following each redirect itself; NoSignOnOffered when
+        the SUT answers without sending anyone to the sign-on."""
         ...
 
     def session(self, role: str) -> Session:

@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 
+from harness.config.target import Refusals
 from harness.core import limits
 from harness.core.lifecycle import load_lifecycle
+from harness.http.client import refused
 from harness.sut.drivers.base import (
     ActionResult,
     DossierView,
@@ -73,7 +75,8 @@ class HttpDriver:
     def build(cls, target: Any, system: Any) -> HttpDriver:
         """The driver of `sut.driver_options`, on the run's SUT client and sign-on counterpart, with the driver's own
         secrets resolved from the target (`${ENV}` references)."""
-        return cls(dict(target.sut.driver_options or {}), system.client, system.sign_on, target_secrets(target))
+        return cls(dict(target.sut.driver_options or {}), system.client, system.sign_on, target_secrets(target),
+                   refusals=target.sut.refusals)
 
     @staticmethod
     def sensitive_names(options: dict[str, Any] | None) -> tuple[list[str], list[str]]:
@@ -85,8 +88,12 @@ class HttpDriver:
         client: httpx.Client,
         sign_on: httpx.Client | None = None,
         secrets: Mapping[str, str] | None = None,
+        *,
+        refusals: Refusals | None = None,
     ) -> None:
         self._client = client
+        # How the system refuses a caller without a valid session (sut.refusals), which whoami reads as well.
+        self._refusals = refusals or Refusals()
         self._sign_on = sign_on
         sign = need(options, "sign_on")
         self._login_path = str(need(sign, "login_path", "sign_on"))
@@ -267,7 +274,9 @@ class HttpDriver:
             # the session; a session it never gave belongs to nobody.
             return self._identities.get(_key(session))
         response = self._send("whoami", session, {})
-        if response.status_code in self._action("whoami").refused:
+        # actions.whoami.refused is the old spelling of sut.refusals.statuses, honoured where a target still has it.
+        declared = self._action("whoami").refused
+        if (response.status_code in declared) if declared else refused(response, self._refusals):
             return None
         data = self._result("whoami", response)
         where = self._where("whoami", response)

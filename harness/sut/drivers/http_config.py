@@ -22,7 +22,8 @@ OPTIONS = "sut.driver_options"
 # A string that is one {{ expression }} and nothing else keeps the value's type (a number, a list, null).
 _ONE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expression>(?:(?!\}\}).)*)\}\}\s*$", re.DOTALL)
 _DEFAULT_EXPECT: dict[str, tuple[int, ...]] = {"submit": (200, 201)}
-_DEFAULT_REFUSED: dict[str, tuple[int, ...]] = {"whoami": (401, 403), "act": (400, 401, 403, 404, 409, 422)}
+# whoami has none: a refused session is what sut.refusals says (unless the old actions.whoami.refused is given).
+_DEFAULT_REFUSED: dict[str, tuple[int, ...]] = {"act": (400, 401, 403, 404, 409, 422)}
 
 
 def need(mapping: Any, key: str, where: str = "") -> Any:

@@ -22,6 +22,7 @@ from harness.sut.drivers.base import (
     FileView,
     InboxItem,
     Login,
+    NoSignOnOffered,
     PaymentView,
     Service,
     Session,
@@ -139,7 +140,9 @@ def follow_code_flow(
     start = call_sut(client, "GET", login_path)
     authorize = start.headers.get("location", "")
     if not start.is_redirect or not lies_under(authorize, sign_on.base_url):
-        raise DriverError(
+        # An answer that sends nobody to the sign-on is a system without one; a crash says nothing either way.
+        error = DriverError if start.status_code >= 500 else NoSignOnOffered
+        raise error(
             f"GET {login_path}: expected a redirect to the sign-on at {sign_on.base_url}, "
             f"got HTTP {start.status_code} {authorize}"
         )
