@@ -54,17 +54,21 @@ def _import_the_suites_modules() -> None:
     without pytest (~0.3 s)."""
     import anyio.from_thread  # noqa: F401
     import hypothesis.stateful  # noqa: F401
-    from hypothesis.configuration import set_hypothesis_home_dir
+    from hypothesis import configuration
 
     # hypothesis keeps caches in `.hypothesis/` of the current folder, which for `p111 run` is the user's own folder:
     # kept in the user's cache instead (the suite's settings keep no example database: runs are derandomised).
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    set_hypothesis_home_dir(cache / "p111" / "hypothesis")
+    configuration.set_hypothesis_home_dir(cache / "p111" / "hypothesis")
 
     import harness.fuzz.fuzzer  # noqa: F401
     import harness.http.inprocess  # noqa: F401
     import harness.metrics.engine  # noqa: F401
     import harness.pytest.plugin  # noqa: F401
+
+    # Importing hypothesis-jsonschema reads hypothesis's character map from its cache once, before pytest loads
+    # hypothesis's plugin, which would then warn of "slow code in plugin" in every run's summary: it is on purpose.
+    getattr(configuration, "notice_initialization_restarted", lambda **_: None)(warn=False)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
