@@ -100,6 +100,7 @@ DEMO3_DEFECTS: dict[str, Callable[[Reported], bool]] = {
     ),
     "demo3-fuzz-undocumented-status": lambda r: r.operation == "GET /mc/ket-xuat/{loai}" and r.status == 400,
     "demo3-fuzz-surrogate-summary": lambda r: r.operation == "POST /mc/ho-so" and r.status >= 500,
+    "demo3-fuzz-pay-past-state": lambda r: r.operation == "POST /mc/ho-so/{so}/nop-phi" and r.status >= 500,
 }
 
 
@@ -125,9 +126,11 @@ def driver_for(target, sut: httpx.Client, sso: httpx.Client):
 def run_p111(base: str, target, examples: int, sso_url: str | None = None) -> tuple[int, float, list[Reported]]:
     with httpx.Client(base_url=base, timeout=30) as sut, httpx.Client(base_url=sso_url or "", timeout=30) as sso:
         driver = driver_for(target, sut, sso)
-        procedures = [s.code for s in driver.services()]
+        services = driver.services()
+        procedures = [s.code for s in services]
+        paying = next((s.code for s in services if s.fee_bearing), None)
         started = time.monotonic()
-        given = footing(target, driver, load_lifecycle(), procedures)
+        given = footing(target, driver, load_lifecycle(), procedures, paying)
         given["budget"] = replace(target.fuzz, max_examples=examples, generated_examples=examples * 3)
         document = sut.get(target.sut.openapi_path or "/openapi.json").json()
         result = fuzz.fuzz(sut, document, **given)

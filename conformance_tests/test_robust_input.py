@@ -8,9 +8,11 @@ by another party (`payment.confirm_path`, `sut.public_operations`, or marked `x-
 document) may refuse a bad message with HTTP 200 and its own error code (MaLoi), as the payment platform's contract
 says. An operation every session is refused on (401, 403) was not fuzzed beyond the authentication layer: it is
 skipped, not passed, and when no operation was fuzzed at all the check is NOT-TESTED. The path parameter that carries
-a dossier's code (`sut.dossier_parameter`) is given a real dossier's code, and a lifecycle action a dossier in a status
-from which it is lawful (harness.fuzz.state); fields named for a procedure, an agency or a dossier take the values the
-target and the SUT gave (harness.fuzz.seeds).
+a dossier's code (`sut.dossier_parameter`) is given a real dossier's code, a lifecycle action a dossier in a status
+from which it is lawful, and the citizen's payment a dossier that waits for payment (harness.fuzz.state); an
+operation (or one action of it) none of whose inputs got past its state check (409) is NOT-TESTED, named: its input
+checks were never reached. Fields named for a procedure, an agency or a dossier take the values the target and the
+SUT gave (harness.fuzz.seeds).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from harness.core.verdicts import NotTested
 from harness.fuzz import fuzzer as fuzz
 from harness.fuzz.state import DossierPool, footing
 from harness.sut.checking import expect
-from harness.sut.drivers import Driver
+from harness.sut.drivers import Driver, Service
 
 pytestmark = pytest.mark.requirement("P111-ROBUST-INPUT")
 
@@ -101,6 +103,21 @@ def tell(config: pytest.Config, text: str) -> None:
             reporter.write_line(line)
 
 
+def require_past_state(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> None:
+    """NOT-TESTED when an operation (an action of it) had no input past its state check (every one answered 409):
+    its input checks were never reached, so it has not passed; named with what kept it there."""
+    blocked = [operation for operation, (sent, past) in result.past_state.items() if sent and not past]
+    if not blocked:
+        return
+    why = "; ".join((pool.failed if pool is not None else [])[:3])
+    raise NotTested(
+        "không dữ liệu vào nào qua được kiểm tra trạng thái, các kiểm tra đầu vào phía sau chưa được thử / no input "
+        f"got past the state check (every one answered {fuzz.STATE_CONFLICT}), the input checks behind it were never "
+        f"reached: {', '.join(blocked)}"
+        + (f" — không chuẩn bị được hồ sơ / could not prepare a dossier: {why}" if why else "")
+    )
+
+
 def require_fuzzed(result: fuzz.FuzzResult) -> None:
     """NOT-TESTED when no operation was fuzzed (every one skipped: refused by every session, or its input could not
     be built): a check that sent nothing past the authentication layer has not passed."""
@@ -124,6 +141,7 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
     p111_run: RunRecord,
     p111_lifecycle: Lifecycle,
     procedure_codes: list[str],
+    services: list[Service],
     request: pytest.FixtureRequest,
 ):
     """Valid input to every documented operation never gets a 5xx; input breaking one rule of the document gets a
@@ -131,7 +149,8 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
     if p111_target.safety_mode == "read-only":
         raise NotTested("chế độ chỉ đọc: không gửi dữ liệu thử / read-only safety mode: fuzzing writes, nothing sent")
     document = _document(p111_client, p111_target)
-    given = footing(p111_target, p111_driver, p111_lifecycle, procedure_codes)
+    paying = next((s.code for s in services if s.fee_bearing), None)  # a payment can be asked only for a fee
+    given = footing(p111_target, p111_driver, p111_lifecycle, procedure_codes, paying)
     recorder = p111_run.recorder
     seqs: dict[int, int] = {}  # id(response) → the seq of its recorded exchange
 
@@ -169,6 +188,7 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
             evidence=counterexamples,
         )
     require_fuzzed(result)  # a finding on an operation refused by every session is still one; else nothing passed
+    require_past_state(result, given["resources"])
 
 
 class _Proxy:

@@ -26,6 +26,7 @@ SHOWS = {
     "demo3-fuzz-missing-body": ("POST /mc/ho-so/{so}/{buoc} — thiếu thân yêu cầu bắt buộc", "HTTP 200"),
     "demo3-fuzz-undocumented-status": ("GET /mc/ket-xuat/{loai}", "HTTP 400"),
     "demo3-fuzz-surrogate-summary": ("POST /mc/ho-so — chuỗi có ký tự thay thế đơn lẻ", "HTTP 500"),
+    "demo3-fuzz-pay-past-state": ("POST /mc/ho-so/{so}/nop-phi", "HTTP 500"),  # only a dossier waiting for payment
 }
 
 

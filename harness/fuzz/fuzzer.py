@@ -45,6 +45,7 @@ __all__ = [
     "INTEGER",
     "RULES",
     "SKIPPED",
+    "STATE_CONFLICT",
     "Budget",
     "Case",
     "Finding",
@@ -117,22 +118,34 @@ class _Run:
     headers: Mapping[str, str]
     result: FuzzResult
     undocumented: str = "off"
-    resources: Any = None  # harness.fuzz.state.DossierPool or alike: prepare(params) → headers, settled(…)
+    resources: Any = None  # harness.fuzz.state.DossierPool or alike: prepare(operation, params) → headers, settled(…)
     statuses: list[int] = field(default_factory=list)
+
+
+def labelled(operation: Operation) -> str:
+    """The operation, with the action it was fuzzed for where a path names one (fuzz.state splits it per action):
+    how many inputs got past state checks is told per action, since each has its own."""
+    fixed = [str(p.schema["enum"][0]) for p in operation.parameters if p.location == "path" and _one_value(p)]
+    return f"{operation} ({', '.join(fixed)})" if fixed else str(operation)
+
+
+def _one_value(parameter: Parameter) -> bool:
+    values = parameter.schema.get("enum") if isinstance(parameter.schema, dict) else None
+    return isinstance(values, list) and len(values) == 1
 
 
 def _try(run: _Run, operation: Operation, case: Case, sent: Input) -> Finding | None:
     """Sends one input (in a resource the operation can act on, when `run.resources` knows one) and judges the
     answer, then reads back what a valid input wrote."""
-    headers = (run.resources.prepare(sent.params) if run.resources is not None else None) or run.headers
+    headers = (run.resources.prepare(operation, sent.params) if run.resources is not None else None) or run.headers
     response = send_input(run.client, operation, sent, headers)
     if run.resources is not None:
-        run.resources.settled(sent.params, response)
+        run.resources.settled(operation, sent.params, response)
     run.result.requests += 1
     run.statuses.append(response.status_code)
-    counts = run.result.statuses.setdefault(str(operation), {})
+    counts = run.result.statuses.setdefault(labelled(operation), {})
     counts[response.status_code] = counts.get(response.status_code, 0) + 1
-    state = run.result.past_state.setdefault(str(operation), [0, 0])
+    state = run.result.past_state.setdefault(labelled(operation), [0, 0])
     state[0] += 1
     state[1] += response.status_code != STATE_CONFLICT
     problem = judge(operation, case, response, run.undocumented)
@@ -196,10 +209,10 @@ def _headers_for(
     officers act and export. None: every session is refused, nothing would get past the authentication layer."""
     for headers in sessions or ({},):
         probe = Input(dict(simplest.params), copy.deepcopy(simplest.body))
-        chosen = (resources.prepare(probe.params) if resources is not None else None) or headers
+        chosen = (resources.prepare(operation, probe.params) if resources is not None else None) or headers
         response = send_input(client, operation, probe, chosen)
         if resources is not None:
-            resources.settled(probe.params, response)
+            resources.settled(operation, probe.params, response)
         if response.status_code not in REFUSED:
             return headers
     return None

@@ -7,17 +7,22 @@ made through the driver — submitted, then walked along the shortest run of the
 the request with the session of the action's actor (lifecycle.yaml `actor`). A dossier an action moved is filed under
 the status that action leads to; a dossier is made only when none is where it is needed.
 
-An action is recognised in a request by a path parameter whose value is one of the lifecycle's actions (the
-reference's `/api/dossiers/{code}/actions/{action}`) or the system's own word for one (the http driver's
-`vocabulary.action`: demo 3's `/mc/ho-so/{so}/{buoc}` with `nhan`); a request naming none keeps the run's own
-dossier.
+Which operation of the document is which is learnt from the driver's own calls (`routes`: the http driver's
+`actions.act` and `actions.pay` paths, the reference driver's): the operation whose path is the `act` call's takes the
+action in the parameter at `{{ action }}` (in the system's own words, the http driver's `vocabulary.action`: demo 3's
+`/mc/ho-so/{so}/{buoc}` with `nhan`), and the one whose path is the `pay` call's (the citizen opens the payment the
+officer asked for: demo 3's `/mc/ho-so/{so}/nop-phi`, which names no action) is given a dossier that waits for
+payment, one per request that opened a payment. A driver that does not say its calls: an action is recognised by a
+path parameter whose value is one of the lifecycle's actions or the system's word for one. A request none of these
+recognises keeps the run's own dossier.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -28,6 +33,56 @@ from harness.sut.drivers import Driver, DriverError
 START = "1"  # a submitted dossier's status
 RESUME = "resume"
 SUPPLEMENT_ASKED = "5"  # `supplement` resumes from here
+PAY = "pay"  # the citizen opens the payment: no lifecycle action, lawful where `request-payment` leads
+PAYMENT_ASKED_BY = "request-payment"
+_PLACEHOLDER = re.compile(r"^\{\{\s*([A-Za-z_]\w*).*\}\}$")  # a whole segment `{{ code }}` of a driver's path
+_PARAMETER = re.compile(r"^\{([^{}]+)\}$")  # a whole segment `{so}` of an OpenAPI path
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An operation of the document recognised as one of the driver's calls."""
+
+    call: str  # act | pay
+    dossier: str  # the path parameter that carries the dossier's code
+    action: str | None = None  # act: the path parameter that carries the action's word …
+    word: str | None = None  # … or the word itself, where the document spells one path per action
+
+
+def bind(routes: Mapping[str, tuple[str, str]], method: str, template: str) -> Bound | None:
+    """The driver's call (`routes`: name → (method, path with `{{ variable }}`)) whose path is `template`'s, segment
+    by segment: a literal equal, `{{ code }}` at a path parameter, `{{ action }}` at a parameter or a word."""
+    segments = template.strip("/").split("/")
+    for call, (verb, path) in routes.items():
+        theirs = path.split("?")[0].strip("/").split("/")
+        if call in ("act", PAY) and verb.upper() == method.upper() and len(theirs) == len(segments):
+            found = _placed(segments, theirs) or {}
+            if found.get("code", "=").startswith("="):  # no dossier parameter where the driver puts the code
+                continue
+            action = found.get("action")
+            if call == "act" and action is None:
+                continue
+            word = action[1:] if action is not None and action.startswith("=") else None
+            return Bound(call, found["code"], None if word is not None else action, word)
+    return None
+
+
+def _placed(segments: list[str], theirs: list[str]) -> dict[str, str] | None:
+    """Each variable of the driver's path → the document's parameter at its place ("=word": a literal word, for the
+    action only); None: the paths differ."""
+    found: dict[str, str] = {}
+    for mine, other in zip(segments, theirs, strict=True):
+        variable, parameter = _PLACEHOLDER.match(other), _PARAMETER.match(mine)
+        if variable is None:
+            if mine != other:
+                return None
+        elif parameter is not None:
+            found[variable[1]] = parameter[1]
+        elif variable[1] == "action":
+            found["action"] = f"={mine}"
+        else:
+            return None
+    return found
 
 
 class DossierPool:
@@ -39,18 +94,34 @@ class DossierPool:
         procedure: str,
         sessions: Mapping[str, Mapping[str, str]],
         words: Mapping[str, str] | None = None,
+        routes: Mapping[str, tuple[str, str]] | None = None,
+        paying: str | None = None,
     ) -> None:
         self.driver = driver
         self.lifecycle = lifecycle
         self.parameter = parameter  # the path parameter that carries a dossier's code
         self.procedure = procedure
+        self.paying = paying or procedure  # a fee-bearing procedure: a payment can be asked only for one
         self.sessions = sessions  # role (citizen | officer) → its session's headers
         self.words = dict(words or {})  # the system's own word for an action → the lifecycle's name (nhan → receive)
+        self.routes = dict(routes or {})  # the driver's calls: name (act, pay) → (method, path with {{ variables }})
         self.by_status: dict[str, list[str]] = {}
         self.requests = 0  # sent through the driver to make and move dossiers
         self.failed: list[str] = []  # why a dossier could not be brought where it was needed
 
-    def _action(self, params: Mapping[tuple[str, str], Any]) -> str | None:
+    def bound(self, operation: Any) -> Bound | None:
+        """The driver's call that `operation` is, where the driver says its calls (None: not one, or not said)."""
+        return bind(self.routes, operation.method, operation.template) if self.routes else None
+
+    def _action(self, operation: Any, params: Mapping[tuple[str, str], Any]) -> str | None:
+        """The lifecycle action (or PAY) a request performs; None: it acts on no dossier's state."""
+        bound = self.bound(operation)
+        if bound is not None:
+            if bound.call == PAY:
+                return PAY
+            word = bound.word if bound.word is not None else params.get(("path", bound.action or ""))
+            action = self.words.get(word, word) if isinstance(word, str) else None
+            return action if action in self.lifecycle.actions else None
         if ("path", self.parameter) not in params:
             return None
         return next(
@@ -63,7 +134,9 @@ class DossierPool:
         )
 
     def _from(self, action: str) -> list[str]:
-        """The statuses from which `action` is lawful."""
+        """The statuses from which `action` is lawful (PAY: where the officer's payment request leads)."""
+        if action == PAY:
+            return [self.lifecycle.actions[PAYMENT_ASKED_BY].to]
         to = self.lifecycle.actions[action].to
         if to == RESUME:
             return [SUPPLEMENT_ASKED]
@@ -97,7 +170,7 @@ class DossierPool:
             self.failed.append(f"no lawful route to {', '.join(goals)}")
             return None
         try:
-            code = self.driver.submit(self.procedure).code
+            code = self.driver.submit(self.paying if PAYMENT_ASKED_BY in route else self.procedure).code
             self.requests += 1
             for action in route:
                 self.requests += 1
@@ -133,38 +206,44 @@ class DossierPool:
             isinstance(v, str) and self.words.get(v, v) in self.lifecycle.actions for v in values
         )
 
-    def prepare(self, params: dict[tuple[str, str], Any]) -> Mapping[str, str] | None:
+    def prepare(self, operation: Any, params: dict[str, Any]) -> Mapping[str, str] | None:
         """Puts into `params` a dossier the request's action can act on; the headers of the action's actor (None:
-        not a lifecycle action, the request keeps its own session and dossier)."""
-        action = self._action(params)
+        not a lifecycle action nor a payment, the request keeps its own session and dossier)."""
+        action = self._action(operation, params)
         if action is None:
             return None
         goals = self._from(action)
         code = next((self.by_status[s][0] for s in goals if self.by_status.get(s)), None) or self._make(goals)
         if code is None:
             return None
-        params[("path", self.parameter)] = code
-        return self.sessions.get(self.lifecycle.actions[action].actor)
+        bound = self.bound(operation)
+        params[("path", bound.dossier if bound is not None else self.parameter)] = code
+        return self.sessions.get("citizen" if action == PAY else self.lifecycle.actions[action].actor)
 
-    def settled(self, params: Mapping[tuple[str, str], Any], response: httpx.Response) -> None:
-        """An action the SUT carried out moved its dossier: filed under where the action leads (or let go)."""
-        action = self._action(params)
+    def settled(self, operation: Any, params: Mapping[tuple[str, str], Any], response: httpx.Response) -> None:
+        """An action the SUT carried out moved its dossier: filed under where the action leads (or let go). A
+        payment opened lets its dossier go: a second one would be refused, nothing is left to pay."""
+        action = self._action(operation, params)
         if action is None or not 200 <= response.status_code < 300:
             return
-        code = params[("path", self.parameter)]
+        bound = self.bound(operation)
+        code = params[("path", bound.dossier if bound is not None else self.parameter)]
         for codes in self.by_status.values():
             if code in codes:
                 codes.remove(code)
-        to = self.lifecycle.actions[action].to
+        to = RESUME if action == PAY else self.lifecycle.actions[action].to
         if to != RESUME:
             self.by_status.setdefault(to, []).append(code)
 
 
-def footing(target: Any, driver: Driver, lifecycle: Lifecycle, procedures: list[str]) -> dict[str, Any]:
+def footing(
+    target: Any, driver: Driver, lifecycle: Lifecycle, procedures: list[str], paying: str | None = None
+) -> dict[str, Any]:
     """What `harness.fuzz.fuzzer.fuzz` is given besides the client and the document, from the target and the driver: the
     citizen's and the officer's sessions, a real dossier for the dossier parameter, a pool of dossiers for the
-    lifecycle actions, the seeds (declared procedures, then the catalog the SUT returned; the agency registry; the
-    dossier's code), the operations another party calls (payment.confirm_path, sut.public_operations), the budget."""
+    lifecycle actions and the citizen's payment (`paying`: a fee-bearing procedure), the seeds (declared procedures,
+    then the catalog the SUT returned; the agency registry; the dossier's code), the operations another party calls
+    (payment.confirm_path, sut.public_operations), the budget."""
     from harness.fuzz.seeds import Seeds  # beside harness.fuzz.fuzzer, which imports nothing of this module
 
     dossier = driver.submit(procedures[0])  # a real code for {code}: varied, it would only be "not found"
@@ -183,8 +262,25 @@ def footing(target: Any, driver: Driver, lifecycle: Lifecycle, procedures: list[
                 "dossier": [dossier.code],
             }
         ),
-        "resources": DossierPool(driver, lifecycle, parameter, procedures[0], roles, action_words(target)),
+        "resources": DossierPool(
+            driver, lifecycle, parameter, procedures[0], roles, action_words(target), driver_routes(target, driver),
+            paying,
+        ),
     }
+
+
+def driver_routes(target: Any, driver: Any) -> dict[str, tuple[str, str]]:
+    """The driver's calls that act on a dossier (name → (method, path with `{{ variables }}`)): the http driver's
+    `actions` settings, a built-in driver's `routes`; none for a driver that does not say them."""
+    if target.sut.driver == "http":
+        actions = (target.sut.driver_options or {}).get("actions") or {}
+        return {
+            name: (str(spec.get("method", "GET")), str(spec["path"]))
+            for name, spec in actions.items()
+            if name in ("act", PAY) and isinstance(spec, dict) and isinstance(spec.get("path"), str)
+        }
+    declared = getattr(driver, "routes", None)
+    return dict(declared) if isinstance(declared, Mapping) else {}
 
 
 def action_words(target: Any) -> dict[str, str]:

@@ -14,6 +14,7 @@ from mocks.demo3.shared import Shared
 
 def routes(s: Shared) -> list[Route]:
     cashier, dossiers, error, visible, tell_portal = s.cashier, s.dossiers, s.error, s.visible, s.tell_portal
+    defects = s.defects
 
     async def settled(code: str) -> None:
         d = dossiers.get(code)
@@ -30,6 +31,8 @@ def routes(s: Shared) -> list[Route]:
             return error(403, "Chỉ người nộp hồ sơ mới nộp phí")
         if d.status != "cho-nop-phi" or not d.service.get("phi"):
             return error(409, "Hồ sơ không chờ nộp phí")
+        if "demo3-fuzz-pay-past-state" in defects:  # only a dossier that waits for payment gets here
+            return JSONResponse({"loi": "KeyError: 'ngan_hang'"}, status_code=500)
         open_now = [cashier.transactions[r] for r in d.payments if cashier.transactions[r].state == "cho"]
         tx = open_now[-1] if open_now else None
         if tx is None:

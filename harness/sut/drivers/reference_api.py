@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -161,6 +162,12 @@ class ReferenceApiDriver:
 
     asks_a_person = False
     shows_steps = False
+    # The calls that act on a dossier, as the http driver's `actions` settings write them (method, path template):
+    # what `p111 fuzz` learns which operation of the document is which from (harness.fuzz.state).
+    routes = {
+        "act": ("POST", "/api/dossiers/{{ code }}/actions/{{ action }}"),
+        "pay": ("POST", "/api/dossiers/{{ code }}/pay"),
+    }
 
     @classmethod
     def build(cls, target: Any, system: Any) -> ReferenceApiDriver:
@@ -177,6 +184,11 @@ class ReferenceApiDriver:
 
     def offered_exports(self) -> tuple[str, ...] | None:
         return None  # not declared: every export is asked
+
+    def _route(self, name: str, **values: str) -> tuple[str, str]:
+        """The method and path of one of `routes`, its placeholders filled."""
+        method, path = self.routes[name]
+        return method, re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(values[m[1]]), path)
 
     def close(self) -> None:
         """Nothing started for the run."""
@@ -278,7 +290,7 @@ class ReferenceApiDriver:
             body["to_agency"] = to_agency
         if session is None:
             session = self._owners.get(code, self.session("citizen")) if by_citizen else self.session("officer")
-        response = self._call("POST", f"/api/dossiers/{code}/actions/{action}", json=body, session=session)
+        response = self._call(*self._route("act", code=code, action=action), json=body, session=session)
         if response.is_success:
             view = self._view_of(self._json(response, response.status_code))
             return ActionResult(True, response.status_code, view, "")
@@ -311,7 +323,7 @@ class ReferenceApiDriver:
     def pay(self, code: str, *, session: Session | None = None) -> ActionResult:
         """The applicant opens the payment the officer asked for (payment.opened_by: citizen)."""
         owner = session or self._owners.get(code) or self.session("citizen")
-        response = self._call("POST", f"/api/dossiers/{code}/pay", json={"actor": CITIZEN}, session=owner)
+        response = self._call(*self._route("pay", code=code), json={"actor": CITIZEN}, session=owner)
         if response.is_success:
             view = self._view_of(self._json(response, response.status_code))
             return ActionResult(True, response.status_code, view, "")
