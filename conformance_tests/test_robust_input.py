@@ -10,9 +10,9 @@ says. An operation every session is refused on (401, 403) was not fuzzed beyond 
 skipped, not passed, and when no operation was fuzzed at all the check is NOT-TESTED. The path parameter that carries
 a dossier's code (`sut.dossier_parameter`) is given a real dossier's code, a lifecycle action a dossier in a status
 from which it is lawful, and the citizen's payment a dossier that waits for payment (harness.fuzz.state); an
-operation (or one action of it) none of whose inputs got past its state check (409) is NOT-TESTED, named: its input
-checks were never reached. Fields named for a procedure, an agency or a dossier take the values the target and the
-SUT gave (harness.fuzz.seeds).
+operation (or one action of it) none of whose inputs, or none of whose valid inputs, got past its state check (409)
+is NOT-TESTED, named: what lies behind the state check was never reached. Fields named for a procedure, an agency or
+a dossier take the values the target and the SUT gave (harness.fuzz.seeds).
 """
 
 from __future__ import annotations
@@ -104,16 +104,22 @@ def tell(config: pytest.Config, text: str) -> None:
 
 
 def require_past_state(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> None:
-    """NOT-TESTED when an operation (an action of it) had no input past its state check (every one answered 409):
-    its input checks were never reached, so it has not passed; named with what kept it there."""
-    blocked = [operation for operation, (sent, past) in result.past_state.items() if sent and not past]
+    """NOT-TESTED when an operation (an action of it) had no input past its state check (every one answered 409), or
+    no valid one (a system may refuse a broken body before it looks at the state): what lies behind the state check
+    was never reached, so it has not passed; named, with what kept the dossiers from where they were needed."""
+    blocked = [
+        operation
+        for past_state in (result.past_state, result.valid_past_state)
+        for operation, (sent, past) in past_state.items()
+        if sent and not past
+    ]
     if not blocked:
         return
     why = "; ".join((pool.failed if pool is not None else [])[:3])
     raise NotTested(
-        "không dữ liệu vào nào qua được kiểm tra trạng thái, các kiểm tra đầu vào phía sau chưa được thử / no input "
-        f"got past the state check (every one answered {fuzz.STATE_CONFLICT}), the input checks behind it were never "
-        f"reached: {', '.join(blocked)}"
+        "không dữ liệu vào (hợp lệ) nào qua được kiểm tra trạng thái, phần xử lý phía sau chưa được thử / no (valid) "
+        f"input got past the state check (every one answered {fuzz.STATE_CONFLICT}), what lies behind it was never "
+        f"reached: {', '.join(dict.fromkeys(blocked))}"
         + (f" — không chuẩn bị được hồ sơ / could not prepare a dossier: {why}" if why else "")
     )
 

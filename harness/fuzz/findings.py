@@ -37,4 +37,7 @@ class FuzzResult:
     findings: list[Finding] = field(default_factory=list)
     setup_requests: int = 0  # sent to bring resources into a state where an operation can act
     past_state: dict[str, list[int]] = field(default_factory=dict)  # operation → [inputs sent, not refused by state]
+    # The same for valid inputs alone: a system that checks the body before the state refuses the broken ones
+    # before its state check, so only a valid input answered 409 says for sure that the state check stopped it.
+    valid_past_state: dict[str, list[int]] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)  # operation → status → how many

@@ -143,11 +143,13 @@ def _try(run: _Run, operation: Operation, case: Case, sent: Input) -> Finding | 
         run.resources.settled(operation, sent.params, response)
     run.result.requests += 1
     run.statuses.append(response.status_code)
-    counts = run.result.statuses.setdefault(labelled(operation), {})
+    label = labelled(operation)
+    counts = run.result.statuses.setdefault(label, {})
     counts[response.status_code] = counts.get(response.status_code, 0) + 1
-    state = run.result.past_state.setdefault(labelled(operation), [0, 0])
-    state[0] += 1
-    state[1] += response.status_code != STATE_CONFLICT
+    for past in (run.result.past_state, *((run.result.valid_past_state,) if case.valid else ())):
+        state = past.setdefault(label, [0, 0])
+        state[0] += 1
+        state[1] += response.status_code != STATE_CONFLICT
     problem = judge(operation, case, response, run.undocumented)
     if problem is not None:
         return Finding(operation, case, problem, response)

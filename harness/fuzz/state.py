@@ -51,20 +51,23 @@ class Bound:
 
 def bind(routes: Mapping[str, tuple[str, str]], method: str, template: str) -> Bound | None:
     """The driver's call (`routes`: name → (method, path with `{{ variable }}`)) whose path is `template`'s, segment
-    by segment: a literal equal, `{{ code }}` at a path parameter, `{{ action }}` at a parameter or a word."""
+    by segment: a literal equal, `{{ code }}` at a path parameter, `{{ action }}` at a parameter or a word. Where
+    two fit (`/{so}/nop-phi` fits both `/{{ code }}/nop-phi` and `/{{ code }}/{{ action }}`), the one that spells
+    more of the path."""
     segments = template.strip("/").split("/")
+    fits: list[tuple[int, Bound]] = []
     for call, (verb, path) in routes.items():
         theirs = path.split("?")[0].strip("/").split("/")
-        if call in ("act", PAY) and verb.upper() == method.upper() and len(theirs) == len(segments):
-            found = _placed(segments, theirs) or {}
-            if found.get("code", "=").startswith("="):  # no dossier parameter where the driver puts the code
-                continue
-            action = found.get("action")
-            if call == "act" and action is None:
-                continue
-            word = action[1:] if action is not None and action.startswith("=") else None
-            return Bound(call, found["code"], None if word is not None else action, word)
-    return None
+        if call not in ("act", PAY) or verb.upper() != method.upper() or len(theirs) != len(segments):
+            continue
+        found = _placed(segments, theirs) or {}
+        action = found.get("action")
+        if found.get("code", "=").startswith("=") or (call == "act" and action is None):
+            continue  # no dossier parameter where the driver puts the code; an act call names no action
+        word = action[1:] if action is not None and action.startswith("=") else None
+        spelt = sum(not _PLACEHOLDER.match(segment) for segment in theirs)
+        fits.append((spelt, Bound(call, found["code"], None if word is not None else action, word)))
+    return max(fits, key=lambda fit: fit[0])[1] if fits else None
 
 
 def _placed(segments: list[str], theirs: list[str]) -> dict[str, str] | None:
@@ -140,7 +143,10 @@ class DossierPool:
         to = self.lifecycle.actions[action].to
         if to == RESUME:
             return [SUPPLEMENT_ASKED]
-        return sorted((s for s in self.lifecycle.transitions if self.lifecycle.allows(s, to)), key=int)
+        lawful = sorted((s for s in self.lifecycle.transitions if self.lifecycle.allows(s, to)), key=int)
+        # Not from where the move is optional (a supplement asked before receipt): a system may lawfully refuse it.
+        optional = {s for m in self.lifecycle.optional if m.action == action for s in m.sources}
+        return [s for s in lawful if s not in optional] or lawful
 
     def _route(self, goals: list[str]) -> list[str] | None:
         """The shortest run of actions from a new dossier to one of `goals` (transfer left out: it needs a second
