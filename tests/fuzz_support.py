@@ -6,6 +6,7 @@ import importlib
 import json
 import warnings
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from harness.core.lifecycle import load_lifecycle
 from harness.fuzz import fuzzer as fuzz
 from harness.http.inprocess import BlockingASGITransport
 
@@ -166,3 +168,73 @@ def checking(schema: dict[str, Any]) -> Any:
         return JSONResponse({}, status_code=201) if validator.is_valid(body) else refusing(request)
 
     return endpoint
+
+
+class Clerk:
+    """A driver of the dossier app below: submits and acts as the officer would."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def submit(self, procedure: str) -> Any:
+        return SimpleNamespace(code=self.client.post("/dossiers", headers={"x-role": "citizen"}).json()["code"])
+
+    def act(self, code: str, action: str) -> Any:
+        actor = load_lifecycle().actions[action].actor
+        answer = self.client.post(f"/dossiers/{code}/actions/{action}", json={"actor": "A"}, headers={"x-role": actor})
+        return SimpleNamespace(accepted=answer.status_code == 200)
+
+
+def dossier_app(loop: BlockingPortal, pay_crashes: bool = False) -> httpx.Client:
+    """Dossiers that follow lifecycle.yaml; an action checks the state first (409), then the actor's role (403),
+    then its body, whose actor's maxLength it forgets: a 500 behind the state check. The citizen pays once for a
+    dossier that waits for payment (409 else); `pay_crashes`: that payment is a 500, only past the state check."""
+    lifecycle = load_lifecycle()
+    status: dict[str, list[str]] = {}
+    paid: set[str] = set()
+
+    async def submit(request: Request) -> Response:
+        code = f"D{len(status) + 1}"
+        status[code] = ["1"]
+        return JSONResponse({"code": code}, status_code=201)
+
+    async def act(request: Request) -> Response:
+        code, name = request.path_params["code"], request.path_params["action"]
+        if code not in status or name not in lifecycle.actions:
+            return JSONResponse({"error": "not-found"}, status_code=404)
+        action, now = lifecycle.actions[name], status[code][-1]
+        to = status[code][-2] if action.to == "resume" and len(status[code]) > 1 else action.to
+        if (action.to == "resume" and now != "5") or (action.to != "resume" and not lifecycle.allows(now, to)):
+            return JSONResponse({"error": "illegal-transition"}, status_code=409)
+        if request.headers.get("x-role") != action.actor:
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return refusing(request)
+        if not isinstance(body, dict) or not isinstance(body.get("actor"), str) or not body["actor"]:
+            return refusing(request)
+        if len(body["actor"]) > 10:
+            return PlainTextResponse("Data too long for column 'NguoiXuLy'", status_code=500)
+        status[code].append(to)
+        return JSONResponse({"code": code, "status": to})
+
+    async def pay(request: Request) -> Response:
+        code = request.path_params["code"]
+        if code not in status:
+            return JSONResponse({"error": "not-found"}, status_code=404)
+        if status[code][-1] != lifecycle.actions["request-payment"].to or code in paid:
+            return JSONResponse({"error": "nothing-to-pay"}, status_code=409)
+        if request.headers.get("x-role") != "citizen":
+            return JSONResponse({"error": "forbidden"}, status_code=403)
+        paid.add(code)
+        if pay_crashes:
+            return PlainTextResponse("KeyError: 'bank'", status_code=500)
+        return JSONResponse({"code": code}, status_code=201)
+
+    return serve(
+        loop,
+        Route("/dossiers", submit, methods=["POST"]),
+        Route("/dossiers/{code}/actions/{action}", act, methods=["POST"]),
+        Route("/dossiers/{code}/pay", pay, methods=["POST"]),
+    )

@@ -19,7 +19,7 @@ from harness.config.target import embedded_target, load_target_text
 from harness.core.lifecycle import load_lifecycle
 from harness.fuzz import fuzzer as fuzz
 from harness.fuzz.state import DossierPool
-from tests.fuzz_support import FAST, TITLED, document, operation, refusing, serve
+from tests.fuzz_support import FAST, TITLED, Clerk, document, dossier_app, operation, refusing, serve
 from tests.fuzz_support import loop as _loop
 
 loop = _loop  # the module's event loop fixture, found by pytest by its name
@@ -205,60 +205,6 @@ def test_what_was_accepted_is_read_back_as_sent_or_lawfully_normalised(loop):
     assert changed and {f.problem for f in changed} == {"read-back-differs"}
     normalised = fuzz.fuzz(notes(loop, lambda t: unicodedata.normalize("NFC", t).strip()), NOTES, budget=FAST)
     assert normalised.findings == [] and normalised.requests > normalised.cases  # reads were made
-
-
-class Clerk:
-    """A driver of the dossier app below: submits and acts as the officer would."""
-
-    def __init__(self, client: httpx.Client) -> None:
-        self.client = client
-
-    def submit(self, procedure: str) -> Any:
-        return SimpleNamespace(code=self.client.post("/dossiers", headers={"x-role": "citizen"}).json()["code"])
-
-    def act(self, code: str, action: str) -> Any:
-        actor = load_lifecycle().actions[action].actor
-        answer = self.client.post(f"/dossiers/{code}/actions/{action}", json={"actor": "A"}, headers={"x-role": actor})
-        return SimpleNamespace(accepted=answer.status_code == 200)
-
-
-def dossier_app(loop: BlockingPortal) -> httpx.Client:
-    """Dossiers that follow lifecycle.yaml; an action checks the state first (409), then the actor's role (403),
-    then its body, whose actor's maxLength it forgets: a 500 behind the state check."""
-    lifecycle = load_lifecycle()
-    status: dict[str, list[str]] = {}
-
-    async def submit(request: Request) -> Response:
-        code = f"D{len(status) + 1}"
-        status[code] = ["1"]
-        return JSONResponse({"code": code}, status_code=201)
-
-    async def act(request: Request) -> Response:
-        code, name = request.path_params["code"], request.path_params["action"]
-        if code not in status or name not in lifecycle.actions:
-            return JSONResponse({"error": "not-found"}, status_code=404)
-        action, now = lifecycle.actions[name], status[code][-1]
-        to = status[code][-2] if action.to == "resume" and len(status[code]) > 1 else action.to
-        if (action.to == "resume" and now != "5") or (action.to != "resume" and not lifecycle.allows(now, to)):
-            return JSONResponse({"error": "illegal-transition"}, status_code=409)
-        if request.headers.get("x-role") != action.actor:
-            return JSONResponse({"error": "forbidden"}, status_code=403)
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return refusing(request)
-        if not isinstance(body, dict) or not isinstance(body.get("actor"), str) or not body["actor"]:
-            return refusing(request)
-        if len(body["actor"]) > 10:
-            return PlainTextResponse("Data too long for column 'NguoiXuLy'", status_code=500)
-        status[code].append(to)
-        return JSONResponse({"code": code, "status": to})
-
-    return serve(
-        loop,
-        Route("/dossiers", submit, methods=["POST"]),
-        Route("/dossiers/{code}/actions/{action}", act, methods=["POST"]),
-    )
 
 
 ACTING = document(

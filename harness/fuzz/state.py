@@ -228,16 +228,18 @@ class DossierPool:
 
     def settled(self, operation: Any, params: Mapping[tuple[str, str], Any], response: httpx.Response) -> None:
         """An action the SUT carried out moved its dossier: filed under where the action leads (or let go). A
-        payment opened lets its dossier go: a second one would be refused, nothing is left to pay."""
+        payment opened lets its dossier go: a second one would be refused, nothing is left to pay. So does a crash
+        (5xx): what it changed before it broke is not known."""
         action = self._action(operation, params)
-        if action is None or not 200 <= response.status_code < 300:
+        crashed = response.status_code >= 500
+        if action is None or not (200 <= response.status_code < 300 or crashed):
             return
         bound = self.bound(operation)
         code = params[("path", bound.dossier if bound is not None else self.parameter)]
         for codes in self.by_status.values():
             if code in codes:
                 codes.remove(code)
-        to = RESUME if action == PAY else self.lifecycle.actions[action].to
+        to = RESUME if action == PAY or crashed else self.lifecycle.actions[action].to
         if to != RESUME:
             self.by_status.setdefault(to, []).append(code)
 

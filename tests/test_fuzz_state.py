@@ -1,0 +1,104 @@
+"""harness.fuzz.state (issue 20, review finding 7): which operation is which is learnt from the driver's own calls,
+the citizen's payment gets a dossier that waits for payment, and an operation none of whose inputs got past its state
+check is never passed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config.target import embedded_target, load_target
+from harness.core.lifecycle import load_lifecycle
+from harness.core.verdicts import NotTested
+from harness.fuzz import fuzzer as fuzz
+from harness.fuzz.state import PAY, Bound, DossierPool, bind, driver_routes
+from harness.sut.drivers import ReferenceApiDriver
+from tests.fuzz_support import Clerk, document, dossier_app, operation, robust_input
+from tests.fuzz_support import loop as _loop
+
+loop = _loop  # the module's event loop fixture, found by pytest by its name
+
+ROLES = {"citizen": {"x-role": "citizen"}, "officer": {"x-role": "officer"}}
+CODE = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
+PAYING = document(operation("/dossiers/{code}/pay", "post", parameters=CODE))  # no action word in its path
+ROUTES = {"act": ("POST", "/dossiers/{{ code }}/actions/{{ action }}"), "pay": ("POST", "/dossiers/{{ code }}/pay")}
+BUDGET = fuzz.Budget(max_examples=2, generated_examples=3, undocumented_status="off")
+
+
+def test_the_drivers_own_calls_say_which_operation_acts_and_which_opens_the_payment():
+    env = {"P111_DEMO3_PAYMENT_SECRET": "p", "P111_DEMO3_OFFICER_KEY": "k", "P111_DEMO3_SECOND_PASSWORD": "w"}
+    demo3 = load_target(Path(__file__).parents[1] / "examples" / "demo3.target.yaml", env=env)
+    routes = driver_routes(demo3, object())  # the http driver: its `actions` settings
+    assert routes == {
+        "act": ("POST", "/mc/ho-so/{{ code }}/{{ action }}"),
+        "pay": ("POST", "/mc/ho-so/{{ code }}/nop-phi"),
+    }
+    # `nop-phi` fits the act call's `{{ action }}` too: the call that spells more of the path wins.
+    assert bind(routes, "post", "/mc/ho-so/{so}/nop-phi") == Bound(PAY, "so")
+    assert bind(routes, "POST", "/mc/ho-so/{so}/{buoc}") == Bound("act", "so", action="buoc")
+    assert bind(routes, "POST", "/mc/ho-so/{so}/nhan") == Bound("act", "so", word="nhan")  # one path per action
+    assert bind(routes, "GET", "/mc/ho-so/{so}/nop-phi") is None and bind(routes, "POST", "/mc/ho-so") is None
+    reference = driver_routes(embedded_target(), ReferenceApiDriver.__new__(ReferenceApiDriver))
+    assert bind(reference, "POST", "/api/dossiers/{code}/pay") == Bound(PAY, "code")
+    assert bind(reference, "POST", "/api/dossiers/{code}/actions/{action}") == Bound("act", "code", action="action")
+    assert driver_routes(embedded_target(), object()) == {}  # a driver that does not say its calls
+
+
+def test_a_defect_behind_the_payment_state_check_is_found_once_the_payment_gets_a_dossier_waiting_for_it(loop):
+    client = dossier_app(loop, pay_crashes=True)
+    clerk = Clerk(client)
+    one = clerk.submit("p").code  # the run's own dossier: newly submitted, nothing to pay
+    given = {"sessions": list(ROLES.values()), "known": {"code": one}, "budget": BUDGET}
+    pool = DossierPool(clerk, load_lifecycle(), "code", "p", ROLES, routes=ROUTES, paying="fee")
+    result = fuzz.fuzz(client, PAYING, **given, resources=pool)
+    (found,) = result.findings
+    assert (found.problem, found.response.status_code, str(found.operation)) == (
+        "server-error",
+        500,
+        "POST /dossiers/{code}/pay",
+    )
+    assert found.response.request.headers["x-role"] == "citizen"  # the applicant pays, not the officer
+    assert not pool.failed and result.setup_requests == pool.requests > 0
+    robust_input.require_past_state(result, pool)  # got past: no NOT-TESTED
+
+
+def test_each_payment_gets_a_dossier_of_its_own_and_a_clean_payment_passes(loop):
+    client = dossier_app(loop)
+    clerk = Clerk(client)
+    pool = DossierPool(clerk, load_lifecycle(), "code", "p", ROLES, routes=ROUTES)
+    given = {"sessions": list(ROLES.values()), "known": {"code": clerk.submit("p").code}, "budget": BUDGET}
+    result = fuzz.fuzz(client, PAYING, **given, resources=pool)
+    assert result.findings == [] and result.operations == ["POST /dossiers/{code}/pay"]
+    (sent, past) = result.past_state["POST /dossiers/{code}/pay"]
+    assert sent == past > 0  # a dossier paid for once is let go: the next payment would be "nothing to pay"
+    robust_input.require_past_state(result, pool)
+
+
+def test_an_operation_no_input_got_past_the_state_check_of_is_not_tested_and_named(loop):
+    client = dossier_app(loop, pay_crashes=True)
+    clerk = Clerk(client)
+    # Without the driver's calls nothing in the path names an action: the payment keeps the run's own dossier.
+    pool = DossierPool(clerk, load_lifecycle(), "code", "p", ROLES)
+    given = {"sessions": list(ROLES.values()), "known": {"code": clerk.submit("p").code}, "budget": BUDGET}
+    result = fuzz.fuzz(client, PAYING, **given, resources=pool)
+    assert result.findings == [] and result.past_state["POST /dossiers/{code}/pay"][1] == 0
+    with pytest.raises(NotTested, match=r"no \(valid\) input got past the state check.*POST /dossiers/\{code\}/pay"):
+        robust_input.require_past_state(result, pool)
+
+
+def test_only_the_valid_inputs_refused_by_state_is_not_tested_too():
+    """A system that checks the body before the state refuses the broken inputs first (400): those say nothing of the
+    state check; every valid one answered 409 does."""
+    result = fuzz.FuzzResult(past_state={"POST /x (nhan)": [9, 6]}, valid_past_state={"POST /x (nhan)": [3, 0]})
+    with pytest.raises(NotTested, match=r"POST /x \(nhan\)"):
+        robust_input.require_past_state(result)
+    robust_input.require_past_state(
+        fuzz.FuzzResult(past_state={"POST /x": [9, 6]}, valid_past_state={"POST /x": [3, 1]})
+    )
+
+
+def test_an_action_is_fuzzed_from_where_it_is_core_not_from_where_a_system_may_lawfully_refuse_it():
+    pool = DossierPool(object(), load_lifecycle(), "code", "p", ROLES)  # type: ignore[arg-type]
+    assert "1" not in pool._from("request-supplement")  # asking a supplement before receipt is optional
+    assert pool._from(PAY) == [load_lifecycle().actions["request-payment"].to]
