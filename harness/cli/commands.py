@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from harness.cli.guard import guarded, inert_output
 from harness.cli.metrics import add_commands as add_metric_commands
 from harness.cli.reports import add_commands as add_report_commands
 from harness.cli.reports import signing_key
-from harness.config.target import TargetError, embedded_target, is_loopback, load_target
+from harness.cli.serving import add_commands as add_serving_commands
+from harness.config.target import TargetError, embedded_target, load_target
 from harness.core import interrupts, limits, resources, schemas
 from harness.core.catalog import format_threshold, load_catalog
 from harness.pytest import options
@@ -218,82 +216,6 @@ def cmd_variations(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_mocks_serve(args: argparse.Namespace) -> int:
-    from mocks.wiring import serve_counterparts
-
-    try:
-        target = load_target(args.target) if args.target else embedded_target()
-    except TargetError as exc:
-        return _print_problems(exc)
-    if not is_loopback(args.host):
-        print(f"Chỉ phục vụ trên địa chỉ loopback / the counterparts listen only on loopback, not {args.host!r}",
-              file=sys.stderr)
-        return USAGE_ERROR
-    if args.demo:  # the second demo system (mocks/demo), for the declarative http driver
-        from mocks.demo.wiring import serve_demo
-
-        served = serve_demo(target, host=args.host, demo_port=args.demo_port, portal_port=args.portal_port,
-                            sso_port=args.sso_port, payment_port=args.payment_port)
-    elif args.demo3:  # the third demo system (mocks/demo3): not a facade, its own semantics
-        from mocks.demo3.wiring import serve_demo3
-
-        try:
-            served = serve_demo3(target, host=args.host, demo3_port=args.demo3_port, portal_port=args.portal_port,
-                                 sso_port=args.sso_port, payment_port=args.payment_port)
-        except KeyError as exc:
-            print(f"Thiếu biến môi trường / environment variable {exc} is not set (examples/demo3.target.yaml)",
-                  file=sys.stderr)
-            return USAGE_ERROR
-    else:
-        served = serve_counterparts(
-            target,
-            host=args.host,
-            portal_port=args.portal_port,
-            reference_port=args.reference_port if args.reference else None,
-            sso_port=args.sso_port,
-            payment_port=args.payment_port,
-        )
-    for app in served:
-        print(f"{app.name}: {app.url}")
-    if target.portal.password is None:
-        print("Cổng nhận mọi tài khoản / the portal accepts any login (no counterparts.portal.password in the target)")
-    print(
-        "Đã nhận / received: GET <portal>/_p111/requests, /_p111/dossiers, /_p111/progress, "
-        "<payment>/_p111/messages; Ctrl-C: dừng / stop",
-        flush=True,
-    )
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
-    for app in served:
-        app.stop()
-    return 0
-
-
-def _add_mocks_command(sub: Any) -> None:
-    """`p111 mocks serve`: the counterparts (and a reference or demo system) on loopback ports."""
-    mocks = sub.add_parser("mocks", help="các hệ thống đối ứng / counterparts")
-    mocks_sub = mocks.add_subparsers(dest="mocks_command", required=True)
-    serve = mocks_sub.add_parser("serve", help="chạy các hệ thống đối ứng trên cổng mạng / serve on loopback ports")
-    serve.add_argument("--target", help="target.yaml (credentials, sync paths, province)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--portal-port", type=int, default=8701)
-    serve.add_argument("--reference", action="store_true", help="also serve the reference provincial system")
-    serve.add_argument("--reference-port", type=int, default=8700)
-    serve.add_argument("--sso-port", type=int, default=8703, help="the sign-on counterpart (OpenID Connect)")
-    serve.add_argument("--payment-port", type=int, default=8702, help="the portal's payment platform")
-    serve.add_argument("--demo", action="store_true",
-                       help="hệ thống demo v2 (API khác, cho trình điều khiển http) / the demo system v2 (http driver)")
-    serve.add_argument("--demo-port", type=int, default=8710)
-    serve.add_argument(
-        "--demo3", action="store_true",
-        help="hệ thống demo 3 (độc lập, ngữ nghĩa riêng) / the demo 3 system (independent, its own ways)",
-    )
-    serve.add_argument("--demo3-port", type=int, default=8720)
-    serve.set_defaults(handler=cmd_mocks_serve)
-
-
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="p111",
@@ -338,7 +260,7 @@ def parser() -> argparse.ArgumentParser:
         "variations", help="danh sách biến thể hợp lệ / list the reference system's lawful variations"
     ).set_defaults(handler=cmd_variations)
 
-    _add_mocks_command(sub)
+    add_serving_commands(sub)
     add_metric_commands(sub)
     add_report_commands(sub)
     return top
