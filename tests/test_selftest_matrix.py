@@ -249,7 +249,7 @@ def test_fuzz_reports_only_the_robustness_check_and_the_reference_system_passes_
     assert outcome.result.returncode == 0
     # What it sent, how long, per operation how many inputs got past state checks (the pool keeps them all past)
     assert re.search(r"p111 fuzz: \d+ yêu cầu / requests .* in [0-9.]+ s", outcome.result.stdout)
-    assert "POST /api/dossiers/{code}/actions/{action}: " in outcome.result.stdout
+    assert "POST /api/dossiers/{code}/actions/{action} (receive): " in outcome.result.stdout  # told per action
     # The plan's own run reports the plan's requirements and never the robustness check.
     plan = outcomes[Case(None, "adapter").name].report
     assert len(plan["requirements"]) == len(load_catalog()) and not ROBUSTNESS & set(verdicts(plan))
