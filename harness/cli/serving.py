@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from harness.cli.guard import USAGE_ERROR
 from harness.config.target import TargetError, embedded_target, is_loopback, load_target
+from harness.core.errors import P111Error
 
 DEFAULT_HOST = "127.0.0.1"
 # Each app served, its fixed default port, and where a target says it is.
@@ -22,7 +23,7 @@ DEFAULT_PORTS = {"portal": 8701, "payment": 8702, "sso": 8703, "reference": 8700
 SYSTEMS = ("reference", "demo", "demo3")
 
 
-class NotServable(Exception):
+class NotServable(P111Error):
     """Where the target says an app is, it cannot be served from here (a host beyond loopback, hosts that differ)."""
 
 
