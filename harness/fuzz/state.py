@@ -212,7 +212,7 @@ class DossierPool:
             isinstance(v, str) and self.words.get(v, v) in self.lifecycle.actions for v in values
         )
 
-    def prepare(self, operation: Any, params: dict[str, Any]) -> Mapping[str, str] | None:
+    def prepare(self, operation: Any, params: dict[tuple[str, str], Any]) -> Mapping[str, str] | None:
         """Puts into `params` a dossier the request's action can act on; the headers of the action's actor (None:
         not a lifecycle action nor a payment, the request keeps its own session and dossier)."""
         action = self._action(operation, params)

@@ -217,6 +217,9 @@ class Driver(Protocol):
     # Optional (not every driver has it, so not part of the protocol's required methods): where the citizen opens a
     # payment by a call of their own after the officer's request (target payment.opened_by: citizen), the scenarios
     # call `pay(code, session=None) -> ActionResult` on the driver. See `opens_payment` below.
+    # Optional too: `routes`, the calls that act on a dossier as {"act" | "pay": (method, path with {{ code }} and
+    # {{ action }})}, from which `p111 fuzz` learns which operation of the SUT's document is which (harness.fuzz.state);
+    # the http driver's are its `actions` settings.
 
 
 def asks_a_person(driver: Any) -> bool:
