@@ -100,5 +100,7 @@ def test_only_the_valid_inputs_refused_by_state_is_not_tested_too():
 
 def test_an_action_is_fuzzed_from_where_it_is_core_not_from_where_a_system_may_lawfully_refuse_it():
     pool = DossierPool(object(), load_lifecycle(), "code", "p", ROLES)  # type: ignore[arg-type]
-    assert "1" not in pool._from("request-supplement")  # asking a supplement before receipt is optional
+    assert pool._from("request-supplement") == ["2", "4"]  # asking a supplement before receipt is optional
+    assert pool._from("transfer") == ["2", "4"]  # 6 → 4 is lawful (processing resumes), a transfer from 6 is not core
+    assert pool._from("finish") == ["4"]  # finishing straight after receipt is optional
     assert pool._from(PAY) == [load_lifecycle().actions["request-payment"].to]

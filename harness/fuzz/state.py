@@ -144,9 +144,13 @@ class DossierPool:
         if to == RESUME:
             return [SUPPLEMENT_ASKED]
         lawful = sorted((s for s in self.lifecycle.transitions if self.lifecycle.allows(s, to)), key=int)
-        # Not from where the move is optional (a supplement asked before receipt): a system may lawfully refuse it.
+        # Where the contract demands the move (lifecycle.yaml `core`: a transfer from 2 or 4, not from 6 although 6 → 4
+        # is lawful for processing), never where it is optional (a supplement asked before receipt): from anywhere
+        # else a system may lawfully refuse it, and no input would get past its state check.
+        move = self.lifecycle.core.get(action)
         optional = {s for m in self.lifecycle.optional if m.action == action for s in m.sources}
-        return [s for s in lawful if s not in optional] or lawful
+        demanded = [s for s in lawful if move is not None and s in move.every | move.any_of and s not in optional]
+        return demanded or [s for s in lawful if s not in optional] or lawful
 
     def _route(self, goals: list[str]) -> list[str] | None:
         """The shortest run of actions from a new dossier to one of `goals` (transfer left out: it needs a second
