@@ -45,7 +45,8 @@ PLAN_DEFECTS = tuple(sorted(set(registry()) - set(FUZZ_DEFECTS)))
 VARIATIONS = tuple(variation_registry())
 GROUPED = (
     ("refusals-422", "inbox-now-only", "exports-cursor", "sso-no-pkce", "officers-basic-auth", "documents-unlisted"),
-    ("refusals-400", "api-dates-ddmmyyyy", "citizen-opens-payment", "public-calls-declared", "sso-kid-absent-try-each"),
+    ("refusals-400", "api-dates-ddmmyyyy", "citizen-opens-payment", "public-calls-declared", "sso-kid-absent-try-each",
+     "progress-without-unit"),
     ("optional-transitions-refused",),
 )
 VARIATION_GROUPS = GROUPED + tuple((v,) for v in VARIATIONS if not any(v in group for group in GROUPED))
