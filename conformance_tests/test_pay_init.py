@@ -144,10 +144,11 @@ def test_services_published_without_fees_charge_none(
     p111_driver: Driver, p111_portal: PortalObserver, services: list[Service]
 ):
     """A service the SUT publishes without fees charges none. The portal's catalog alone does not decide (a province
-    may waive a fee the national catalog lists): where it lists the procedure with fees (coPhiLePhi), a dossier is
-    submitted and received, and the fees the SUT itself synced for it are read (DanhSachLePhi, domain.md section 3).
-    A fee priced above 0 is a financial obligation (section 6 counts such a dossier as fee-bearing); hidden from the
-    service list, it would leave every payment check without a service to pay for."""
+    may waive a fee the national catalog lists: domain.md section 6 leaves out of the payment ratio the dossiers of
+    fee-bearing procedures whose fees are all Gia = 0): where it lists the procedure with fees (coPhiLePhi), a
+    dossier is submitted and received, and the fees the SUT itself synced for it are read (DanhSachLePhi, domain.md
+    section 3). A fee priced above 0 is a financial obligation (section 6 counts such a dossier as fee-bearing);
+    hidden from the service list, it would leave every payment check without a service to pay for."""
     with_fees = {str(entry.get("maTTHC")) for entry in p111_portal.catalog() if entry.get("coPhiLePhi") is True}
     charged = []
     for service in [s for s in services if not s.fee_bearing and s.code in with_fees]:
