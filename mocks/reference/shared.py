@@ -205,6 +205,8 @@ def _portal_helpers(
 
     def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
         record = _record_as_defects_make_it(dossier, defects, date_format)
+        if record is not None and "transfer-portal-unaware" in defects:  # the defect: the first agency, always
+            record["DonViXuLy"] = dossier.service["agency_name"]
         if record is not None and "documents-unlisted" in settings.variations:
             record["TaiLieuNop"] = []  # the variation: the optional list of submitted documents is left empty
         return record
@@ -216,6 +218,9 @@ def _portal_helpers(
             # The defect: the portal only ever hears of the first agency.
             for told in progress:
                 told["DonViXuLy"] = told["PhongBanXuLy"] = dossier.service["agency_name"]
+        if "progress-without-unit" in settings.variations:  # the variation: exactly the contract's fields
+            for told in progress:
+                del told["DonViXuLy"]
         if "progress-due-date-late" in defects:  # the defect: each step due a day after the dossier itself
             for told in progress:
                 told["NgayKetThucTheoQuyDinh"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)
