@@ -100,7 +100,7 @@ class EvidenceRecorder:
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
         elapsed = _elapsed_ms(response)
-        self._known_before[seq] = len(self.redactor.known())
+        self._known_before[seq] = self.redactor.known_count()
         self.exchanges.append(
             {
                 **self._opening(seq, request, where),
@@ -126,7 +126,7 @@ class EvidenceRecorder:
         request as sent, status 0 (HAR's "no response"), and the error in plain words."""
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
-        self._known_before[seq] = len(self.redactor.known())
+        self._known_before[seq] = self.redactor.known_count()
         self.exchanges.append(
             {
                 **self._opening(seq, request, where),
@@ -167,7 +167,7 @@ class EvidenceRecorder:
         is then also removed from exchanges recorded before it was seen. An exchange that holds no value learnt after it
         was redacted is kept as it is (passing it again would change nothing); one from another process (a distributed
         run's worker) is always passed again."""
-        known = len(self.redactor.known())
+        known = self.redactor.known_count()
         return [e if self._kept(e, known) else self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
 
     def _kept(self, exchange: dict[str, Any], known: int) -> bool:

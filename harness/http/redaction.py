@@ -145,6 +145,27 @@ class _Secrets:
         return "".join(parts)
 
 
+class _LateSecrets:
+    """Every known secret in the order learnt, searched with overlapping matches, so that a secret learnt after the
+    first `count` is found even inside or across an earlier one: one automaton answers for every exchange recorded
+    at any point of the run (EvidenceRecorder.final), where one per point cost most of writing the report."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.Standard)
+        self.shortest = min(map(len, secrets))
+
+    def _found_after(self, text: str, count: int) -> bool:
+        return any(index >= count for index, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True))
+
+    def holds_one_after(self, text: str, count: int) -> bool:
+        """Whether `text` holds a secret numbered `count` or later, as it is or in a run of base64, hex or URL
+        encoding."""
+        if self._found_after(text, count):
+            return True
+        runs = (run.group() for run in _ENCODED.finditer(text))
+        return any(self._found_after(decoded, count) for run in runs for _, decoded in _decodings(run))
+
+
 class Redactor:
     """Replaces sensitive fields, sensitive headers, known secret values and personal-data patterns wherever they
     appear. `log` counts what was removed (a field name, a header, a secret's label, a pattern) and where, never the
@@ -164,7 +185,8 @@ class Redactor:
         self._pending: list[str] = []  # secrets added since the automaton was built
         self._shortest_key: tuple[int, int] = (-1, 0)
         self._shortest_len = 1
-        self._late: dict[tuple[int, int], tuple[_Secrets, int] | None] = {}
+        self._late_key = -1
+        self._late: _LateSecrets | None = None
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
@@ -229,6 +251,10 @@ class Redactor:
         credential = words[1:] if len(words) == 2 else []  # `Bearer x`, `Basic x`
         parts = [value, *cookies, *credential]
         self.add(*(p for p in parts if len(p) >= LEARN_MIN_CHARS), label=label)
+
+    def known_count(self) -> int:
+        """How many secret values are known (EvidenceRecorder notes it per exchange for holds_secret_learnt_after)."""
+        return len(self._labels)
 
     def known(self) -> dict[str, str]:
         """Every secret value known, with its label (for a distributed run's controller; never written)."""
@@ -338,22 +364,13 @@ class Redactor:
         """Whether `value`, already redacted when the first `count` secrets were known, holds one learnt since, as it
         is or encoded: only then can passing it through `data` again change it (whatever else `data` removes was
         removed the first time)."""
-        key = (count, len(self._labels))
-        if key not in self._late:  # exchanges recorded between the same two secrets share one automaton
-            late = list(self._labels)[count:]
-            self._late = {key: (_Secrets(late), min(map(len, late))) if late else None}
-        if (found := self._late[key]) is None:
+        if count >= len(self._labels):
             return False
-        automaton, shortest = found
-        for text in _strings(value):
-            if len(text) < shortest:
-                continue
-            if automaton.search(text) is not None:
-                return True
-            for run in _ENCODED.finditer(text):
-                if any(automaton.search(decoded) is not None for _, decoded in _decodings(run.group())):
-                    return True
-        return False
+        if self._late_key != len(self._labels):  # one automaton of every secret, for every exchange of the report
+            self._late_key, self._late = len(self._labels), _LateSecrets(list(self._labels))
+        late = self._late
+        assert late is not None
+        return any(len(text) >= late.shortest and late.holds_one_after(text, count) for text in _strings(value))
 
     def entries(self) -> list[dict[str, Any]]:
         """The redaction log: where, what kind of thing, how many times; never the value removed."""
