@@ -17,7 +17,7 @@ from harness.cli.metrics import add_commands as add_metric_commands
 from harness.cli.reports import add_commands as add_report_commands
 from harness.cli.reports import signing_key
 from harness.config.target import TargetError, embedded_target, is_loopback, load_target
-from harness.core import interrupts, limits, resources, schemas
+from harness.core import interrupts, lasting, limits, resources, schemas
 from harness.core.catalog import format_threshold, load_catalog
 from harness.pytest import options
 
@@ -68,7 +68,8 @@ def _import_the_suites_modules() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _import_the_suites_modules()
+    with lasting.built_to_last():
+        _import_the_suites_modules()
     import pytest
 
     from harness.http import recording
