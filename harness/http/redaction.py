@@ -152,7 +152,6 @@ class _LateSecrets:
 
     def __init__(self, secrets: list[str]) -> None:
         self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.Standard)
-        self.shortest = min(map(len, secrets))
 
     def _found_after(self, text: str, count: int) -> bool:
         return any(index >= count for index, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True))
@@ -368,9 +367,10 @@ class Redactor:
             return False
         if self._late_key != len(self._labels):  # one automaton of every secret, for every exchange of the report
             self._late_key, self._late = len(self._labels), _LateSecrets(list(self._labels))
-        late = self._late
-        assert late is not None
-        return any(len(text) >= late.shortest and late.holds_one_after(text, count) for text in _strings(value))
+        assert self._late is not None
+        # Its strings searched at once, joined by a character no secret is made of (one that was would only make a
+        # false alarm here, passing the value through `data` again, which is always safe).
+        return self._late.holds_one_after("\0".join(_strings(value)), count)
 
     def entries(self) -> list[dict[str, Any]]:
         """The redaction log: where, what kind of thing, how many times; never the value removed."""
