@@ -58,3 +58,16 @@ def test_exchanges_merged_from_elsewhere_are_always_passed_again():
               "request": {"headers": {}, "body": None}, "response": {"headers": {}, "body": None}}
     recorder.exchanges.append(merged)
     assert TOKEN not in str(recorder.final())
+
+
+def test_a_lone_surrogate_escape_is_kept_visible_and_plain_bodies_are_kept_as_parsed():
+    """Only JSON text with a \\u escape of the surrogate range is walked for lone surrogates (no UTF-8 report can hold
+    one): the escape stays visible as text; any other body is kept as it was parsed."""
+    bodies = {"/lone": b'{"name": "a\\ud800b", "ok": ["\\u00e9"]}', "/plain": '{"name": "Nguyễn"}'.encode()}
+    recorder = EvidenceRecorder(Redactor([]))
+    client = httpx.Client(base_url="http://sut.test", event_hooks={"response": [recorder.record]},
+                          transport=httpx.MockTransport(lambda r: httpx.Response(200, content=bodies[r.url.path])))
+    client.get("/lone")
+    client.get("/plain")
+    assert recorder.exchanges[0]["response"]["body"] == {"name": "a\\ud800b", "ok": ["é"]}
+    assert recorder.exchanges[1]["response"]["body"] == {"name": "Nguyễn"}

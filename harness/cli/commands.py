@@ -46,7 +46,7 @@ def _unknown_switches(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _import_the_suites_modules() -> None:
+def _import_the_suites_modules(*, fuzzing: bool) -> None:
     """What the suite needs, imported before pytest starts, as the rest of the harness is: pytest rewrites the asserts
     of every module of a package with a pytest plugin imported after it starts (hypothesis, anyio, the harness), which
     where bytecode is not cached (PYTHONDONTWRITEBYTECODE) cost a second of every run's CPU; only the suite's own
@@ -62,6 +62,9 @@ def _import_the_suites_modules() -> None:
     set_hypothesis_home_dir(cache / "p111" / "hypothesis")
 
     import harness.fuzz.fuzzer  # noqa: F401
+
+    if fuzzing:  # its values come from hypothesis-jsonschema, which only `p111 fuzz` needs (harness.fuzz.generation)
+        import hypothesis_jsonschema  # noqa: F401
     import harness.http.inprocess  # noqa: F401
     import harness.metrics.engine  # noqa: F401
     import harness.pytest.plugin  # noqa: F401
@@ -69,7 +72,7 @@ def _import_the_suites_modules() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     with lasting.built_to_last():
-        _import_the_suites_modules()
+        _import_the_suites_modules(fuzzing=getattr(args, "scope", None) == "robustness")
     import pytest
 
     from harness.http import recording

@@ -26,6 +26,9 @@ MAX_JSON_BYTES = 256 * 1024
 
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Where JSON text may carry one: a \u escape of the surrogate range (UTF-8 itself cannot, and it is decoded with
+# replacement). Text without any is parsed without the walk below.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _unicode(value: Any) -> Any:
@@ -47,7 +50,8 @@ def _body(content: bytes, redactor: Redactor, where: str) -> Any:
         digest = hashlib.sha256(content).hexdigest()
         return f"[{len(content)} bytes, sha256 {digest}: too large to keep in evidence]"
     try:
-        return redactor.data(_unicode(json.loads(text)), where)
+        document = json.loads(text)
+        return redactor.data(_unicode(document) if SURROGATE_ESCAPE.search(text) else document, where)
     except ValueError:
         text = redactor.text(text, where)
         if len(text) > MAX_BODY_CHARS:

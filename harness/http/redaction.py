@@ -276,14 +276,16 @@ class Redactor:
         if len(value) < self._shortest():  # too short to hold a secret, a pattern, an encoded run or a URL credential
             return value
 
-        def in_url(match: re.Match[str]) -> str:
-            if match.group("value") == REDACTED:
-                return match.group(0)
-            self._note(where, f"URL parameter {match.group('name')}")
-            self._learn(match.group("value"), f"URL parameter {match.group('name')}")
-            return match.group("key") + REDACTED
+        if "=" in value:  # a URL credential is `name=value`: most strings are spared the search
 
-        value = URL_CREDENTIALS.sub(in_url, value)
+            def in_url(match: re.Match[str]) -> str:
+                if match.group("value") == REDACTED:
+                    return match.group(0)
+                self._note(where, f"URL parameter {match.group('name')}")
+                self._learn(match.group("value"), f"URL parameter {match.group('name')}")
+                return match.group("key") + REDACTED
+
+            value = URL_CREDENTIALS.sub(in_url, value)
         known = self._secrets()
         for secret in self._pending:  # learnt since the last compile; none overlaps another secret
             count = value.count(secret)
