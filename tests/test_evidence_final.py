@@ -71,3 +71,15 @@ def test_a_lone_surrogate_escape_is_kept_visible_and_plain_bodies_are_kept_as_pa
     client.get("/plain")
     assert recorder.exchanges[0]["response"]["body"] == {"name": "a\\ud800b", "ok": ["é"]}
     assert recorder.exchanges[1]["response"]["body"] == {"name": "Nguyễn"}
+
+
+def test_a_text_remembered_clean_is_searched_again_once_a_secret_is_learnt():
+    """The redactor remembers texts that held nothing to remove, only while it searches for the same secrets."""
+    redactor = Redactor([])
+    text = f"the SUT said {TOKEN}"
+    assert redactor.text(text) == text and redactor.text(text) == text  # searched, then remembered clean
+    redactor.add(TOKEN)
+    assert redactor.text(text) == "the SUT said [REDACTED]"
+    redactor.add("another-secret-value")  # learnt while the token waits to be built into the automaton
+    assert redactor.text(text) == "the SUT said [REDACTED]"
+    assert redactor.text("plain words, nothing secret") == "plain words, nothing secret"

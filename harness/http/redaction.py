@@ -59,6 +59,7 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 # it); values shorter than this would hide harmless text.
 LEARN_MIN_CHARS = 6
 PENDING_MAX = 8  # secrets replaced one by one before the automaton is built again
+CLEAN_MAX = 100_000  # texts remembered as holding nothing to remove, before the memory starts again
 
 
 # Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
@@ -186,6 +187,10 @@ class Redactor:
         self._shortest_len = 1
         self._late_key = -1
         self._late: _LateSecrets | None = None
+        # Texts `text` left as they were, while the secrets and patterns it searched for stay the same: the same codes,
+        # names and dates recur across a run's exchanges (two in three texts searched were seen before).
+        self._clean: set[str] = set()
+        self._clean_for: tuple[int, int, dict[str, re.Pattern[str]] | None] = (-1, -1, None)
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
@@ -275,7 +280,23 @@ class Redactor:
     def text(self, value: str, where: str = "") -> str:
         if len(value) < self._shortest():  # too short to hold a secret, a pattern, an encoded run or a URL credential
             return value
+        if not self._still_searching_for_the_same() or len(self._clean) > CLEAN_MAX:
+            self._clean, self._clean_for = set(), (len(self._labels), len(self._pending), self.patterns)
+        elif value in self._clean:
+            return value
+        clean = self._searched(value, where)
+        if clean == value and self._still_searching_for_the_same():
+            self._clean.add(value)  # nothing found, nothing noted, nothing learnt
+        return clean
 
+    def _still_searching_for_the_same(self) -> bool:
+        """Whether the remembered clean texts were searched for what `text` searches for now: the same secrets (they
+        are only ever added) and the same patterns (compared by identity: the remembered mapping is held, so no new
+        one can take its place unseen)."""
+        labels, pending, patterns = self._clean_for
+        return labels == len(self._labels) and pending == len(self._pending) and patterns is self.patterns
+
+    def _searched(self, value: str, where: str) -> str:
         if "=" in value:  # a URL credential is `name=value`: most strings are spared the search
 
             def in_url(match: re.Match[str]) -> str:
