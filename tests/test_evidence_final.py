@@ -83,3 +83,14 @@ def test_a_text_remembered_clean_is_searched_again_once_a_secret_is_learnt():
     redactor.add("another-secret-value")  # learnt while the token waits to be built into the automaton
     assert redactor.text(text) == "the SUT said [REDACTED]"
     assert redactor.text("plain words, nothing secret") == "plain words, nothing secret"
+
+
+def test_sensitive_fields_of_a_body_too_large_to_keep_are_learnt_in_any_case():
+    """A body too large to keep is searched for the sensitive fields' values without parsing it: the fields' names in
+    any case, also where a character folds to an ASCII letter only case-insensitively (ſ, K), and a target's own
+    non-ASCII field names."""
+    redactor = Redactor([], fields=["SốCCCD"])
+    redactor.learn_from_json_text('[{"MaHoSo": "x"}, {"sodienthoai": "0912345678", "PASSWORD": "hunter22"}]')
+    redactor.learn_from_json_text('{"pa\u017f\u017fword": "long-s-secret", "to\u212aen": "kelvin-secret", "sốcccd": "0123456789"}')
+    redactor.learn_from_json_text('{"MaHoSo": "000.00.06.H40-261207-0001", "note": "password token"}')  # no field
+    assert set(redactor.known()) == {"0912345678", "hunter22", "long-s-secret", "kelvin-secret", "0123456789"}
