@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import re._parser as sre_parse
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote_plus
 
-import ahocorasick_rs
+from harness.http.secret_search import (
+    ENCODED,
+    FOLDED_TO_ASCII,
+    MIN_ENCODED,
+    LateSecrets,
+    Secrets,
+    decodings,
+    json_fields,
+    quoted_names_in,
+)
 
 REDACTED = "[REDACTED]"
 
@@ -60,61 +66,7 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 LEARN_MIN_CHARS = 6
 PENDING_MAX = 8  # secrets replaced one by one before the automaton is built again
 CLEAN_MAX = 100_000  # texts remembered as holding nothing to remove, before the memory starts again
-
-
-# Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
-# is decoded and searched for the known secrets (cheaper than learning every encoding of every secret: the runs in a
-# text are few, the secrets of a run hundreds).
-_ENCODED = re.compile(r"[A-Za-z0-9+/_%.~-]{8,}={0,2}")
-MIN_ENCODED = 8  # the shortest run _ENCODED matches
 MIN_URL_CREDENTIAL = len("?code=x")  # the shortest URL_CREDENTIALS matches
-_HEX = re.compile(r"(?:[0-9a-f]{2}){6,}|(?:[0-9A-F]{2}){6,}")
-
-
-@lru_cache(maxsize=16384)  # the same tokens, ids and digests recur across exchanges and in the final pass
-def _decodings(run: str) -> tuple[tuple[str, str], ...]:
-    """What a run may stand for, by encoding: URL-encoding when it has an escape, else hex and base64 (standard and
-    URL-safe) where it has their alphabet; a run with `.` or `~` and no escape is none of them."""
-    if "%" in run:
-        return (("URL", unquote_plus(run)),)
-    if "." in run or "~" in run:
-        return ()
-    found = []
-    if _HEX.fullmatch(run):
-        found.append(("hex", bytes.fromhex(run).decode("utf-8", "replace")))
-    body = run.rstrip("=")
-    if len(body) % 4 != 1:
-        for alphabet in (b"+/", b"-_"):
-            try:  # the other alphabet's two characters are dropped, which may leave a length no base64 has
-                raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=alphabet)
-            except ValueError:
-                continue
-            found.append(("base64", raw.decode("utf-8", "replace")))
-    return tuple(found)
-
-
-# Characters a case-insensitive expression matches to an ASCII letter though str.lower() makes them none (İ ı ſ K):
-# where one appears, a body's sensitive fields are looked for by the expression alone (Redactor.learn_from_json_text).
-_FOLDED_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
-
-
-@lru_cache(maxsize=64)
-def _quoted_names(names: tuple[str, ...]) -> ahocorasick_rs.AhoCorasick:
-    return ahocorasick_rs.AhoCorasick([f'"{name}"' for name in names], matchkind=ahocorasick_rs.MatchKind.Standard)
-
-
-def _quoted_names_in(names: tuple[str, ...], lowered: str) -> tuple[str, ...]:
-    """Those of the lower-case `names` found quoted in `lowered`, all of them in one pass: a case-insensitive
-    expression of them all, tried at every quote of a page of a year's export, cost twice as much."""
-    found = {index for index, _, _ in _quoted_names(names).find_matches_as_indexes(lowered, overlapping=True)}
-    return tuple(name for index, name in enumerate(names) if index in found)
-
-
-@lru_cache(maxsize=64)
-def _json_fields(names: tuple[str, ...]) -> re.Pattern[str]:
-    """`"name": "value"` for any of the field `names` (longest first), in any case."""
-    alternatives = "|".join(map(re.escape, names))
-    return re.compile(rf'"(?P<name>{alternatives})"\s*:\s*"(?P<value>[^"\\]*)"', re.IGNORECASE)
 
 
 def _compiled(patterns: Mapping[str, str] | None, defaults: bool = True) -> dict[str, re.Pattern[str]]:
@@ -142,54 +94,6 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-class _Secrets:
-    """The known secrets, searched all at once, leftmost-longest (a secret containing another is removed whole), by an
-    Aho-Corasick automaton: the run's hundreds of secrets are looked for in every string of every exchange, where
-    one regular-expression alternation of them tried each at every position and cost most of a run's redaction."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._secrets = secrets
-        self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
-        self.joined = "\0".join(secrets)  # to find a new value inside a known one at C speed
-
-    def search(self, text: str) -> str | None:
-        found = self._automaton.find_matches_as_indexes(text)
-        return self._secrets[found[0][0]] if found else None
-
-    def sub(self, text: str, noted: Callable[[str], None]) -> str:
-        """`text` with every secret replaced by REDACTED; `noted` is told each secret replaced."""
-        found = self._automaton.find_matches_as_indexes(text)
-        if not found:
-            return text
-        parts, end = [], 0
-        for index, start, stop in found:
-            parts += (text[end:start], REDACTED)
-            noted(self._secrets[index])
-            end = stop
-        parts.append(text[end:])
-        return "".join(parts)
-
-
-class _LateSecrets:
-    """Every known secret in the order learnt, searched with overlapping matches, so that a secret learnt after the
-    first `count` is found even inside or across an earlier one: one automaton answers for every exchange recorded
-    at any point of the run (EvidenceRecorder.final), where one per point cost most of writing the report."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.Standard)
-
-    def _found_after(self, text: str, count: int) -> bool:
-        return any(index >= count for index, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True))
-
-    def holds_one_after(self, text: str, count: int) -> bool:
-        """Whether `text` holds a secret numbered `count` or later, as it is or in a run of base64, hex or URL
-        encoding."""
-        if self._found_after(text, count):
-            return True
-        runs = (run.group() for run in _ENCODED.finditer(text))
-        return any(self._found_after(decoded, count) for run in runs for _, decoded in _decodings(run))
-
-
 class Redactor:
     """Replaces sensitive fields, sensitive headers, known secret values and personal-data patterns wherever they
     appear. `log` counts what was removed (a field name, a header, a secret's label, a pattern) and where, never the
@@ -205,12 +109,12 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
-        self._automaton: _Secrets | None = None
+        self._automaton: Secrets | None = None
         self._pending: list[str] = []  # secrets added since the automaton was built
         self._shortest_key: tuple[int, int] = (-1, 0)
         self._shortest_len = 1
         self._late_key = -1
-        self._late: _LateSecrets | None = None
+        self._late: LateSecrets | None = None
         # Texts `text` left as they were, while the secrets and patterns it searched for stay the same: the same codes,
         # names and dates recur across a run's exchanges (two in three texts searched were seen before).
         self._clean: set[str] = set()
@@ -262,10 +166,10 @@ class Redactor:
         else:
             self._pending.append(secret)
 
-    def _secrets(self) -> _Secrets | None:
+    def _secrets(self) -> Secrets | None:
         """Every known secret but the pending ones, built once per batch of values learnt (a run learns hundreds)."""
         if self._automaton is None and self._labels:
-            self._automaton, self._pending = _Secrets(list(self._labels)), []
+            self._automaton, self._pending = Secrets(list(self._labels)), []
         return self._automaton
 
     def _learn(self, value: str, label: str) -> None:
@@ -293,11 +197,11 @@ class Redactor:
         if not self.learn:
             return
         names = self._field_names
-        if names and all(name.isascii() for name in names) and not any(c in text for c in _FOLDED_TO_ASCII):
-            names = _quoted_names_in(names, text.lower())  # only they are then looked for in any case
+        if names and all(name.isascii() for name in names) and not any(c in text for c in FOLDED_TO_ASCII):
+            names = quoted_names_in(names, text.lower())  # only they are then looked for in any case
         if not names:
             return
-        for match in _json_fields(names).finditer(text):
+        for match in json_fields(names).finditer(text):
             value = match.group("value")
             if len(value) >= LEARN_MIN_CHARS:
                 self.add(value, label=f"value of field {match.group('name')}")
@@ -343,9 +247,9 @@ class Redactor:
                 self._note(where, self._labels[secret], count)
         if known is not None:
 
-            value = known.sub(value, lambda secret: self._note(where, self._labels.get(secret, "secret")))
+            value = known.sub(value, REDACTED, lambda secret: self._note(where, self._labels.get(secret, "secret")))
         if self._labels:
-            value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
+            value = ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
             if pattern.pattern == PATTERNS["email"] and "@" not in value:
                 continue  # the default e-mail pattern, tried at every position, cost more than all the rest
@@ -366,7 +270,7 @@ class Redactor:
 
     def _encoded(self, match: re.Match[str], where: str) -> str:
         """A run of base64, hex or URL-encoding that decodes to text holding a known secret is removed whole."""
-        for kind, decoded in _decodings(match.group()):
+        for kind, decoded in decodings(match.group()):
             secret = self._find(decoded)
             if secret is not None:
                 self._note(where, f"{self._labels.get(secret, 'secret')} ({kind}-encoded)")
@@ -417,7 +321,7 @@ class Redactor:
         if count >= len(self._labels):
             return False
         if self._late_key != len(self._labels):  # one automaton of every secret, for every exchange of the report
-            self._late_key, self._late = len(self._labels), _LateSecrets(list(self._labels))
+            self._late_key, self._late = len(self._labels), LateSecrets(list(self._labels))
         assert self._late is not None
         # Its strings searched at once, joined by a character no secret is made of (one that was would only make a
         # false alarm here, passing the value through `data` again, which is always safe).
