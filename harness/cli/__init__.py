@@ -4,7 +4,7 @@
 
 from harness.core.lasting import built_to_last
 
-with built_to_last():  # the harness and its libraries, imported for the process's life
+with built_to_last(once_per_process=True):  # the harness and its libraries, imported for the process's life
     from harness.cli.commands import main, parser
 
 __all__ = ["main", "parser"]

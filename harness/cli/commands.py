@@ -345,6 +345,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the `p111` process itself (not a caller in Python): its run's objects last as long as it
+        lasting.own_the_process()
     # One handler for every command (harness.cli.guard): bad input and internal errors are one line and exit 2.
     return guarded(lambda: _dispatch(argv))
 
