@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from harness.core import resources, schemas
 
 LIFECYCLE_FILE = "lifecycle.yaml"
@@ -128,7 +126,7 @@ class Lifecycle:
 
 @functools.cache
 def load_lifecycle(path: Path | None = None) -> Lifecycle:
-    document = yaml.safe_load((path or resources.data_file(LIFECYCLE_FILE)).read_text(encoding="utf-8"))
+    document = resources.read_yaml(path or resources.data_file(LIFECYCLE_FILE))
     error = schemas.first_error("lifecycle", document)
     if error is not None:
         raise ValueError(f"{LIFECYCLE_FILE} is invalid: {schemas.describe(error)}")

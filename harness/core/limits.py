@@ -76,21 +76,20 @@ def read_text(path: str | Path, kind: str) -> str:
 
 
 def depth(value: object, limit: int = MAX_DEPTH) -> int:
-    """How deep `value` nests (lists and mappings), counted without recursion; stops counting past `limit`."""
+    """How deep `value` nests (lists and mappings), counted level by level without recursion; stops counting past
+    `limit`. Each level is gathered by C-level list operations: every answer of a run passes here (limits.json_of)."""
     deepest = 0
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            children = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, level)
+    level: list[Any] = [value]
+    while level:
+        containers = [node for node in level if isinstance(node, dict | list)]
+        if not containers:
+            break
+        deepest += 1
         if deepest > limit:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
+            break
+        level = []
+        for node in containers:
+            level.extend(node.values() if isinstance(node, dict) else node)
     return deepest
 
 

@@ -26,6 +26,9 @@ MAX_JSON_BYTES = 256 * 1024
 
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Where JSON text may carry one: a \u escape of the surrogate range (UTF-8 itself cannot, and it is decoded with
+# replacement). Text without any is parsed without the walk below.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _unicode(value: Any) -> Any:
@@ -47,7 +50,8 @@ def _body(content: bytes, redactor: Redactor, where: str) -> Any:
         digest = hashlib.sha256(content).hexdigest()
         return f"[{len(content)} bytes, sha256 {digest}: too large to keep in evidence]"
     try:
-        return redactor.data(_unicode(json.loads(text)), where)
+        document = json.loads(text)
+        return redactor.data(_unicode(document) if SURROGATE_ESCAPE.search(text) else document, where)
     except ValueError:
         text = redactor.text(text, where)
         if len(text) > MAX_BODY_CHARS:
@@ -100,7 +104,7 @@ class EvidenceRecorder:
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
         elapsed = _elapsed_ms(response)
-        self._known_before[seq] = len(self.redactor.known())
+        self._known_before[seq] = self.redactor.known_count()
         self.exchanges.append(
             {
                 **self._opening(seq, request, where),
@@ -126,7 +130,7 @@ class EvidenceRecorder:
         request as sent, status 0 (HAR's "no response"), and the error in plain words."""
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
-        self._known_before[seq] = len(self.redactor.known())
+        self._known_before[seq] = self.redactor.known_count()
         self.exchanges.append(
             {
                 **self._opening(seq, request, where),
@@ -167,7 +171,7 @@ class EvidenceRecorder:
         is then also removed from exchanges recorded before it was seen. An exchange that holds no value learnt after it
         was redacted is kept as it is (passing it again would change nothing); one from another process (a distributed
         run's worker) is always passed again."""
-        known = len(self.redactor.known())
+        known = self.redactor.known_count()
         return [e if self._kept(e, known) else self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
 
     def _kept(self, exchange: dict[str, Any], known: int) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness.config.target import Target, TargetError, embedded_target, load_target
-from harness.core import inert, interrupts
+from harness.core import inert, interrupts, lasting
 from harness.core.catalog import load_catalog
 from harness.core.formats import vietnam_now
 from harness.core.results import CheckRecord, RunRecord
@@ -150,6 +150,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=elsewhere)
     taps.order_as_recorded(config, config.stash.get(TAP, None), items)
     _register(config, items, deselected=False)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    lasting.keep_for_good()  # the suite's modules, the checks, the target and the catalog: the run's to its end
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -296,6 +300,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # An interrupt while the report is written is counted, not raised: it never leaves half a set. One that came
         # at any time makes the report incomplete (written again if it came during the writing).
         with interrupts.counting(raise_first=False):
+            lasting.keep_for_good()  # the run's record and evidence, which the reports only read
             while True:
                 run.finished_at = vietnam_now()
                 seen = interrupts.count()

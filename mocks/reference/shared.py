@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from harness.core.lifecycle import Lifecycle, load_lifecycle
+from harness.core.resources import read_yaml
 from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
 from mocks.reference.officers import BasicOfficers
@@ -52,7 +52,7 @@ def local_code(service: dict[str, Any]) -> str:
 
 
 def load_services(defects: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    services = [dict(s) for s in yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))]
+    services = [dict(s) for s in read_yaml(SERVICES_FILE)]
     if "catalog-unknown-code" in defects:
         services[1]["code"] = "2.999999"  # well formed, but no such procedure in the national catalog
     if "procedure-code-local-form" in defects:  # MaTTHC published in its local form, agency code appended
