@@ -13,6 +13,8 @@ from urllib.parse import unquote_plus
 
 import ahocorasick_rs
 
+from harness.http.escapes import HINTS, escaped_form
+
 REDACTED = "[REDACTED]"
 
 # Field names are compared case-insensitively. Portal field names stay as the portal spells them.
@@ -160,6 +162,7 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
+        self._escaped: dict[str, re.Pattern[str]] = {}  # a secret with a character markup or a literal escapes
         self._automaton: _Secrets | None = None
         self._pending: list[str] = []  # secrets added since the automaton was built
         self._shortest_key: tuple[int, int] = (-1, 0)
@@ -200,6 +203,8 @@ class Redactor:
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
+        if (escaped := escaped_form(secret)) is not None:
+            self._escaped = dict(sorted({**self._escaped, secret: escaped}.items(), key=lambda s: -len(s[0])))
         if self._automaton is None:
             return  # every known secret goes into the next build
         # A value that overlaps a known one needs the leftmost-longest search of them all; so does a long pending list.
@@ -268,6 +273,8 @@ class Redactor:
         if known is not None:
 
             value = known.sub(value, lambda secret: self._note(where, self._labels.get(secret, "secret")))
+        if self._escaped and any(hint in value for hint in HINTS):
+            value = self._escaped_sub(value, where)
         if self._labels:
             value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
@@ -276,6 +283,14 @@ class Redactor:
             value, count = pattern.subn(REDACTED, value)
             if count:
                 self._note(where, f"pattern {name}", count)
+        return value
+
+    def _escaped_sub(self, value: str, where: str) -> str:
+        """`value` without the secrets written escaped (as entities in markup, `\\"` in a literal), longest first."""
+        for secret, pattern in self._escaped.items():
+            value, count = pattern.subn(REDACTED, value)
+            if count:
+                self._note(where, f"{self._labels[secret]} (escaped)", count)
         return value
 
     def _shortest(self) -> int:
@@ -345,10 +360,13 @@ class Redactor:
         if (found := self._late[key]) is None:
             return False
         automaton, shortest = found
+        escaped = [self._escaped[s] for s in list(self._labels)[count:] if s in self._escaped] if self._escaped else []
         for text in _strings(value):
             if len(text) < shortest:
                 continue
             if automaton.search(text) is not None:
+                return True
+            if escaped and any(hint in text for hint in HINTS) and any(p.search(text) for p in escaped):
                 return True
             for run in _ENCODED.finditer(text):
                 if any(automaton.search(decoded) is not None for _, decoded in _decodings(run.group())):
