@@ -157,10 +157,11 @@ def _forms(secret: str) -> dict[str, str]:
     from urllib.parse import quote
     from xml.sax.saxutils import escape, quoteattr
 
-    from markupsafe import escape as autoescape
+    from jinja2 import Environment
 
+    page = Environment(autoescape=True).from_string("{{ s }}")
     return {"plain": secret, "html": html.escape(secret), "xml": escape(secret), "xml-attribute": quoteattr(secret),
-            "autoescape": str(autoescape(secret)), "json": json.dumps(secret)[1:-1], "repr": repr(secret)[1:-1],
+            "autoescape": page.render(s=secret), "json": json.dumps(secret)[1:-1], "repr": repr(secret)[1:-1],
             "url": quote(secret, safe=""), "base64": base64.b64encode(secret.encode()).decode()}
 
 
