@@ -1,5 +1,5 @@
-"""How much of each input the harness reads: a size cap per kind of file, a nesting cap for what it parses, and
-`BadInput`, the refusal the `p111` command turns into one line and exit 2.
+"""How much of each input the harness reads: a size cap per kind of file, a nesting cap for what it parses, how much
+of the SUT's own text a report quotes, and `BadInput`, the refusal the `p111` command turns into one line and exit 2.
 
 A cap can be raised where a real input may lawfully be bigger (a province's year of exports); the error says how."""
 
@@ -23,6 +23,24 @@ CAPS: dict[str, tuple[int, str, str]] = {
     "recording": (2048 * MB, "P111_MAX_RECORDING_MB", "bản ghi / recording"),
 }
 MAX_DEPTH = 100  # nesting of a target (YAML) or any JSON the harness reads: the contract's deepest is under 10
+# The SUT's text quoted in one part of a failure (its summary, expected, received, evidence) or in a check's message:
+# a refusal's words, a value it sent. Each output copies it (report.json twice, report.html, summary.md, junit.xml),
+# so a 3-million-character message would make each of them megabytes; evidence.ndjson keeps the whole exchange.
+MAX_QUOTED_CHARS = 4000
+MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an HTML error page), quoted as it is
+
+
+def quoted(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """`text` as a report quotes it: at most `limit` characters, and where it was cut, how much was left out."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"{text[:limit]}… [cắt {cut} ký tự / {cut} characters cut]"
+
+
+def excerpt(body: str) -> str:
+    """The start of a body that is not the JSON expected, as a refusal's words."""
+    return quoted(body, MAX_EXCERPT_CHARS)
 
 
 class BadInput(P111Error):
