@@ -116,15 +116,23 @@ def nested_too_deeply(where: str) -> BadInput:
     return BadInput(f"{where}: lồng quá sâu / nested too deeply (more than {MAX_DEPTH} levels)")
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH: a ValueError, as bad JSON is, for callers that need not tell them apart."""
+
+    def __init__(self) -> None:
+        super().__init__(f"nested too deeply (more than {MAX_DEPTH} levels)")
+
+
 def json_of(body: str | bytes) -> Any:
-    """A JSON answer from across the wire (the SUT's), bounded by nesting: deeper than MAX_DEPTH is a ValueError, as
-    bad JSON is, so that callers treat it as an answer that is not the JSON they need — never a RecursionError."""
+    """A JSON answer from across the wire (the SUT's), bounded by nesting: deeper than MAX_DEPTH is a ValueError
+    (TooDeep), as bad JSON is, so that callers treat it as an answer that is not the JSON they need — never a
+    RecursionError."""
     try:
         document = json.loads(body)
     except RecursionError:
-        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
+        raise TooDeep() from None
     if depth(document) > MAX_DEPTH:
-        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+        raise TooDeep()
     return document
 
 

@@ -200,7 +200,7 @@ class HttpDriver:
             return limits.json_of(response.content)
         except ValueError as exc:
             kind = response.headers.get("content-type") or "missing"
-            raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind})") from exc
+            raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind}; {exc})") from exc
 
     def _result(self, name: str, response: httpx.Response) -> Any:
         return self._action(name).result.required(self._json(name, response), self._where(name, response))

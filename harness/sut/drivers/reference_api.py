@@ -240,7 +240,7 @@ class ReferenceApiDriver:
         try:
             return limits.json_of(response.content)
         except ValueError as exc:
-            raise DriverError(f"{where}: the SUT's answer is not JSON") from exc
+            raise DriverError(f"{where}: the SUT's answer is not JSON ({exc})") from exc
 
     def services(self) -> list[Service]:  # public: the catalog of online services
         data = self._json(self._call("GET", "/api/procedures"), 200)
