@@ -116,7 +116,7 @@ def nested_too_deeply(where: str) -> BadInput:
     return BadInput(f"{where}: lồng quá sâu / nested too deeply (more than {MAX_DEPTH} levels)")
 
 
-class TooDeep(ValueError):
+class TooDeep(P111Error, ValueError):
     """JSON nested deeper than MAX_DEPTH: a ValueError, as bad JSON is, for callers that need not tell them apart."""
 
     def __init__(self) -> None:
