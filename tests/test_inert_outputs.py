@@ -166,6 +166,21 @@ def test_a_secret_written_as_entities_or_escapes_is_redacted(escape):
     assert redactor.entries() == [{"where": "junit.xml", "what": "secret (escaped)", "count": 1}]
 
 
+@pytest.mark.parametrize("before_cut", [0, 3, 4, 12, 21, 22])
+def test_a_secret_the_bound_on_quoted_text_cuts_through_leaves_nothing_of_itself(before_cut: int):
+    """limits.quoted cuts the SUT's text before the reports redact it: a secret the cut goes through would leave its
+    start, which no search for the whole secret finds; the redactor removes a start of 4 characters or more."""
+    from harness.core import limits
+
+    secret = "Kh0a&Can\"Bo<Mot>Cua'77"
+    text = "x" * (limits.MAX_QUOTED_CHARS - before_cut) + secret + "tail" * 50
+    shown = Redactor([secret, "another-secret-value"]).text(limits.quoted(text), "report.json")
+    assert limits.CUT_NOTE.search(shown)
+    assert not any(secret[:n] in shown for n in range(4, len(secret) + 1)), shown[-80:]
+    assert (REDACTED in shown) == (before_cut >= 4)
+    assert Redactor([secret]).text("Kh0a… plain text") == "Kh0a… plain text"  # no cut, nothing removed
+
+
 def test_a_secret_without_markup_characters_is_searched_as_plain_text_only():
     redactor = Redactor(["plain-secret-value-1"])
     text = "a &amp; b \\ c plain&#45;secret-value-1"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,12 @@ MAX_QUOTED_CHARS = 4000
 MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an HTML error page), quoted as it is
 
 
+CUT_NOTE = re.compile(r"… \[cắt \d+ ký tự / \d+ characters cut\]")  # what `quoted` leaves where it cut
+
+
 def quoted(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
-    """`text` as a report quotes it: at most `limit` characters, and where it was cut, how much was left out."""
+    """`text` as a report quotes it: at most `limit` characters, and where it was cut, how much was left out (a
+    secret the cut goes through is found by its start before the note: harness.http.secret_forms)."""
     if len(text) <= limit:
         return text
     cut = len(text) - limit

@@ -13,7 +13,7 @@ from urllib.parse import unquote_plus
 
 import ahocorasick_rs
 
-from harness.http.escapes import HINTS, escaped_form
+from harness.http.secret_forms import CUT_HINT, HINTS, cut_starts, escaped_form
 
 REDACTED = "[REDACTED]"
 
@@ -275,6 +275,10 @@ class Redactor:
             value = known.sub(value, lambda secret: self._note(where, self._labels.get(secret, "secret")))
         if self._escaped and any(hint in value for hint in HINTS):
             value = self._escaped_sub(value, where)
+        if CUT_HINT in value:
+            for start, end, secret in reversed(cut_starts(value, list(self._labels))):
+                value = value[:start] + REDACTED + value[end:]
+                self._note(where, f"{self._labels[secret]} (cut short)")
         if self._labels:
             value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
