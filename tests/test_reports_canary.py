@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -165,11 +166,18 @@ def _forms(secret: str) -> dict[str, str]:
             "url": quote(secret, safe=""), "base64": base64.b64encode(secret.encode()).decode()}
 
 
+@pytest.mark.parametrize("padded", [False, True], ids=["whole", "cut-through"])
 def test_a_secret_with_markup_characters_echoed_into_a_failure_is_in_no_output_in_any_form(tmp_path: Path,
-                                                                                          monkeypatch):
+                                                                                          monkeypatch, padded):
     """Demo 3 refusing a core step with a message that echoes the officer's key (a debugging message some systems
     send): the lifecycle check FAILS quoting that message, and the key — with & < > " ' in it — is in no file and
-    not on the terminal, neither plain nor escaped (pytest escapes junit.xml's text itself)."""
+    not on the terminal, neither plain nor escaped (pytest escapes junit.xml's text itself). Padded, the message is
+    long enough that the bound on quoted text (limits.quoted) cuts through the key: nothing of it is left either."""
+    from harness.core import limits
+
+    said = "Khóa cán bộ không hợp lệ: "
+    # The failure quotes "HTTP 409: " and the message: the key then stands 10 characters before the failure's cut.
+    pad = "x" * (limits.MAX_QUOTED_CHARS - len(said) - 20) if padded else ""
     from starlette.responses import JSONResponse as Answer
 
     import mocks.demo3.steps as steps
@@ -182,7 +190,7 @@ def test_a_secret_with_markup_characters_echoed_into_a_failure_is_in_no_output_i
             async def answer(request):  # noqa: ANN001, ANN202
                 if request.path_params.get("buoc") == "giai-quyet":
                     key = request.headers.get("x-mc-khoa", "")
-                    return Answer({"loi": f"Khóa cán bộ không hợp lệ: {key}"}, status_code=409)
+                    return Answer({"loi": f"{said}{pad}{key}"}, status_code=409)
                 return await inner(request)
             return answer
 
@@ -203,10 +211,13 @@ def test_a_secret_with_markup_characters_echoed_into_a_failure_is_in_no_output_i
     out = tmp_path / "out"
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     (check,) = [c for r in report["requirements"] for c in r["checks"] if "straight" in c["nodeid"]]
-    assert check["outcome"] == "FAILED" and "Khóa cán bộ không hợp lệ: [REDACTED]" in check["message"], check
+    assert check["outcome"] == "FAILED" and f"{said}{pad}[REDACTED]" in check["message"], check["message"][-300:]
     assert "[REDACTED]" in (out / "junit.xml").read_text(encoding="utf-8")
     forms = _forms(MARKUP_KEY)
     shown = {"stdout": result.stdout, "stderr": result.stderr}
     shown |= {p.name: p.read_bytes().decode("utf-8", errors="replace") for p in out.iterdir() if p.is_file()}
     leaks = [(name, form) for name, text in shown.items() for form, value in forms.items() if value in text]
     assert not leaks, leaks
+    starts = {(n, form): value for n in range(4, len(MARKUP_KEY)) for form, value in _forms(MARKUP_KEY[:n]).items()}
+    cut_short = [(name, start) for name, text in shown.items() for start, value in starts.items() if value in text]
+    assert not cut_short, cut_short

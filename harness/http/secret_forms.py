@@ -11,6 +11,7 @@ the cut went through leaves its start before the cut's note, which no search for
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from harness.core.limits import CUT_NOTE
 
@@ -41,6 +42,7 @@ def _character(char: str) -> str:
     return "(?:" + "|".join(forms) + ")"
 
 
+@lru_cache(maxsize=4096)  # the starts of the few secrets with such characters, tried at each cut
 def escaped_form(secret: str) -> re.Pattern[str] | None:
     """`secret` in any of its escaped forms (mixed as a writer mixes them), or None when it has nothing to escape."""
     if not ESCAPED.intersection(secret):
@@ -50,19 +52,33 @@ def escaped_form(secret: str) -> re.Pattern[str] | None:
 
 CUT_HINT = "characters cut]"  # in every note CUT_NOTE matches: a text without it was not cut
 MIN_CUT_START = 4  # the start of a secret this long or longer, left before a cut, is removed; shorter tells little
+_WIDEST = 12  # characters an escaped character may take (`&#x00027;`), to bound the search for an escaped start
 
 
 def cut_starts(text: str, secrets: list[str]) -> list[tuple[int, int, str]]:
-    """Where in `text`, just before a note of limits.quoted's cut, a secret's start stands (the secret cut short):
-    (start, end, secret), the longest start before each note."""
+    """Where in `text`, just before a note of limits.quoted's cut, a secret's start stands, plain or escaped (the
+    cut went through it; a repr of the text cut may have escaped it since): (start, end, secret), the longest start
+    before each note."""
     found = []
     for note in CUT_NOTE.finditer(text):
-        end, longest, which = note.start(), 0, ""
-        for secret in secrets:
-            for size in range(min(len(secret) - 1, end), max(longest, MIN_CUT_START - 1), -1):
-                if text.endswith(secret[:size], 0, end):
-                    longest, which = size, secret
-                    break
-        if longest:
-            found.append((end - longest, end, which))
+        end = note.start()
+        starts = [(begin, secret) for secret in secrets if (begin := _start_before(text, end, secret)) is not None]
+        if starts:
+            begin, secret = min(starts)
+            found.append((begin, end, secret))
     return found
+
+
+def _start_before(text: str, end: int, secret: str) -> int | None:
+    """Where the longest start of `secret` (MIN_CUT_START characters or more, not all of it) that ends at `end`
+    begins, or None."""
+    for size in range(len(secret) - 1, MIN_CUT_START - 1, -1):
+        start = secret[:size]
+        if text.endswith(start, 0, end):
+            return end - size
+        escaped = escaped_form(start)
+        if escaped is not None:
+            tail = re.compile(f"(?:{escaped.pattern})\\Z").search(text, max(0, end - _WIDEST * size), end)
+            if tail is not None:
+                return tail.start()
+    return None
