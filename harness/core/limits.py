@@ -29,8 +29,6 @@ MAX_DEPTH = 100  # nesting of a target (YAML) or any JSON the harness reads: the
 # so a 3-million-character message would make each of them megabytes; evidence.ndjson keeps the whole exchange.
 MAX_QUOTED_CHARS = 4000
 MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an HTML error page), quoted as it is
-
-
 CUT_NOTE = re.compile(r"… \[cắt \d+ ký tự / \d+ characters cut\]")  # what `quoted` leaves where it cut
 
 

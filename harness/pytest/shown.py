@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.core import inert
+from harness.core import inert, limits
 from harness.http.redaction import Redactor
 from harness.reporting.report import JUNIT_FILE
 
@@ -48,7 +48,7 @@ def safe_to_show(report: pytest.TestReport, redactor: Redactor) -> None:
         return
     if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
         path, line, reason = longrepr
-        report.longrepr = (path, line, safe(reason))
+        report.longrepr = (path, line, limits.quoted(safe(reason)))  # bounded as the record's message is
         return
     text = str(longrepr)
     shown = safe(text)
