@@ -11,6 +11,7 @@ import pytest
 
 from harness.core.i18n import verdict_label
 from harness.core.inert import terminal
+from harness.core.limits import quoted
 
 
 class Verdict(StrEnum):
@@ -47,13 +48,12 @@ class Failure(AssertionError):
     """The SUT broke a requirement. An AssertionError, so pytest reports the check FAILED."""
 
     def __init__(self, summary: str, *, expected: str, received: str, evidence: str | None = None) -> None:
-        self.summary = summary
-        self.expected = expected
-        self.received = received
-        self.evidence = evidence
-        lines = [summary, f"Expected: {expected}", f"Received: {received}"]
-        if evidence:
-            lines.append(f"Evidence: {evidence}")
+        # Each part may quote the SUT at any length: bounded here, where every judgement's failure is made.
+        self.summary, self.expected, self.received = quoted(summary), quoted(expected), quoted(received)
+        self.evidence = quoted(evidence) if evidence is not None else None
+        lines = [self.summary, f"Expected: {self.expected}", f"Received: {self.received}"]
+        if self.evidence:
+            lines.append(f"Evidence: {self.evidence}")
         super().__init__("\n".join(lines))
 
 
@@ -140,16 +140,17 @@ def outcome_of(exc: BaseException, *, when: str, skipped: bool) -> Outcome:
     (NotTested, pytest.skip) → NOT-TESTED. Otherwise an AssertionError (Failure among them) in the check's call →
     FAILED: the SUT is wrong; anything else, or any error in setup or teardown → ERROR: the harness or its input is."""
     if skipped and isinstance(exc, NeedsReview):
-        return Outcome(Verdict.REVIEW, str(exc.msg), review={"why": exc.why, "attach": exc.what_to_attach})
+        return Outcome(Verdict.REVIEW, quoted(str(exc.msg)), review={"why": exc.why, "attach": exc.what_to_attach})
     if skipped:
         verdict = Verdict.NOT_APPLICABLE if isinstance(exc, NotApplicable) else Verdict.NOT_TESTED
-        return Outcome(verdict, str(getattr(exc, "msg", exc)))
+        return Outcome(verdict, quoted(str(getattr(exc, "msg", exc))))
     # Notes carry what a tool added, e.g. hypothesis's shrunk sequence of steps: part of the evidence.
     notes = "\n".join(getattr(exc, "__notes__", ()))
     if when == "call" and isinstance(exc, AssertionError):
-        failure = None
+        # A Failure's parts are bounded already (above); a bare assert's text is bounded here.
+        failure, said = None, str(exc) if isinstance(exc, Failure) else quoted(str(exc))
         if isinstance(exc, Failure):
             evidence = "\n".join(filter(None, [exc.evidence, notes])) or None
             failure = {"summary": exc.summary, "expected": exc.expected, "received": exc.received, "evidence": evidence}
-        return Outcome(Verdict.FAILED, "\n".join(filter(None, [str(exc), notes])), failure)
-    return Outcome(Verdict.ERROR, f"[{when}] {type(exc).__name__}: {exc}")
+        return Outcome(Verdict.FAILED, "\n".join(filter(None, [said, notes])), failure)
+    return Outcome(Verdict.ERROR, f"[{when}] {type(exc).__name__}: {quoted(str(exc))}")

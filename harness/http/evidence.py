@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from harness.core import limits
 from harness.core.formats import vietnam_now
 from harness.core.inert import json_line
 from harness.http.politeness import RETRIED
@@ -46,17 +46,24 @@ def _unicode(value: Any) -> Any:
 def _body(content: bytes, redactor: Redactor, where: str) -> Any:
     text = content.decode("utf-8", errors="replace")
     if len(content) > MAX_JSON_BYTES:
-        redactor.learn_from_json_text(text)  # its secrets are still removed wherever else they appear
-        digest = hashlib.sha256(content).hexdigest()
-        return f"[{len(content)} bytes, sha256 {digest}: too large to keep in evidence]"
+        return _summarised(content, text, redactor, "too large to keep in evidence")
     try:
-        document = json.loads(text)
-        return redactor.data(_unicode(document) if SURROGATE_ESCAPE.search(text) else document, where)
+        document = limits.json_of(text)
+    except limits.TooDeep:  # a hostile SUT's answer: walking it to redact it would recurse as deep as it nests
+        return _summarised(content, text, redactor, f"JSON nested more than {limits.MAX_DEPTH} levels deep")
     except ValueError:
         text = redactor.text(text, where)
         if len(text) > MAX_BODY_CHARS:
             return text[:MAX_BODY_CHARS] + f"… [{len(text) - MAX_BODY_CHARS} more characters]"
         return text
+    return redactor.data(_unicode(document) if SURROGATE_ESCAPE.search(text) else document, where)
+
+
+def _summarised(content: bytes, text: str, redactor: Redactor, why: str) -> str:
+    """A body not kept, named by its size and digest; its secrets are still learnt, to be removed wherever else they
+    appear."""
+    redactor.learn_from_json_text(text)
+    return f"[{len(content)} bytes, sha256 {hashlib.sha256(content).hexdigest()}: {why}]"
 
 
 def _elapsed_ms(response: httpx.Response) -> float:

@@ -19,6 +19,8 @@ from harness.http.secret_search import (
     quoted_names_in,
 )
 
+from harness.http.secret_forms import CUT_HINT, HINTS, cut_starts, escaped_form
+
 REDACTED = "[REDACTED]"
 
 # Field names are compared case-insensitively. Portal field names stay as the portal spells them.
@@ -109,6 +111,7 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
+        self._escaped: dict[str, re.Pattern[str]] = {}  # a secret with a character markup or a literal escapes
         self._automaton: Secrets | None = None
         self._pending: list[str] = []  # secrets added since the automaton was built
         self._shortest_key: tuple[int, int] = (-1, 0)
@@ -153,6 +156,8 @@ class Redactor:
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
+        if (escaped := escaped_form(secret)) is not None:
+            self._escaped = dict(sorted({**self._escaped, secret: escaped}.items(), key=lambda s: -len(s[0])))
         if self._automaton is None:
             return  # every known secret goes into the next build
         # A value that overlaps a known one needs the leftmost-longest search of them all; so does a long pending list.
@@ -248,6 +253,12 @@ class Redactor:
         if known is not None:
 
             value = known.sub(value, REDACTED, lambda secret: self._note(where, self._labels.get(secret, "secret")))
+        if self._escaped and any(hint in value for hint in HINTS):
+            value = self._escaped_sub(value, where)
+        if CUT_HINT in value:
+            for start, end, secret in reversed(cut_starts(value, list(self._labels))):
+                value = value[:start] + REDACTED + value[end:]
+                self._note(where, f"{self._labels[secret]} (cut short)")
         if self._labels:
             value = ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
@@ -256,6 +267,14 @@ class Redactor:
             value, count = pattern.subn(REDACTED, value)
             if count:
                 self._note(where, f"pattern {name}", count)
+        return value
+
+    def _escaped_sub(self, value: str, where: str) -> str:
+        """`value` without the secrets written escaped (as entities in markup, `\\"` in a literal), longest first."""
+        for secret, pattern in self._escaped.items():
+            value, count = pattern.subn(REDACTED, value)
+            if count:
+                self._note(where, f"{self._labels[secret]} (escaped)", count)
         return value
 
     def _shortest(self) -> int:
@@ -323,9 +342,15 @@ class Redactor:
         if self._late_key != len(self._labels):  # one automaton of every secret, for every exchange of the report
             self._late_key, self._late = len(self._labels), LateSecrets(list(self._labels))
         assert self._late is not None
+        strings = list(_strings(value))
         # Its strings searched at once, joined by a character no secret is made of (one that was would only make a
         # false alarm here, passing the value through `data` again, which is always safe).
-        return self._late.holds_one_after("\0".join(_strings(value)), count)
+        if self._late.holds_one_after("\0".join(strings), count):
+            return True
+        escaped = [self._escaped[s] for s in list(self._labels)[count:] if s in self._escaped] if self._escaped else []
+        return any(
+            any(hint in text for hint in HINTS) and any(p.search(text) for p in escaped) for text in strings if escaped
+        )
 
     def entries(self) -> list[dict[str, Any]]:
         """The redaction log: where, what kind of thing, how many times; never the value removed."""

@@ -23,7 +23,7 @@ from harness.core.verdicts import ConformanceWarning, Outcome, Verdict, exit_cod
 from harness.http.evidence import EvidenceRecorder
 from harness.http.recording import Recorder, Replayer
 from harness.http.redaction import Redactor
-from harness.pytest import distributed, options
+from harness.pytest import distributed, options, shown
 from harness.pytest import tap as taps
 from harness.pytest.fixtures import (  # noqa: F401 - the fixtures the plugin offers: pytest finds them here
     p111_client,
@@ -190,24 +190,8 @@ def pytest_runtest_makereport(
     if report.passed and call.when == "call" and run_of(item).records_of(item.nodeid) and not checking.judgements():
         report.outcome, report.longrepr = "failed", HOLLOW_PASS
     _record_outcome(item, call, report)
-    _inert_for_terminal(report)
+    shown.safe_to_show(report, run_of(item).recorder.redactor)
     return report
-
-
-def _inert_for_terminal(report: pytest.TestReport) -> None:
-    """What pytest prints of a check (its failure, its skip reason) may quote the SUT: no escape sequence or control
-    character of it reaches the terminal, nor junit.xml."""
-    longrepr = report.longrepr
-    if longrepr is None:
-        return
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
-        path, line, reason = longrepr
-        report.longrepr = (path, line, inert.terminal(reason))
-        return
-    text = str(longrepr)
-    safe = inert.terminal(text)
-    if safe != text:
-        report.longrepr = safe
 
 
 def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
