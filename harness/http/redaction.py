@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from harness.http.secret_forms import CUT_HINT, HINTS, cut_starts, escaped_form
 from harness.http.secret_search import (
     ENCODED,
     FOLDED_TO_ASCII,
@@ -18,8 +19,6 @@ from harness.http.secret_search import (
     json_fields,
     quoted_names_in,
 )
-
-from harness.http.secret_forms import CUT_HINT, HINTS, cut_starts, escaped_form
 
 REDACTED = "[REDACTED]"
 
