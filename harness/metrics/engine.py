@@ -69,7 +69,7 @@ def measure(datasets: Datasets, *, year: int, levels: Mapping[str, str] | None =
         if dossier_rows is not None:
             dossier_tallies(con, result, year, have_registry)
         if transaction_rows is not None:
-            transaction_tallies(con, result, year)
+            transaction_tallies(con, result, year, sources=len(datasets.sources("transactions")))
     oracle._procedures(result, procedures, year)  # the catalog is small: the oracle's loop is the engine's too
     oracle.tallies_for_all_levels(result)
     return result
