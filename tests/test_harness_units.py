@@ -61,6 +61,9 @@ def test_whatever_a_check_quotes_of_the_sut_is_bounded_in_every_verdicts_message
         message = outcome_of(exc, when=when, skipped=skipped).message or ""
         assert message.endswith(cut) and len(message) < limits.MAX_QUOTED_CHARS + 100, type(exc)
     assert limits.quoted("short") == "short" and limits.quoted("a" * 4000) == "a" * 4000
+    # A list the harness built of parts each quoted already (the fuzzer's findings) is kept whole: no finding lost.
+    findings = limits.QuotedEach("; ".join(limits.quoted(f"finding {n}: {huge}") for n in range(3)))
+    assert Failure("s", expected="e", received=findings).received == findings and "finding 2" in findings
 
 
 class TestLifecycle:

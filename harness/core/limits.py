@@ -32,10 +32,15 @@ MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an
 CUT_NOTE = re.compile(r"… \[cắt \d+ ký tự / \d+ characters cut\]")  # what `quoted` leaves where it cut
 
 
+class QuotedEach(str):
+    """Text the harness built of many parts, each already `quoted` (a list of findings, each with its own quote of the
+    SUT): kept whole, since cutting it would drop findings, and bounded by its number of parts."""
+
+
 def quoted(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
     """`text` as a report quotes it: at most `limit` characters, and where it was cut, how much was left out (a
     secret the cut goes through is found by its start before the note: harness.http.secret_forms)."""
-    if len(text) <= limit:
+    if len(text) <= limit or isinstance(text, QuotedEach):
         return text
     cut = len(text) - limit
     return f"{text[:limit]}… [cắt {cut} ký tự / {cut} characters cut]"
