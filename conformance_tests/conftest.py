@@ -10,6 +10,7 @@ from harness.config.target import Target
 from harness.core.verdicts import NotTested, not_applicable
 from harness.pytest import barrier
 from harness.pytest.plugin import RUN
+from harness.sut.checking import blocked
 from harness.sut.drivers import Driver, Service, person_driven
 
 
@@ -45,11 +46,22 @@ def handled_dossier(p111_driver: Driver, procedure_codes: list[str]) -> Scenario
 
 
 @pytest.fixture(scope="session")
-def fee_bearing(services: list[Service]) -> list[Service]:
-    """The services with a financial obligation and the fees they ask; none: payment does not apply."""
+def fee_bearing(services: list[Service], p111_target: Target) -> list[Service]:
+    """The services with a financial obligation and the fees they ask. None published, while the target declares
+    online payment offered (a check marked `offered("payment")` only gets here then): the payment checks cannot
+    judge, NOT-TESTED — never NOT-APPLICABLE, which only a declaration earns. Whether the service list hides fees
+    the SUT's own dossiers carry is P111-PAY-INIT's to judge (test_services_published_without_fees_charge_none)."""
     found = [s for s in services if s.fee_bearing]
     if not found:
-        not_applicable("the SUT publishes no fee-bearing service: there is nothing to pay online")
+        declared = p111_target.capabilities
+        if not declared.offers("payment"):
+            not_applicable(f"{declared.declaration('payment')} ({where_declared(p111_target)})")
+        blocked(
+            f"{declared.declaration('payment')} ({where_declared(p111_target)}), yet the SUT publishes no service "
+            "with fees: nothing to pay online (a system that takes no online payment declares capabilities.payment: "
+            "false)",
+            "P111-PAY-INIT judges whether the service list hides fees",
+        )
     unpriced = [s.code for s in found if s.fee_total <= 0]
     if unpriced:
         pytest.fail(f"fee-bearing services list no fees (their sum is what a payment asks): {', '.join(unpriced)}")

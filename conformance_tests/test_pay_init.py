@@ -14,10 +14,11 @@ import pytest
 
 from conformance_tests.scenarios import CORE_PATH, PaymentScenario, ask_again, ask_for_payment, drive
 from harness.core import schemas
+from harness.metrics.oracle import fee_bearing as bears_a_fee
 from harness.sut import payment as protocol
-from harness.sut.checking import expect
+from harness.sut.checking import blocked, expect
 from harness.sut.drivers import Driver, Service
-from harness.sut.observers import PaymentObserver
+from harness.sut.observers import PaymentObserver, PortalObserver
 
 pytestmark = [pytest.mark.requirement("P111-PAY-INIT"), pytest.mark.offered("payment")]
 
@@ -136,4 +137,34 @@ def test_a_dossier_never_asked_to_pay_opens_at_most_one_transaction(
         "payment request)",
         received=f"INITs with MaThamChieu {', '.join(references)}",
         evidence="payment /_p111/messages",
+    )
+
+
+def test_services_published_without_fees_charge_none(
+    p111_driver: Driver, p111_portal: PortalObserver, services: list[Service]
+):
+    """A service the SUT publishes without fees charges none. The portal's catalog alone does not decide (a province
+    may waive a fee the national catalog lists: domain.md section 6 leaves out of the payment ratio the dossiers of
+    fee-bearing procedures whose fees are all Gia = 0): where it lists the procedure with fees (coPhiLePhi), a
+    dossier is submitted and received, and the fees the SUT itself synced for it are read (DanhSachLePhi, domain.md
+    section 3). A fee priced above 0 is a financial obligation (section 6 counts such a dossier as fee-bearing);
+    hidden from the service list, it would leave every payment check without a service to pay for."""
+    with_fees = {str(entry.get("maTTHC")) for entry in p111_portal.catalog() if entry.get("coPhiLePhi") is True}
+    charged = []
+    for service in [s for s in services if not s.fee_bearing and s.code in with_fees]:
+        code = drive(p111_driver, service.code, ("receive",)).dossier.code
+        rows = p111_portal.wait(lambda code=code: p111_portal.dossiers(code), bool)
+        if not rows:
+            blocked(f"dossier {code} never reached the portal: its fees cannot be read", "P111-SYNC-DOSSIER")
+        fees = sorted({f"{f.get('MaPhiLePhi')} Gia {f.get('Gia')}" for r in rows if bears_a_fee(r["item"])
+                       for f in r["item"].get("DanhSachLePhi") or []})
+        if fees:
+            charged.append(f"{service.code} ({service.service_id}): {code} synced with {', '.join(fees)}")
+    expect(
+        not charged,
+        "services the SUT publishes without fees are synced to the portal with fees",
+        expected="a service whose dossiers carry a fee above 0 (DanhSachLePhi) published with fee_bearing and its "
+        "fees, so that its online payment is tested",
+        received="; ".join(charged),
+        evidence="the SUT's service list; portal /_p111/catalog and /_p111/dossiers",
     )

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 from conformance_tests.scenarios import SUBMITTED_FILES, act_where_offered, drive_actions, try_optional
-from harness.core.verdicts import not_applicable
+from harness.config.target import Target
+from harness.core.verdicts import NotTested
 from harness.sut.checking import expect
 from harness.sut.drivers import DossierView, Driver, InboxItem, Service
 
@@ -28,13 +29,19 @@ class Transferred:
 
 
 @pytest.fixture(scope="module")
-def transferred(p111_driver: Driver, services: list[Service]) -> Transferred:
+def transferred(p111_driver: Driver, services: list[Service], p111_target: Target) -> Transferred:
     """A dossier of an inter-agency service taken the whole way: submitted with files, received, moved to the second
     agency (whose inbox is read while the dossier is there: it may list only what is there now) and processed there
-    where the SUT has a separate step for it (a transfer may imply it), moved back, finished and returned."""
+    where the SUT has a separate step for it (a transfer may imply it), moved back, finished and returned.
+    No such service published while the target declares transfer offered (the `offered` marker let the check run):
+    nothing can be judged, NOT-TESTED — NOT-APPLICABLE is for a capability the target declares absent."""
     joint = [s for s in services if s.second_agency_code]
     if not joint:
-        not_applicable("the SUT publishes no inter-agency (liên thông) service")
+        raise NotTested(
+            f"{p111_target.capabilities.declaration('transfer')}, yet the SUT publishes no inter-agency (liên thông) "
+            "service naming a second agency (second_agency_code): no dossier to move (a system without inter-agency "
+            "transfer declares capabilities.transfer: false)"
+        )
     service = joint[0]
     dossier = p111_driver.submit(service.code, files=SUBMITTED_FILES)
     # Where on the core path a dossier may move to another agency is the SUT's choice (lifecycle.yaml core).
@@ -95,22 +102,32 @@ def test_receiving_agency_gets_the_files_electronically(p111_driver, transferred
 
 
 def _names(target, code: str) -> set[str]:
-    """An agency is named in DonViXuLy by its code or by its registered name (domain.md section 8)."""
+    """An agency is named by its code or by its registered name (domain.md section 8)."""
     return {code} | {a.name for a in target.agencies if a.code == code}
 
 
+# Where the portal hears which agency handled a dossier: a progress record's PhongBanXuLy (the contract's field,
+# domain.md section 3) or DonViXuLy (an extra field the portal accepts, section 8), and a synced dossier's DonViXuLy
+# (HoSoDongBoDVC, section 3). A lawful system may use any of them.
+NAMING_FIELDS = ("PhongBanXuLy", "DonViXuLy")
+
+
 def test_portal_hears_of_both_agencies(p111_portal, p111_target, transferred):
-    """Progress records of both agencies reach the portal, each naming its agency in DonViXuLy."""
+    """The portal is told of both agencies handling the dossier: each is named by a progress record (PhongBanXuLy or
+    DonViXuLy) or by a synced copy of the dossier (DonViXuLy)."""
     code = transferred.dossier.code
     first, second = transferred.service.agency_code, transferred.service.second_agency_code
     assert second is not None
 
-    def named(rows) -> tuple[bool, bool]:
+    def told(rows) -> set[str]:
         # Received counts, valid or not: whether the records are valid is P111-SYNC-PROGRESS's to judge.
-        units = {str(r["item"].get("DonViXuLy") or "") for r in rows}
+        return {str(r["item"].get(f) or "") for r in rows for f in NAMING_FIELDS} - {""}
+
+    def named(rows) -> tuple[bool, bool]:
+        units = told(rows)
         return bool(units & _names(p111_target, first)), bool(units & _names(p111_target, second))
 
-    rows = p111_portal.wait(lambda: p111_portal.progress(code), lambda rows: all(named(rows)))
+    rows = p111_portal.wait(lambda: p111_portal.progress(code) + p111_portal.dossiers(code), lambda r: all(named(r)))
     has_first, has_second = named(rows)
     unregistered = [
         c
@@ -121,14 +138,13 @@ def test_portal_hears_of_both_agencies(p111_portal, p111_target, transferred):
         # Not the SUT's fault: without the registry the harness cannot recognise an agency named by its name.
         raise LookupError(
             f"agencies {', '.join(unregistered)} are not in the target's agency registry (agencies): "
-            "add them so that DonViXuLy naming them can be recognised"
+            "add them so that a record naming them can be recognised"
         )
-    units = sorted({str(r["item"].get("DonViXuLy")) for r in rows})
     expect(
         has_first and has_second,
         f"the portal was not told of both agencies handling {code}",
-        expected=f"progress records with DonViXuLy naming {first} and {second} (code or registered "
-        "name, agencies in the target's registry)",
-        received=f"DonViXuLy seen: {', '.join(units) or 'none'}",
-        evidence="portal /_p111/progress",
+        expected=f"{first} and {second} (code or registered name, agencies in the target's registry) named by a "
+        "progress record (PhongBanXuLy or DonViXuLy) or a synced dossier (DonViXuLy)",
+        received=f"names seen: {', '.join(sorted(told(rows))) or 'none'}",
+        evidence="portal /_p111/progress and /_p111/dossiers",
     )

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,6 +23,7 @@ from starlette.routing import Route
 from harness.config.target import SyncConfig, embedded_target
 from harness.core import schemas
 from harness.core.formats import is_agency_code, vietnam_now
+from harness.core.resources import read_yaml
 from harness.http.redaction import Redactor
 
 OK = 0
@@ -45,7 +45,7 @@ CATALOG_FILE = Path(__file__).parent / "data" / "portal-catalog.yaml"
 
 def load_catalog() -> tuple[dict[str, Any], ...]:
     """The national procedure catalog the counterpart serves (mocks/data/portal-catalog.yaml, schema-checked)."""
-    catalog = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    catalog = read_yaml(CATALOG_FILE)
     error = schemas.first_error("mocks/portal-catalog", catalog)
     if error is not None:
         raise ValueError(f"{CATALOG_FILE.name} is invalid: {schemas.describe(error)}")

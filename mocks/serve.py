@@ -6,9 +6,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
+if TYPE_CHECKING:  # imported where it serves: the embedded default, which only wires these modules, never needs it
+    import uvicorn
 
 
 @dataclass
@@ -28,6 +29,8 @@ def serve_in_thread(
 ) -> ServedApp:
     """Starts `app` on host:port (0 = any free port) in a daemon thread and waits until it listens. `options` go to
     uvicorn.Config (ssl_certfile and ssl_keyfile serve https://)."""
+    import uvicorn
+
     config = uvicorn.Config(app, host=host, port=port, **{"log_level": "warning", "lifespan": "off", **options})
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"p111-{name}", daemon=True)

@@ -3,6 +3,8 @@ declaration the reference system contradicts is FAILED."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +63,54 @@ def test_absent_capabilities_are_not_applicable_and_false_declarations_fail(tmp_
     catalog = outcomes(got["P111-CATALOG"])
     assert catalog["test_published_services_are_the_declared_ones"][0] == "PASSED"
     assert catalog["test_published_levels_are_the_declared_ones"][0] == "PASSED"
+
+
+# The reference system waiving every fee (its synced dossiers carry none) and naming no second agency, under a target
+# that leaves payment and transfer offered (the default).
+NOTHING_TO_PAY_OR_MOVE = """
+import sys
+from mocks.reference import shared
+published = shared.load_services
+def waived(defects=frozenset()):
+    services = published(defects)
+    for service in services:
+        service["fee_bearing"] = False
+        service.pop("fees", None)
+        service.pop("second_agency_code", None)
+    return services
+shared.load_services = waived
+from harness.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+CONTRADICTIONS = {
+    "test_no_payment_starts_where_none_is_declared", "test_no_service_moves_to_a_second_agency_where_none_is_declared"
+}
+
+
+def test_offered_capabilities_with_nothing_published_to_test_are_not_tested(tmp_path: Path):
+    """Offered (declared or by default) but with no fee-bearing and no inter-agency service published, the payment
+    and transfer checks cannot judge: NOT-TESTED naming the declaration, never NOT-APPLICABLE, which only a
+    declaration of absence earns; the run is no pass (exit 4)."""
+    result = subprocess.run(
+        [sys.executable, "-c", NOTHING_TO_PAY_OR_MOVE, "run", "--report", str(tmp_path / "out"), "--", "-k", CHECKS],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == 4, result.stdout[-3000:] + result.stderr[-2000:]
+    got = {r["id"]: r for r in read_report(tmp_path / "out")["requirements"]}
+    for requirement, declared in (("P111-PAY-INIT", "capabilities.payment: true"),
+                                  ("P111-PAY-CONFIRM", "capabilities.payment: true"),
+                                  ("P111-PAY-RECONCILE", "capabilities.payment: true"),
+                                  ("P111-TRANSFER", "capabilities.transfer: true")):
+        assert got[requirement]["verdict"] == "NOT-TESTED", got[requirement]
+        for name, (outcome, message) in outcomes(got[requirement]).items():
+            if name in CONTRADICTIONS:  # they run only under a declaration of absence
+                assert outcome == "NOT-APPLICABLE"
+            elif name == "test_services_published_without_fees_charge_none":
+                assert outcome == "PASSED"  # the fees are waived, not hidden: the synced dossiers carry none
+            else:
+                assert outcome == "NOT-TESTED" and declared in message, (name, message)
 
 
 def test_a_false_procedure_list_level_or_sign_on_declaration_fails(tmp_path: Path):

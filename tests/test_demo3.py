@@ -36,9 +36,9 @@ PASSED = tuple(i for i in load_catalog().ids if i not in NOT_OFFERED)
 
 
 def run_demo3(
-    tmp_path: Path, defects: frozenset[str] = frozenset(), *pytest_args: str
+    tmp_path: Path, defects: frozenset[str] = frozenset(), *pytest_args: str, example: Path = EXAMPLE
 ) -> tuple[dict[str, str], dict[str, Any], Any]:
-    served = serve_example_on_free_ports(EXAMPLE, tmp_path, {**os.environ, **ENV}, defects)
+    served = serve_example_on_free_ports(example, tmp_path, {**os.environ, **ENV}, defects)
     try:
         args = ("--", *pytest_args) if pytest_args else ()
         result = run_p111("run", "--target", str(served.target_file), "--report", "out", *args, cwd=tmp_path, env=ENV)
@@ -78,3 +78,24 @@ def test_each_planted_defect_fails_its_requirement(tmp_path: Path):
     got, _, result = run_demo3(tmp_path, frozenset(DEFECTS), "-k", "not test_kpi and not reconcile and not pay_init")
     assert {d: got[r] for d, r in DEFECTS.items()} == dict.fromkeys(DEFECTS, "FAILED"), result.stdout[-6000:]
     assert len(set(DEFECTS.values())) >= 6  # one requirement family each
+
+
+def test_steps_without_action_words_are_judged_by_their_moves(tmp_path: Path):
+    """Demo 3 described without its history's action words (the http driver's `views.step.action` is optional): who
+    made each step comes from its move (lifecycle.yaml), so the citizen's own submission and supplement are not taken
+    for the officer's; an officer's step that names nobody is still caught."""
+    example = tmp_path / "without-actions" / EXAMPLE.name
+    example.parent.mkdir()
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert text.count("action: buoc, ") == 1
+    example.write_text(text.replace("action: buoc, ", ""), encoding="utf-8")
+    check = "conformance_tests/test_auth_txn.py::test_every_transaction_names_its_subject"
+    for defect, outcome in ((None, "PASSED"), ("demo3-officer-steps-anonymous", "FAILED")):
+        work = tmp_path / (defect or "clean")
+        work.mkdir()
+        defects = frozenset({defect} if defect else ())
+        _, report, result = run_demo3(work, defects, "-k", check.rsplit("::", 1)[1], example=example)
+        checks = {c["nodeid"]: c for r in report["requirements"] for c in r["checks"]}
+        assert checks[check]["outcome"] == outcome, result.stdout[-4000:]
+    # The officer's request for a supplement (1 -> 5: only an officer makes it) is the step that names nobody.
+    assert "status 5 (no action named): subject None" in checks[check]["failure"]["received"], checks[check]

@@ -78,7 +78,7 @@ def _resolve(command: str) -> tuple[list[str], argparse.ArgumentParser, list[str
 def test_guide_exists_and_is_focused(lang: str) -> None:
     text = _text(lang)
     assert text.startswith("# ")
-    assert 150 <= len(text.splitlines()) <= 360  # six sections grew in one round (variations, OIDF table, safety)
+    assert 150 <= len(text.splitlines()) <= 380  # grows a line or two with each lawful variation it names
 
 
 def test_guides_have_the_same_sections() -> None:

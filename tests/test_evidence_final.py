@@ -58,3 +58,42 @@ def test_exchanges_merged_from_elsewhere_are_always_passed_again():
               "request": {"headers": {}, "body": None}, "response": {"headers": {}, "body": None}}
     recorder.exchanges.append(merged)
     assert TOKEN not in str(recorder.final())
+
+
+def test_a_lone_surrogate_escape_is_kept_visible_and_plain_bodies_are_kept_as_parsed():
+    """Only JSON text with a \\u escape of the surrogate range is walked for lone surrogates (no UTF-8 report can hold
+    one): the escape stays visible as text; any other body is kept as it was parsed."""
+    bodies = {"/lone": b'{"name": "a\\ud800b", "ok": ["\\u00e9"]}', "/plain": '{"name": "Nguyễn"}'.encode()}
+    recorder = EvidenceRecorder(Redactor([]))
+    client = httpx.Client(base_url="http://sut.test", event_hooks={"response": [recorder.record]},
+                          transport=httpx.MockTransport(lambda r: httpx.Response(200, content=bodies[r.url.path])))
+    client.get("/lone")
+    client.get("/plain")
+    assert recorder.exchanges[0]["response"]["body"] == {"name": "a\\ud800b", "ok": ["é"]}
+    assert recorder.exchanges[1]["response"]["body"] == {"name": "Nguyễn"}
+
+
+def test_a_text_remembered_clean_is_searched_again_once_a_secret_is_learnt():
+    """The redactor remembers texts that held nothing to remove, only while it searches for the same secrets."""
+    redactor = Redactor([])
+    text = f"the SUT said {TOKEN}"
+    assert redactor.text(text) == text and redactor.text(text) == text  # searched, then remembered clean
+    redactor.add(TOKEN)
+    assert redactor.text(text) == "the SUT said [REDACTED]"
+    redactor.add("another-secret-value")  # learnt while the token waits to be built into the automaton
+    assert redactor.text(text) == "the SUT said [REDACTED]"
+    assert redactor.text("plain words, nothing secret") == "plain words, nothing secret"
+
+
+def test_sensitive_fields_of_a_body_too_large_to_keep_are_learnt_in_any_case():
+    """A body too large to keep is searched for the sensitive fields' values without parsing it: the fields' names in
+    any case, also where a character folds to an ASCII letter only case-insensitively (ſ, K), and a target's own
+    non-ASCII field names."""
+    redactor = Redactor([])
+    redactor.learn_from_json_text('[{"MaHoSo": "x"}, {"sodienthoai": "0912345678", "PASSWORD": "hunter22"}]')
+    redactor.learn_from_json_text('{"pa\u017f\u017fword": "long-s-secret", "to\u212aen": "kelvin-secret"}')
+    redactor.learn_from_json_text('{"MaHoSo": "000.00.06.H40-261207-0001", "note": "password token"}')  # no field
+    assert set(redactor.known()) == {"0912345678", "hunter22", "long-s-secret", "kelvin-secret"}
+    own = Redactor([], fields=["SốCCCD"])
+    own.learn_from_json_text('{"sốcccd": "0123456789", "MaHoSo": "x"}')
+    assert set(own.known()) == {"0123456789"}

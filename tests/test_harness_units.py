@@ -11,8 +11,9 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from harness.core import limits
 from harness.core.lifecycle import load_lifecycle
-from harness.core.verdicts import Failure, Verdict, combine
+from harness.core.verdicts import Failure, NotApplicable, NotTested, Verdict, combine, outcome_of
 from harness.http.evidence import EvidenceRecorder
 from harness.http.inprocess import BlockingASGITransport
 from harness.http.redaction import REDACTED, Redactor
@@ -42,6 +43,27 @@ def test_failure_is_an_assertion_with_expected_and_received():
     failure = Failure("code malformed", expected="yyMMdd", received="yyyyMMdd", evidence="item #2")
     assert isinstance(failure, AssertionError)
     assert str(failure) == "code malformed\nExpected: yyMMdd\nReceived: yyyyMMdd\nEvidence: item #2"
+
+
+def test_whatever_a_check_quotes_of_the_sut_is_bounded_in_every_verdicts_message():
+    """A Failure's four parts, a bare assert's text and any other verdict's message are each cut at the limit, the
+    cut marked: the SUT's text is copied into every output, so its length must not set theirs."""
+    huge = "x" * 3_000_000
+    failure = Failure(huge, expected=huge, received=huge, evidence=huge)
+    left_out = len(huge) - limits.MAX_QUOTED_CHARS
+    cut = f"… [cắt {left_out} ký tự / {left_out} characters cut]"
+    kept = huge[: limits.MAX_QUOTED_CHARS] + cut
+    assert {failure.summary, failure.expected, failure.received, failure.evidence} == {kept}
+    bound = 4 * (limits.MAX_QUOTED_CHARS + len(cut) + len("Expected: "))
+    assert len(outcome_of(failure, when="call", skipped=False).message or "") < bound
+    for exc, when, skipped in [(AssertionError(huge), "call", False), (DriverError(huge), "setup", False),
+                               (NotTested(huge), "call", True), (NotApplicable(huge), "call", True)]:
+        message = outcome_of(exc, when=when, skipped=skipped).message or ""
+        assert message.endswith(cut) and len(message) < limits.MAX_QUOTED_CHARS + 100, type(exc)
+    assert limits.quoted("short") == "short" and limits.quoted("a" * 4000) == "a" * 4000
+    # A list the harness built of parts each quoted already (the fuzzer's findings) is kept whole: no finding lost.
+    findings = limits.QuotedEach("; ".join(limits.quoted(f"finding {n}: {huge}") for n in range(3)))
+    assert Failure("s", expected="e", received=findings).received == findings and "finding 2" in findings
 
 
 class TestLifecycle:

@@ -17,7 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from harness.config.target import TargetError, load_target
-from harness.core import schemas
+from harness.core import limits, schemas
 from harness.core.catalog import load_catalog
 from harness.sut.drivers import DRIVERS, DriverError, HttpDriver, Session
 from harness.sut.drivers.http_config import sensitive_names, template
@@ -212,6 +212,22 @@ def test_a_refusal_is_a_refused_action_with_the_systems_message():
     sut.answers["POST", "/v2/ho-so/X-1/xu-ly"] = httpx.Response(409, json={"thong_bao": "không hợp lệ"})
     result = driver(sut).act("X-1", "return")
     assert (result.accepted, result.http_status, result.message) == (False, 409, "không hợp lệ")
+
+
+def test_a_refusal_quotes_at_most_a_bounded_part_of_the_systems_message_and_marks_the_cut():
+    """The SUT's words reach every output (report.json, report.html, summary.md, junit.xml): a message of millions of
+    characters, or an HTML page in place of JSON, is quoted up to the limit, and the cut says how much is left out."""
+    sut = FakeSut()
+    huge = "\u0645" * 3_000_000
+    sut.answers["POST", "/v2/ho-so/X-1/xu-ly"] = httpx.Response(409, json={"thong_bao": huge})
+    message = driver(sut).act("X-1", "return").message
+    cut = len(huge) - limits.MAX_QUOTED_CHARS
+    assert message == huge[: limits.MAX_QUOTED_CHARS] + f"… [cắt {cut} ký tự / {cut} characters cut]"
+    sut.answers["POST", "/v2/ho-so/X-1/xu-ly"] = httpx.Response(409, text="<html>" + "x" * 100_000)
+    message = driver(sut).act("X-1", "return").message
+    assert message.startswith("<html>x") and message.endswith(f"/ {100_006 - limits.MAX_EXCERPT_CHARS} characters cut]")
+    sut.callback = httpx.Response(401, json={"thong_bao": huge})
+    assert len(driver(sut).login("citizen-1").message) < limits.MAX_QUOTED_CHARS + 100
 
 
 def test_export_reads_every_page_with_the_configured_query():

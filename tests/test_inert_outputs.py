@@ -6,6 +6,7 @@ redacted like a plain one."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import subprocess
@@ -13,9 +14,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import quoteattr
 
 import httpx
 import pytest
+from jinja2 import Environment
 from markdown_it import MarkdownIt
 
 from harness.core import inert
@@ -140,6 +144,47 @@ def test_an_echoed_secret_is_redacted_in_any_encoding(encode):
     shown = redactor.text(echoed, "test")
     assert REDACTED in shown
     assert secret not in shown and encode(secret) not in shown
+
+
+@pytest.mark.parametrize("escape", [
+    lambda s: html.escape(s),
+    lambda s: Environment(autoescape=True).from_string("{{ s }}").render(s=s),
+    lambda s: xml_escape(s),
+    lambda s: quoteattr(s)[1:-1],
+    lambda s: "".join(f"&#{ord(c)};" if c in "&<>\"'" else c for c in s),
+    lambda s: "".join(f"&#X{ord(c):02X};" if c in "&<>\"'" else c for c in s),
+    lambda s: json.dumps(s)[1:-1].replace("&", "\\u0026").replace("<", "\\u003C"),
+    lambda s: repr(s)[1:-1],
+], ids=["html", "autoescape", "xml", "xml-attribute", "decimal", "HEX", "json-u", "repr"])
+def test_a_secret_written_as_entities_or_escapes_is_redacted(escape):
+    """junit.xml, report.html and a SUT's error page write a secret's `&`, `<`, `>`, `"` and `'` as entities; JSON and
+    a Python repr escape quotes with a backslash: each form is found."""
+    secret = "Kh0a&Can\"Bo<Mot>Cua'77"
+    redactor = Redactor([secret])
+    shown = redactor.text(f"<failure message=\"Received: {escape(secret)} end\">", "junit.xml")
+    assert shown == '<failure message="Received: [REDACTED] end">'
+    assert redactor.entries() == [{"where": "junit.xml", "what": "secret (escaped)", "count": 1}]
+
+
+@pytest.mark.parametrize("before_cut", [0, 3, 4, 12, 21, 22])
+def test_a_secret_the_bound_on_quoted_text_cuts_through_leaves_nothing_of_itself(before_cut: int):
+    """limits.quoted cuts the SUT's text before the reports redact it: a secret the cut goes through would leave its
+    start, which no search for the whole secret finds; the redactor removes a start of 4 characters or more."""
+    from harness.core import limits
+
+    secret = "Kh0a&Can\"Bo<Mot>Cua'77"
+    text = "x" * (limits.MAX_QUOTED_CHARS - before_cut) + secret + "tail" * 50
+    shown = Redactor([secret, "another-secret-value"]).text(limits.quoted(text), "report.json")
+    assert limits.CUT_NOTE.search(shown)
+    assert not any(secret[:n] in shown for n in range(4, len(secret) + 1)), shown[-80:]
+    assert (REDACTED in shown) == (before_cut >= 4)
+    assert Redactor([secret]).text("Kh0a… plain text") == "Kh0a… plain text"  # no cut, nothing removed
+
+
+def test_a_secret_without_markup_characters_is_searched_as_plain_text_only():
+    redactor = Redactor(["plain-secret-value-1"])
+    text = "a &amp; b \\ c plain&#45;secret-value-1"
+    assert redactor.text(text) == text  # an entity in place of an ordinary character is not a form the outputs write
 
 
 def test_encoded_text_without_a_secret_is_left_alone():

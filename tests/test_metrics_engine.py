@@ -103,3 +103,19 @@ def test_engine_merges_sources_as_the_oracle_does(dossier_rows, transaction_rows
     assert datasets.bad_rows == []
     assert actual.comparable() == expected.comparable()
     assert actual.rows_read == expected.rows_read
+
+
+def test_a_dossier_moved_in_two_sources_is_one_dossier_moved_on_paper(tmp_path):
+    """A log split in two files (say, by month): each file has its own groups, the tally merges them by dossier."""
+    code = f"{AGENCY_CODES[0]}-230101-0001"
+    parts = {
+        tmp_path / "t1.ndjson": [{"id": "t1", "at": "20230105080000", "action": "transfer", "MaHoSo": code,
+                                  "transfer_method": "electronic", "subject": "u", "assurance": "LoA2"}],
+        tmp_path / "t2.ndjson": [{"id": "t2", "at": "20230205080000", "action": "transfer", "MaHoSo": code,
+                                  "transfer_method": "paper", "subject": "u", "assurance": "LoA2"}],
+    }
+    for path, rows in parts.items():
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    datasets = load_datasets(list(parts), kinds=dict.fromkeys(parts, "transactions"))
+    tally = measure(datasets, year=2023).tallies[("transfer.electronic-share", "all")]
+    assert (tally.numerator, tally.denominator, tally.against) == (0, 1, [code])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -143,3 +144,80 @@ def test_no_token_payment_key_or_citizen_id_in_any_file_written(tmp_path: Path):
         text = path.read_bytes().decode("utf-8", errors="replace")
         found = [c for c in canaries if c in text]
         assert not found, f"{path.name} holds {found}"
+
+
+# A key with every character markup or a string literal escapes: found only as plain text, it would pass into
+# junit.xml as `&amp;`, `&quot;`… and into report.html as `&#34;`, `&#39;`.
+MARKUP_KEY = "Kh0a&Can\"Bo<Mot>Cua'77"
+
+
+def _forms(secret: str) -> dict[str, str]:
+    """The secret as each output format or encoding could show it."""
+    import base64
+    import html
+    from urllib.parse import quote
+    from xml.sax.saxutils import escape, quoteattr
+
+    from jinja2 import Environment
+
+    page = Environment(autoescape=True).from_string("{{ s }}")
+    return {"plain": secret, "html": html.escape(secret), "xml": escape(secret), "xml-attribute": quoteattr(secret),
+            "autoescape": page.render(s=secret), "json": json.dumps(secret)[1:-1], "repr": repr(secret)[1:-1],
+            "url": quote(secret, safe=""), "base64": base64.b64encode(secret.encode()).decode()}
+
+
+@pytest.mark.parametrize("padded", [False, True], ids=["whole", "cut-through"])
+def test_a_secret_with_markup_characters_echoed_into_a_failure_is_in_no_output_in_any_form(tmp_path: Path,
+                                                                                          monkeypatch, padded):
+    """Demo 3 refusing a core step with a message that echoes the officer's key (a debugging message some systems
+    send): the lifecycle check FAILS quoting that message, and the key — with & < > " ' in it — is in no file and
+    not on the terminal, neither plain nor escaped (pytest escapes junit.xml's text itself). Padded, the message is
+    long enough that the bound on quoted text (limits.quoted) cuts through the key: nothing of it is left either."""
+    from harness.core import limits
+
+    said = "Khóa cán bộ không hợp lệ: "
+    # The failure quotes "HTTP 409: " and the message: the key then stands 10 characters before the failure's cut.
+    pad = "x" * (limits.MAX_QUOTED_CHARS - len(said) - 20) if padded else ""
+    from starlette.responses import JSONResponse as Answer
+
+    import mocks.demo3.steps as steps
+    from mocks.demo3.wiring import serve_example_on_free_ports
+
+    original = steps.routes
+
+    def echoing(shared):  # noqa: ANN001, ANN202 - demo 3's route table with one route replaced
+        def echo(inner):  # noqa: ANN001, ANN202
+            async def answer(request):  # noqa: ANN001, ANN202
+                if request.path_params.get("buoc") == "giai-quyet":
+                    key = request.headers.get("x-mc-khoa", "")
+                    return Answer({"loi": f"{said}{pad}{key}"}, status_code=409)
+                return await inner(request)
+            return answer
+
+        return [Route(r.path, echo(r.endpoint), methods=list(r.methods)) if r.path == "/mc/ho-so/{so}/{buoc}" else r
+                for r in original(shared)]
+
+    monkeypatch.setattr(steps, "routes", echoing)
+    env = {"P111_DEMO3_PAYMENT_SECRET": "demo3-payment-key-41ab", "P111_DEMO3_OFFICER_KEY": MARKUP_KEY,
+           "P111_DEMO3_SECOND_PASSWORD": "demo3-second-pw-66e2f0"}
+    example = Path(__file__).resolve().parents[1] / "examples" / "demo3.target.yaml"
+    served = serve_example_on_free_ports(example, tmp_path, env)
+    try:
+        args = ("--", "-k", "test_lawful_path_is_accepted and straight", "--tb=long", "-rA")
+        result = run_p111("run", "--target", str(served.target_file), "--report", "out", "--allow-not-tested", *args,
+                          cwd=tmp_path, env=env)
+    finally:
+        served.stop()
+    out = tmp_path / "out"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (check,) = [c for r in report["requirements"] for c in r["checks"] if "straight" in c["nodeid"]]
+    assert check["outcome"] == "FAILED" and f"{said}{pad}[REDACTED]" in check["message"], check["message"][-300:]
+    assert "[REDACTED]" in (out / "junit.xml").read_text(encoding="utf-8")
+    forms = _forms(MARKUP_KEY)
+    shown = {"stdout": result.stdout, "stderr": result.stderr}
+    shown |= {p.name: p.read_bytes().decode("utf-8", errors="replace") for p in out.iterdir() if p.is_file()}
+    leaks = [(name, form) for name, text in shown.items() for form, value in forms.items() if value in text]
+    assert not leaks, leaks
+    starts = {(n, form): value for n in range(4, len(MARKUP_KEY)) for form, value in _forms(MARKUP_KEY[:n]).items()}
+    cut_short = [(name, start) for name, text in shown.items() for start, value in starts.items() if value in text]
+    assert not cut_short, cut_short

@@ -126,3 +126,30 @@ def test_a_body_too_large_to_keep_is_summarised_and_its_secrets_still_learnt():
     kept = _body(content, redactor, "evidence #1 response.body")
     assert isinstance(kept, str) and "too large to keep in evidence" in kept and "036199000042" not in kept
     assert redactor.text("chủ hồ sơ 036199000042") == f"chủ hồ sơ {REDACTED}"
+
+
+@pytest.mark.parametrize("depth", [101, 100_000])
+def test_a_body_nested_too_deeply_is_kept_as_an_exchange_with_its_size_and_digest(depth: int):
+    """A hostile SUT's answer nested past limits.MAX_DEPTH (deep enough that parsing it would recurse out of Python's
+    stack, or only deeper than any message of the contract): the exchange is recorded, its body named by size and
+    digest, never a RecursionError in the recorder; its secrets are still learnt."""
+    import hashlib
+
+    import httpx
+
+    from harness.core import limits
+    from harness.http.evidence import EvidenceRecorder
+
+    content = ('{"token": "deep-secret-token-77", "a": ' + "[" * depth + "]" * depth + "}").encode()
+    recorder = EvidenceRecorder(Redactor())
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, content=content,
+                                                                headers={"content-type": "application/json"}))
+    with httpx.Client(base_url="http://sut.test", transport=answer, event_hooks={"response": [recorder.record]}) as c:
+        c.get("/api/procedures")
+    (exchange,) = recorder.exchanges
+    digest = hashlib.sha256(content).hexdigest()
+    assert exchange["status"] == 200
+    assert exchange["response"]["body"] == (f"[{len(content)} bytes, sha256 {digest}: JSON nested more than "
+                                            f"{limits.MAX_DEPTH} levels deep]")
+    assert json.loads(recorder.ndjson().splitlines()[0])["url"] == "http://sut.test/api/procedures"
+    assert recorder.redactor.text("echo deep-secret-token-77") == f"echo {REDACTED}"

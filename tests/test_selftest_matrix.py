@@ -45,7 +45,15 @@ PLAN_DEFECTS = tuple(sorted(set(registry()) - set(FUZZ_DEFECTS)))
 VARIATIONS = tuple(variation_registry())
 GROUPED = (
     ("refusals-422", "inbox-now-only", "exports-cursor", "sso-no-pkce", "officers-basic-auth", "documents-unlisted"),
-    ("refusals-400", "api-dates-ddmmyyyy", "citizen-opens-payment", "public-calls-declared", "sso-kid-absent-try-each"),
+    (
+        "refusals-400",
+        "api-dates-ddmmyyyy",
+        "citizen-opens-payment",
+        "public-calls-declared",
+        "sso-kid-absent-try-each",
+        "sso-no-nonce",
+        "progress-without-unit",
+    ),
     ("optional-transitions-refused",),
 )
 VARIATION_GROUPS = GROUPED + tuple((v,) for v in VARIATIONS if not any(v in group for group in GROUPED))
@@ -134,14 +142,32 @@ def case_args(case: Case, directory: Path) -> list[str]:
     return args
 
 
+def needed(items: list[pytest.Item]) -> list[Case]:
+    """The cases the selected tests of this module read: every case, unless each selected test is about one case, one
+    fuzz defect or one variation (`-k`), when only those runs and the clean runs they compare with are made."""
+    wanted: set[Case] = set()
+    for item in (i for i in items if i.path == Path(__file__)):
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if "case" in params:
+            wanted |= {params["case"], params["case"].clean}
+        elif "defect" in params:
+            wanted.add(Case(params["defect"], "adapter", command="fuzz"))
+        elif "variation" in params:
+            wanted |= {Case(None, "adapter"), Case(None, "adapter", variations=group_of(params["variation"]))}
+        else:
+            return list(CASES)
+    return [case for case in CASES if case in wanted]
+
+
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> dict[str, Outcome]:
-    directories = {case.name: tmp_path_factory.mktemp(case.name) for case in CASES}
+def outcomes(request, tmp_path_factory) -> dict[str, Outcome]:
+    cases = needed(request.session.items)
+    directories = {case.name: tmp_path_factory.mktemp(case.name) for case in cases}
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: this one holds threads and servers
     with ProcessPoolExecutor(max_workers=max(2, os.cpu_count() or 2), mp_context=spawn) as pool:
         runs = {
             case.name: pool.submit(run_p111_here, case_args(case, directories[case.name]), str(directories[case.name]))
-            for case in CASES
+            for case in cases
         }
         return {
             name: Outcome(run.result(), read_report(directories[name] / "out"), directories[name] / "out")

@@ -7,6 +7,9 @@
   the target's `sign_on.token_endpoint_auth_method` says the system registered. Both pass.
 - PKCE: S256 (the default) or none at all (`sso-no-pkce`; the portal's contract does not demand it): the PKCE check is
   NOT-APPLICABLE then, and the requirement still passes.
+- nonce: a fresh one per login (the default) or none at all (`sso-no-nonce`; domain.md section 5 lists none, OIDC Core
+  makes it optional in the code flow): the `replayed-nonce` case is NOT-APPLICABLE then, every other hostile answer is
+  still refused, and the requirement still passes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from harness.sut.drivers.reference_api import ReferenceApiDriver
 from mocks.wiring import start_embedded
 from tests.support import read_report, run_p111
 
-OTHER_WAY = {"variations": ["sso-kid-absent-try-each", "sso-no-pkce"], "auth_method": "client_secret_post"}
+OTHER_WAY = {
+    "variations": ["sso-kid-absent-try-each", "sso-no-pkce", "sso-no-nonce"],
+    "auth_method": "client_secret_post",
+}
 
 
 def target_file(path: Path, *, variations: list[str], auth_method: str) -> Path:
@@ -55,6 +61,10 @@ def test_the_reference_system_really_does_it_the_other_way(
         exchanges = sso.get("/_p111/token-requests").json()
         assert {t["auth_method"] for t in exchanges} == {auth_method}
         assert {t["pkce"] for t in exchanges} == ({"absent"} if variations else {"verified"})
+        nonces = [a["query"].get("nonce") for a in sso.get("/_p111/authorizations").json()]
+        assert all(n is None for n in nonces) if variations else all(nonces), nonces
+        assert sso.post("/_p111/next-login", json={"variant": "wrong-audience"}).status_code == 200
+        assert driver.login("citizen-1").session is None  # without a nonce, a forged answer is still refused
     finally:
         embedded.close()
 
@@ -73,4 +83,8 @@ def test_the_other_lawful_way_passes_auth_sso(tmp_path: Path):
     assert outcomes[kid_less] == "PASSED"
     pkce = "conformance_tests/test_auth_sso.py::test_pkce_is_s256_and_its_verifier_redeems_the_code"
     assert outcomes[pkce] == "NOT-APPLICABLE"
+    hostile = "conformance_tests/test_auth_sso.py::test_hostile_answer_is_refused"
+    assert outcomes[f"{hostile}[replayed-nonce]"] == "NOT-APPLICABLE"
+    others = {o for n, o in outcomes.items() if n.startswith(hostile) and not n.endswith("[replayed-nonce]")}
+    assert others == {"PASSED"}, outcomes  # every other forged answer still judged, and refused
     assert set(outcomes.values()) <= {"PASSED", "NOT-APPLICABLE"}, outcomes

@@ -280,3 +280,23 @@ def test_an_empty_list_of_submitted_documents_is_not_applicable_not_passed(tmp_p
     ]
     assert others and set(others) == {"PASSED"}
     assert requirements["P111-SYNC-DOSSIER"]["verdict"] == "PASSED"
+
+
+def test_progress_records_without_the_extra_unit_field_still_tell_the_portal_of_both_agencies(tmp_path):
+    """DonViXuLy is no field of the progress record's contract (domain.md section 3; an extra one the portal accepts,
+    section 8): a system that sends exactly the contract's fields is heard through PhongBanXuLy and the synced
+    dossier's DonViXuLy, and the transfer check passes."""
+    result = run_p111(
+        "run", "--variation", "progress-without-unit", "--report", str(tmp_path / "out"), "--", "-k",
+        "test_transfer or test_sync_progress", cwd=tmp_path,
+    )
+    checks = {
+        c["nodeid"].rsplit("::", 1)[-1]: c["outcome"]
+        for r in read_report(tmp_path / "out")["requirements"]
+        for c in r["checks"]
+        if "test_transfer.py" in c["nodeid"] or "test_sync_progress.py" in c["nodeid"]
+    }
+    assert checks["test_portal_hears_of_both_agencies"] == "PASSED", result.stdout[-2000:]
+    assert set(checks.values()) == {"PASSED"}, checks
+    # The clean system's records carry the extra field, and the schema check warns of it; here none is left.
+    assert "fields the portal ignores" not in result.stdout, result.stdout[-2000:]

@@ -2,6 +2,6 @@
 
 `main` (the console script) and `parser` (its argparse tree, read by the docs' tests) are the public face."""
 
-from harness.cli.commands import main, parser
+from harness.cli.entry import main, parser
 
 __all__ = ["main", "parser"]

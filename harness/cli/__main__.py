@@ -2,6 +2,6 @@
 
 import sys
 
-from harness.cli.commands import main
+from harness.cli.entry import main
 
 sys.exit(main())

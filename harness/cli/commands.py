@@ -15,7 +15,7 @@ from harness.cli.reports import add_commands as add_report_commands
 from harness.cli.reports import signing_key
 from harness.cli.serving import add_commands as add_serving_commands
 from harness.config.target import TargetError, embedded_target, load_target
-from harness.core import interrupts, limits, resources, schemas
+from harness.core import interrupts, lasting, limits, resources, schemas
 from harness.core.catalog import format_threshold, load_catalog
 from harness.pytest import options
 
@@ -44,7 +44,7 @@ def _unknown_switches(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _import_the_suites_modules() -> None:
+def _import_the_suites_modules(*, fuzzing: bool) -> None:
     """What the suite needs, imported before pytest starts, as the rest of the harness is: pytest rewrites the asserts
     of every module of a package with a pytest plugin imported after it starts (hypothesis, anyio, the harness), which
     where bytecode is not cached (PYTHONDONTWRITEBYTECODE) cost a second of every run's CPU; only the suite's own
@@ -60,6 +60,9 @@ def _import_the_suites_modules() -> None:
     configuration.set_hypothesis_home_dir(cache / "p111" / "hypothesis")
 
     import harness.fuzz.fuzzer  # noqa: F401
+
+    if fuzzing:  # its values come from hypothesis-jsonschema, which only `p111 fuzz` needs (harness.fuzz.generation)
+        import hypothesis_jsonschema  # noqa: F401
     import harness.http.inprocess  # noqa: F401
     import harness.metrics.engine  # noqa: F401
     import harness.pytest.plugin  # noqa: F401
@@ -70,7 +73,8 @@ def _import_the_suites_modules() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _import_the_suites_modules()
+    with lasting.built_to_last():
+        _import_the_suites_modules(fuzzing=getattr(args, "scope", None) == "robustness")
     import pytest
 
     from harness.http import recording
@@ -267,6 +271,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the `p111` process itself (not a caller in Python): its run's objects last as long as it
+        lasting.own_the_process()
     # One handler for every command (harness.cli.guard): bad input and internal errors are one line and exit 2.
     return guarded(lambda: _dispatch(argv))
 

@@ -203,7 +203,7 @@ def _load(path: Path) -> Catalog:
     return _build(document)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(resources.SAFE_LOADER):  # type: ignore[misc]
     """A safe loader that refuses a key written twice in one mapping, which PyYAML would silently overwrite."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -226,7 +226,7 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read the catalog: {exc}") from exc
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a safe loader (resources.SAFE_LOADER): no arbitrary objects
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
 

@@ -19,6 +19,8 @@ While a check runs (the check ends ERROR: it cannot judge the SUT):
   make the SUT act; `harness.sut.drivers.base.NoSignOnOffered`, one of them, says the SUT sends nobody to the
   sign-on (the one login failure a check may read as "no sign-on").
 - `harness.sut.observers.ObserverError` — a counterpart cannot be observed.
+- `harness.core.limits.TooDeep` (also a ValueError) — a JSON answer of the SUT's nested too deep: its callers take
+  it as an answer that is not the JSON they need, as bad JSON is; the evidence keeps its size and digest.
 - `harness.http.client.OffOrigin` — a request to an origin the target does not trust, refused before sending.
 - `harness.http.politeness.CircuitOpen`, `harness.http.politeness.ResponseTooLarge`,
   `harness.http.recording.ReplayMiss` — also `httpx.TransportError`s, so that the client's callers treat them as

@@ -6,9 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import yaml
-
-from harness.core.resources import data_file
+from harness.core.resources import data_file, read_yaml
 
 LANGUAGES = ("vi", "en")
 DEFAULT = "vi"
@@ -16,7 +14,7 @@ DEFAULT = "vi"
 
 @cache
 def _all() -> dict[str, dict[str, str]]:
-    loaded: Any = yaml.safe_load(data_file("labels.yaml").read_text(encoding="utf-8"))
+    loaded: Any = read_yaml(data_file("labels.yaml"))
     return {lang: {str(k): str(v) for k, v in loaded[lang].items()} for lang in LANGUAGES}
 
 

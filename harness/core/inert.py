@@ -37,6 +37,8 @@ def visible_controls(text: str) -> str:
     """For a page (report.html): every control character, line separator and bidirectional override shown as
     `\u202e`-style text, so that nothing reorders or hides what a person reads; newlines and tabs stay. HTML
     markup is the template's autoescape's."""
+    if text.isprintable():  # every character _CONTROL matches is unprintable: most of a page's strings stop here
+        return text
     return _CONTROL.sub(_visible, text)
 
 

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from harness.core import resources, schemas
 
 LIFECYCLE_FILE = "lifecycle.yaml"
+RESUMABLE = ("2", "4", "6")  # where a supplement resumes handling: received, processing, payment
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,17 @@ class Lifecycle:
         moves = ", ".join(self.name(s) for s in allowed) if allowed else "none (end state)"
         return f"{LIFECYCLE_FILE}: from {self.name(current)} the lawful moves are: {moves}"
 
+    def actors_of(self, previous: str, new: str) -> frozenset[str]:
+        """The roles (each action's `actor`) whose action lawfully moves a dossier from `previous` to `new`: who made a
+        step that names no action. More than one role means the move alone does not say (5 -> 2: the applicant's
+        supplement, or an officer receiving the dossier again)."""
+        roles = set()
+        for action in self.actions.values():
+            resume = new if action.to == "resume" and new in RESUMABLE else None
+            if self.leads_to(previous, action.name, resume) == new:
+                roles.add(action.actor)
+        return frozenset(roles)
+
     def is_lawful_path(self, statuses: list[str]) -> bool:
         """A history the lifecycle allows: not empty, and every move one of `transitions` (a status kept from one step
         to the next only where lifecycle.yaml allows it, e.g. 4 -> 4)."""
@@ -109,14 +119,14 @@ class Lifecycle:
         for action in actions:
             to = self.actions[action].to
             if to == "5":
-                resume = status if status in ("2", "4", "6") else "2"
+                resume = status if status in RESUMABLE else "2"
             status = resume if to == "resume" else to
         return status
 
 
 @functools.cache
 def load_lifecycle(path: Path | None = None) -> Lifecycle:
-    document = yaml.safe_load((path or resources.data_file(LIFECYCLE_FILE)).read_text(encoding="utf-8"))
+    document = resources.read_yaml(path or resources.data_file(LIFECYCLE_FILE))
     error = schemas.first_error("lifecycle", document)
     if error is not None:
         raise ValueError(f"{LIFECYCLE_FILE} is invalid: {schemas.describe(error)}")

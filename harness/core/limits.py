@@ -1,5 +1,5 @@
-"""How much of each input the harness reads: a size cap per kind of file, a nesting cap for what it parses, and
-`BadInput`, the refusal the `p111` command turns into one line and exit 2.
+"""How much of each input the harness reads: a size cap per kind of file, a nesting cap for what it parses, how much
+of the SUT's own text a report quotes, and `BadInput`, the refusal the `p111` command turns into one line and exit 2.
 
 A cap can be raised where a real input may lawfully be bigger (a province's year of exports); the error says how."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,31 @@ CAPS: dict[str, tuple[int, str, str]] = {
     "recording": (2048 * MB, "P111_MAX_RECORDING_MB", "bản ghi / recording"),
 }
 MAX_DEPTH = 100  # nesting of a target (YAML) or any JSON the harness reads: the contract's deepest is under 10
+# The SUT's text quoted in one part of a failure (its summary, expected, received, evidence) or in a check's message:
+# a refusal's words, a value it sent. Each output copies it (report.json twice, report.html, summary.md, junit.xml),
+# so a 3-million-character message would make each of them megabytes; evidence.ndjson keeps the whole exchange.
+MAX_QUOTED_CHARS = 4000
+MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an HTML error page), quoted as it is
+CUT_NOTE = re.compile(r"… \[cắt \d+ ký tự / \d+ characters cut\]")  # what `quoted` leaves where it cut
+
+
+class QuotedEach(str):
+    """Text the harness built of many parts, each already `quoted` (a list of findings, each with its own quote of the
+    SUT): kept whole, since cutting it would drop findings, and bounded by its number of parts."""
+
+
+def quoted(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
+    """`text` as a report quotes it: at most `limit` characters, and where it was cut, how much was left out (a
+    secret the cut goes through is found by its start before the note: harness.http.secret_forms)."""
+    if len(text) <= limit or isinstance(text, QuotedEach):
+        return text
+    cut = len(text) - limit
+    return f"{text[:limit]}… [cắt {cut} ký tự / {cut} characters cut]"
+
+
+def excerpt(body: str) -> str:
+    """The start of a body that is not the JSON expected, as a refusal's words."""
+    return quoted(body, MAX_EXCERPT_CHARS)
 
 
 class BadInput(P111Error):
@@ -76,21 +102,20 @@ def read_text(path: str | Path, kind: str) -> str:
 
 
 def depth(value: object, limit: int = MAX_DEPTH) -> int:
-    """How deep `value` nests (lists and mappings), counted without recursion; stops counting past `limit`."""
+    """How deep `value` nests (lists and mappings), counted level by level without recursion; stops counting past
+    `limit`. Each level is gathered by C-level list operations: every answer of a run passes here (limits.json_of)."""
     deepest = 0
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            children = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, level)
+    level: list[Any] = [value]
+    while level:
+        containers = [node for node in level if isinstance(node, dict | list)]
+        if not containers:
+            break
+        deepest += 1
         if deepest > limit:
-            return deepest
-        stack.extend((child, level + 1) for child in children)
+            break
+        level = []
+        for node in containers:
+            level.extend(node.values() if isinstance(node, dict) else node)
     return deepest
 
 
@@ -98,15 +123,23 @@ def nested_too_deeply(where: str) -> BadInput:
     return BadInput(f"{where}: lồng quá sâu / nested too deeply (more than {MAX_DEPTH} levels)")
 
 
+class TooDeep(P111Error, ValueError):
+    """JSON nested deeper than MAX_DEPTH: a ValueError, as bad JSON is, for callers that need not tell them apart."""
+
+    def __init__(self) -> None:
+        super().__init__(f"nested too deeply (more than {MAX_DEPTH} levels)")
+
+
 def json_of(body: str | bytes) -> Any:
-    """A JSON answer from across the wire (the SUT's), bounded by nesting: deeper than MAX_DEPTH is a ValueError, as
-    bad JSON is, so that callers treat it as an answer that is not the JSON they need — never a RecursionError."""
+    """A JSON answer from across the wire (the SUT's), bounded by nesting: deeper than MAX_DEPTH is a ValueError
+    (TooDeep), as bad JSON is, so that callers treat it as an answer that is not the JSON they need — never a
+    RecursionError."""
     try:
         document = json.loads(body)
     except RecursionError:
-        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
+        raise TooDeep() from None
     if depth(document) > MAX_DEPTH:
-        raise ValueError(f"nested too deeply (more than {MAX_DEPTH} levels)")
+        raise TooDeep()
     return document
 
 

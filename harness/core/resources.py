@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the harness package (core/ sits one level down)
+
+
+# libyaml's parser when PyYAML was built with it (the wheels are): the data files are read at every run's start, and
+# the pure-Python parser cost a tenth of a second of each. Both are safe loaders: no arbitrary objects.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file of the harness's own (data files, the counterparts' and systems' definitions), safely loaded."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 
 
 def schema_dir() -> Path:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from harness.fuzz.kinds import FORMATS, WIRE_SHAPES, WRONG_VALUES, Case, allowed_types
 from harness.fuzz.openapi import Operation, Parameter, json_type, merged_schema, normalised_schema, schema_types
@@ -29,6 +28,8 @@ NOT_A_SEGMENT = ("", ".", "..")  # a path parameter of these (or with "/") names
 def _leaf(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Scalars from hypothesis-jsonschema; objects and lists are built here, because hypothesis-jsonschema's own
     object strategy does not run with the installed Hypothesis."""
+    from hypothesis_jsonschema import from_schema  # only `p111 fuzz` draws values: `p111 run` starts without it
+
     schema = {k: v for k, v in schema.items() if k not in ("examples", "example", "description", "default")}
     if schema.get("format") not in FORMATS.checkers:
         schema.pop("format", None)  # a format of the SUT's own: any string of the type

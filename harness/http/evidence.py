@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from harness.core import limits
 from harness.core.formats import vietnam_now
 from harness.core.inert import json_line
 from harness.http.politeness import RETRIED
@@ -26,6 +26,9 @@ MAX_JSON_BYTES = 256 * 1024
 
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Where JSON text may carry one: a \u escape of the surrogate range (UTF-8 itself cannot, and it is decoded with
+# replacement). Text without any is parsed without the walk below.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _unicode(value: Any) -> Any:
@@ -43,16 +46,24 @@ def _unicode(value: Any) -> Any:
 def _body(content: bytes, redactor: Redactor, where: str) -> Any:
     text = content.decode("utf-8", errors="replace")
     if len(content) > MAX_JSON_BYTES:
-        redactor.learn_from_json_text(text)  # its secrets are still removed wherever else they appear
-        digest = hashlib.sha256(content).hexdigest()
-        return f"[{len(content)} bytes, sha256 {digest}: too large to keep in evidence]"
+        return _summarised(content, text, redactor, "too large to keep in evidence")
     try:
-        return redactor.data(_unicode(json.loads(text)), where)
+        document = limits.json_of(text)
+    except limits.TooDeep:  # a hostile SUT's answer: walking it to redact it would recurse as deep as it nests
+        return _summarised(content, text, redactor, f"JSON nested more than {limits.MAX_DEPTH} levels deep")
     except ValueError:
         text = redactor.text(text, where)
         if len(text) > MAX_BODY_CHARS:
             return text[:MAX_BODY_CHARS] + f"… [{len(text) - MAX_BODY_CHARS} more characters]"
         return text
+    return redactor.data(_unicode(document) if SURROGATE_ESCAPE.search(text) else document, where)
+
+
+def _summarised(content: bytes, text: str, redactor: Redactor, why: str) -> str:
+    """A body not kept, named by its size and digest; its secrets are still learnt, to be removed wherever else they
+    appear."""
+    redactor.learn_from_json_text(text)
+    return f"[{len(content)} bytes, sha256 {hashlib.sha256(content).hexdigest()}: {why}]"
 
 
 def _elapsed_ms(response: httpx.Response) -> float:
@@ -100,7 +111,7 @@ class EvidenceRecorder:
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
         elapsed = _elapsed_ms(response)
-        self._known_before[seq] = len(self.redactor.known())
+        self._known_before[seq] = self.redactor.known_count()
         self.exchanges.append(
             {
                 **self._opening(seq, request, where),
@@ -126,7 +137,7 @@ class EvidenceRecorder:
         request as sent, status 0 (HAR's "no response"), and the error in plain words."""
         seq = len(self.exchanges) + 1
         where = f"evidence #{seq}"
-        self._known_before[seq] = len(self.redactor.known())
+        self._known_before[seq] = self.redactor.known_count()
         self.exchanges.append(
             {
                 **self._opening(seq, request, where),
@@ -167,7 +178,7 @@ class EvidenceRecorder:
         is then also removed from exchanges recorded before it was seen. An exchange that holds no value learnt after it
         was redacted is kept as it is (passing it again would change nothing); one from another process (a distributed
         run's worker) is always passed again."""
-        known = len(self.redactor.known())
+        known = self.redactor.known_count()
         return [e if self._kept(e, known) else self.redactor.data(e, f"evidence #{e['seq']}") for e in self.exchanges]
 
     def _kept(self, exchange: dict[str, Any], known: int) -> bool:

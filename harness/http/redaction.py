@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import re._parser as sre_parse
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import unquote_plus
 
-import ahocorasick_rs
+from harness.http.secret_forms import CUT_HINT, HINTS, cut_starts, escaped_form
+from harness.http.secret_search import (
+    ENCODED,
+    FOLDED_TO_ASCII,
+    MIN_ENCODED,
+    LateSecrets,
+    Secrets,
+    decodings,
+    json_fields,
+    quoted_names_in,
+)
 
 REDACTED = "[REDACTED]"
 
@@ -59,37 +66,8 @@ _COOKIE_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesit
 # it); values shorter than this would hide harmless text.
 LEARN_MIN_CHARS = 6
 PENDING_MAX = 8  # secrets replaced one by one before the automaton is built again
-
-
-# Where a SUT may echo a secret encoded: a run of base64 (standard or URL-safe), of hex, or of URL-encoding. Each run
-# is decoded and searched for the known secrets (cheaper than learning every encoding of every secret: the runs in a
-# text are few, the secrets of a run hundreds).
-_ENCODED = re.compile(r"[A-Za-z0-9+/_%.~-]{8,}={0,2}")
-MIN_ENCODED = 8  # the shortest run _ENCODED matches
+CLEAN_MAX = 100_000  # texts remembered as holding nothing to remove, before the memory starts again
 MIN_URL_CREDENTIAL = len("?code=x")  # the shortest URL_CREDENTIALS matches
-_HEX = re.compile(r"(?:[0-9a-f]{2}){6,}|(?:[0-9A-F]{2}){6,}")
-
-
-@lru_cache(maxsize=16384)  # the same tokens, ids and digests recur across exchanges and in the final pass
-def _decodings(run: str) -> tuple[tuple[str, str], ...]:
-    """What a run may stand for, by encoding: URL-encoding when it has an escape, else hex and base64 (standard and
-    URL-safe) where it has their alphabet; a run with `.` or `~` and no escape is none of them."""
-    if "%" in run:
-        return (("URL", unquote_plus(run)),)
-    if "." in run or "~" in run:
-        return ()
-    found = []
-    if _HEX.fullmatch(run):
-        found.append(("hex", bytes.fromhex(run).decode("utf-8", "replace")))
-    body = run.rstrip("=")
-    if len(body) % 4 != 1:
-        for alphabet in (b"+/", b"-_"):
-            try:  # the other alphabet's two characters are dropped, which may leave a length no base64 has
-                raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=alphabet)
-            except ValueError:
-                continue
-            found.append(("base64", raw.decode("utf-8", "replace")))
-    return tuple(found)
 
 
 def _compiled(patterns: Mapping[str, str] | None, defaults: bool = True) -> dict[str, re.Pattern[str]]:
@@ -117,34 +95,6 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-class _Secrets:
-    """The known secrets, searched all at once, leftmost-longest (a secret containing another is removed whole), by an
-    Aho-Corasick automaton: the run's hundreds of secrets are looked for in every string of every exchange, where
-    one regular-expression alternation of them tried each at every position and cost most of a run's redaction."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._secrets = secrets
-        self._automaton = ahocorasick_rs.AhoCorasick(secrets, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
-        self.joined = "\0".join(secrets)  # to find a new value inside a known one at C speed
-
-    def search(self, text: str) -> str | None:
-        found = self._automaton.find_matches_as_indexes(text)
-        return self._secrets[found[0][0]] if found else None
-
-    def sub(self, text: str, noted: Callable[[str], None]) -> str:
-        """`text` with every secret replaced by REDACTED; `noted` is told each secret replaced."""
-        found = self._automaton.find_matches_as_indexes(text)
-        if not found:
-            return text
-        parts, end = [], 0
-        for index, start, stop in found:
-            parts += (text[end:start], REDACTED)
-            noted(self._secrets[index])
-            end = stop
-        parts.append(text[end:])
-        return "".join(parts)
-
-
 class Redactor:
     """Replaces sensitive fields, sensitive headers, known secret values and personal-data patterns wherever they
     appear. `log` counts what was removed (a field name, a header, a secret's label, a pattern) and where, never the
@@ -160,17 +110,22 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
-        self._automaton: _Secrets | None = None
+        self._escaped: dict[str, re.Pattern[str]] = {}  # a secret with a character markup or a literal escapes
+        self._automaton: Secrets | None = None
         self._pending: list[str] = []  # secrets added since the automaton was built
         self._shortest_key: tuple[int, int] = (-1, 0)
         self._shortest_len = 1
-        self._late: dict[tuple[int, int], tuple[_Secrets, int] | None] = {}
+        self._late_key = -1
+        self._late: LateSecrets | None = None
+        # Texts `text` left as they were, while the secrets and patterns it searched for stay the same: the same codes,
+        # names and dates recur across a run's exchanges (two in three texts searched were seen before).
+        self._clean: set[str] = set()
+        self._clean_for: tuple[int, int, dict[str, re.Pattern[str]] | None] = (-1, -1, None)
         self.header_names = SENSITIVE_HEADERS | {h.lower() for h in headers}
         # A header echoed in a body (a debugging endpoint, an error page) is as secret there as on the wire.
         self.fields = SENSITIVE_FIELDS | self.header_names | {f.lower() for f in fields}
         self.patterns = _compiled(patterns)
-        names = "|".join(map(re.escape, sorted(self.fields, key=len, reverse=True)))
-        self._json_fields = re.compile(rf'"(?P<name>{names})"\s*:\s*"(?P<value>[^"\\]*)"', re.IGNORECASE)
+        self._field_names = tuple(sorted(self.fields, key=len, reverse=True))
         self.learn = learn
         self.log: Counter[tuple[str, str]] = Counter()
         self.add(*secrets)
@@ -200,6 +155,8 @@ class Redactor:
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
+        if (escaped := escaped_form(secret)) is not None:
+            self._escaped = dict(sorted({**self._escaped, secret: escaped}.items(), key=lambda s: -len(s[0])))
         if self._automaton is None:
             return  # every known secret goes into the next build
         # A value that overlaps a known one needs the leftmost-longest search of them all; so does a long pending list.
@@ -213,10 +170,10 @@ class Redactor:
         else:
             self._pending.append(secret)
 
-    def _secrets(self) -> _Secrets | None:
+    def _secrets(self) -> Secrets | None:
         """Every known secret but the pending ones, built once per batch of values learnt (a run learns hundreds)."""
         if self._automaton is None and self._labels:
-            self._automaton, self._pending = _Secrets(list(self._labels)), []
+            self._automaton, self._pending = Secrets(list(self._labels)), []
         return self._automaton
 
     def _learn(self, value: str, label: str) -> None:
@@ -230,6 +187,10 @@ class Redactor:
         parts = [value, *cookies, *credential]
         self.add(*(p for p in parts if len(p) >= LEARN_MIN_CHARS), label=label)
 
+    def known_count(self) -> int:
+        """How many secret values are known (EvidenceRecorder notes it per exchange for holds_secret_learnt_after)."""
+        return len(self._labels)
+
     def known(self) -> dict[str, str]:
         """Every secret value known, with its label (for a distributed run's controller; never written)."""
         return dict(self._labels)
@@ -239,7 +200,12 @@ class Redactor:
         whose values must still be removed wherever else they appear."""
         if not self.learn:
             return
-        for match in self._json_fields.finditer(text):
+        names = self._field_names
+        if names and all(name.isascii() for name in names) and not any(c in text for c in FOLDED_TO_ASCII):
+            names = quoted_names_in(names, text.lower())  # only they are then looked for in any case
+        if not names:
+            return
+        for match in json_fields(names).finditer(text):
             value = match.group("value")
             if len(value) >= LEARN_MIN_CHARS:
                 self.add(value, label=f"value of field {match.group('name')}")
@@ -250,15 +216,33 @@ class Redactor:
     def text(self, value: str, where: str = "") -> str:
         if len(value) < self._shortest():  # too short to hold a secret, a pattern, an encoded run or a URL credential
             return value
+        if not self._still_searching_for_the_same() or len(self._clean) > CLEAN_MAX:
+            self._clean, self._clean_for = set(), (len(self._labels), len(self._pending), self.patterns)
+        elif value in self._clean:
+            return value
+        clean = self._searched(value, where)
+        if clean == value and self._still_searching_for_the_same():
+            self._clean.add(value)  # nothing found, nothing noted, nothing learnt
+        return clean
 
-        def in_url(match: re.Match[str]) -> str:
-            if match.group("value") == REDACTED:
-                return match.group(0)
-            self._note(where, f"URL parameter {match.group('name')}")
-            self._learn(match.group("value"), f"URL parameter {match.group('name')}")
-            return match.group("key") + REDACTED
+    def _still_searching_for_the_same(self) -> bool:
+        """Whether the remembered clean texts were searched for what `text` searches for now: the same secrets (they
+        are only ever added) and the same patterns (compared by identity: the remembered mapping is held, so no new
+        one can take its place unseen)."""
+        labels, pending, patterns = self._clean_for
+        return labels == len(self._labels) and pending == len(self._pending) and patterns is self.patterns
 
-        value = URL_CREDENTIALS.sub(in_url, value)
+    def _searched(self, value: str, where: str) -> str:
+        if "=" in value:  # a URL credential is `name=value`: most strings are spared the search
+
+            def in_url(match: re.Match[str]) -> str:
+                if match.group("value") == REDACTED:
+                    return match.group(0)
+                self._note(where, f"URL parameter {match.group('name')}")
+                self._learn(match.group("value"), f"URL parameter {match.group('name')}")
+                return match.group("key") + REDACTED
+
+            value = URL_CREDENTIALS.sub(in_url, value)
         known = self._secrets()
         for secret in self._pending:  # learnt since the last compile; none overlaps another secret
             count = value.count(secret)
@@ -267,15 +251,29 @@ class Redactor:
                 self._note(where, self._labels[secret], count)
         if known is not None:
 
-            value = known.sub(value, lambda secret: self._note(where, self._labels.get(secret, "secret")))
+            value = known.sub(value, REDACTED, lambda secret: self._note(where, self._labels.get(secret, "secret")))
+        if self._escaped and any(hint in value for hint in HINTS):
+            value = self._escaped_sub(value, where)
+        if CUT_HINT in value:
+            for start, end, secret in reversed(cut_starts(value, list(self._labels))):
+                value = value[:start] + REDACTED + value[end:]
+                self._note(where, f"{self._labels[secret]} (cut short)")
         if self._labels:
-            value = _ENCODED.sub(lambda match: self._encoded(match, where), value)
+            value = ENCODED.sub(lambda match: self._encoded(match, where), value)
         for name, pattern in self.patterns.items():
             if pattern.pattern == PATTERNS["email"] and "@" not in value:
                 continue  # the default e-mail pattern, tried at every position, cost more than all the rest
             value, count = pattern.subn(REDACTED, value)
             if count:
                 self._note(where, f"pattern {name}", count)
+        return value
+
+    def _escaped_sub(self, value: str, where: str) -> str:
+        """`value` without the secrets written escaped (as entities in markup, `\\"` in a literal), longest first."""
+        for secret, pattern in self._escaped.items():
+            value, count = pattern.subn(REDACTED, value)
+            if count:
+                self._note(where, f"{self._labels[secret]} (escaped)", count)
         return value
 
     def _shortest(self) -> int:
@@ -290,7 +288,7 @@ class Redactor:
 
     def _encoded(self, match: re.Match[str], where: str) -> str:
         """A run of base64, hex or URL-encoding that decodes to text holding a known secret is removed whole."""
-        for kind, decoded in _decodings(match.group()):
+        for kind, decoded in decodings(match.group()):
             secret = self._find(decoded)
             if secret is not None:
                 self._note(where, f"{self._labels.get(secret, 'secret')} ({kind}-encoded)")
@@ -338,22 +336,20 @@ class Redactor:
         """Whether `value`, already redacted when the first `count` secrets were known, holds one learnt since, as it
         is or encoded: only then can passing it through `data` again change it (whatever else `data` removes was
         removed the first time)."""
-        key = (count, len(self._labels))
-        if key not in self._late:  # exchanges recorded between the same two secrets share one automaton
-            late = list(self._labels)[count:]
-            self._late = {key: (_Secrets(late), min(map(len, late))) if late else None}
-        if (found := self._late[key]) is None:
+        if count >= len(self._labels):
             return False
-        automaton, shortest = found
-        for text in _strings(value):
-            if len(text) < shortest:
-                continue
-            if automaton.search(text) is not None:
-                return True
-            for run in _ENCODED.finditer(text):
-                if any(automaton.search(decoded) is not None for _, decoded in _decodings(run.group())):
-                    return True
-        return False
+        if self._late_key != len(self._labels):  # one automaton of every secret, for every exchange of the report
+            self._late_key, self._late = len(self._labels), LateSecrets(list(self._labels))
+        assert self._late is not None
+        strings = list(_strings(value))
+        # Its strings searched at once, joined by a character no secret is made of (one that was would only make a
+        # false alarm here, passing the value through `data` again, which is always safe).
+        if self._late.holds_one_after("\0".join(strings), count):
+            return True
+        escaped = [self._escaped[s] for s in list(self._labels)[count:] if s in self._escaped] if self._escaped else []
+        return any(
+            any(hint in text for hint in HINTS) and any(p.search(text) for p in escaped) for text in strings if escaped
+        )
 
     def entries(self) -> list[dict[str, Any]]:
         """The redaction log: where, what kind of thing, how many times; never the value removed."""

@@ -6,8 +6,6 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from harness.core import resources, schemas
 from harness.core.catalog import Catalog, load_catalog
 from harness.core.errors import P111Error
@@ -74,7 +72,7 @@ def _words(entry: dict[str, Any]) -> Words:
 @functools.cache
 def load_definitions() -> Definitions:
     path = resources.data_file(DEFINITIONS_FILE)
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = resources.read_yaml(path)
     error = schemas.first_error(SCHEMA, document)
     if error is not None:
         raise DefinitionsError(f"{path}: {schemas.describe(error)}")

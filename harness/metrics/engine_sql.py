@@ -25,7 +25,19 @@ TRANSACTION_COLUMNS = {
     "assurance": "VARCHAR", "transfer_method": "VARCHAR",
 }
 
-_DOSSIER_CODE = r"[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{4,5}"
+# The portal's formats (harness.core.formats) as RE2 patterns, dates included, so that one regexp_full_match decides
+# what the oracle's parse decides (a day that does not exist is no date): one call per value is cheaper than a shape
+# pattern and try_strptime, which also takes what the formats refuse (' 2023010100000', 'epoch', year 0000).
+# tests/test_metrics_sql_formats.py holds them to harness.core.formats.
+_MONTH_DAY = (r"(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)"
+              r"|02(?:0[1-9]|1[0-9]|2[0-8]))")
+# %y%m%d: 00–68 are 20xx and 69–99 19xx, so a year is leap exactly when its two digits divide by 4.
+_YYMMDD = rf"(?:[0-9]{{2}}{_MONTH_DAY}|(?:[02468][048]|[13579][26])0229)"
+# yyyyMMddHHmmss, years 0001–9999 (Python's datetime); leap: by 4 and not by 100, or by 400.
+_DATETIME = (rf"(?:(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{{2}}|[1-9][0-9]{{3}}){_MONTH_DAY}"
+             r"|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)0229)"
+             r"(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]")
+_DOSSIER_CODE = rf"[0-9]{{3}}\.[0-9]{{2}}\.[0-9]{{2}}\.[A-Z][0-9]{{2}}-{_YYMMDD}-[0-9]{{4,5}}"
 
 _PROCEDURE_CODE = r"[12]\.[0-9]{6}(\.[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2})?"
 
@@ -40,14 +52,13 @@ def _t(expression: str) -> str:
 
 
 def _bad_date(column: str) -> str:
-    return f"({column} <> '' AND try_strptime({column}, '%Y%m%d%H%M%S') IS NULL)"
+    return f"({column} <> '' AND NOT regexp_full_match({column}, '{_DATETIME}'))"
 
 
 # The schema's constraints on the fields the metrics read, and on the required fields; first broken one wins.
 _DOSSIER_BAD = f"""CASE
   WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
-  WHEN NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')
-       OR try_strptime(substr(MaHoSo, 15, 6), '%y%m%d') IS NULL THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}') THEN '$.MaHoSo: not a p111-dossier-code'
   WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
   WHEN NOT regexp_full_match(MaTTHC, '{_PROCEDURE_CODE}') THEN '$.MaTTHC: not a p111-procedure-code'
   WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
@@ -110,8 +121,7 @@ _TRANSACTION_BAD = f"""CASE
   WHEN id IS NULL THEN '$: ''id'' is a required property'
   WHEN id = '' THEN '$.id: should be non-empty'
   WHEN "at" IS NULL THEN '$: ''at'' is a required property'
-  WHEN NOT regexp_full_match("at", '[0-9]{{14}}') OR try_strptime("at", '%Y%m%d%H%M%S') IS NULL
-       THEN '$.at: not a p111-datetime'
+  WHEN NOT regexp_full_match("at", '{_DATETIME}') THEN '$.at: not a p111-datetime'
   WHEN action IS NULL THEN '$: ''action'' is a required property'
   WHEN action NOT IN ('create','update','status','transfer','payment','result') THEN '$.action: not a known action'
   WHEN MaHoSo IS NOT NULL AND NOT regexp_full_match(MaHoSo, '{_DOSSIER_CODE}')

@@ -61,22 +61,21 @@ def _is_parquet(path: Path) -> bool:
     return path.name.lower().endswith(".parquet")
 
 
-def _read(path: Path, columns: Mapping[str, str]) -> str:
+def _read(con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str]) -> str:
     if _is_parquet(path):
-        return f"(SELECT {_parquet_columns(path, columns)} FROM read_parquet({quoted(path)}))"
+        return f"(SELECT {_parquet_columns(con, path, columns)} FROM read_parquet({quoted(path)}))"
     return f"read_json({quoted(path)}, format='newline_delimited', columns={struct_type(columns)})"
 
 
 _STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
 
 
-def _parquet_columns(path: Path, columns: Mapping[str, str]) -> str:
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str]) -> str:
     """Each column the metrics read, of the type the NDJSON reader declares: as stored when the file's type is that
     type, NULL when the file lacks it, else converted (scalars to text, lists field by field, anything else through
     JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
-    with duckdb.connect() as con:
-        stored = {str(name): str(kind) for name, kind, *_ in
-                  con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted(path)})").fetchall()}
+    stored = {str(name): str(kind) for name, kind, *_ in
+              con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted(path)})").fetchall()}
     parts = []
     for name, declared in columns.items():
         column = f'"{name}"'
@@ -132,7 +131,7 @@ def _aggregate(
     aggregates = ", ".join(f"{sql} AS {name}" for name, sql in grouping.aggregates.items())
     select = (
         f"SELECT {source} AS source, bad IS NULL AS good, {keys}, {aggregates} "
-        f"FROM (SELECT {grouping.bad} AS bad, {grouping.facts} FROM {_read(path, columns)}) GROUP BY ALL"
+        f"FROM (SELECT {grouping.bad} AS bad, {grouping.facts} FROM {_read(con, path, columns)}) GROUP BY ALL"
     )
     con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if source == 0 else f"INSERT INTO {table} {select}")
 
@@ -150,8 +149,8 @@ def _report_bad_rows(
     # Parquet file's row number is its "line"). Numbering follows the file's order only with insertion order kept.
     con.execute("SET preserve_insertion_order = true")
     found = con.execute(
-        f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad FROM {_read(path, columns)})"
-        " WHERE bad IS NOT NULL ORDER BY ordinal"
+        f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad "
+        f"FROM {_read(con, path, columns)}) WHERE bad IS NOT NULL ORDER BY ordinal"
     ).fetchall()
     con.execute("SET preserve_insertion_order = false")
     ordinals = {int(ordinal) for ordinal, _ in found}

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from harness.core.catalog import LEVELS, Catalog, load_catalog
-from harness.core.verdicts import Verdict, combine
+from harness.core.precedence import Verdict, combine
 from harness.metrics.definitions import Definition, load_definitions
 
 SAMPLE_SIZE = 10

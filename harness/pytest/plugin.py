@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness.config.target import Target, TargetError, embedded_target, load_target
-from harness.core import inert, interrupts
+from harness.core import inert, interrupts, lasting
 from harness.core.catalog import load_catalog
 from harness.core.formats import vietnam_now
 from harness.core.results import CheckRecord, RunRecord
@@ -23,7 +23,7 @@ from harness.core.verdicts import ConformanceWarning, Outcome, Verdict, exit_cod
 from harness.http.evidence import EvidenceRecorder
 from harness.http.recording import Recorder, Replayer
 from harness.http.redaction import Redactor
-from harness.pytest import distributed, options
+from harness.pytest import distributed, options, shown
 from harness.pytest import tap as taps
 from harness.pytest.fixtures import (  # noqa: F401 - the fixtures the plugin offers: pytest finds them here
     p111_client,
@@ -152,6 +152,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _register(config, items, deselected=False)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    lasting.keep_for_good()  # the suite's modules, the checks, the target and the catalog: the run's to its end
+
+
 def pytest_deselected(items: list[pytest.Item]) -> None:
     if items:
         _register(items[0].config, items, deselected=True)
@@ -186,24 +190,8 @@ def pytest_runtest_makereport(
     if report.passed and call.when == "call" and run_of(item).records_of(item.nodeid) and not checking.judgements():
         report.outcome, report.longrepr = "failed", HOLLOW_PASS
     _record_outcome(item, call, report)
-    _inert_for_terminal(report)
+    shown.safe_to_show(report, run_of(item).recorder.redactor)
     return report
-
-
-def _inert_for_terminal(report: pytest.TestReport) -> None:
-    """What pytest prints of a check (its failure, its skip reason) may quote the SUT: no escape sequence or control
-    character of it reaches the terminal, nor junit.xml."""
-    longrepr = report.longrepr
-    if longrepr is None:
-        return
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:  # a skip: (path, line, reason)
-        path, line, reason = longrepr
-        report.longrepr = (path, line, inert.terminal(reason))
-        return
-    text = str(longrepr)
-    safe = inert.terminal(text)
-    if safe != text:
-        report.longrepr = safe
 
 
 def _record_outcome(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
@@ -296,6 +284,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         # An interrupt while the report is written is counted, not raised: it never leaves half a set. One that came
         # at any time makes the report incomplete (written again if it came during the writing).
         with interrupts.counting(raise_first=False):
+            lasting.keep_for_good()  # the run's record and evidence, which the reports only read
             while True:
                 run.finished_at = vietnam_now()
                 seen = interrupts.count()

@@ -7,8 +7,11 @@ A check's time (its pytest phases) splits into
 - `counterparts_seconds`: the other exchanges, with the counterparts (their /_p111/ logs and controls, sign-on);
 - `harness_seconds`: the rest, the harness's own work (building, validating, judging, recording).
 A requirement's figures sum its checks' (a check serving two requirements counts in both); the run's figures count
-each check once, and `outside_checks_seconds` is the run's wall time not spent in any check (start, collection, the
-embedded system's start). The slowest exchanges name their check and evidence number.
+each check once, and `outside_checks_seconds` is the run's wall time not spent in any check (collection, the embedded
+system's start, pytest between checks), the harness's too: `harness_share` is both over the run's wall time. The run
+record spans configure to finish; what comes before it (the process's start, imports) and after it (writing these
+reports) cannot be in them, and benchmarks/run_embedded.py measures them from outside. The slowest exchanges name
+their check and evidence number.
 """
 
 from __future__ import annotations
@@ -80,9 +83,10 @@ def breakdown(run: RunRecord, exchanges: list[dict[str, Any]]) -> tuple[dict[str
     wall = ((run.finished_at - run.started_at).total_seconds()
             if run.finished_at is not None else checks["total_seconds"])
     slowest = sorted((e for e in exchanges if e.get("time_ms")), key=lambda e: -float(e["time_ms"]))[:SLOWEST]
-    figures = _rounded({"wall_seconds": max(wall, 0.0), **checks,
-                        "outside_checks_seconds": max(0.0, wall - checks["total_seconds"])})
-    harness_share = (checks["harness_seconds"] / wall) if wall > 0 else 0.0
+    outside = max(0.0, wall - checks["total_seconds"])
+    figures = _rounded({"wall_seconds": max(wall, 0.0), **checks, "outside_checks_seconds": outside})
+    harness = checks["harness_seconds"] + outside  # everything that is not the SUT, waiting or the counterparts
+    harness_share = (harness / wall) if wall > 0 else 0.0
     return requirements, {
         **figures,
         "harness_share": round(harness_share, 4),

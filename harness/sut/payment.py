@@ -11,8 +11,6 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from harness.core import resources
 from harness.core.formats import format_portal_datetime, vietnam_now
 
@@ -23,7 +21,7 @@ SEPARATOR = "|"
 
 
 def _load() -> dict[str, Any]:
-    document = yaml.safe_load(resources.data_file(DATA_FILE).read_text(encoding="utf-8"))
+    document = resources.read_yaml(resources.data_file(DATA_FILE))
     orders = document.get("signed_fields", {})
     # A missing or garbled order would make every checksum of that kind silently wrong: fail at import instead.
     for kind in KINDS:

@@ -7,18 +7,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.core.formats import format_portal_datetime
+from harness.core.resources import read_yaml
 from mocks.demo3.cashier import Merchant
 from mocks.demo3.portal import PortalClient
 from mocks.demo3.signon import Person, SignOn
 
 HERE = Path(__file__).parent
-SERVICES = yaml.safe_load((HERE / "services.yaml").read_text(encoding="utf-8"))
-RULES = yaml.safe_load((HERE / "rules.yaml").read_text(encoding="utf-8"))
-DEFECTS = {d["name"]: d for d in yaml.safe_load((HERE / "defects.yaml").read_text(encoding="utf-8"))}
-ROBUSTNESS = {d["name"]: d for d in yaml.safe_load((HERE / "robustness.yaml").read_text(encoding="utf-8"))}
+SERVICES = read_yaml(HERE / "services.yaml")
+RULES = read_yaml(HERE / "rules.yaml")
+DEFECTS = {d["name"]: d for d in read_yaml(HERE / "defects.yaml")}
+ROBUSTNESS = {d["name"]: d for d in read_yaml(HERE / "robustness.yaml")}
 TIME = "%Y-%m-%d %H:%M:%S"  # its API's times: Vietnam time, no offset
 LOGIN_PATH, CALLBACK_PATH, CONFIRM_PATH, HANDOFF_PATH = (
     "/mc/dang-nhap", "/mc/dang-nhap/xong", "/mc/thanh-toan/ket-qua", "/mc/lien-ket-cong",

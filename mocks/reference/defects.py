@@ -6,9 +6,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from harness.core import schemas
+from harness.core.resources import read_yaml
 
 DEFECTS_FILE = Path(__file__).with_name("defects.yaml")
 
@@ -23,7 +22,7 @@ class Defect:
 
 @functools.cache
 def registry() -> dict[str, Defect]:
-    document = yaml.safe_load(DEFECTS_FILE.read_text(encoding="utf-8"))
+    document = read_yaml(DEFECTS_FILE)
     error = schemas.first_error("defects", document)
     if error is not None:
         raise ValueError(f"{DEFECTS_FILE.name} is invalid: {schemas.describe(error)}")

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from harness.core.lifecycle import Lifecycle, load_lifecycle
+from harness.core.resources import read_yaml
 from mocks.reference import dossiers as model
 from mocks.reference.defects import check_names
 from mocks.reference.officers import BasicOfficers
@@ -52,7 +52,7 @@ def local_code(service: dict[str, Any]) -> str:
 
 
 def load_services(defects: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    services = [dict(s) for s in yaml.safe_load(SERVICES_FILE.read_text(encoding="utf-8"))]
+    services = [dict(s) for s in read_yaml(SERVICES_FILE)]
     if "catalog-unknown-code" in defects:
         services[1]["code"] = "2.999999"  # well formed, but no such procedure in the national catalog
     if "procedure-code-local-form" in defects:  # MaTTHC published in its local form, agency code appended
@@ -205,6 +205,8 @@ def _portal_helpers(
 
     def portal_record(dossier: model.Dossier) -> dict[str, Any] | None:
         record = _record_as_defects_make_it(dossier, defects, date_format)
+        if record is not None and "transfer-portal-unaware" in defects:  # the defect: the first agency, always
+            record["DonViXuLy"] = dossier.service["agency_name"]
         if record is not None and "documents-unlisted" in settings.variations:
             record["TaiLieuNop"] = []  # the variation: the optional list of submitted documents is left empty
         return record
@@ -216,6 +218,9 @@ def _portal_helpers(
             # The defect: the portal only ever hears of the first agency.
             for told in progress:
                 told["DonViXuLy"] = told["PhongBanXuLy"] = dossier.service["agency_name"]
+        if "progress-without-unit" in settings.variations:  # the variation: exactly the contract's fields
+            for told in progress:
+                del told["DonViXuLy"]
         if "progress-due-date-late" in defects:  # the defect: each step due a day after the dossier itself
             for told in progress:
                 told["NgayKetThucTheoQuyDinh"] = model.portal_time(dossier.due_at + timedelta(days=1), date_format)

@@ -81,7 +81,7 @@ class LoginRefused(Exception):
 
 @dataclass
 class _Pending:
-    nonce: str
+    nonce: str | None  # None: none sent (the lawful sso-no-nonce variation)
     verifier: str
     redirect_uri: str
     at: float
@@ -106,8 +106,10 @@ class RelyingParty:
         state, nonce, verifier = (secrets.token_urlsafe(24) for _ in range(3))
         if "sso-constant-nonce" in self.defects:
             nonce = "p111-the-same-nonce-every-time"  # the defect: a nonce that binds no login
-        self.pending[state] = _Pending(nonce, verifier, redirect_uri, time.time())
-        self.issued_nonces.add(nonce)
+        sent_nonce = None if "sso-no-nonce" in self.variations else nonce
+        self.pending[state] = _Pending(sent_nonce, verifier, redirect_uri, time.time())
+        if sent_nonce is not None:
+            self.issued_nonces.add(sent_nonce)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         method = "S256"
         if "sso-pkce-plain" in self.defects:  # the defect: the verifier itself travels in the front channel
@@ -119,12 +121,14 @@ class RelyingParty:
             "scope": "openid",
             "acr_values": "LoA1",
             "state": state,
-            "nonce": nonce,
+            "nonce": sent_nonce,
             "code_challenge": challenge,
             "code_challenge_method": method,
         }
         if "sso-no-pkce" in self.variations:
             del query["code_challenge"], query["code_challenge_method"]
+        if sent_nonce is None:  # optional in the code flow (OIDC Core 3.1.2.1); domain.md section 5 lists none
+            del query["nonce"]
         return f"{self.link.issuer.rstrip('/')}/oauth2/authorize?{urlencode(query)}"
 
     async def _discover(self, client: httpx.AsyncClient, *, refresh: bool = False) -> dict[str, Any]:
@@ -240,7 +244,9 @@ class RelyingParty:
         if not_before > now + LEEWAY_SECONDS and "sso-ignores-not-before" not in self.defects:
             raise LoginRefused("ID token not yet valid")
         nonce = claims.get("nonce")
-        if "sso-replayed-nonce" in self.defects:
+        if pending.nonce is None:
+            fresh = True  # none sent: the claim is not compared (OIDC Core 3.1.3.7 step 11 checks a nonce sent)
+        elif "sso-replayed-nonce" in self.defects:
             fresh = nonce in self.issued_nonces  # the defect: any nonce ever issued, never bound to this login
         else:
             fresh = isinstance(nonce, str) and secrets.compare_digest(nonce, pending.nonce)

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.core import schemas
+from harness.core.resources import read_yaml
 
 VARIATIONS_FILE = Path(__file__).with_name("variations.yaml")
 
@@ -25,7 +24,7 @@ class Variation:
 
 @functools.cache
 def registry() -> dict[str, Variation]:
-    document = yaml.safe_load(VARIATIONS_FILE.read_text(encoding="utf-8"))
+    document = read_yaml(VARIATIONS_FILE)
     error = schemas.first_error("variations", document)
     if error is not None:
         raise ValueError(f"{VARIATIONS_FILE.name} is invalid: {schemas.describe(error)}")

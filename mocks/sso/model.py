@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import yaml
 from joserfc.jwk import ECKey, RSAKey
+
+from harness.core.resources import read_yaml
 
 ACCOUNTS_FILE = Path(__file__).parent.parent / "data" / "sso-accounts.yaml"
 VALID_VARIANTS = ("rs256", "es256", "kid-absent-single")
@@ -86,7 +87,7 @@ def sign_in_page(query: dict[str, str], accounts: dict[str, dict[str, Any]]) -> 
 
 
 def load_accounts() -> tuple[dict[str, Any], ...]:
-    return tuple(yaml.safe_load(ACCOUNTS_FILE.read_text(encoding="utf-8")))
+    return tuple(read_yaml(ACCOUNTS_FILE))
 
 
 @dataclass

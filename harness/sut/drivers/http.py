@@ -200,7 +200,7 @@ class HttpDriver:
             return limits.json_of(response.content)
         except ValueError as exc:
             kind = response.headers.get("content-type") or "missing"
-            raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind})") from exc
+            raise DriverError(f"{where}: the SUT's answer is not JSON (Content-Type {kind}; {exc})") from exc
 
     def _result(self, name: str, response: httpx.Response) -> Any:
         return self._action(name).result.required(self._json(name, response), self._where(name, response))
@@ -242,14 +242,14 @@ class HttpDriver:
             # A refusal's own words; but an answer that came back fine yet without the credential where the
             # configuration says may hold it elsewhere: then only its shape, never its text.
             message = (
-                callback.text[:300]
+                limits.excerpt(callback.text)
                 if callback.status_code >= 400
                 else f"no credential at {OPTIONS}.sign_on.credential; the answer is {self._answer_shape(callback)}"
             )
             if self._login_message is not None:
                 try:
                     found = self._login_message.search(limits.json_of(callback.content), "sign_on")
-                    message = str(found) if found is not None else message
+                    message = limits.quoted(str(found)) if found is not None else message
                 except ValueError:
                     pass
         return Login(authorize, callback.status_code, session, message)
@@ -379,12 +379,13 @@ class HttpDriver:
 
     @staticmethod
     def _refusal(spec: Action, response: httpx.Response, where: str) -> str:
+        excerpt = limits.excerpt(response.text)
         try:
             body = limits.json_of(response.content)
         except ValueError:
-            return response.text[:200]
+            return excerpt
         found = spec.message.search(body, where) if spec.message is not None else None
-        return str(found) if found is not None else response.text[:200]
+        return limits.quoted(str(found)) if found is not None else excerpt
 
     def get(self, code: str, *, session: Session | None = None) -> DossierView:
         response = self._send("get", session or self.session("officer"), {"code": code})

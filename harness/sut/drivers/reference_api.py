@@ -221,7 +221,7 @@ class ReferenceApiDriver:
         authorize, callback = follow_code_flow(self._client, self._sign_on, LOGIN_PATH, account)
         cookie = callback.cookies.get(SESSION_COOKIE)
         session = Session(account, {"cookie": f"{SESSION_COOKIE}={cookie}"}) if cookie else None
-        message = "" if callback.is_redirect or callback.is_success else callback.text[:300]
+        message = "" if callback.is_redirect or callback.is_success else limits.excerpt(callback.text)
         return Login(authorize, callback.status_code, session, message)
 
     def session(self, role: str) -> Session:
@@ -252,7 +252,7 @@ class ReferenceApiDriver:
         try:
             return limits.json_of(response.content)
         except ValueError as exc:
-            raise DriverError(f"{where}: the SUT's answer is not JSON") from exc
+            raise DriverError(f"{where}: the SUT's answer is not JSON ({exc})") from exc
 
     def services(self) -> list[Service]:  # public: the catalog of online services
         data = self._json(self._call("GET", "/api/procedures"), 200)
@@ -296,9 +296,9 @@ class ReferenceApiDriver:
             return ActionResult(True, response.status_code, view, "")
         if response.status_code in (400, 401, 403, 404, 409, 422):
             try:
-                message = str(limits.json_of(response.content).get("message", ""))
+                message = limits.quoted(str(limits.json_of(response.content).get("message", "")))
             except (ValueError, AttributeError):
-                message = response.text[:200]
+                message = limits.excerpt(response.text)
             return ActionResult(False, response.status_code, None, message)
         raise DriverError(f"{action} on {code}: unexpected HTTP {response.status_code}")
 
@@ -327,7 +327,7 @@ class ReferenceApiDriver:
         if response.is_success:
             view = self._view_of(self._json(response, response.status_code))
             return ActionResult(True, response.status_code, view, "")
-        return ActionResult(False, response.status_code, None, response.text[:200])
+        return ActionResult(False, response.status_code, None, limits.excerpt(response.text))
 
     def export(self, kind: str) -> list[dict[str, Any]]:
         if self._cursor:

@@ -14,7 +14,7 @@ from mocks.reference.shared import Shared, local_code
 
 
 def routes(s: Shared) -> list[Route]:
-    settings, services, variations = s.settings, s.services, s.variations
+    settings, services, variations, defects = s.settings, s.services, s.variations, s.defects
 
     def service_view(s: dict[str, Any]) -> dict[str, Any]:
         view = {
@@ -29,6 +29,8 @@ def routes(s: Shared) -> list[Route]:
         }
         if "second_agency_code" in s:
             view["second_agency_code"] = s["second_agency_code"]
+        if "catalog-hides-fees" in defects:  # the defect: the list hides the fees its dossiers still carry
+            view["fee_bearing"], view["fees"] = False, []
         return view
 
     async def list_services(request: Request) -> JSONResponse:

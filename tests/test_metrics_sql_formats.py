@@ -1,0 +1,68 @@
+"""The engine's SQL patterns for the portal's formats decide as harness.core.formats does, value for value: every day
+of the year forms, impossible days, leap years, and what DuckDB's strptime would take but the formats refuse."""
+
+from __future__ import annotations
+
+import json
+from itertools import product
+
+import duckdb
+import pytest
+
+from harness.core.formats import is_dossier_code, is_portal_datetime
+from harness.metrics import load_datasets, measure
+from harness.metrics.engine_sql import _DATETIME, _DOSSIER_CODE
+
+ODD = [
+    "", " 2023010100000", "2023010100000 ", "  20230101000000  ", "\t2023010100000", "infinity", "epoch",
+    "-infinity", "2023111100000", "202301010000000", "2023-01-01000000", "2023010100000a", "٢٠٢٣0101000000",
+    "00000101000000", "00000229000000", "20230101000000\n",
+]
+YEARS = ["0000", "0001", "0004", "0100", "0400", "1600", "1700", "1900", "1999", "2000", "2023", "2024", "2100", "2400",
+         "9996", "9999"]
+TIMES = ["000000", "235959", "240000", "236000", "235960", "120000"]
+MONTH_DAYS = [f"{month:02d}{day:02d}" for month, day in product(range(14), range(33))]
+
+
+def _decided_by_sql(pattern: str, values: list[str]) -> list[bool]:
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE v (i INTEGER, value VARCHAR)")
+        con.executemany("INSERT INTO v VALUES (?, ?)", list(enumerate(values)))
+        rows = con.execute(f"SELECT regexp_full_match(value, '{pattern}') FROM v ORDER BY i").fetchall()
+    return [bool(row[0]) for row in rows]
+
+
+def test_the_datetime_pattern_is_the_portal_datetime():
+    values = [f"{y}{md}{t}" for y, md, t in product(YEARS, MONTH_DAYS, TIMES)] + ODD
+    assert _decided_by_sql(_DATETIME, values) == [is_portal_datetime(v) for v in values]
+
+
+def test_the_dossier_code_pattern_is_the_dossier_code():
+    days = [f"{yy:02d}{md}" for yy, md in product(range(100), MONTH_DAYS)]
+    values = [f"000.00.06.H40-{day}-0001" for day in days] + [
+        "000.00.06.H40-230101-00001", "000.00.06.H40-230101-001", "000.00.06.H40-230101-000001",
+        "000.00.06.h40-230101-0001", "000.00.06.H40-230101-0001 ", " 000.00.06.H40-230101-0001",
+        "000.00.06.H40- 30101-0001", "000.00.06.H40-2301010-0001", "000-00.06.H40-230101-0001",
+        "000.00.06.Ă40-230101-0001", "000.00.06.H40-٢30101-0001", "",
+    ]
+    assert _decided_by_sql(_DOSSIER_CODE, values) == [is_dossier_code(v) for v in values]
+
+
+@pytest.mark.parametrize("value", [" 2023010100000", "20230101000000 ", "epoch", "00000101000000", "2023111100000"])
+def test_a_date_strptime_would_take_is_a_bad_row_for_the_engine_as_for_the_schema(tmp_path, value):
+    good = {"MaHoSo": "000.00.06.H40-230101-0001", "MaTTHC": "1.000001", "TenTTHC": "T", "ChuHoSo": "An",
+            "TrangThaiHoSo": "9", "NgayTiepNhan": "20230101080000"}
+    rows = [good, good | {"NgayHenTra": value}, good | {"MaHoSo": "000.00.06.H40-230229-0001"}]
+    transactions = [{"id": "t1", "at": "20230105080000", "action": "create", "MaHoSo": "000.00.06.H40-230101-0001"},
+                    {"id": "t2", "at": value, "action": "create"},
+                    {"id": "t3", "at": "20230105080000", "action": "create", "MaHoSo": "000.00.06.H40-231301-0001"}]
+    files = {tmp_path / "d.ndjson": rows, tmp_path / "t.ndjson": transactions}
+    for path, records in files.items():
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    kinds = {tmp_path / "d.ndjson": "dossiers", tmp_path / "t.ndjson": "transactions"}
+    found = {}
+    for eager in (True, False):  # the full schema row by row, or the engine's SQL
+        datasets = load_datasets(list(kinds), kinds=kinds, eager=eager)
+        measure(datasets, year=2023)
+        found[eager] = sorted((bad.file, bad.line) for bad in datasets.bad_rows)
+    assert found[False] == found[True] == sorted((str(path), line) for path in files for line in (2, 3))
