@@ -25,7 +25,7 @@ import pytest
 
 from harness.config.target import Target
 from harness.core.lifecycle import Lifecycle
-from harness.core.limits import QuotedEach, quoted
+from harness.core.limits import QuotedEach, quoted, quoted_each
 from harness.core.results import RunRecord
 from harness.core.verdicts import NotTested
 from harness.fuzz import fuzzer as fuzz
@@ -178,8 +178,8 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
             answers = [r for r in (f.written, f.response) if r is not None and id(r) in seqs]
             return "\n".join(f"  {quoted(_exchange_text(exchanges[seqs[id(r)]]))}" for r in answers)
 
-        lines = [f"{quoted(f.describe())}\n{shown(f)}" for f in found]
-        return QuotedEach("phản ví dụ đã rút gọn / shrunk counterexamples:\n" + "\n".join(lines))
+        listed = quoted_each((f"{f.describe()}\n{shown(f)}" for f in found), "\n")
+        return QuotedEach("phản ví dụ đã rút gọn / shrunk counterexamples:\n" + listed)
 
     if found or result.operations:
         expect(
@@ -191,7 +191,7 @@ def test_documented_inputs_never_crash_and_invalid_ones_are_refused(
             "thái đều có trong tài liệu / valid input never gets a 5xx and reads back as sent; input breaking one "
             "rule of the document (a missing required body too) gets a 4xx, with a JSON error where the document "
             "describes that status as JSON; every status answered is one the document lists",
-            received=QuotedEach("; ".join(quoted(f.describe()) for f in found)),  # every finding, each bounded
+            received=quoted_each((f.describe() for f in found), "; "),  # every finding (up to 50), each bounded
             evidence=counterexamples,
         )
     require_fuzzed(result)  # a finding on an operation refused by every session is still one; else nothing passed

@@ -62,8 +62,11 @@ def test_whatever_a_check_quotes_of_the_sut_is_bounded_in_every_verdicts_message
         assert message.endswith(cut) and len(message) < limits.MAX_QUOTED_CHARS + 100, type(exc)
     assert limits.quoted("short") == "short" and limits.quoted("a" * 4000) == "a" * 4000
     # A list the harness built of parts each quoted already (the fuzzer's findings) is kept whole: no finding lost.
-    findings = limits.QuotedEach("; ".join(limits.quoted(f"finding {n}: {huge}") for n in range(3)))
+    findings = limits.quoted_each((f"finding {n}: {huge}" for n in range(3)), "; ")
     assert Failure("s", expected="e", received=findings).received == findings and "finding 2" in findings
+    many = limits.quoted_each((f"finding {n}: {huge}" for n in range(200)), "; ")  # bounded all the same
+    assert "finding 49:" in many and "finding 50:" not in many and many.endswith("150 more)")
+    assert len(many) < limits.MAX_QUOTED_PARTS * (limits.MAX_QUOTED_CHARS + 100)
 
 
 class TestLifecycle:

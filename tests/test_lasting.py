@@ -27,3 +27,18 @@ def test_the_p111_process_keeps_what_it_built_for_good(monkeypatch):
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()  # this test process runs many more: back to the collector
+
+
+def test_a_caller_of_p111_commands_keeps_its_later_garbage_free(monkeypatch):
+    """The harness's own imports are kept for good the first time only: a process calling `main` again and again (the
+    harness's own tests) must not have each call's garbage frozen."""
+    from harness.cli import main
+
+    monkeypatch.setattr(lasting, "_owned", False)
+    main(["requirements"])
+    frozen = gc.get_freeze_count()
+    for _ in range(3):
+        garbage = [[n] for n in range(10_000)]
+        main(["requirements"])
+        del garbage
+    assert gc.get_freeze_count() == frozen

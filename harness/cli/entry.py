@@ -18,7 +18,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words and words[0] in metrics.COMMANDS:
         return guarded(lambda: _run_metric_command(words))
-    with built_to_last(once_per_process=True):  # the harness and its libraries, imported for the process's life
+    # The harness and its libraries, imported once for the process's life.
+    with built_to_last(once_per_process="harness.cli.commands"):
         from harness.cli import commands
 
     return commands.main(argv)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _owned = False
+_built_once: set[str] = set()  # what was built once per process (`built_to_last(once_per_process=…)`), by name
 
 
 def own_the_process() -> None:
@@ -29,15 +30,19 @@ def keep_for_good() -> None:
 
 
 @contextmanager
-def built_to_last(*, once_per_process: bool = False) -> Iterator[None]:
+def built_to_last(*, once_per_process: str | None = None) -> Iterator[None]:
     """Around building what lasts (importing the harness, the suite): no collection meanwhile, and all of it kept for
-    good after, by the `p111` process or where it happens only once in any process (the harness's own imports)."""
+    good after, by the `p111` process, or by any process the first time the thing named `once_per_process` is built
+    (the harness's own imports): a caller that runs `p111` commands again and again keeps its later garbage free."""
+    first = once_per_process is not None and once_per_process not in _built_once
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if once_per_process or _owned:
+        if first or _owned:
             gc.freeze()
+        if once_per_process is not None:
+            _built_once.add(once_per_process)
         if was_enabled:
             gc.enable()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,22 @@ MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an
 CUT_NOTE = re.compile(r"… \[cắt \d+ ký tự / \d+ characters cut\]")  # what `quoted` leaves where it cut
 
 
+MAX_QUOTED_PARTS = 50  # findings listed in one failure; the rest are counted
+
+
 class QuotedEach(str):
-    """Text the harness built of many parts, each already `quoted` (a list of findings, each with its own quote of the
-    SUT): kept whole, since cutting it would drop findings, and bounded by its number of parts."""
+    """Text the harness built of many parts, each `quoted` (a list of findings, each with its own quote of the SUT):
+    kept whole by `quoted`, since cutting it would drop findings. Made only by `quoted_each`, which bounds it."""
+
+
+def quoted_each(parts: Iterable[str], separator: str) -> QuotedEach:
+    """At most MAX_QUOTED_PARTS parts, each quoted, the rest counted: bounded, and no part cut out of the middle."""
+    parts = list(parts)
+    shown = [quoted(part) for part in parts[:MAX_QUOTED_PARTS]]
+    if len(parts) > MAX_QUOTED_PARTS:
+        more = len(parts) - MAX_QUOTED_PARTS
+        shown.append(f"… (+{more}: thêm {more} / {more} more)")
+    return QuotedEach(separator.join(shown))
 
 
 def quoted(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
