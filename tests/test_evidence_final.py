@@ -97,3 +97,21 @@ def test_sensitive_fields_of_a_body_too_large_to_keep_are_learnt_in_any_case():
     own = Redactor([], fields=["SốCCCD"])
     own.learn_from_json_text('{"sốcccd": "0123456789", "MaHoSo": "x"}')
     assert set(own.known()) == {"0123456789"}
+
+
+def test_a_secret_learnt_later_and_cut_short_in_a_long_body_is_removed():
+    """A long non-JSON body is cut with the one cut note; a secret learnt after it was recorded, straddling the cut,
+    leaves no start of itself behind once the final pass looks again."""
+    from harness.http import evidence
+    from harness.http.redaction import REDACTED, Redactor
+
+    secret = "Kh0a-Bi-Mat-Cua-He-Thong-2026"
+    text = "x" * (evidence.MAX_BODY_CHARS - 10) + secret + "y" * 5000
+    redactor = Redactor()
+    count = redactor.known_count()
+    kept = evidence._body(text.encode(), redactor, "evidence #1 response")
+    assert secret[:10] in kept and secret not in kept  # cut through the secret, not yet known
+    redactor.add(secret, label="officer key")
+    assert redactor.holds_secret_learnt_after(kept, count)
+    final = redactor.data(kept, "evidence #1 response")
+    assert secret[:4] not in final and REDACTED in final

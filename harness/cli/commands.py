@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from harness.cli.guard import guarded, inert_output
+from harness.cli.guard import guarded, inert_output, print_problems
 from harness.cli.metrics import add_commands as add_metric_commands
 from harness.cli.reports import add_commands as add_report_commands
 from harness.cli.reports import signing_key
@@ -20,11 +20,6 @@ from harness.core.catalog import format_threshold, load_catalog
 from harness.pytest import options
 
 USAGE_ERROR = 2
-
-
-def _print_problems(error: TargetError) -> int:
-    print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
-    return USAGE_ERROR
 
 
 def _unknown_switches(args: argparse.Namespace) -> str | None:
@@ -93,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         target.with_changes(year=args.year, defects=args.defect or None)
     except TargetError as exc:
         if not args.replay:
-            return _print_problems(exc)
+            return print_problems(exc)
     unknown = _unknown_switches(args)
     if unknown:
         print(unknown, file=sys.stderr)
@@ -167,7 +162,7 @@ def cmd_validate_config(args: argparse.Namespace) -> int:
     try:
         target = load_target(args.file, _EveryVariableSet() if args.without_secrets else None)
     except TargetError as exc:
-        return _print_problems(exc)
+        return print_problems(exc)
     if args.without_secrets:
         print("Chưa kiểm tra các biến môi trường chứa bí mật / the secrets' environment variables were not checked")
     where = "embedded" if target.sut.embedded else target.sut.base_url

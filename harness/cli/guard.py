@@ -20,6 +20,12 @@ from harness.core import inert
 from harness.core.limits import MAX_DEPTH, BadInput
 
 USAGE_ERROR = 2
+
+
+def print_problems(error: Exception) -> int:
+    """A target that is not valid: its problems (each a path and what was expected), and exit 2."""
+    print(f"Cấu hình không hợp lệ / invalid configuration:\n{error}", file=sys.stderr)
+    return USAGE_ERROR
 BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 
 

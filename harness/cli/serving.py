@@ -13,7 +13,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.cli.guard import USAGE_ERROR
+from harness.cli.guard import USAGE_ERROR, print_problems
 from harness.config.target import TargetError, embedded_target, is_loopback, load_target
 from harness.core.errors import P111Error
 
@@ -83,8 +83,7 @@ def cmd_mocks_serve(args: argparse.Namespace) -> int:
     try:
         target = load_target(args.target) if args.target else embedded_target()
     except TargetError as exc:
-        print(f"Cấu hình không hợp lệ / invalid configuration:\n{exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return print_problems(exc)
     try:
         host, ports = addresses(args, target if args.target else None)
     except NotServable as exc:

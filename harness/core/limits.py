@@ -27,7 +27,8 @@ CAPS: dict[str, tuple[int, str, str]] = {
 MAX_DEPTH = 100  # nesting of a target (YAML) or any JSON the harness reads: the contract's deepest is under 10
 # The SUT's text quoted in one part of a failure (its summary, expected, received, evidence) or in a check's message:
 # a refusal's words, a value it sent. Each output copies it (report.json twice, report.html, summary.md, junit.xml),
-# so a 3-million-character message would make each of them megabytes; evidence.ndjson keeps the whole exchange.
+# so a 3-million-character message would make each of them megabytes. evidence.ndjson keeps each exchange, bounded
+# on its own terms: a body that is not JSON to its first 20,000 characters, a JSON body over its cap by size and digest.
 MAX_QUOTED_CHARS = 4000
 MAX_EXCERPT_CHARS = 200  # the start of a body that is not the JSON expected (an HTML error page), quoted as it is
 CUT_NOTE = re.compile(r"… \[cắt \d+ ký tự / \d+ characters cut\]")  # what `quoted` leaves where it cut

@@ -53,9 +53,7 @@ def _body(content: bytes, redactor: Redactor, where: str) -> Any:
         return _summarised(content, text, redactor, f"JSON nested more than {limits.MAX_DEPTH} levels deep")
     except ValueError:
         text = redactor.text(text, where)
-        if len(text) > MAX_BODY_CHARS:
-            return text[:MAX_BODY_CHARS] + f"… [{len(text) - MAX_BODY_CHARS} more characters]"
-        return text
+        return limits.quoted(text, MAX_BODY_CHARS)  # the one cut note, which the search for a secret cut short knows
     return redactor.data(_unicode(document) if SURROGATE_ESCAPE.search(text) else document, where)
 
 

@@ -342,6 +342,8 @@ class Redactor:
             self._late_key, self._late = len(self._labels), LateSecrets(list(self._labels))
         assert self._late is not None
         strings = list(_strings(value))
+        if any(CUT_HINT in text for text in strings):  # a later secret may be cut short there: look again, whole
+            return True
         # Its strings searched at once, joined by a character no secret is made of (one that was would only make a
         # false alarm here, passing the value through `data` again, which is always safe).
         if self._late.holds_one_after("\0".join(strings), count):

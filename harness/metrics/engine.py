@@ -32,7 +32,7 @@ from harness.metrics.tallying import dossier_tallies, transaction_tallies
 # DuckDB may use this much memory and spills to the scratch directory beyond it: the groups of transferred dossiers
 # grow with the log (they would take about 650 MB for 10^7 dossiers), everything else stays small. With the
 # interpreter on top, the process peaks up to ~100 MB above the limit: a run of 10^7 rows peaked at 533 MiB with
-# 512 MB, at 489–500 MiB with 400 MB (benchmarks/metrics.py); the goal is 500 MB at any size.
+# 512 MB, at 489–500 MiB with 400 MB, at 469–474 MiB with 384 MB (benchmarks/metrics.py); the goal is 500 MB.
 MEMORY_LIMIT = "384MB"
 
 
