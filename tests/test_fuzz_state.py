@@ -5,7 +5,9 @@ check is never passed."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from harness.config.target import embedded_target, load_target
@@ -104,3 +106,47 @@ def test_an_action_is_fuzzed_from_where_it_is_core_not_from_where_a_system_may_l
     assert pool._from("transfer") == ["2", "4"]  # 6 → 4 is lawful (processing resumes), a transfer from 6 is not core
     assert pool._from("finish") == ["4"]  # finishing straight after receipt is optional
     assert pool._from(PAY) == [load_lifecycle().actions["request-payment"].to]
+
+
+class _Counter:
+    """A driver that makes dossiers and moves them as asked, counting what it was asked for."""
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def submit(self, procedure: str):
+        self.submitted.append(procedure)
+        return SimpleNamespace(code=f"D{len(self.submitted)}")
+
+    def act(self, code: str, action: str):
+        return SimpleNamespace(accepted=True)
+
+
+def _call(template: str):
+    return SimpleNamespace(method="POST", template=template)
+
+
+def test_a_payment_is_only_ever_made_for_a_dossier_with_a_fee():
+    """A dossier of a procedure without fees that an officer was (wrongly, or lawfully) asked to charge waits in status
+    6 too; the citizen's payment is never sent for it, but for one of the fee-bearing procedure."""
+    driver = _Counter()
+    pool = DossierPool(driver, load_lifecycle(), "code", "free", ROLES, routes=ROUTES, paying="fee")
+    pool.by_status["6"] = ["FREE-1"]  # not one the pool made for paying
+    params: dict = {}
+    pool.prepare(_call("/dossiers/{code}/pay"), params)
+    assert params[("path", "code")] != "FREE-1" and driver.submitted == ["fee"]
+    assert params[("path", "code")] in pool.payable
+
+
+def test_an_action_refused_from_one_lawful_status_is_tried_from_another():
+    """The contract demands a transfer from 2 or 4: a system that offers it from 4 only answers 409 from 2, and the
+    fuzzer then brings its inputs to a dossier in 4 rather than reporting that none got past the state check."""
+    pool = DossierPool(_Counter(), load_lifecycle(), "code", "p", ROLES, routes=ROUTES)
+    pool.by_status.update({"2": ["AT-2"], "4": ["AT-4"]})
+    call, params = _call("/dossiers/{code}/actions/{action}"), {("path", "action"): "transfer"}
+    pool.prepare(call, params)
+    assert params[("path", "code")] == "AT-2"
+    pool.settled(call, params, httpx.Response(409))
+    again = {("path", "action"): "transfer"}
+    pool.prepare(call, again)
+    assert again[("path", "code")] == "AT-4"

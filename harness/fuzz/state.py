@@ -109,6 +109,10 @@ class DossierPool:
         self.words = dict(words or {})  # the system's own word for an action → the lifecycle's name (nhan → receive)
         self.routes = dict(routes or {})  # the driver's calls: name (act, pay) → (method, path with {{ variables }})
         self.by_status: dict[str, list[str]] = {}
+        self.payable: set[str] = set()  # dossiers of the fee-bearing procedure: the only ones a payment can be for
+        # (action, status) the SUT refused with 409: it offers the move from another of the lawful statuses only
+        # (a transfer from 4, say, not from 2), which is its choice where the contract demands one of them.
+        self.refused: set[tuple[str, str]] = set()
         self.requests = 0  # sent through the driver to make and move dossiers
         self.failed: list[str] = []  # why a dossier could not be brought where it was needed
 
@@ -174,13 +178,16 @@ class DossierPool:
                     queue.append((action.to, [*actions, action.name]))
         return None
 
-    def _make(self, goals: list[str]) -> str | None:
+    def _make(self, goals: list[str], *, paying: bool = False) -> str | None:
         route = self._route(goals)
         if route is None:
             self.failed.append(f"no lawful route to {', '.join(goals)}")
             return None
         try:
-            code = self.driver.submit(self.paying if PAYMENT_ASKED_BY in route else self.procedure).code
+            procedure = self.paying if paying or PAYMENT_ASKED_BY in route else self.procedure
+            code = self.driver.submit(procedure).code
+            if procedure == self.paying:
+                self.payable.add(code)
             self.requests += 1
             for action in route:
                 self.requests += 1
@@ -222,8 +229,11 @@ class DossierPool:
         action = self._action(operation, params)
         if action is None:
             return None
-        goals = self._from(action)
-        code = next((self.by_status[s][0] for s in goals if self.by_status.get(s)), None) or self._make(goals)
+        lawful = self._from(action)
+        goals = [s for s in lawful if (action, s) not in self.refused] or lawful
+        paying = action in (PAY, PAYMENT_ASKED_BY)  # a payment is asked and made for a dossier with a fee only
+        found = (c for s in goals for c in self.by_status.get(s, []) if not paying or c in self.payable)
+        code = next(found, None) or self._make(goals, paying=paying)
         if code is None:
             return None
         bound = self.bound(operation)
@@ -236,10 +246,12 @@ class DossierPool:
         (5xx): what it changed before it broke is not known."""
         action = self._action(operation, params)
         crashed = response.status_code >= 500
+        bound = self.bound(operation)
+        code = params.get(("path", bound.dossier if bound is not None else self.parameter))
+        if action is not None and response.status_code == 409:  # refused from where its dossier is: try elsewhere
+            self.refused.update((action, s) for s, codes in self.by_status.items() if code in codes)
         if action is None or not (200 <= response.status_code < 300 or crashed):
             return
-        bound = self.bound(operation)
-        code = params[("path", bound.dossier if bound is not None else self.parameter)]
         for codes in self.by_status.values():
             if code in codes:
                 codes.remove(code)
