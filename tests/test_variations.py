@@ -183,19 +183,25 @@ def test_a_variation_is_refused_for_a_vendors_system(tmp_path):
         load_target(path)
 
 
+def _run_under(tmp_path, variation: str, setting: str | None, selection: str):
+    """`p111 run -k selection` on the embedded system under `variation`, its target carrying the variation's own
+    `sut.<setting>` (None: without it, as a province that did not declare it)."""
+    document = embedded_target().public_dict()
+    document["sut"]["variations"] = [variation]
+    if setting is not None:
+        document["sut"][setting] = registry()[variation].target["sut"][setting]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return run_p111("run", "--target", str(path), "--report", str(tmp_path / "out"), "--", "-k", selection,
+                    cwd=tmp_path)
+
+
 @pytest.mark.parametrize("declared", [False, True], ids=["undeclared", "declared"])
 def test_a_public_call_is_judged_by_the_targets_declaration_alone(tmp_path, declared):
     """The same lawful system (a public health call, an OpenAPI document without p111's extension): P111-AUTH-TXN
     fails it while the target does not declare the call public, and passes it once the target does — configuration
     alone makes the difference."""
-    document = embedded_target().public_dict()
-    document["sut"]["variations"] = ["public-calls-declared"]
-    if declared:
-        document["sut"]["public_operations"] = registry()["public-calls-declared"].target["sut"]["public_operations"]
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    result = run_p111("run", "--target", str(path), "--report", str(tmp_path / "out"), "--", "-k", "test_auth_txn",
-                      cwd=tmp_path)
+    result = _run_under(tmp_path, "public-calls-declared", "public_operations" if declared else None, "test_auth_txn")
     requirement = next(r for r in read_report(tmp_path / "out")["requirements"] if r["id"] == "P111-AUTH-TXN")
     if declared:
         assert requirement["verdict"] == "PASSED", result.stdout[-2000:]
@@ -236,14 +242,8 @@ def test_a_login_page_redirect_is_a_refusal_only_where_the_target_declares_it(tm
     """The same lawful system (anonymous callers redirected to its own login page): P111-AUTH-TXN and P111-CATALOG
     fail it while the target does not declare the login page (a redirect after a write may be an acceptance), and
     pass it once the target does (sut.refusals.login_redirect)."""
-    document = embedded_target().public_dict()
-    document["sut"]["variations"] = ["anonymous-to-login-page"]
-    if declared:
-        document["sut"]["refusals"] = registry()["anonymous-to-login-page"].target["sut"]["refusals"]
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    result = run_p111("run", "--target", str(path), "--report", str(tmp_path / "out"), "--", "-k",
-                      "refuses_missing_or_forged or portal_handoff", cwd=tmp_path)
+    selection = "refuses_missing_or_forged or portal_handoff"
+    result = _run_under(tmp_path, "anonymous-to-login-page", "refusals" if declared else None, selection)
     names = (
         "test_every_write_refuses_missing_or_forged_credentials",
         "test_portal_handoff_lands_on_the_service_or_sign_on",
