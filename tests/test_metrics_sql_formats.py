@@ -1,4 +1,4 @@
-"""The engine's SQL patterns for the portal's formats decide as harness.core.formats does, value for value: every day
+"""The engine's SQL for the portal's formats decides as harness.core.formats does, value for value: every day
 of the year forms, impossible days, leap years, and what DuckDB's strptime would take but the formats refuse."""
 
 from __future__ import annotations
@@ -8,10 +8,12 @@ from itertools import product
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from harness.core.formats import is_dossier_code, is_portal_datetime
+from harness.core.formats import is_dossier_code, is_portal_datetime, is_procedure_code
 from harness.metrics import load_datasets, measure
-from harness.metrics.engine_sql import _DATETIME, _DOSSIER_CODE
+from harness.metrics.engine_sql import _is_datetime, _is_dossier_code, _is_procedure_code
 
 ODD = [
     "", " 2023010100000", "2023010100000 ", "  20230101000000  ", "\t2023010100000", "infinity", "epoch",
@@ -24,20 +26,19 @@ TIMES = ["000000", "235959", "240000", "236000", "235960", "120000"]
 MONTH_DAYS = [f"{month:02d}{day:02d}" for month, day in product(range(14), range(33))]
 
 
-def _decided_by_sql(pattern: str, values: list[str]) -> list[bool]:
+def _decided_by_sql(predicate: str, values: list[str]) -> list[bool]:
     with duckdb.connect() as con:
-        con.execute("CREATE TABLE v (i INTEGER, value VARCHAR)")
-        con.executemany("INSERT INTO v VALUES (?, ?)", list(enumerate(values)))
-        rows = con.execute(f"SELECT regexp_full_match(value, '{pattern}') FROM v ORDER BY i").fetchall()
-    return [bool(row[0]) for row in rows]
+        found = con.execute(f"SELECT list_transform(?::VARCHAR[], lambda value: {predicate})", [values]).fetchone()
+    assert found is not None
+    return [bool(decided) for decided in found[0]]
 
 
-def test_the_datetime_pattern_is_the_portal_datetime():
+def test_the_datetime_sql_is_the_portal_datetime():
     values = [f"{y}{md}{t}" for y, md, t in product(YEARS, MONTH_DAYS, TIMES)] + ODD
-    assert _decided_by_sql(_DATETIME, values) == [is_portal_datetime(v) for v in values]
+    assert _decided_by_sql(_is_datetime("value"), values) == [is_portal_datetime(v) for v in values]
 
 
-def test_the_dossier_code_pattern_is_the_dossier_code():
+def test_the_dossier_code_sql_is_the_dossier_code():
     days = [f"{yy:02d}{md}" for yy, md in product(range(100), MONTH_DAYS)]
     values = [f"000.00.06.H40-{day}-0001" for day in days] + [
         "000.00.06.H40-230101-00001", "000.00.06.H40-230101-001", "000.00.06.H40-230101-000001",
@@ -45,7 +46,27 @@ def test_the_dossier_code_pattern_is_the_dossier_code():
         "000.00.06.H40- 30101-0001", "000.00.06.H40-2301010-0001", "000-00.06.H40-230101-0001",
         "000.00.06.Ă40-230101-0001", "000.00.06.H40-٢30101-0001", "",
     ]
-    assert _decided_by_sql(_DOSSIER_CODE, values) == [is_dossier_code(v) for v in values]
+    assert _decided_by_sql(_is_dossier_code("value"), values) == [is_dossier_code(v) for v in values]
+
+
+def test_the_procedure_code_sql_is_the_procedure_code():
+    national = ["1.000001", "2.999999", "3.000001", "0.000001", "1.00001", "1.0000011", "1,000001", " 1.000001",
+                "1.000001 ", "1.٠٠٠٠٠1", "1.000001\n", "", "1.000001.000.00.06.H40", "2.000123.000.00.06.Z99",
+                "1.000001.000.00.06.h40", "1.000001.000.00.06.H4", "1.000001.000.00.06.H400", "1.000001.000-00.06.H40",
+                "1.000001.000.00.06.Ă40", "1.000001.", "1x000001"]
+    assert _decided_by_sql(_is_procedure_code("value"), national) == [is_procedure_code(v) for v in national]
+
+
+_NEAR_DATETIMES = st.one_of(
+    st.from_regex(r"\A[0-2][0-9]{3}[01][0-9][0-3][0-9][0-2][0-9][0-6][0-9][0-6][0-9]\Z"),
+    st.text(alphabet="0123456789 +-.:T\n٠", min_size=12, max_size=16),
+)
+
+
+@given(st.lists(_NEAR_DATETIMES, min_size=50, max_size=50))
+@settings(max_examples=20, deadline=None, derandomize=True)
+def test_any_near_datetime_is_decided_as_the_format_decides(values):
+    assert _decided_by_sql(_is_datetime("value"), values) == [is_portal_datetime(v) for v in values]
 
 
 @pytest.mark.parametrize("value", [" 2023010100000", "20230101000000 ", "epoch", "00000101000000", "2023111100000"])

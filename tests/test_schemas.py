@@ -365,18 +365,54 @@ FORMAT_CASES = {
 def test_domain_formats(fmt):
     good, bad = FORMAT_CASES[fmt]
     for value in good:
-        assert schemas.FORMAT_CHECKER.conforms(value, fmt), value
+        assert schemas.format_checker().conforms(value, fmt), value
     for value in bad:
-        assert not schemas.FORMAT_CHECKER.conforms(value, fmt), value
+        assert not schemas.format_checker().conforms(value, fmt), value
     # JSON Schema: a format says nothing about non-strings (the `type` keyword does).
     for value in (None, 5, 1.5, [], {}):
-        assert schemas.FORMAT_CHECKER.conforms(value, fmt)
+        assert schemas.format_checker().conforms(value, fmt)
 
 
 def test_format_checker_keeps_the_draft_formats_and_leaves_the_shared_one_alone():
-    assert schemas.FORMAT_CHECKER.conforms("2026-11-27", "date")
-    assert not schemas.FORMAT_CHECKER.conforms("27/11/2026", "date")
+    assert schemas.format_checker().conforms("2026-11-27", "date")
+    assert not schemas.format_checker().conforms("27/11/2026", "date")
     assert "p111-datetime" not in Draft202012Validator.FORMAT_CHECKER.checkers
+
+
+DRAFT_FORMAT_CASES = [
+    "2026-11-27", "2026-02-29", "2024-02-29", "2026-13-01", "2026-11-31", "2026-1-27", "26-11-27", "2026-11-27 ",
+    " 2026-11-27", "2026-11-27\n", "２０２６-11-27", "2026-11-27T08:30:00Z", "2026-11-27T08:30:00+07:00",
+    "2026-11-27t08:30:00z", "2026-11-27 08:30:00Z", "2026-11-27T08:30:00", "2026-11-27T24:00:00Z",
+    "2026-11-27T08:30:60Z", "2026-12-31T23:59:60Z", "2026-11-27T08:30:00.123456789Z", "2026-11-27T08:30:00+7:00",
+    "2026-11-27T08:30:00+07:60", "https://dichvucong.gov.vn/p/home", "http://a", "https://x/ý", "x:y", "/relative",
+    "https://[::1]/", "https://a b/", "https://a/%zz", "mailto:a@b.c", "", "urn:isbn:0451450523", "//host/path",
+]
+
+
+@pytest.mark.parametrize("fmt", ["date", "date-time", "uri"])
+@given(extra=st.lists(st.text(alphabet="0123456789-:TZz+. /abhpst%[]ý", max_size=30), max_size=30))
+@settings(max_examples=20, deadline=None, derandomize=True)
+def test_the_fast_validator_is_never_more_lenient_than_jsonschema_on_a_draft_format(fmt, extra):
+    """first_error trusts jsonschema-rs's "valid"; for a draft format it uses its own check, so that `p111 kpi`
+    starts without jsonschema: that is sound only if whatever it accepts, the Python checker accepts too."""
+    import jsonschema_rs
+
+    fast = jsonschema_rs.validator_for({"type": "string", "format": fmt}, validate_formats=True)
+    for value in DRAFT_FORMAT_CASES + extra:
+        if fast.is_valid(value):
+            assert schemas.format_checker().conforms(value, fmt), value
+
+
+def test_p111_kpi_starts_without_jsonschema(tmp_path):
+    """A valid catalog, metric definitions and small files are decided by jsonschema-rs alone (a quarter of the
+    command's start-up time was importing jsonschema)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from harness.metrics import load_datasets, measure; from harness.core.catalog import "
+            "load_catalog; load_catalog(); print('jsonschema' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "False"
 
 
 # --- the registry and the helpers ---------------------------------------------------------------------------
@@ -413,11 +449,15 @@ def test_registry_holds_every_schema_file():
 def private_schema_dir(tmp_path, monkeypatch):
     """A schema folder of the test's own, with the registry's caches emptied before and after."""
     monkeypatch.setattr(schemas, "schema_dir", lambda: tmp_path)
-    schemas.registry.cache_clear()
-    schemas.validator.cache_clear()
+    _forget_schemas()
     yield tmp_path
-    schemas.registry.cache_clear()
-    schemas.validator.cache_clear()
+    _forget_schemas()
+
+
+def _forget_schemas() -> None:
+    for cached in (schemas._documents, schemas.registry, schemas._schema, schemas.validator, schemas._fast_registry,
+                   schemas._fast_validator):
+        cached.cache_clear()
 
 
 def test_registry_keys_files_without_id_by_path(private_schema_dir):

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from harness.core import resources
 from harness.core.errors import P111Error
@@ -195,10 +194,15 @@ def _load_default(scope: str | None) -> Catalog:
 
 def _load(path: Path) -> Catalog:
     document = _read_yaml(path)
-    error = best_match(_validator().iter_errors(document))
-    if error is not None:
-        where = _where(document, list(error.absolute_path))
-        raise CatalogError(f"{path}: {where}: {error.message} (expected by {SCHEMA_FILE})")
+    if not _fast_validator().is_valid(document):
+        # jsonschema explains what jsonschema-rs found (and is imported only then).
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import best_match
+
+        error = best_match(Draft202012Validator(_schema()).iter_errors(document))
+        if error is not None:
+            where = _where(document, list(error.absolute_path))
+            raise CatalogError(f"{path}: {where}: {error.message} (expected by {SCHEMA_FILE})")
     _check_rules(path, document)
     return _build(document)
 
@@ -232,9 +236,13 @@ def _read_yaml(path: Path) -> Any:
 
 
 @functools.cache
-def _validator() -> Draft202012Validator:
-    schema = json.loads((resources.schema_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+def _schema() -> Any:
+    return json.loads((resources.schema_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _fast_validator() -> Any:
+    return jsonschema_rs.validator_for(_schema(), validate_formats=False)
 
 
 def _where(document: Any, path: list[Any]) -> str:

@@ -1,4 +1,8 @@
-"""The one schema registry: every JSON Schema under schemas/, the domain format checker, and readable errors."""
+"""The one schema registry: every JSON Schema under schemas/, the domain format checker, and readable errors.
+
+jsonschema (with referencing) is imported when an instance is invalid or a caller asks for its objects: a valid
+instance is decided by jsonschema-rs alone, so that `p111 kpi` starts without it (a quarter of its start-up time).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,18 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from harness.core.errors import P111Error
 from harness.core.formats import is_agency_code, is_dossier_code, is_portal_datetime, is_procedure_code
 from harness.core.resources import schema_dir
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema import Draft202012Validator, ValidationError
+    from referencing import Registry
 
 BASE_URI = "https://p111.example/schemas/"
 SCHEMA_SUFFIX = ".schema.json"
@@ -47,21 +51,25 @@ def _strings_only(check: Callable[[str], bool]) -> Callable[[object], bool]:
     return lambda value: not isinstance(value, str) or check(value)
 
 
-def _format_checker() -> jsonschema.FormatChecker:
+DOMAIN_FORMATS: dict[str, Callable[[str], bool]] = {
+    "p111-dossier-code": is_dossier_code,
+    "p111-agency-code": is_agency_code,
+    "p111-procedure-code": is_procedure_code,
+    "p111-datetime": is_portal_datetime,
+}
+
+
+@cache
+def format_checker() -> jsonschema.FormatChecker:
+    """The draft's format checks and the domain's."""
+    import jsonschema
+
     # A copy, so that the draft's shared checker (used by every other jsonschema user) stays untouched.
     checker = jsonschema.FormatChecker(formats=())
-    checker.checkers.update(Draft202012Validator.FORMAT_CHECKER.checkers)
-    for name, check in {
-        "p111-dossier-code": is_dossier_code,
-        "p111-agency-code": is_agency_code,
-        "p111-procedure-code": is_procedure_code,
-        "p111-datetime": is_portal_datetime,
-    }.items():
+    checker.checkers.update(jsonschema.Draft202012Validator.FORMAT_CHECKER.checkers)
+    for name, check in DOMAIN_FORMATS.items():
         checker.checks(name)(_strings_only(check))
     return checker
-
-
-FORMAT_CHECKER: jsonschema.FormatChecker = _format_checker()
 
 
 class MessageInvalid(P111Error):
@@ -74,10 +82,10 @@ class MessageInvalid(P111Error):
 
 
 @cache
-def registry() -> Registry:
+def _documents() -> dict[str, Any]:
     """Every `*.schema.json` under the schema folder, keyed by its `$id` (by its path when it has none)."""
     root = schema_dir()
-    resources: dict[str, Resource[Any]] = {}
+    documents: dict[str, Any] = {}
     for path in sorted(root.rglob("*" + SCHEMA_SUFFIX)):
         try:
             contents = json.loads(path.read_text(encoding="utf-8"))
@@ -85,10 +93,21 @@ def registry() -> Registry:
             raise ValueError(f"schema {path} cannot be read: {exc}") from exc
         by_path = BASE_URI + path.relative_to(root).as_posix()
         uri = contents.get("$id", by_path) if isinstance(contents, dict) else by_path
-        if uri in resources:
+        if uri in documents:
             raise ValueError(f"two schemas claim the id {uri} (second: {path})")
-        resources[uri] = Resource.from_contents(contents, default_specification=DRAFT202012)
-    return Registry().with_resources(resources.items()).crawl()
+        documents[uri] = contents
+    return documents
+
+
+@cache
+def registry() -> Registry:
+    """The schemas as jsonschema's registry."""
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    resources = [(uri, Resource.from_contents(contents, default_specification=DRAFT202012))
+                 for uri, contents in _documents().items()]
+    return Registry().with_resources(resources).crawl()
 
 
 def schema_id(name: str) -> str:
@@ -99,44 +118,37 @@ def schema_id(name: str) -> str:
 
 
 @cache
-def validator(name: str) -> Draft202012Validator:
+def _schema(name: str) -> Any:
+    """The schema `name`, checked against its meta-schema (by jsonschema-rs: jsonschema's own check cost a quarter of
+    a second of every run)."""
     uri = schema_id(name)
     try:
-        schema = registry().contents(uri)
-    except LookupError as exc:  # referencing's NoSuchResource is a KeyError
+        schema = _documents()[uri]
+    except KeyError as exc:
         raise KeyError(f"no schema {name!r} ({uri}) under {schema_dir()}") from exc
-    # Against its meta-schema, by jsonschema-rs: jsonschema's own check cost a quarter of a second of every run.
     jsonschema_rs.meta.validate(schema)
-    return Draft202012Validator(schema, registry=registry(), format_checker=FORMAT_CHECKER)
+    return schema
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_schema(name), registry=registry(), format_checker=format_checker())
 
 
 @cache
 def _fast_registry() -> jsonschema_rs.Registry:
-    found = registry()
-    return jsonschema_rs.Registry([(uri, found.contents(uri)) for uri in found])
-
-
-def _format_callback(name: str) -> Callable[[str], bool]:
-    if name not in FORMAT_CHECKER.checkers:
-        return lambda value: True
-    return lambda value: FORMAT_CHECKER.conforms(value, name)
-
-
-@cache
-def _fast_formats() -> dict[str, Callable[[str], bool]]:
-    """Exactly our format checks: a format the Python checker does not check (date-time or uri, without their
-    optional libraries) is not checked by the fast validator either."""
-    text = json.dumps([registry().contents(uri) for uri in registry()])
-    return {name: _format_callback(name) for name in set(re.findall(r'"format": "([^"]+)"', text))}
+    return jsonschema_rs.Registry(list(_documents().items()))
 
 
 @cache
 def _fast_validator(name: str) -> Any:
-    """The same schema compiled by jsonschema-rs: about 15 times faster on the driver's export rows."""
-    validator(name)  # the schema is checked against its meta-schema once, by the validator that explains errors
-    return jsonschema_rs.validator_for(
-        registry().contents(schema_id(name)), registry=_fast_registry(), formats=_fast_formats(), validate_formats=True
-    )
+    """The same schema compiled by jsonschema-rs: about 15 times faster on the driver's export rows. The domain's
+    formats are our own checks; a draft format (date, date-time, uri) is jsonschema-rs's, which is never more lenient
+    than the Python checker's (tests/test_schemas.py holds it to that): whatever it refuses, jsonschema judges again."""
+    return jsonschema_rs.validator_for(_schema(name), registry=_fast_registry(), formats=DOMAIN_FORMATS,
+                                       validate_formats=True)
 
 
 def iter_errors(name: str, instance: Any) -> list[ValidationError]:
@@ -151,6 +163,8 @@ def first_error(name: str, instance: Any) -> ValidationError | None:
             return None
     except ValueError:  # what Rust cannot hold (a lone surrogate, a non-string key): jsonschema judges it alone
         pass
+    from jsonschema.exceptions import best_match
+
     return best_match(validator(name).iter_errors(instance))
 
 
@@ -203,6 +217,9 @@ def _applicable(v: Draft202012Validator, schema: Any, resolver: Any, instance: A
     if not isinstance(schema, dict):
         return []
     if "$id" in schema:
+        from referencing import Resource
+        from referencing.jsonschema import DRAFT202012
+
         resolver = resolver.in_subresource(Resource.from_contents(schema, default_specification=DRAFT202012))
     found: list[tuple[dict, Any]] = [(schema, resolver)]
     if isinstance(schema.get("$ref"), str):

@@ -228,7 +228,8 @@ def _head(path: Path, size: int = 4096) -> str:
 
 
 def _first_record(path: Path, file_format: str) -> Any:
-    """The first record, to tell (or confirm) the kind; None when the file holds no record."""
+    """The first record, to tell (or confirm) the kind; None when the file holds no record. Of a Parquet file, its
+    columns: they name the fields of every record, and reading them costs only the file's footer."""
     try:
         if file_format == "ndjson":
             with path.open(encoding="utf-8") as handle:
@@ -243,7 +244,7 @@ def _first_record(path: Path, file_format: str) -> Any:
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 return next(csv.DictReader(handle), None)
         if file_format == "parquet":
-            return next(_parquet_records(path, limit=1), None)
+            return dict.fromkeys(_parquet_column_names(path))
         document = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 text: {exc}") from exc
@@ -327,16 +328,25 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
         raise DatasetError(f"{path}: cannot read: {exc}") from exc
 
 
-def _parquet_records(path: Path, limit: int | None = None) -> Iterator[dict[str, Any]]:
+def _parquet_column_names(path: Path) -> list[str]:
+    import duckdb
+
+    with duckdb.connect() as con:
+        try:
+            described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        except duckdb.Error as exc:
+            raise DatasetError(f"{path}: not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
+    return [str(column[0]) for column in described]
+
+
+def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
     """The rows of a Parquet file as dicts (nested lists and structs as lists and dicts), in batches, read by DuckDB."""
     import duckdb
 
     con = duckdb.connect()
     try:
         try:
-            cursor = con.execute(
-                "SELECT * FROM read_parquet(?)" + (f" LIMIT {int(limit)}" if limit is not None else ""), [str(path)]
-            )
+            cursor = con.execute("SELECT * FROM read_parquet(?)", [str(path)])
         except duckdb.Error as exc:
             raise DatasetError(f"{path}: not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
         names = [column[0] for column in cursor.description]
