@@ -107,6 +107,12 @@ def _any_fee(fees: str) -> str:
             f"ELSE coalesce(list_bool_or(list_transform({fees}, lambda f: {_fee_positive('f.Gia')})), false) END")
 
 
+def _checked(column: str) -> str:
+    """text() of a field _DOSSIER_BAD holds to a code or a date: in a row that keeps the schema it has no space to
+    trim, so '' for null is all that is left (a bad row's facts are never counted)."""
+    return f"coalesce({column}, '')"
+
+
 # Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …). Only rows
 # that keep the schema are counted (a bad row's keys are NULL and its group is never read), and their MaHoSo matches
 # _DOSSIER_CODE: the agency is its first 13 characters and the date part starts at the 15th (no split_part per row).
@@ -116,16 +122,16 @@ _DOSSIER_FACTS = f"""
   left(MaTTHC, 8) AS proc,
   CASE WHEN length(NgayTiepNhan) = 14 THEN try_cast(left(NgayTiepNhan, 4) AS INTEGER)
        ELSE 2000 + try_cast(substr(MaHoSo, 15, 2) AS INTEGER) END AS year,
-  {_t('KenhThucHien')} = '2' AS online,
+  {_checked('KenhThucHien')} = '2' AS online,
   {_any_fee('DanhSachLePhi')} AS fee,
   {_t('DuocThanhToanTrucTuyen')} IN ('1', '2') AS paid,
-  {_t('TrangThaiHoSo')} IN ('9', '10') AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
+  TrangThaiHoSo IN ('9', '10') AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
   coalesce(list_bool_and(list_transform(DanhSachGiayToKetQua,
            lambda r: {_t('r.DuongDanTepTinKetQua')} <> '')), true) AS digitised,
-  {_t('TrangThaiHoSo')} IN ('9', '10') AND length({_t('NgayKetThucXuLy')}) = 14
-      AND length({_t('NgayHenTra')}) = 14 AS dated,
-  {_t('NgayKetThucXuLy')} <= {_t('NgayHenTra')} AND coalesce(len(DanhSachHoSoBoSung), 0) <= 1 AS timely,
-  {_t('HoSoCoThanhPhanSoHoa')} = '1' AS component,
+  TrangThaiHoSo IN ('9', '10') AND length({_checked('NgayKetThucXuLy')}) = 14
+      AND length({_checked('NgayHenTra')}) = 14 AS dated,
+  {_checked('NgayKetThucXuLy')} <= {_checked('NgayHenTra')} AND coalesce(len(DanhSachHoSoBoSung), 0) <= 1 AS timely,
+  {_checked('HoSoCoThanhPhanSoHoa')} = '1' AS component,
   coalesce(list_bool_or(list_transform(TaiLieuNop,
            lambda s: {_t('s.DuocTaiSuDung')} IN ('1', 'true', 'True'))), false) AS reused,
   coalesce(len(DSKetNoiCSDL), 0) > 0 AS population
