@@ -166,6 +166,22 @@ def test_a_secret_written_as_entities_or_escapes_is_redacted(escape):
     assert redactor.entries() == [{"where": "junit.xml", "what": "secret (escaped)", "count": 1}]
 
 
+@pytest.mark.parametrize("escape", [
+    lambda s: json.dumps(s)[1:-1],
+    lambda s: s.encode("ascii", "xmlcharrefreplace").decode(),
+    lambda s: "".join(f"&#x{ord(c):x};" if not c.isascii() else c for c in s),
+    lambda s: s.encode("unicode_escape").decode(),
+    lambda s: s,
+], ids=["json-ascii", "decimal", "hex", "unicode-escape", "plain"])
+def test_a_secret_outside_ascii_is_redacted_however_it_is_written(escape):
+    """A Vietnamese password, and one beyond the BMP: JSON written with ensure_ascii holds each such character as
+    `\\u1ead` (a surrogate pair beyond the BMP), an HTML page may hold it as an entity."""
+    for secret in ("Mật-khẩu-Cán-bộ-77", "khóa😀bí-mật"):
+        redactor = Redactor([secret])
+        shown = redactor.text(f"Received: {escape(secret)} end", "report.json")
+        assert shown == "Received: [REDACTED] end", (secret, shown)
+
+
 @pytest.mark.parametrize("before_cut", [0, 3, 4, 12, 21, 22])
 def test_a_secret_the_bound_on_quoted_text_cuts_through_leaves_nothing_of_itself(before_cut: int):
     """limits.quoted cuts the SUT's text before the reports redact it: a secret the cut goes through would leave its

@@ -1,7 +1,9 @@
 """The forms a secret takes in an output besides its plain text, for the redactor to find them too.
 
 Escaped: each character that XML, HTML, JSON or a Python repr escapes, in any of the ways they escape it (a named,
-decimal or hex entity; `\\u0026`; a backslash before a quote). junit.xml (pytest's, through ElementTree) writes `&`,
+decimal or hex entity; `\\u0026`; a backslash before a quote), and each character outside ASCII, which JSON written
+with `ensure_ascii` holds as `\\u1ead` (a pair of surrogates beyond the BMP) and HTML may hold as an entity: a
+Vietnamese password is such a secret. junit.xml (pytest's, through ElementTree) writes `&`,
 `<`, `>`, `"` and newlines as entities, report.html (autoescaped) `'` and `"` as numeric ones, and a SUT's HTML error
 page may use any spelling: a secret with `&` in it would pass any search for its plain text.
 
@@ -27,16 +29,25 @@ _NAMES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "\r": ((), "\\r"),
     "\t": ((), "\\t"),
 }
-ESCAPED = frozenset(_NAMES)  # a secret without any of these is found by its plain text alone
+ESCAPED = frozenset(_NAMES)  # a secret without any of these, and all ASCII, is found by its plain text alone
 HINTS = ("&", "\\")  # every escaped form holds one of these: a text without them needs no search for escaped forms
+
+
+def _escapable(char: str) -> bool:
+    return char in ESCAPED or not char.isascii()
 
 
 def _character(char: str) -> str:
     """Every way `char` may be written, as a regular expression."""
-    names, literal = _NAMES[char]
+    names, literal = _NAMES.get(char, ((), None))
     code = ord(char)
     entities = [*names, f"#0*{code}", f"#x0*{code:x}"]
-    forms = [re.escape(char), "(?i:&(?:" + "|".join(entities) + ");)", f"(?i:\\\\u{code:04x})"]
+    if code > 0xFFFF:  # JSON writes it as a pair of surrogates, a Python repr as \U0001xxxx
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        escapes = [f"\\\\u{high:04x}\\\\u{low:04x}", f"\\\\U{code:08x}"]
+    else:  # JSON's \u00e1; a Python escape writes \xe1 below 256
+        escapes = [f"\\\\u{code:04x}", *([f"\\\\x{code:02x}"] if code < 0x100 else [])]
+    forms = [re.escape(char), "(?i:&(?:" + "|".join(entities) + ");)", *(f"(?i:{e})" for e in escapes)]
     if literal is not None:
         forms.append(re.escape(literal))
     return "(?:" + "|".join(forms) + ")"
@@ -45,9 +56,9 @@ def _character(char: str) -> str:
 @lru_cache(maxsize=4096)  # the starts of the few secrets with such characters, tried at each cut
 def escaped_form(secret: str) -> re.Pattern[str] | None:
     """`secret` in any of its escaped forms (mixed as a writer mixes them), or None when it has nothing to escape."""
-    if not ESCAPED.intersection(secret):
+    if not any(_escapable(c) for c in secret):
         return None
-    return re.compile("".join(_character(c) if c in ESCAPED else re.escape(c) for c in secret))
+    return re.compile("".join(_character(c) if _escapable(c) else re.escape(c) for c in secret))
 
 
 CUT_HINT = "characters cut]"  # in every note CUT_NOTE matches: a text without it was not cut
