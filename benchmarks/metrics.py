@@ -4,8 +4,9 @@
                                  [--python-max 0] [--stages]
 
 For each size, a synthetic history is written once under --dir by `harness.metrics.synth` (`--big` adds 10^7 rows:
-about 7 GB of NDJSON, written in ~20 minutes) and, for `--format parquet`, converted to Parquet once. Then, each in a
-fresh process so that its wall time includes the process start and imports and its peak memory (max RSS) is its own:
+about 7 GB of NDJSON, written in ~20 minutes) and, for `--format parquet`, converted to Parquet once. Every file is
+then read once (so that no mode pays for a cold page cache), and each mode runs in a fresh process so that its wall
+time includes the process start and imports and its peak memory (max RSS) is its own:
 - `p111 kpi`: the command as a user runs it (`p111 kpi --data <the four files> --year Y --json`): every Plan 111 KPI
   and the QĐ 766 groups, the dossier file and the transaction log each read once;
 - `kpi -log`: the same command without the transaction log (the two KPIs read from it are NOT-TESTED): the dossier
