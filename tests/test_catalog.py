@@ -259,6 +259,16 @@ def test_wrong_kind_is_refused_naming_the_field(tmp_path: Path, document: dict[s
         load_catalog(write(tmp_path, document))
 
 
+def test_an_unquoted_yaml_date_is_refused_naming_the_field(tmp_path: Path, document: dict[str, Any]) -> None:
+    """YAML reads `2021-09-29` as a date, which the fast validator cannot hold: jsonschema still explains it."""
+    path = write(tmp_path, document)
+    text = path.read_text(encoding="utf-8")
+    assert "date: '2021-09-29'" in text
+    path.write_text(text.replace("date: '2021-09-29'", "date: 2021-09-29", 1), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"datetime.date\(2021, 9, 29\) is not of type 'string'"):
+        load_catalog(path)
+
+
 def test_duplicate_id_is_refused(tmp_path: Path, document: dict[str, Any]) -> None:
     codes = at(document, "P111-CODES")
     document["requirements"].append(copy.deepcopy(document["requirements"][codes]))

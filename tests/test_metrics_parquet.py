@@ -107,6 +107,22 @@ def test_a_directory_or_glob_without_data_is_refused(tmp_path):
         load_datasets([broken], kinds={broken: "dossiers"})
 
 
+def test_a_parquet_file_with_damaged_pages_is_a_clear_error(tmp_path):
+    """Its kind is told from its footer, so the damage surfaces only when the engine reads the pages."""
+    path = tmp_path / "dossiers.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT '000.00.06.H40-230101-' || lpad(i::VARCHAR, 4, '0') AS MaHoSo, "
+                    "'1.000001' AS MaTTHC, 'T' AS TenTTHC, 'An' AS ChuHoSo, '9' AS TrangThaiHoSo "
+                    f"FROM range(1, 3000) t(i)) TO '{path}' "
+                    "(FORMAT parquet, COMPRESSION uncompressed)")
+    damaged = bytearray(path.read_bytes())
+    damaged[4] ^= 0x80  # the first page's header
+    path.write_bytes(bytes(damaged))
+    datasets = load_datasets([path], kinds={path: "dossiers"})
+    with pytest.raises(DatasetError, match="cannot read this Parquet file"):
+        measure(datasets, year=2023)
+
+
 def test_the_commands_write_and_read_parquet(tmp_path, capsys):
     import argparse
 

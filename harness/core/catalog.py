@@ -194,7 +194,7 @@ def _load_default(scope: str | None) -> Catalog:
 
 def _load(path: Path) -> Catalog:
     document = _read_yaml(path)
-    if not _fast_validator().is_valid(document):
+    if not _holds_to_schema(document):
         # jsonschema explains what jsonschema-rs found (and is imported only then).
         from jsonschema import Draft202012Validator
         from jsonschema.exceptions import best_match
@@ -238,6 +238,13 @@ def _read_yaml(path: Path) -> Any:
 @functools.cache
 def _schema() -> Any:
     return json.loads((resources.schema_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def _holds_to_schema(document: Any) -> bool:
+    try:
+        return bool(_fast_validator().is_valid(document))
+    except ValueError:  # what Rust cannot hold (an unquoted YAML date, a number as a key): jsonschema explains it
+        return False
 
 
 @functools.cache

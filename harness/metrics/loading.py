@@ -31,9 +31,11 @@ def load_kind(
         path, checked = _path_of(scratch, source, index)
         try:
             _aggregate(con, kind, path, columns, grouping, index)
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            if _is_parquet(path):
+        except duckdb.Error as exc:
+            if _is_parquet(path):  # damaged pages surface only now: the kind was told from the footer alone
                 raise DatasetError(f"{path}: cannot read this Parquet file: {str(exc).splitlines()[0]}") from exc
+            if not isinstance(exc, (duckdb.InvalidInputException, duckdb.ConversionException)):
+                raise
             # DuckDB cannot parse the file (a broken line, a wrong type): the row-by-row loader names each bad line.
             rows = _load_rows(path, kind, "ndjson", datasets.bad_rows)
             path = scratch / f"{kind}-{index}-checked.ndjson"
