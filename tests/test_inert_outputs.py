@@ -11,7 +11,9 @@ import json
 import re
 import subprocess
 import sys
+import unicodedata
 from collections import Counter
+from html.entities import codepoint2name
 from pathlib import Path
 from urllib.parse import quote
 from xml.sax.saxutils import escape as xml_escape
@@ -171,15 +173,39 @@ def test_a_secret_written_as_entities_or_escapes_is_redacted(escape):
     lambda s: s.encode("ascii", "xmlcharrefreplace").decode(),
     lambda s: "".join(f"&#x{ord(c):x};" if not c.isascii() else c for c in s),
     lambda s: s.encode("unicode_escape").decode(),
+    lambda s: "".join(f"&{codepoint2name[ord(c)]};" if ord(c) in codepoint2name else c for c in s),
+    lambda s: unicodedata.normalize("NFD", s),
     lambda s: s,
-], ids=["json-ascii", "decimal", "hex", "unicode-escape", "plain"])
+], ids=["json-ascii", "decimal", "hex", "unicode-escape", "named-entity", "decomposed", "plain"])
 def test_a_secret_outside_ascii_is_redacted_however_it_is_written(escape):
     """A Vietnamese password, and one beyond the BMP: JSON written with ensure_ascii holds each such character as
-    `\\u1ead` (a surrogate pair beyond the BMP), an HTML page may hold it as an entity."""
+    `\\u1ead` (a surrogate pair beyond the BMP), an HTML page may hold it as an entity, and a system may hand back
+    what it got in Unicode's other normal form (tone marks as combining characters)."""
     for secret in ("Mật-khẩu-Cán-bộ-77", "khóa😀bí-mật"):
         redactor = Redactor([secret])
         shown = redactor.text(f"Received: {escape(secret)} end", "report.json")
         assert shown == "Received: [REDACTED] end", (secret, shown)
+
+
+def test_a_secret_cut_inside_one_of_its_escapes_leaves_nothing_of_itself():
+    """An excerpt of a body (limits.excerpt) may end half-way through `\\u1ead`: what stands before it is removed."""
+    from harness.core import limits
+
+    secret = "Mật-khẩu-Cán-bộ-77"
+    for pad in range(100, 200):
+        body = json.dumps({"error": "x" * pad, "password": secret})
+        shown = Redactor([secret]).text(limits.excerpt(body), "report.json")
+        assert "M\\u1eadt-" not in shown, shown[-70:]
+
+
+def test_a_large_body_teaches_a_sensitive_value_written_with_escapes():
+    """A body too large to keep is read as text for its sensitive fields: a value with `\\u` escapes is learnt as the
+    text it stands for, and found however it is written elsewhere."""
+    secret = "Mật-khẩu-Cán-bộ-77"
+    redactor = Redactor([])
+    redactor.learn_from_json_text(json.dumps({"data": "x", "password": secret}))
+    assert secret in redactor.known()
+    assert redactor.text(f"echo {secret} and {json.dumps(secret)}") == f"echo {REDACTED} and \"{REDACTED}\""
 
 
 @pytest.mark.parametrize("before_cut", [0, 3, 4, 12, 21, 22])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import re._parser as sre_parse
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from harness.http.secret_search import (
     Secrets,
     decodings,
     json_fields,
+    json_string,
     quoted_names_in,
 )
 
@@ -149,9 +151,11 @@ class Redactor:
 
     def add(self, *secrets: str, label: str = "secret") -> None:
         for secret in secrets:
-            if not secret or secret == REDACTED or secret in self._labels:
-                continue
-            self._add_one(secret, label)
+            # Also in Unicode's other normal form: a system may lawfully hand back what it got composed as decomposed
+            # (a Vietnamese password typed with combining tone marks), and an output writes what it got.
+            for form in dict.fromkeys((secret, *(unicodedata.normalize(f, secret) for f in ("NFC", "NFD")))):
+                if form and form != REDACTED and form not in self._labels:
+                    self._add_one(form, label)
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
@@ -206,7 +210,7 @@ class Redactor:
         if not names:
             return
         for match in json_fields(names).finditer(text):
-            value = match.group("value")
+            value = json_string(match.group("value"))
             if len(value) >= LEARN_MIN_CHARS:
                 self.add(value, label=f"value of field {match.group('name')}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html.entities import codepoint2name
 
 from harness.core.limits import CUT_NOTE
 
@@ -39,8 +40,9 @@ def _escapable(char: str) -> bool:
 
 def _character(char: str) -> str:
     """Every way `char` may be written, as a regular expression."""
-    names, literal = _NAMES.get(char, ((), None))
     code = ord(char)
+    # Beyond ASCII, HTML's name for it (`&aacute;`, as Java's escapeHtml4 and PHP's htmlentities write it).
+    names, literal = _NAMES.get(char, ((codepoint2name[code],) if code in codepoint2name else (), None))
     entities = [*names, f"#0*{code}", f"#x0*{code:x}"]
     if code > 0xFFFF:  # JSON writes it as a pair of surrogates, a Python repr as \U0001xxxx
         high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
@@ -66,14 +68,21 @@ MIN_CUT_START = 4  # the start of a secret this long or longer, left before a cu
 _WIDEST = 12  # characters an escaped character may take (`&#x00027;`), to bound the search for an escaped start
 
 
+# The start of one escaped character that a cut went through (`\\u1e`, `&#x1e`, `\\`), after a secret's last whole one.
+_HALF_ESCAPE = re.compile(r"(?:\\(?:u[0-9a-fA-F]{0,3}|x[0-9a-fA-F]?|U[0-9a-fA-F]{0,7})?|&#?[xX]?[0-9a-zA-Z]*)\Z")
+
+
 def cut_starts(text: str, secrets: list[str]) -> list[tuple[int, int, str]]:
     """Where in `text`, just before a note of limits.quoted's cut, a secret's start stands, plain or escaped (the
-    cut went through it; a repr of the text cut may have escaped it since): (start, end, secret), the longest start
-    before each note."""
+    cut went through it, perhaps through one of its escaped characters; a repr of the text cut may have escaped it
+    since): (start, end, secret), the longest start before each note."""
     found = []
     for note in CUT_NOTE.finditer(text):
         end = note.start()
-        starts = [(begin, secret) for secret in secrets if (begin := _start_before(text, end, secret)) is not None]
+        half = _HALF_ESCAPE.search(text, max(0, end - _WIDEST), end)
+        ends = (end, half.start()) if half is not None and half.start() < end else (end,)
+        starts = [(begin, secret) for secret in secrets for stop in ends
+                  if (begin := _start_before(text, stop, secret)) is not None]
         if starts:
             begin, secret = min(starts)
             found.append((begin, end, secret))

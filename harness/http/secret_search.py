@@ -5,6 +5,7 @@ parse (harness.http.redaction.Redactor uses all of it)."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -63,7 +64,17 @@ def quoted_names_in(names: tuple[str, ...], lowered: str) -> tuple[str, ...]:
 def json_fields(names: tuple[str, ...]) -> re.Pattern[str]:
     """`"name": "value"` for any of the field `names` (longest first), in any case."""
     alternatives = "|".join(map(re.escape, names))
-    return re.compile(rf'"(?P<name>{alternatives})"\s*:\s*"(?P<value>[^"\\]*)"', re.IGNORECASE)
+    return re.compile(rf'"(?P<name>{alternatives})"\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)"', re.IGNORECASE)
+
+
+def json_string(body: str) -> str:
+    """The text of a JSON string's body (`M\\u1eadt` → `Mật`); the body as it stands where it is no valid JSON."""
+    if "\\" not in body:
+        return body
+    try:
+        return str(json.loads(f'"{body}"'))
+    except ValueError:
+        return body
 
 
 class Secrets:
