@@ -107,6 +107,15 @@ def test_a_directory_or_glob_without_data_is_refused(tmp_path):
         load_datasets([broken], kinds={broken: "dossiers"})
 
 
+def test_a_parquet_file_of_another_kind_is_refused_naming_its_columns(tmp_path):
+    path = tmp_path / "export.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT 'x' AS id, '20230101000000' AS at, 'create' AS action) TO '{path}' (FORMAT parquet)")
+    with pytest.raises(DatasetError, match=r"not a dossiers file: its columns are \['action', 'at', 'id'\].*"
+                                           r"it looks like transactions"):
+        load_datasets([path], kinds={path: "dossiers"})
+
+
 def test_a_parquet_file_with_damaged_pages_is_a_clear_error(tmp_path):
     """Its kind is told from its footer, so the damage surfaces only when the engine reads the pages."""
     path = tmp_path / "dossiers.parquet"

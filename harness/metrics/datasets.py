@@ -277,7 +277,8 @@ def _check_claim(path: Path, kind: str, first: Any) -> None:
         actual = _kind_from_record(first)
         also = f"; it looks like {actual}" if actual and actual != kind else ""
         raise DatasetError(
-            f"{path}: không phải dữ liệu {kind} / not a {kind} file: its first record has {found}, expected the "
+            f"{path}: không phải dữ liệu {kind} / not a {kind} file: its "
+            f"{'columns are' if detect_format(path) == 'parquet' else 'first record has'} {found}, expected the "
             f"fields {sorted(_SIGNATURE[kind])} ({KINDS[kind]}){also}"
         )
 
