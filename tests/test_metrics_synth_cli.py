@@ -79,6 +79,21 @@ def test_kpi_command_exit_codes_languages_and_report(tmp_path, capsys):
     assert run("kpi", "--data", str(tmp_path / "missing.ndjson"), "--year", "2023") == 2
 
 
+def test_kpi_names_the_files_of_a_directory_it_did_not_read(tmp_path, capsys):
+    """A compressed export or a misnamed file in the directory given is left out of the figures: said, never silent."""
+    folder = tmp_path / "export"
+    assert run("synth", "--dossiers", "300", "--year", "2023", "--seed", "3", "--output",
+               str(folder / "history.ndjson")) == 0
+    (folder / "more-dossiers.ndjson.gz").write_bytes(b"\x1f\x8b")
+    (folder / "_SUCCESS").write_text("", encoding="utf-8")  # a job's marker: neither data nor a surprise
+    capsys.readouterr()
+    run("kpi", "--data", str(folder), "--year", "2023", "--json")
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["unread_files"] == [str(folder / "more-dossiers.ndjson.gz")]
+    assert "files not read" in captured.err and "more-dossiers.ndjson.gz" in captured.err
+    assert "_SUCCESS" not in captured.err
+
+
 @pytest.mark.parametrize(("name", "file_format", "written"), [
     ("history", "ndjson", "history.ndjson"),  # no extension: the format's is added
     ("history", "parquet", "history.parquet"),

@@ -95,6 +95,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         "results": [r.as_dict() for r in results],
         "bad_rows": [{"file": b.file, "line": b.line, "reason": b.reason} for b in datasets.bad_rows],
         "bad_row_counts": datasets.bad_row_counts(),
+        "unread_files": [str(path) for path in datasets.unread],
         # QĐ 766 from the same tallies (per department, level and the province; partial: dossier data only)
         "score766": [score.as_dict() for score in score766.score_dossiers(measurements)],
     }
@@ -124,6 +125,11 @@ def cmd_kpi(args: argparse.Namespace) -> int:
             print(f"\n{'Bad rows' if en else 'Dòng không hợp lệ'}: {len(datasets.bad_rows)}")
             for bad in datasets.bad_rows[:20]:
                 print(f"  {bad}")
+    if datasets.unread:  # on stderr too under --json: the figures leave these files out
+        print(f"\nTệp không được đọc (không phải .ndjson, .jsonl, .json, .csv, .parquet) / files not read "
+              f"(not a data file by name): {len(datasets.unread)}", file=sys.stderr)
+        for path in datasets.unread[:20]:
+            print(f"  {path}", file=sys.stderr)  # made inert by the command's output streams (cli.guard)
     verdicts = requirement_verdicts(results)
     return FAILED if Verdict.FAILED in verdicts.values() else OK
 

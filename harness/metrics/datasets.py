@@ -92,6 +92,7 @@ class Datasets:
     agencies: list[Source] = field(default_factory=list)
     transactions: list[Source] = field(default_factory=list)
     bad_rows: list[BadRow] = field(default_factory=list)
+    unread: list[Path] = field(default_factory=list)  # files in a directory given that are no data file (named so)
 
     def sources(self, kind: str) -> list[Source]:
         if kind not in KINDS:
@@ -152,7 +153,7 @@ def load_datasets(
     `eager`: True loads and validates every row now against the full schema; otherwise (default) NDJSON dossiers
     and transactions are left to the engine, which reads them directly and checks the fields the metrics read.
     """
-    datasets = Datasets()
+    datasets = Datasets(unread=unread_files(paths))
     given = {Path(p): k for p, k in (kinds or {}).items()}
     for path in expand_paths(paths):
         if not path.is_file():
@@ -203,6 +204,16 @@ def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
         else:
             expanded.append(path)
     return expanded
+
+
+def unread_files(paths: Sequence[Path | str]) -> list[Path]:
+    """The files under the directories given that `expand_paths` leaves out for their names (a compressed export,
+    `dossiers.ndjson.gz`, a `.txt`): said to the user, so that no data is left out unseen."""
+    return sorted(
+        item for raw in paths if Path(raw).is_dir() for item in Path(raw).rglob("*")
+        if item.is_file() and not item.name.lower().endswith(DATA_SUFFIXES)
+        and not any(part.startswith((".", "_")) for part in item.relative_to(raw).parts)
+    )
 
 
 def detect_format(path: Path) -> str:
