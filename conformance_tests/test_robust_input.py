@@ -105,9 +105,10 @@ def tell(config: pytest.Config, text: str) -> None:
 
 
 def require_past_state(result: fuzz.FuzzResult, pool: DossierPool | None = None) -> None:
-    """NOT-TESTED when an operation (an action of it) had no input past its state check (every one answered 409), or
-    no valid one (a system may refuse a broken body before it looks at the state): what lies behind the state check
-    was never reached, so it has not passed; named, with what kept the dossiers from where they were needed."""
+    """NOT-TESTED when an operation (an action of it) had no input past its state check (every one refused with a status
+    of sut.refusals.state, 409 by default), or no valid one (a system may refuse a broken body before it looks at the
+    state): what lies behind the state check was never reached, so it has not passed; named, with what kept the
+    dossiers from where they were needed."""
     blocked = [
         operation
         for past_state in (result.past_state, result.valid_past_state)
@@ -119,7 +120,7 @@ def require_past_state(result: fuzz.FuzzResult, pool: DossierPool | None = None)
     why = "; ".join((pool.failed if pool is not None else [])[:3])
     raise NotTested(
         "không dữ liệu vào (hợp lệ) nào qua được kiểm tra trạng thái, phần xử lý phía sau chưa được thử / no (valid) "
-        f"input got past the state check (every one answered {fuzz.STATE_CONFLICT}), what lies behind it was never "
+        "input got past the state check (every one refused as sut.refusals.state says), what lies behind it was never "
         f"reached: {', '.join(dict.fromkeys(blocked))}"
         + (f" — không chuẩn bị được hồ sơ / could not prepare a dossier: {why}" if why else "")
     )

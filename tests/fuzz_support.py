@@ -185,10 +185,11 @@ class Clerk:
         return SimpleNamespace(accepted=answer.status_code == 200)
 
 
-def dossier_app(loop: BlockingPortal, pay_crashes: bool = False) -> httpx.Client:
-    """Dossiers that follow lifecycle.yaml; an action checks the state first (409), then the actor's role (403),
-    then its body, whose actor's maxLength it forgets: a 500 behind the state check. The citizen pays once for a
-    dossier that waits for payment (409 else); `pay_crashes`: that payment is a 500, only past the state check."""
+def dossier_app(loop: BlockingPortal, pay_crashes: bool = False, state_status: int = 409) -> httpx.Client:
+    """Dossiers that follow lifecycle.yaml; an action checks the state first (`state_status`, 409 by default), then
+    the actor's role (403), then its body, whose actor's maxLength it forgets: a 500 behind the state check. The
+    citizen pays once for a dossier that waits for payment (`state_status` else); `pay_crashes`: that payment is a
+    500, only past the state check."""
     lifecycle = load_lifecycle()
     status: dict[str, list[str]] = {}
     paid: set[str] = set()
@@ -205,7 +206,7 @@ def dossier_app(loop: BlockingPortal, pay_crashes: bool = False) -> httpx.Client
         action, now = lifecycle.actions[name], status[code][-1]
         to = status[code][-2] if action.to == "resume" and len(status[code]) > 1 else action.to
         if (action.to == "resume" and now != "5") or (action.to != "resume" and not lifecycle.allows(now, to)):
-            return JSONResponse({"error": "illegal-transition"}, status_code=409)
+            return JSONResponse({"error": "illegal-transition"}, status_code=state_status)
         if request.headers.get("x-role") != action.actor:
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
@@ -224,7 +225,7 @@ def dossier_app(loop: BlockingPortal, pay_crashes: bool = False) -> httpx.Client
         if code not in status:
             return JSONResponse({"error": "not-found"}, status_code=404)
         if status[code][-1] != lifecycle.actions["request-payment"].to or code in paid:
-            return JSONResponse({"error": "nothing-to-pay"}, status_code=409)
+            return JSONResponse({"error": "nothing-to-pay"}, status_code=state_status)
         if request.headers.get("x-role") != "citizen":
             return JSONResponse({"error": "forbidden"}, status_code=403)
         paid.add(code)

@@ -77,13 +77,16 @@ def test_each_payment_gets_a_dossier_of_its_own_and_a_clean_payment_passes(loop)
     robust_input.require_past_state(result, pool)
 
 
-def test_an_operation_no_input_got_past_the_state_check_of_is_not_tested_and_named(loop):
-    client = dossier_app(loop, pay_crashes=True)
+@pytest.mark.parametrize("state_status", [409, 422])
+def test_an_operation_no_input_got_past_the_state_check_of_is_not_tested_and_named(loop, state_status):
+    """Whichever status the system refuses a wrong-status action with, as sut.refusals.state declares it (a 422 is
+    also how it refuses a broken body: only the declaration tells the two apart)."""
+    client = dossier_app(loop, pay_crashes=True, state_status=state_status)
     clerk = Clerk(client)
     # Without the driver's calls nothing in the path names an action: the payment keeps the run's own dossier.
-    pool = DossierPool(clerk, load_lifecycle(), "code", "p", ROLES)
+    pool = DossierPool(clerk, load_lifecycle(), "code", "p", ROLES, state_refusals=(state_status,))
     given = {"sessions": list(ROLES.values()), "known": {"code": clerk.submit("p").code}, "budget": BUDGET}
-    result = fuzz.fuzz(client, PAYING, **given, resources=pool)
+    result = fuzz.fuzz(client, PAYING, **given, resources=pool, state_refusals=(state_status,))
     assert result.findings == [] and result.past_state["POST /dossiers/{code}/pay"][1] == 0
     with pytest.raises(NotTested, match=r"no \(valid\) input got past the state check.*POST /dossiers/\{code\}/pay"):
         robust_input.require_past_state(result, pool)
@@ -138,15 +141,17 @@ def test_a_payment_is_only_ever_made_for_a_dossier_with_a_fee():
     assert params[("path", "code")] in pool.payable
 
 
-def test_an_action_refused_from_one_lawful_status_is_tried_from_another():
-    """The contract demands a transfer from 2 or 4: a system that offers it from 4 only answers 409 from 2, and the
-    fuzzer then brings its inputs to a dossier in 4 rather than reporting that none got past the state check."""
-    pool = DossierPool(_Counter(), load_lifecycle(), "code", "p", ROLES, routes=ROUTES)
+@pytest.mark.parametrize("state_status", [409, 422])
+def test_an_action_refused_from_one_lawful_status_is_tried_from_another(state_status):
+    """The contract demands a transfer from 2 or 4: a system that offers it from 4 only refuses it from 2 (with the
+    status sut.refusals.state declares), and the fuzzer then brings its inputs to a dossier in 4 rather than
+    reporting that none got past the state check."""
+    pool = DossierPool(_Counter(), load_lifecycle(), "code", "p", ROLES, routes=ROUTES, state_refusals=(state_status,))
     pool.by_status.update({"2": ["AT-2"], "4": ["AT-4"]})
     call, params = _call("/dossiers/{code}/actions/{action}"), {("path", "action"): "transfer"}
     pool.prepare(call, params)
     assert params[("path", "code")] == "AT-2"
-    pool.settled(call, params, httpx.Response(409))
+    pool.settled(call, params, httpx.Response(state_status))
     again = {("path", "action"): "transfer"}
     pool.prepare(call, again)
     assert again[("path", "code")] == "AT-4"

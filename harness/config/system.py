@@ -68,6 +68,13 @@ class Refusals:
             "Các mã HTTP mà hệ thống dùng để từ chối một yêu cầu không có hoặc có thông tin xác thực giả.",
             "The HTTP statuses by which the system refuses a request with no or forged credentials.",
         ))
+    state: tuple[Annotated[int, Field(ge=400, le=499)], ...] = Field(
+        (409,), min_length=1, json_schema_extra={"default": [409], "uniqueItems": True}, description=words(
+            "Các mã HTTP mà hệ thống dùng để từ chối một thao tác trên hồ sơ không ở trạng thái cho phép thao tác đó "
+            "(409, 422 hay 400 đều hợp lệ): `p111 fuzz` nhờ đó biết dữ liệu vào nào chưa qua kiểm tra trạng thái.",
+            "The HTTP statuses by which the system refuses an action on a dossier whose status does not allow it "
+            "(409, 422 or 400 are all lawful): how `p111 fuzz` tells an input that never got past the state check.",
+        ))
     login_redirect: Path | SkipJsonSchema[None] = Field(None, description=words(
         "Đường dẫn trang đăng nhập của chính hệ thống, nếu hệ thống từ chối bằng cách chuyển hướng (302/303) tới "
         "đó: một chuyển hướng tới đường dẫn này, cùng nguồn với hệ thống, được coi là «đăng nhập trước» (P111-AUTH-"

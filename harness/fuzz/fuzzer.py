@@ -120,6 +120,7 @@ class _Run:
     undocumented: str = "off"
     resources: Any = None  # harness.fuzz.state.DossierPool or alike: prepare(operation, params) → headers, settled(…)
     statuses: list[int] = field(default_factory=list)
+    state_refusals: Collection[int] = (STATE_CONFLICT,)  # how the system refuses an action in the wrong status
 
 
 def labelled(operation: Operation) -> str:
@@ -149,7 +150,7 @@ def _try(run: _Run, operation: Operation, case: Case, sent: Input) -> Finding | 
     for past in (run.result.past_state, *((run.result.valid_past_state,) if case.valid else ())):
         state = past.setdefault(label, [0, 0])
         state[0] += 1
-        state[1] += response.status_code != STATE_CONFLICT
+        state[1] += response.status_code not in run.state_refusals
     problem = judge(operation, case, response, run.undocumented)
     if problem is not None:
         return Finding(operation, case, problem, response)
@@ -230,12 +231,14 @@ def fuzz(
     public: Collection[tuple[str, str]] = (),
     seeds: Seeds | None = None,
     resources: Any = None,
+    state_refusals: Collection[int] = (STATE_CONFLICT,),
 ) -> FuzzResult:
     """Fuzzes every input operation of `document` through `client`. `sessions`: the headers of each signed-on role,
     tried in order; `known`: real values for path parameters by name (a dossier's `code`); `public`: (METHOD,
     template) the target declares called by another party, which may refuse with HTTP 200 and its own error code;
     `seeds`: real values for fields the document cannot teach (harness.fuzz.seeds); `resources`: gives each request
-    a resource in a state where it can act (harness.fuzz.state.DossierPool).
+    a resource in a state where it can act (harness.fuzz.state.DossierPool); `state_refusals`: the statuses by which
+    the system refuses an action in the wrong status (sut.refusals.state): an input answered so never got past it.
 
     `result.operations` names the operations fuzzed beyond the authentication layer; the others, and every kind of
     input left out, are in `result.skipped` with the reason. A kind of input the fuzzer fails to build is skipped
@@ -263,7 +266,8 @@ def fuzz(
             _skip_unless_transport(result, str(operation), str(operation), error)
             continue
         result.skipped += left_out(operation, carried, untargeted)
-        run = _Run(client, operations, headers, result, budget.undocumented_status, resources)
+        run = _Run(client, operations, headers, result, budget.undocumented_status, resources,
+                   state_refusals=state_refusals)
         for case in cases:
             result.cases += 1
             try:

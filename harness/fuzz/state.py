@@ -1,7 +1,8 @@
 """Resources in a state where an operation can act (for harness.fuzz.fuzzer), so that state never masks input checks.
 
 With one dossier for the whole run, the fuzzer's own valid input drives it to an end state, after which every
-lifecycle action answers 409 and the body validation behind the state check is never reached. `DossierPool` gives
+lifecycle action is refused (409, or as sut.refusals.state declares) and the body validation behind the state check
+is never reached. `DossierPool` gives
 each request to a lifecycle action a dossier in a status from which that action is lawful (harness/data/lifecycle.yaml),
 made through the driver — submitted, then walked along the shortest run of the lifecycle's own actions — and sends
 the request with the session of the action's actor (lifecycle.yaml `actor`). A dossier an action moved is filed under
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -99,6 +100,7 @@ class DossierPool:
         words: Mapping[str, str] | None = None,
         routes: Mapping[str, tuple[str, str]] | None = None,
         paying: str | None = None,
+        state_refusals: Collection[int] = (409,),
     ) -> None:
         self.driver = driver
         self.lifecycle = lifecycle
@@ -110,8 +112,10 @@ class DossierPool:
         self.routes = dict(routes or {})  # the driver's calls: name (act, pay) → (method, path with {{ variables }})
         self.by_status: dict[str, list[str]] = {}
         self.payable: set[str] = set()  # dossiers of the fee-bearing procedure: the only ones a payment can be for
-        # (action, status) the SUT refused with 409: it offers the move from another of the lawful statuses only
-        # (a transfer from 4, say, not from 2), which is its choice where the contract demands one of them.
+        # (action, status) the SUT refused as being in the wrong status (sut.refusals.state): it offers the move from
+        # another of the lawful statuses only (a transfer from 4, say, not from 2), which is its choice where the
+        # contract demands one of them.
+        self.state_refusals = frozenset(state_refusals)
         self.refused: set[tuple[str, str]] = set()
         self.requests = 0  # sent through the driver to make and move dossiers
         self.failed: list[str] = []  # why a dossier could not be brought where it was needed
@@ -248,7 +252,7 @@ class DossierPool:
         crashed = response.status_code >= 500
         bound = self.bound(operation)
         code = params.get(("path", bound.dossier if bound is not None else self.parameter))
-        if action is not None and response.status_code == 409:  # refused from where its dossier is: try elsewhere
+        if action is not None and response.status_code in self.state_refusals:  # refused from where it is: elsewhere
             self.refused.update((action, s) for s, codes in self.by_status.items() if code in codes)
         if action is None or not (200 <= response.status_code < 300 or crashed):
             return
@@ -288,8 +292,9 @@ def footing(
         ),
         "resources": DossierPool(
             driver, lifecycle, parameter, procedures[0], roles, action_words(target), driver_routes(target, driver),
-            paying,
+            paying, target.sut.refusals.state,
         ),
+        "state_refusals": target.sut.refusals.state,
     }
 
 
