@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from harness.metrics import DatasetError, load_datasets, measure, synth
-from harness.metrics.datasets import expand_paths
+from harness.metrics.files import expand_paths
 
 
 def _history(folder: Path, dossiers: int = 1500) -> synth.SynthSummary:

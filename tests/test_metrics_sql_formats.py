@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from harness.core.formats import is_dossier_code, is_portal_datetime, is_procedure_code
 from harness.metrics import load_datasets, measure
-from harness.metrics.engine_sql import _is_datetime, _is_dossier_code, _is_procedure_code
+from harness.metrics.engine_sql import Sql
 
 ODD = [
     "", " 2023010100000", "2023010100000 ", "  20230101000000  ", "\t2023010100000", "infinity", "epoch",
@@ -26,6 +26,9 @@ TIMES = ["000000", "235959", "240000", "236000", "235960", "120000"]
 MONTH_DAYS = [f"{month:02d}{day:02d}" for month, day in product(range(14), range(33))]
 
 
+READINGS = {"json text": (Sql(json=True), "CAST(to_json(value) AS VARCHAR)"), "text": (Sql(json=False), "value")}
+
+
 def _decided_by_sql(predicate: str, values: list[str]) -> list[bool]:
     with duckdb.connect() as con:
         found = con.execute(f"SELECT list_transform(?::VARCHAR[], lambda value: {predicate})", [values]).fetchone()
@@ -33,12 +36,20 @@ def _decided_by_sql(predicate: str, values: list[str]) -> list[bool]:
     return [bool(decided) for decided in found[0]]
 
 
-def test_the_datetime_sql_is_the_portal_datetime():
+@pytest.fixture(params=list(READINGS))
+def reading(request):
+    """A field read as its JSON text (NDJSON; DuckDB writes it so) or as text (a Parquet column of strings)."""
+    return READINGS[request.param]
+
+
+def test_the_datetime_sql_is_the_portal_datetime(reading):
+    sql, value = reading
     values = [f"{y}{md}{t}" for y, md, t in product(YEARS, MONTH_DAYS, TIMES)] + ODD
-    assert _decided_by_sql(_is_datetime("value"), values) == [is_portal_datetime(v) for v in values]
+    assert _decided_by_sql(sql.is_datetime(value), values) == [is_portal_datetime(v) for v in values]
 
 
-def test_the_dossier_code_sql_is_the_dossier_code():
+def test_the_dossier_code_sql_is_the_dossier_code(reading):
+    sql, value = reading
     days = [f"{yy:02d}{md}" for yy, md in product(range(100), MONTH_DAYS)]
     values = [f"000.00.06.H40-{day}-0001" for day in days] + [
         "000.00.06.H40-230101-00001", "000.00.06.H40-230101-001", "000.00.06.H40-230101-000001",
@@ -46,15 +57,16 @@ def test_the_dossier_code_sql_is_the_dossier_code():
         "000.00.06.H40- 30101-0001", "000.00.06.H40-2301010-0001", "000-00.06.H40-230101-0001",
         "000.00.06.Ă40-230101-0001", "000.00.06.H40-٢30101-0001", "",
     ]
-    assert _decided_by_sql(_is_dossier_code("value"), values) == [is_dossier_code(v) for v in values]
+    assert _decided_by_sql(sql.is_dossier_code(value), values) == [is_dossier_code(v) for v in values]
 
 
-def test_the_procedure_code_sql_is_the_procedure_code():
+def test_the_procedure_code_sql_is_the_procedure_code(reading):
+    sql, value = reading
     national = ["1.000001", "2.999999", "3.000001", "0.000001", "1.00001", "1.0000011", "1,000001", " 1.000001",
                 "1.000001 ", "1.٠٠٠٠٠1", "1.000001\n", "", "1.000001.000.00.06.H40", "2.000123.000.00.06.Z99",
                 "1.000001.000.00.06.h40", "1.000001.000.00.06.H4", "1.000001.000.00.06.H400", "1.000001.000-00.06.H40",
                 "1.000001.000.00.06.Ă40", "1.000001.", "1x000001"]
-    assert _decided_by_sql(_is_procedure_code("value"), national) == [is_procedure_code(v) for v in national]
+    assert _decided_by_sql(sql.is_procedure_code(value), national) == [is_procedure_code(v) for v in national]
 
 
 _NEAR_DATETIMES = st.one_of(
@@ -66,7 +78,8 @@ _NEAR_DATETIMES = st.one_of(
 @given(st.lists(_NEAR_DATETIMES, min_size=50, max_size=50))
 @settings(max_examples=20, deadline=None, derandomize=True)
 def test_any_near_datetime_is_decided_as_the_format_decides(values):
-    assert _decided_by_sql(_is_datetime("value"), values) == [is_portal_datetime(v) for v in values]
+    for sql, value in READINGS.values():
+        assert _decided_by_sql(sql.is_datetime(value), values) == [is_portal_datetime(v) for v in values]
 
 
 @pytest.mark.parametrize("value", [" 2023010100000", "20230101000000 ", "epoch", "00000101000000", "2023111100000"])
@@ -87,3 +100,49 @@ def test_a_date_strptime_would_take_is_a_bad_row_for_the_engine_as_for_the_schem
         measure(datasets, year=2023)
         found[eager] = sorted((bad.file, bad.line) for bad in datasets.bad_rows)
     assert found[False] == found[True] == sorted((str(path), line) for path in files for line in (2, 3))
+
+
+GOOD_DOSSIER = {"MaHoSo": "000.00.06.H40-230101-0001", "MaTTHC": "1.000001", "TenTTHC": "T", "ChuHoSo": "An",
+                "TrangThaiHoSo": "9", "NgayTiepNhan": "20230101080000"}
+GOOD_TRANSACTION = {"id": "t1", "at": "20230105080000", "action": "transfer", "MaHoSo": "000.00.06.H40-230101-0001",
+                    "transfer_method": "electronic", "subject": "s", "assurance": "LoA2"}
+
+
+@pytest.mark.parametrize(("kind", "change"), [
+    ("dossiers", {"KenhThucHien": 2}), ("dossiers", {"TrangThaiHoSo": 9}), ("dossiers", {"MaTTHC": 1.000001}),
+    ("dossiers", {"NgayHenTra": 20230110080000}), ("dossiers", {"TenTTHC": 5}), ("dossiers", {"ChuHoSo": True}),
+    ("dossiers", {"DuocThanhToanTrucTuyen": 1}), ("dossiers", {"HoSoCoThanhPhanSoHoa": 1}),
+    ("dossiers", {"DanhSachGiayToKetQua": [{"DuongDanTepTinKetQua": 7}]}),
+    ("dossiers", {"TaiLieuNop": [{"DuocTaiSuDung": True}]}), ("dossiers", {"MaHoSo": ["000.00.06.H40-230101-0001"]}),
+    ("transactions", {"id": 17}), ("transactions", {"at": 20230105080000}), ("transactions", {"subject": 5}),
+    ("transactions", {"assurance": {"level": 2}}), ("transactions", {"action": "create", "transfer_method": "fax"}),
+    ("transactions", {"transfer_method": None}),
+])
+def test_a_value_of_another_type_than_the_schemas_is_a_bad_row_for_the_engine_as_for_the_schema(tmp_path, kind, change):
+    """The portal's values are all strings: a number, a boolean, an object where the schema wants a string breaks the
+    row for the engine too, which reads each field's JSON text (it read the text such a value would print as)."""
+    good = GOOD_DOSSIER if kind == "dossiers" else GOOD_TRANSACTION
+    path = tmp_path / f"{kind}.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (good, good | change)), encoding="utf-8")
+    found = {}
+    for eager in (True, False):  # the full schema row by row, or the engine's SQL
+        datasets = load_datasets([path], kinds={path: kind}, eager=eager)
+        measured = measure(datasets, year=2023)
+        found[eager] = ([(bad.file, bad.line) for bad in datasets.bad_rows], measured.rows_read[kind])
+    assert found[False] == found[True] == ([(str(path), 2)], 1)
+
+
+@pytest.mark.parametrize("numbers", [
+    "9 AS TrangThaiHoSo",  # a column of numbers
+    "'9' AS TrangThaiHoSo, [{'DuongDanTepTinKetQua': 7}] AS DanhSachGiayToKetQua",  # a field of a list's items
+])
+def test_a_parquet_file_with_numbers_where_the_schema_wants_strings_breaks_those_rows(tmp_path, numbers):
+    """A Parquet file is read as text where every field read so is stored as text; one that is not is read as JSON
+    text, as NDJSON is, so that its numbers break the rows as the schema says."""
+    path = tmp_path / "dossiers.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT '000.00.06.H40-230101-000' || i AS MaHoSo, '1.000001' AS MaTTHC, 'T' AS TenTTHC, "
+                    f"'An' AS ChuHoSo, {numbers} FROM range(1, 4) t(i)) TO '{path}' (FORMAT parquet)")
+    datasets = load_datasets([path], kinds={path: "dossiers"})
+    measured = measure(datasets, year=2023)
+    assert measured.rows_read["dossiers"] == 0 and [bad.line for bad in datasets.bad_rows] == [1, 2, 3]

@@ -10,7 +10,7 @@ Configuration and input (a usage error: one line, exit 2):
 - `harness.http.recording.RecordingError` — a recording that cannot be written or read.
 - `harness.reporting.manifest.KeyFileError` — a signing key that cannot be read.
 - `harness.cli.serving.NotServable` — `p111 mocks serve` cannot listen where the target says (beyond loopback).
-- `harness.metrics.datasets.DatasetError`, `harness.metrics.definitions.DefinitionsError`,
+- `harness.metrics.files.DatasetError`, `harness.metrics.definitions.DefinitionsError`,
   `harness.metrics.score766.ReplyError`, `harness.metrics.synth.figures.SynthError` (also a ValueError) — the
   metrics' inputs.
 

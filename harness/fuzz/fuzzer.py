@@ -243,9 +243,7 @@ def fuzz(
     `result.operations` names the operations fuzzed beyond the authentication layer; the others, and every kind of
     input left out, are in `result.skipped` with the reason. A kind of input the fuzzer fails to build is skipped
     (named with its exception) and the run goes on; the SUT out of reach (an httpx.TransportError) ends it."""
-    budget = budget or Budget()
-    known = dict(known or {})
-    seeds = seeds or Seeds()
+    budget, known, seeds = budget or Budget(), dict(known or {}), seeds or Seeds()
     started = time.monotonic()
     operations, skipped = input_operations(document, public)
     if resources is not None and hasattr(resources, "split"):

@@ -1,19 +1,18 @@
 """Loading the metric data (synced dossiers, procedure catalog, agency registry, transaction log) with per-row checks.
 
 Every file is NDJSON, a JSON array, CSV or Parquet; a path may also be a directory (every data file under it, e.g. a
-partitioned export year=2025/province=H40/*.parquet) or a glob (`expand_paths`). A row that breaks its kind's schema
-becomes a BadRow (file, line, reason): counted and reported, never dropped silently. A file that is not what it
-claims to be is refused with DatasetError. JSON arrays, CSV files and rows in memory are read and validated here, row
-by row, against the full JSON Schema. NDJSON and Parquet files of dossiers or transactions (the large ones) are left
-to the engine (harness.metrics.engine), which reads them directly and checks in SQL the fields the metrics read and
-the required ones; it appends the bad rows it finds to the same list (`eager=True` validates them here in full
+partitioned export year=2025/province=H40/*.parquet) or a glob (harness.metrics.files). A row that breaks its kind's
+schema becomes a BadRow (file, line, reason): counted and reported, never dropped silently. A file that is not what
+it claims to be is refused with DatasetError. JSON arrays, CSV files and rows in memory are read and validated here,
+row by row, against the full JSON Schema. NDJSON and Parquet files of dossiers or transactions (the large ones) are
+left to the engine (harness.metrics.engine), which reads them directly and checks in SQL the fields the metrics read
+and the required ones; it appends the bad rows it finds to the same list (`eager=True` validates them here in full
 instead, slowly).
 """
 
 from __future__ import annotations
 
 import csv
-import glob
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.core import limits, schemas
-from harness.core.errors import P111Error
 from harness.core.inert import json_line
+from harness.metrics.files import DatasetError, expand_paths, unread_files
 
 KINDS: dict[str, str] = {
     "dossiers": "portal/HoSoDongBoDVC",
@@ -50,11 +49,6 @@ _LIST_FIELDS = frozenset({
 _BOOLEAN_FIELDS = frozenset({"fee_bearing", "eligible_online"})
 MAX_REASON = 200
 # The file names a directory or glob expands to; anything else there (a README, a .crc, a _SUCCESS marker) is skipped.
-DATA_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".parquet")
-
-
-class DatasetError(P111Error):
-    """A file that cannot be read or is not the kind of data it claims to be."""
 
 
 @dataclass(frozen=True)
@@ -177,43 +171,6 @@ def load_datasets(
             source.rows = _load_rows(path, kind, file_format, datasets.bad_rows)
         datasets.sources(kind).append(source)
     return datasets
-
-
-def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
-    """Each path as given, a directory as every data file under it (sorted; hidden files skipped), a glob that names
-    no existing file as the files it matches (`**` descends). A directory or glob that holds no data file is an
-    error, so a mistyped partition does not pass for an empty year."""
-    expanded: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                item for item in path.rglob("*")
-                if item.is_file() and item.name.lower().endswith(DATA_SUFFIXES)
-                and not any(part.startswith((".", "_")) for part in item.relative_to(path).parts)
-            )
-            if not found:
-                raise DatasetError(f"{path}: thư mục không có tệp dữ liệu / no data file ({', '.join(DATA_SUFFIXES)}) "
-                                   "in this directory")
-            expanded.extend(found)
-        elif not path.exists() and glob.has_magic(str(raw)):
-            found = sorted(Path(match) for match in glob.glob(str(raw), recursive=True) if Path(match).is_file())
-            if not found:
-                raise DatasetError(f"{raw}: không có tệp nào khớp / no file matches this pattern")
-            expanded.extend(found)
-        else:
-            expanded.append(path)
-    return expanded
-
-
-def unread_files(paths: Sequence[Path | str]) -> list[Path]:
-    """The files under the directories given that `expand_paths` leaves out for their names (a compressed export,
-    `dossiers.ndjson.gz`, a `.txt`): said to the user, so that no data is left out unseen."""
-    return sorted(
-        item for raw in paths if Path(raw).is_dir() for item in Path(raw).rglob("*")
-        if item.is_file() and not item.name.lower().endswith(DATA_SUFFIXES)
-        and not any(part.startswith((".", "_")) for part in item.relative_to(raw).parts)
-    )
 
 
 def detect_format(path: Path) -> str:

@@ -8,8 +8,8 @@ grow; each group also keeps the few smallest codes counting against a figure, en
 per-agency count is then a query over those totals. Rows that break the schema on a field the metrics read (or a
 required field) land in one group of their own; only when it is not empty does a second, narrow scan name their lines.
 A file DuckDB cannot parse falls back to the row-by-row loader, which names each bad line. A Parquet file brings its
-own column types: each column the metrics read is brought to the type the NDJSON reader declares (`_parquet_columns`),
-so both formats go through the same SQL.
+own column types: each column the metrics read is brought to the type the reading declares (`_parquet_columns`), so
+both formats go through the same rules (engine_sql: NDJSON read as JSON text, Parquet as text where it can).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import duckdb
 
 from harness.metrics import oracle
 from harness.metrics.datasets import Datasets
-from harness.metrics.engine_sql import DOSSIER_COLUMNS, DOSSIERS, TRANSACTION_COLUMNS, TRANSACTIONS
 from harness.metrics.loading import load_kind, register_catalog, register_levels
 from harness.metrics.results import Measurements, level_map
 from harness.metrics.tallying import dossier_tallies, transaction_tallies
@@ -60,8 +59,8 @@ def measure(datasets: Datasets, *, year: int, levels: Mapping[str, str] | None =
     result = Measurements(year=year, levels=registry)
     oracle._missing(result, datasets, have_registry)
     with _workspace() as (con, scratch):
-        dossier_rows = load_kind(con, scratch, datasets, "dossiers", DOSSIER_COLUMNS, DOSSIERS)
-        transaction_rows = load_kind(con, scratch, datasets, "transactions", TRANSACTION_COLUMNS, TRANSACTIONS)
+        dossier_rows = load_kind(con, scratch, datasets, "dossiers")
+        transaction_rows = load_kind(con, scratch, datasets, "transactions")
         result.rows_read = {"dossiers": dossier_rows or 0, "procedures": len(procedures),
                             "transactions": transaction_rows or 0, "agencies": len(registry)}
         register_catalog(con, procedures)

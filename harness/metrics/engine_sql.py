@@ -1,98 +1,122 @@
 """The rules of data/metrics.yaml written in SQL for DuckDB: the columns read, what breaks the schema, each
-row's facts, and how rows group (the same rules harness.metrics.oracle writes in Python)."""
+row's facts, and how rows group (the same rules harness.metrics.oracle writes in Python).
+
+The portal's values are all strings: a number, a boolean or an object where the schema wants a string breaks the row.
+NDJSON is therefore read field by field as JSON text (`"2"` for the string, `2` for the number), and every pattern
+and literal is written with the quotes in it (`Sql(json=True)`): comparing JSON texts costs what comparing the values
+did. A Parquet file whose columns are stored as text cannot hold such a value, and is read as the text itself
+(`Sql(json=False)`), which keeps DuckDB's dictionary encoding (a function runs once per distinct value); one with a
+column stored otherwise is read as JSON text too. Only a value the SQL hands on (a key, a sample) loses its quotes.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.metrics.results import SAMPLE_SIZE
 
-DOSSIER_COLUMNS = {
-    "MaHoSo": "VARCHAR", "MaTTHC": "VARCHAR", "TenTTHC": "VARCHAR", "ChuHoSo": "VARCHAR",
-    "KenhThucHien": "VARCHAR", "TrangThaiHoSo": "VARCHAR", "NgayTiepNhan": "VARCHAR", "NgayHenTra": "VARCHAR",
-    "NgayKetThucXuLy": "VARCHAR", "DuocThanhToanTrucTuyen": "VARCHAR", "HoSoCoThanhPhanSoHoa": "VARCHAR",
-    "DanhSachLePhi": "STRUCT(Gia JSON)[]",
-    "DanhSachGiayToKetQua": "STRUCT(DuongDanTepTinKetQua VARCHAR)[]",
-    "TaiLieuNop": "STRUCT(DuocTaiSuDung VARCHAR)[]",
-    "DanhSachHoSoBoSung": "JSON[]",
-    "DSKetNoiCSDL": "JSON[]",
-}
+_DOSSIER_TEXTS = ("MaHoSo", "MaTTHC", "TenTTHC", "ChuHoSo", "KenhThucHien", "TrangThaiHoSo", "NgayTiepNhan",
+                  "NgayHenTra", "NgayKetThucXuLy", "DuocThanhToanTrucTuyen", "HoSoCoThanhPhanSoHoa")
+_TRANSACTION_TEXTS = ("id", "at", "action", "MaHoSo", "subject", "assurance", "transfer_method")
 
-TRANSACTION_COLUMNS = {
-    "id": "VARCHAR", "at": "VARCHAR", "action": "VARCHAR", "MaHoSo": "VARCHAR", "subject": "VARCHAR",
-    "assurance": "VARCHAR", "transfer_method": "VARCHAR",
-}
-
-# The portal's formats (harness.core.formats) in SQL, deciding value for value what the formats decide
-# (tests/test_metrics_sql_formats.py holds them to it). A date is fourteen digits (GLOB: no sign, space or other digit
-# script, which strptime would skip or take) that strptime reads as a day that exists, year 0000 excepted (DuckDB
-# takes it as 1 BC): that is a third of the cost of one RE2 match with the calendar written out. A dossier code keeps
-# RE2, its date part being two-digit years.
 _DIGITS_14 = "[0-9]" * 14
-
-
-def _is_datetime(column: str) -> str:
-    return (f"({column} GLOB '{_DIGITS_14}' AND NOT starts_with({column}, '0000') "
-            f"AND try_strptime({column}, '%Y%m%d%H%M%S') IS NOT NULL)")
-
-
-def _is_procedure_code(column: str) -> str:
-    national = "[12]." + "[0-9]" * 6
-    local = f"{national}.[0-9][0-9][0-9].[0-9][0-9].[0-9][0-9].[A-Z][0-9][0-9]"
-    return f"({column} GLOB '{national}' OR {column} GLOB '{local}')"
-
-
 _MONTH_DAY = (r"(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)"
               r"|02(?:0[1-9]|1[0-9]|2[0-8]))")
 # %y%m%d: 00–68 are 20xx and 69–99 19xx, so a year is leap exactly when its two digits divide by 4.
 _YYMMDD = rf"(?:[0-9]{{2}}{_MONTH_DAY}|(?:[02468][048]|[13579][26])0229)"
 _DOSSIER_CODE = rf"[0-9]{{3}}\.[0-9]{{2}}\.[0-9]{{2}}\.[A-Z][0-9]{{2}}-{_YYMMDD}-[0-9]{{4,5}}"
-
-
-def _is_dossier_code(column: str) -> str:
-    return f"regexp_full_match({column}, '{_DOSSIER_CODE}')"
-
-
 _PLAIN_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?"
 
 
-def _t(expression: str) -> str:
-    """text(): the field with spaces trimmed, '' for null (oracle.text). trim(x, ' ') costs more than all the rest
-    of a row's facts together, so it runs only on a value that starts or ends with a space (hardly any)."""
-    return (f"coalesce(CASE WHEN starts_with({expression}, ' ') OR ends_with({expression}, ' ') "
-            f"THEN trim({expression}, ' ') ELSE {expression} END, '')")
+class Sql:
+    """The SQL of one way of reading a text field: as its JSON text (`json`) or as the text itself."""
 
+    def __init__(self, *, json: bool) -> None:
+        self.json = json
+        self.quote = '"' if json else ""
 
-def _bad_date(column: str) -> str:
-    return f"({column} <> '' AND NOT {_is_datetime(column)})"
+    def columns(self, texts: tuple[str, ...], lists: Mapping[str, str]) -> dict[str, str]:
+        """The reader's declared types: each text field, then the lists (`{text}`: where an item field is text)."""
+        kind = "JSON" if self.json else "VARCHAR"
+        return {**dict.fromkeys(texts, kind), **{name: shape.format(text=kind) for name, shape in lists.items()}}
 
+    def literals(self, *values: str) -> str:
+        """`literals('1', '2')` → `'"1"', '"2"'` (plain ASCII values only)."""
+        return ", ".join(f"'{self.quote}{value}{self.quote}'" for value in values)
 
-# The schema's constraints on the fields the metrics read, and on the required fields; first broken one wins.
-_DOSSIER_BAD = f"""CASE
-  WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
-  WHEN NOT {_is_dossier_code('MaHoSo')} THEN '$.MaHoSo: not a p111-dossier-code'
-  WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
-  WHEN NOT {_is_procedure_code('MaTTHC')} THEN '$.MaTTHC: not a p111-procedure-code'
-  WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
-  WHEN TenTTHC = '' THEN '$.TenTTHC: should be non-empty'
-  WHEN ChuHoSo IS NULL THEN '$: ''ChuHoSo'' is a required property'
-  WHEN ChuHoSo = '' THEN '$.ChuHoSo: should be non-empty'
-  WHEN TrangThaiHoSo IS NULL THEN '$: ''TrangThaiHoSo'' is a required property'
-  WHEN TrangThaiHoSo NOT IN ('1','2','3','4','5','6','7','8','9','10') THEN '$.TrangThaiHoSo: not a status 1–10'
-  WHEN KenhThucHien NOT IN ('1','2','3','') THEN '$.KenhThucHien: not one of 1, 2, 3'
-  WHEN {_bad_date('NgayTiepNhan')} THEN '$.NgayTiepNhan: not a p111-datetime'
-  WHEN {_bad_date('NgayHenTra')} THEN '$.NgayHenTra: not a p111-datetime'
-  WHEN {_bad_date('NgayKetThucXuLy')} THEN '$.NgayKetThucXuLy: not a p111-datetime'
-  WHEN HoSoCoThanhPhanSoHoa NOT IN ('0','1','') THEN '$.HoSoCoThanhPhanSoHoa: not one of 0, 1'
-END"""
+    def at(self, column: str, start: int, length: int) -> str:
+        """`length` characters of the text from its `start`-th (1-based, after the quote)."""
+        return f"substr({column}, {start + len(self.quote)}, {length})"
+
+    def length(self, characters: int) -> int:
+        return characters + 2 * len(self.quote)
+
+    def unquoted(self, column: str) -> str:
+        """The text without its quotes: only for what the SQL hands on (a key, a sample), never per row in the facts
+        (slicing costs more than all of a row's comparisons together)."""
+        return f"{column}[2:-2]" if self.json else column
+
+    def decoded(self, column: str) -> str:
+        """Any text (escapes and all) as the text it stands for."""
+        return f"json_extract_string(CAST({column} AS JSON), '$')" if self.json else column
+
+    def not_text(self, column: str) -> str:
+        """Present (not null) and not a string: a number, a boolean, an object or a list where the schema wants text."""
+        return f"({column} IS NOT NULL AND NOT starts_with({column}, '\"'))" if self.json else "false"
+
+    def bad_texts(self, items: str, field: str) -> str:
+        """A list whose items hold something other than text (or null) in `field`."""
+        if not self.json:
+            return "false"
+        return f"coalesce(list_bool_or(list_transform({items}, lambda i: {self.not_text(f'i.{field}')})), false)"
+
+    # The portal's formats (harness.core.formats), deciding value for value what the formats decide
+    # (tests/test_metrics_sql_formats.py holds them to it). A date is fourteen digits (GLOB: no sign, space or other
+    # digit script, which strptime would skip or take) that strptime reads as a day that exists, year 0000 excepted
+    # (DuckDB takes it as 1 BC): a third of the cost of one RE2 match with the calendar written out. A dossier code
+    # keeps RE2, its date part being two-digit years.
+
+    def is_datetime(self, column: str) -> str:
+        q = self.quote
+        return (f"({column} GLOB '{q}{_DIGITS_14}{q}' AND NOT starts_with({column}, '{q}0000') "
+                f"AND try_strptime({column}, '{q}%Y%m%d%H%M%S{q}') IS NOT NULL)")
+
+    def is_procedure_code(self, column: str) -> str:
+        q, national = self.quote, "[12]." + "[0-9]" * 6
+        local = f"{national}.[0-9][0-9][0-9].[0-9][0-9].[0-9][0-9].[A-Z][0-9][0-9]"
+        return f"({column} GLOB '{q}{national}{q}' OR {column} GLOB '{q}{local}{q}')"
+
+    def is_dossier_code(self, column: str) -> str:
+        return f"regexp_full_match({column}, '{self.quote}{_DOSSIER_CODE}{self.quote}')"
+
+    def empty(self) -> str:
+        return self.literals("")
+
+    def t(self, expression: str) -> str:
+        """text(): the string with spaces trimmed, empty for null (oracle.text). Trimming costs more than all the
+        rest of a row's facts together, so it runs only on a value that starts or ends with a space (hardly any)."""
+        q = self.quote
+        trimmed = f"'{q}' || trim({self.unquoted(expression)}, ' ') || '{q}'" if q else f"trim({expression}, ' ')"
+        return (f"coalesce(CASE WHEN starts_with({expression}, '{q} ') OR ends_with({expression}, ' {q}') "
+                f"THEN {trimmed} ELSE {expression} END, {self.empty()})")
+
+    def checked(self, column: str) -> str:
+        """text() of a field the schema check holds to a code or a date: in a row that keeps the schema it has no
+        space to trim, so empty for null is all that is left (a bad row's facts are never counted)."""
+        return f"coalesce({column}, {self.empty()})"
+
+    def bad_date(self, column: str) -> str:
+        return f"({column} IS NOT NULL AND {column} <> {self.empty()} AND NOT {self.is_datetime(column)})"
+
 
 def _fee_positive(gia: str) -> str:
-    """oracle.fee_positive on a JSON value: DuckDB holds it as its JSON text, re-serialised (escapes decoded where
-    they need not be escaped, numbers normalised). A string holding a plain number counts when above 0 (any escape
-    left in it is a character no plain number has, so the pattern runs on the text, quotes and all); any other value
-    counts when it is a number above 0 ('true', '{…}', '[…]' cast to no number)."""
+    """oracle.fee_positive on a JSON value (read as JSON however the row's texts are): DuckDB holds it as its JSON
+    text, re-serialised (escapes decoded where they need not be escaped, numbers normalised). A string holding a plain
+    number counts when above 0 (any escape left in it is a character no plain number has, so the pattern runs on the
+    text, quotes and all); any other value counts when it is a number above 0 ('true', '{…}', '[…]' cast to none)."""
     text = f"CAST({gia} AS VARCHAR)"
     return (f"CASE WHEN starts_with({text}, '\"') "
             f"THEN coalesce(regexp_full_match({text}, '\" *{_PLAIN_NUMBER} *\"') "
@@ -107,66 +131,98 @@ def _any_fee(fees: str) -> str:
             f"ELSE coalesce(list_bool_or(list_transform({fees}, lambda f: {_fee_positive('f.Gia')})), false) END")
 
 
-def _checked(column: str) -> str:
-    """text() of a field _DOSSIER_BAD holds to a code or a date: in a row that keeps the schema it has no space to
-    trim, so '' for null is all that is left (a bad row's facts are never counted)."""
-    return f"coalesce({column}, '')"
+def _dossier_bad(s: Sql) -> str:
+    """The schema's constraints on the fields the metrics read, and on the required fields; first broken one wins."""
+    return f"""CASE
+  WHEN MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
+  WHEN NOT {s.is_dossier_code('MaHoSo')} THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN MaTTHC IS NULL THEN '$: ''MaTTHC'' is a required property'
+  WHEN NOT {s.is_procedure_code('MaTTHC')} THEN '$.MaTTHC: not a p111-procedure-code'
+  WHEN TenTTHC IS NULL THEN '$: ''TenTTHC'' is a required property'
+  WHEN {s.not_text('TenTTHC')} THEN '$.TenTTHC: not a string'
+  WHEN TenTTHC = {s.empty()} THEN '$.TenTTHC: should be non-empty'
+  WHEN ChuHoSo IS NULL THEN '$: ''ChuHoSo'' is a required property'
+  WHEN {s.not_text('ChuHoSo')} THEN '$.ChuHoSo: not a string'
+  WHEN ChuHoSo = {s.empty()} THEN '$.ChuHoSo: should be non-empty'
+  WHEN TrangThaiHoSo IS NULL THEN '$: ''TrangThaiHoSo'' is a required property'
+  WHEN TrangThaiHoSo NOT IN ({s.literals(*map(str, range(1, 11)))}) THEN '$.TrangThaiHoSo: not a status 1–10'
+  WHEN KenhThucHien NOT IN ({s.literals('1', '2', '3', '')}) THEN '$.KenhThucHien: not one of 1, 2, 3'
+  WHEN {s.bad_date('NgayTiepNhan')} THEN '$.NgayTiepNhan: not a p111-datetime'
+  WHEN {s.bad_date('NgayHenTra')} THEN '$.NgayHenTra: not a p111-datetime'
+  WHEN {s.bad_date('NgayKetThucXuLy')} THEN '$.NgayKetThucXuLy: not a p111-datetime'
+  WHEN HoSoCoThanhPhanSoHoa NOT IN ({s.literals('0', '1', '')}) THEN '$.HoSoCoThanhPhanSoHoa: not one of 0, 1'
+  WHEN {s.not_text('DuocThanhToanTrucTuyen')} THEN '$.DuocThanhToanTrucTuyen: not a string'
+  WHEN {s.bad_texts('DanhSachGiayToKetQua', 'DuongDanTepTinKetQua')}
+       THEN '$.DanhSachGiayToKetQua: a DuongDanTepTinKetQua not a string'
+  WHEN {s.bad_texts('TaiLieuNop', 'DuocTaiSuDung')} THEN '$.TaiLieuNop: a DuocTaiSuDung not a string'
+END"""
 
 
-# Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …). Only rows
-# that keep the schema are counted (a bad row's keys are NULL and its group is never read), and their MaHoSo matches
-# _DOSSIER_CODE: the agency is its first 13 characters and the date part starts at the 15th (no split_part per row).
-_DOSSIER_FACTS = f"""
+def _dossier_facts(s: Sql) -> str:
+    """Per-row facts of a dossier (oracle: dossier_year, agency_of, national_code, fee_bearing, paid_online, …). Only
+    rows that keep the schema are counted (a bad row's keys are NULL and its group is never read), and their MaHoSo
+    matches _DOSSIER_CODE: the agency is its first 13 characters and the date part starts at the 15th."""
+    return f"""
   MaHoSo AS code,
-  left(MaHoSo, 13) AS agency,
-  left(MaTTHC, 8) AS proc,
-  CASE WHEN length(NgayTiepNhan) = 14 THEN try_cast(left(NgayTiepNhan, 4) AS INTEGER)
-       ELSE 2000 + try_cast(substr(MaHoSo, 15, 2) AS INTEGER) END AS year,
-  {_checked('KenhThucHien')} = '2' AS online,
+  {s.at('MaHoSo', 1, 13)} AS agency,
+  {s.at('MaTTHC', 1, 8)} AS proc,
+  CASE WHEN length(NgayTiepNhan) = {s.length(14)} THEN try_cast({s.at('NgayTiepNhan', 1, 4)} AS INTEGER)
+       ELSE 2000 + try_cast({s.at('MaHoSo', 15, 2)} AS INTEGER) END AS year,
+  {s.checked('KenhThucHien')} = {s.literals('2')} AS online,
   {_any_fee('DanhSachLePhi')} AS fee,
-  {_t('DuocThanhToanTrucTuyen')} IN ('1', '2') AS paid,
-  TrangThaiHoSo IN ('9', '10') AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
+  {s.t('DuocThanhToanTrucTuyen')} IN ({s.literals('1', '2')}) AS paid,
+  TrangThaiHoSo IN ({s.literals('9', '10')}) AND coalesce(len(DanhSachGiayToKetQua), 0) > 0 AS fwr,
   coalesce(list_bool_and(list_transform(DanhSachGiayToKetQua,
-           lambda r: {_t('r.DuongDanTepTinKetQua')} <> '')), true) AS digitised,
-  TrangThaiHoSo IN ('9', '10') AND length({_checked('NgayKetThucXuLy')}) = 14
-      AND length({_checked('NgayHenTra')}) = 14 AS dated,
-  {_checked('NgayKetThucXuLy')} <= {_checked('NgayHenTra')} AND coalesce(len(DanhSachHoSoBoSung), 0) <= 1 AS timely,
-  {_checked('HoSoCoThanhPhanSoHoa')} = '1' AS component,
+           lambda r: {s.t('r.DuongDanTepTinKetQua')} <> {s.empty()})), true) AS digitised,
+  TrangThaiHoSo IN ({s.literals('9', '10')}) AND length({s.checked('NgayKetThucXuLy')}) = {s.length(14)}
+      AND length({s.checked('NgayHenTra')}) = {s.length(14)} AS dated,
+  {s.checked('NgayKetThucXuLy')} <= {s.checked('NgayHenTra')} AND coalesce(len(DanhSachHoSoBoSung), 0) <= 1 AS timely,
+  {s.checked('HoSoCoThanhPhanSoHoa')} = {s.literals('1')} AS component,
   coalesce(list_bool_or(list_transform(TaiLieuNop,
-           lambda s: {_t('s.DuocTaiSuDung')} IN ('1', 'true', 'True'))), false) AS reused,
+           lambda d: {s.t('d.DuocTaiSuDung')} IN ({s.literals('1', 'true', 'True')}))), false) AS reused,
   coalesce(len(DSKetNoiCSDL), 0) > 0 AS population
 """
 
-_TRANSACTION_BAD = f"""CASE
+
+def _transaction_bad(s: Sql) -> str:
+    return f"""CASE
   WHEN id IS NULL THEN '$: ''id'' is a required property'
-  WHEN id = '' THEN '$.id: should be non-empty'
+  WHEN {s.not_text('id')} THEN '$.id: not a string'
+  WHEN id = {s.empty()} THEN '$.id: should be non-empty'
   WHEN "at" IS NULL THEN '$: ''at'' is a required property'
-  WHEN NOT {_is_datetime('"at"')} THEN '$.at: not a p111-datetime'
+  WHEN NOT {s.is_datetime('"at"')} THEN '$.at: not a p111-datetime'
   WHEN action IS NULL THEN '$: ''action'' is a required property'
-  WHEN action NOT IN ('create','update','status','transfer','payment','result') THEN '$.action: not a known action'
-  WHEN MaHoSo IS NOT NULL AND NOT {_is_dossier_code('MaHoSo')}
-       THEN '$.MaHoSo: not a p111-dossier-code'
-  WHEN action = 'transfer' AND MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
-  WHEN action = 'transfer' AND coalesce(transfer_method, '') NOT IN ('electronic', 'paper')
+  WHEN action NOT IN ({s.literals('create', 'update', 'status', 'transfer', 'payment', 'result')})
+       THEN '$.action: not a known action'
+  WHEN MaHoSo IS NOT NULL AND NOT {s.is_dossier_code('MaHoSo')} THEN '$.MaHoSo: not a p111-dossier-code'
+  WHEN action = {s.literals('transfer')} AND MaHoSo IS NULL THEN '$: ''MaHoSo'' is a required property'
+  WHEN transfer_method NOT IN ({s.literals('electronic', 'paper')})
        THEN '$.transfer_method: expected electronic or paper'
+  WHEN action = {s.literals('transfer')} AND transfer_method IS NULL
+       THEN '$: ''transfer_method'' is a required property'
+  WHEN {s.not_text('subject')} THEN '$.subject: not a string'
+  WHEN {s.not_text('assurance')} THEN '$.assurance: not a string'
 END"""
 
-_AUTHENTICATED = f"({_t('subject')} <> '' AND {_t('assurance')} <> '')"
 
-# Per-row facts of a transaction (oracle._transactions).
-_TRANSACTION_FACTS = f"""
-  left("at", 4) AS year,
+def _transaction_facts(s: Sql) -> str:
+    """Per-row facts of a transaction (oracle._transactions)."""
+    transfer = f"action = {s.literals('transfer')}"
+    return f"""
+  {s.at('"at"', 1, 4)} AS year,
+  ({s.t('subject')} <> {s.empty()} AND {s.t('assurance')} <> {s.empty()}) AS authenticated,
   id,
-  {_AUTHENTICATED} AS authenticated,
-  CASE WHEN action = 'transfer' THEN MaHoSo END AS code,
-  action = 'transfer' AND transfer_method <> 'electronic' AS on_paper
+  CASE WHEN {transfer} THEN {s.unquoted('MaHoSo')} END AS code,
+  {transfer} AND transfer_method <> {s.literals('electronic')} AS on_paper
 """
 
 
 @dataclass(frozen=True)
 class Grouping:
-    """How one kind's per-row facts fold into group totals: the group keys and the aggregates kept per group."""
+    """How one kind's rows, read as `columns`, fold into group totals: each row's facts, what breaks the schema,
+    the group keys and the aggregates kept per group."""
 
+    columns: Mapping[str, str]  # field → the type the reader declares
     facts: str
     bad: str
     keys: tuple[str, ...]
@@ -177,10 +233,14 @@ def _counts(predicates: Mapping[str, str]) -> dict[str, str]:
     return {name: f"count_if({predicate})" for name, predicate in predicates.items()}
 
 
-def _samples(predicates: Mapping[str, str]) -> dict[str, str]:
+def _samples(s: Sql, predicates: Mapping[str, str]) -> dict[str, str]:
     """The SAMPLE_SIZE smallest codes of the group's rows matching each predicate (NULL when none): merged across
-    groups and sources, they still hold the SAMPLE_SIZE smallest codes counting against a figure."""
-    return {name: f"min(code, {SAMPLE_SIZE}) FILTER (WHERE {predicate})" for name, predicate in predicates.items()}
+    groups and sources, they still hold the SAMPLE_SIZE smallest codes counting against a figure. A code held to the
+    pattern sorts the same with its quotes as without, which it loses per group."""
+    return {
+        name: f"list_transform(min(code, {SAMPLE_SIZE}) FILTER (WHERE {predicate}), lambda c: {s.unquoted('c')})"
+        for name, predicate in predicates.items()
+    }
 
 
 # The per-agency counts (AgencyCounts) of a group; their names are AgencyCounts' own.
@@ -191,24 +251,41 @@ DOSSIER_COUNTS = {
     "population_data": "population",
 }
 
-DOSSIERS = Grouping(
-    facts=_DOSSIER_FACTS, bad=_DOSSIER_BAD, keys=("agency", "proc", "year"),
-    aggregates={
-        **_counts(DOSSIER_COUNTS),
-        # Against the online share: every dossier of a procedure the catalog lists as not online, else the offline ones.
-        **_samples({"sample_all": "true", "sample_offline": "NOT online", "sample_unpaid": "fee AND NOT paid",
-                    "sample_undigitised": "fwr AND NOT digitised"}),
-    },
-)
 
-# Transactions group by year and transferred dossier (NULL for the other actions): the transfer share counts dossiers.
-TRANSACTIONS = Grouping(
-    facts=_TRANSACTION_FACTS, bad=_TRANSACTION_BAD, keys=("year", "code"),
-    aggregates={
-        "records": "count(*)", "authenticated": "count_if(authenticated)", "on_paper": "bool_or(on_paper)",
-        "sample_unauthenticated": f"min(id, {SAMPLE_SIZE}) FILTER (WHERE NOT authenticated)",
-    },
-)
+@functools.cache
+def grouping(kind: str, *, json: bool) -> Grouping:
+    """The grouping of `kind` ("dossiers" or "transactions"), its fields read as JSON text or as text."""
+    s = Sql(json=json)
+    if kind == "dossiers":
+        return Grouping(
+            columns=s.columns(_DOSSIER_TEXTS, {
+                "DanhSachLePhi": "STRUCT(Gia JSON)[]",
+                "DanhSachGiayToKetQua": "STRUCT(DuongDanTepTinKetQua {text})[]",
+                "TaiLieuNop": "STRUCT(DuocTaiSuDung {text})[]",
+                "DanhSachHoSoBoSung": "JSON[]",
+                "DSKetNoiCSDL": "JSON[]",
+            }),
+            facts=_dossier_facts(s), bad=_dossier_bad(s), keys=("agency", "proc", "year"),
+            aggregates={
+                **_counts(DOSSIER_COUNTS),
+                # Against the online share: every dossier of a procedure the catalog lists as not online, else the
+                # offline ones.
+                **_samples(s, {"sample_all": "true", "sample_offline": "NOT online",
+                               "sample_unpaid": "fee AND NOT paid", "sample_undigitised": "fwr AND NOT digitised"}),
+            },
+        )
+    # Transactions group by year and transferred dossier (NULL for the other actions): the transfer share counts
+    # dossiers.
+    return Grouping(
+        columns=s.columns(_TRANSACTION_TEXTS, {}),
+        facts=_transaction_facts(s), bad=_transaction_bad(s), keys=("year", "code"),
+        aggregates={
+            "records": "count(*)", "authenticated": "count_if(authenticated)", "on_paper": "bool_or(on_paper)",
+            # Any text may be an id: decoded for the few rows that count against the figure only.
+            "sample_unauthenticated": f"min(CASE WHEN NOT authenticated THEN {s.decoded('id')} END, {SAMPLE_SIZE})",
+        },
+    )
+
 
 # The rows counted (valid, of every year) per kind: a column of its group totals.
 RECORDS = {"dossiers": "received", "transactions": "records"}

@@ -14,13 +14,10 @@ import duckdb
 
 from harness.metrics import oracle
 from harness.metrics.datasets import BadRow, DatasetError, Datasets, Source, _load_rows, to_ndjson
-from harness.metrics.engine_sql import RECORDS, Grouping, quoted, struct_type
+from harness.metrics.engine_sql import RECORDS, Grouping, grouping, quoted, struct_type
 
 
-def load_kind(
-    con: duckdb.DuckDBPyConnection, scratch: Path, datasets: Datasets, kind: str, columns: Mapping[str, str],
-    grouping: Grouping,
-) -> int | None:
+def load_kind(con: duckdb.DuckDBPyConnection, scratch: Path, datasets: Datasets, kind: str) -> int | None:
     """Fold every source of `kind` into table `kind` of group totals, one scan each (column `good`: false for the
     one group of the source's bad rows); the valid rows read, or None when there is no source. Line numbers are looked
     up only when a source has bad rows."""
@@ -30,7 +27,8 @@ def load_kind(
     for index, source in enumerate(sources):
         path, checked = _path_of(scratch, source, index)
         try:
-            _aggregate(con, kind, path, columns, grouping, index)
+            rules = _grouping_for(con, kind, path)
+            _aggregate(con, kind, path, rules, index)
         except duckdb.Error as exc:
             if _is_parquet(path):  # damaged pages surface only now: the kind was told from the footer alone
                 raise DatasetError(f"{path}: cannot read this Parquet file: {str(exc).splitlines()[0]}") from exc
@@ -41,9 +39,10 @@ def load_kind(
             path = scratch / f"{kind}-{index}-checked.ndjson"
             path.write_text(to_ndjson(rows), encoding="utf-8")
             checked = True
-            _aggregate(con, kind, path, columns, grouping, index)
+            rules = grouping(kind, json=True)
+            _aggregate(con, kind, path, rules, index)
         if not checked and _has_bad_rows(con, kind, index):
-            _report_bad_rows(con, path, columns, grouping.bad, source, datasets.bad_rows)
+            _report_bad_rows(con, path, rules, source, datasets.bad_rows)
     count = con.execute(f"SELECT sum({RECORDS[kind]}) FROM {kind} WHERE good").fetchone()
     return int(count[0] or 0) if count else 0
 
@@ -63,10 +62,56 @@ def _is_parquet(path: Path) -> bool:
     return path.name.lower().endswith(".parquet")
 
 
+def _grouping_for(con: duckdb.DuckDBPyConnection, kind: str, path: Path) -> Grouping:
+    """NDJSON is read as JSON text, which tells a string from a number; a Parquet file as text, unless a column
+    read as text is stored as something else (engine_sql says why)."""
+    if not _is_parquet(path):
+        return grouping(kind, json=True)
+    as_text = grouping(kind, json=False)
+    return grouping(kind, json=_not_all_text(_stored(con, path), as_text.columns))
+
+
+def _stored(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    return {str(name): str(kind) for name, kind, *_ in
+            con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted(path)})").fetchall()}
+
+
+def _not_all_text(stored: Mapping[str, str], columns: Mapping[str, str]) -> bool:
+    """Whether a field read as text (a column, or a field of a list's items) is stored as something else."""
+    for name, declared in columns.items():
+        kind = stored.get(name)
+        if kind is None or kind == declared:
+            continue
+        if declared == "VARCHAR":
+            return True
+        wanted, have = _STRUCT_LIST.fullmatch(declared), _STRUCT_LIST.fullmatch(kind)
+        if wanted and have:
+            present = _fields(have.group(1))
+            if any(present.get(field) not in (None, "VARCHAR")
+                   for field, text in _fields(wanted.group(1)).items() if text == "VARCHAR"):
+                return True
+    return False
+
+
+def _fields(members: str) -> dict[str, str]:
+    """`TenGiayTo VARCHAR, "Gia" JSON` → {name: type}."""
+    return {field.split(" ", 1)[0].strip('"'): field.split(" ", 1)[1] for field in members.split(", ")}
+
+
 def _read(con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str]) -> str:
+    """The file as a table of `columns`; a field read as JSON text is plain text (VARCHAR) to the SQL, so that it
+    compares as text, never as JSON values."""
     if _is_parquet(path):
         return f"(SELECT {_parquet_columns(con, path, columns)} FROM read_parquet({quoted(path)}))"
-    return f"read_json({quoted(path)}, format='newline_delimited', columns={struct_type(columns)})"
+    read = f"read_json({quoted(path)}, format='newline_delimited', columns={struct_type(columns)})"
+    texts = [name for name, kind in columns.items() if kind == "JSON"]
+    if not texts:
+        return read
+    return f"(SELECT * REPLACE ({', '.join(f'CAST({_name(n)} AS VARCHAR) AS {_name(n)}' for n in texts)}) FROM {read})"
+
+
+def _name(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
 _STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
@@ -74,10 +119,9 @@ _STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str]) -> str:
     """Each column the metrics read, of the type the NDJSON reader declares: as stored when the file's type is that
-    type, NULL when the file lacks it, else converted (scalars to text, lists field by field, anything else through
-    JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
-    stored = {str(name): str(kind) for name, kind, *_ in
-              con.execute(f"DESCRIBE SELECT * FROM read_parquet({quoted(path)})").fetchall()}
+    type, NULL when the file lacks it, else converted (a value to its JSON text, lists field by field, anything else
+    through JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
+    stored = _stored(con, path)
     parts = []
     for name, declared in columns.items():
         column = f'"{name}"'
@@ -86,8 +130,10 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, columns: Mappin
             parts.append(f"CAST(NULL AS {declared}) AS {column}")
         elif kind == declared:
             parts.append(column)
+        elif declared == "JSON":  # a Parquet string becomes its JSON text, a number stays a number: a bad row
+            parts.append(f"CAST(to_json({column}) AS VARCHAR) AS {column}")
         elif not declared.endswith("[]"):
-            parts.append(f"CAST({column} AS VARCHAR) AS {column}")
+            parts.append(f"CAST({column} AS {declared}) AS {column}")
         else:
             parts.append(f"{_parquet_list(column, declared, kind)} AS {column}")
     return ", ".join(parts)
@@ -99,8 +145,7 @@ def _parquet_list(column: str, declared: str, stored: str) -> str:
     if declared == "JSON[]" and stored.endswith("[]"):
         return f"list_transform({column}, lambda x: to_json(x))"
     if wanted and have:
-        fields = dict(field.split(" ", 1) for field in wanted.group(1).split(", "))
-        present = {field.split(" ", 1)[0].strip('"'): field.split(" ", 1)[1] for field in have.group(1).split(", ")}
+        fields, present = _fields(wanted.group(1)), _fields(have.group(1))
         if all(name in present for name in fields):
             members = ", ".join(
                 f"'{name}': " + (f"x.\"{name}\"" if present[name] == kind else
@@ -123,17 +168,14 @@ def _structure(declared: str) -> Any:
     return declared
 
 
-def _aggregate(
-    con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: Mapping[str, str], grouping: Grouping,
-    source: int,
-) -> None:
+def _aggregate(con: duckdb.DuckDBPyConnection, table: str, path: Path, rules: Grouping, source: int) -> None:
     """Add the group totals of one source to `table` (created by the first source), streaming from the file: the
     bad rows fold into one group with NULL keys, so that garbage in their fields makes no groups of its own."""
-    keys = ", ".join(f"CASE WHEN bad IS NULL THEN {key} END AS {key}" for key in grouping.keys)
-    aggregates = ", ".join(f"{sql} AS {name}" for name, sql in grouping.aggregates.items())
+    keys = ", ".join(f"CASE WHEN bad IS NULL THEN {key} END AS {key}" for key in rules.keys)
+    aggregates = ", ".join(f"{sql} AS {name}" for name, sql in rules.aggregates.items())
     select = (
         f"SELECT {source} AS source, bad IS NULL AS good, {keys}, {aggregates} "
-        f"FROM (SELECT {grouping.bad} AS bad, {grouping.facts} FROM {_read(con, path, columns)}) GROUP BY ALL"
+        f"FROM (SELECT {rules.bad} AS bad, {rules.facts} FROM {_read(con, path, rules.columns)}) GROUP BY ALL"
     )
     con.execute(f"CREATE OR REPLACE TABLE {table} AS {select}" if source == 0 else f"INSERT INTO {table} {select}")
 
@@ -144,15 +186,14 @@ def _has_bad_rows(con: duckdb.DuckDBPyConnection, table: str, source: int) -> bo
 
 
 def _report_bad_rows(
-    con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str], bad: str, source: Source,
-    bad_rows: list[BadRow],
+    con: duckdb.DuckDBPyConnection, path: Path, rules: Grouping, source: Source, bad_rows: list[BadRow]
 ) -> None:
     # A second scan, only now: the records' ordinals (DuckDB skips blank lines), then their lines in the file (a
     # Parquet file's row number is its "line"). Numbering follows the file's order only with insertion order kept.
     con.execute("SET preserve_insertion_order = true")
     found = con.execute(
-        f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {bad} AS bad "
-        f"FROM {_read(con, path, columns)}) WHERE bad IS NOT NULL ORDER BY ordinal"
+        f"SELECT ordinal, bad FROM (SELECT row_number() OVER () AS ordinal, {rules.bad} AS bad "
+        f"FROM {_read(con, path, rules.columns)}) WHERE bad IS NOT NULL ORDER BY ordinal"
     ).fetchall()
     con.execute("SET preserve_insertion_order = false")
     ordinals = {int(ordinal) for ordinal, _ in found}

@@ -1,0 +1,53 @@
+"""Which files a `--data` argument names: a file as given, a directory as every data file under it (a partitioned
+export, year=2025/province=H40/*.parquet), a glob as the files it matches; and the files of a directory left unread."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.core.errors import P111Error
+
+DATA_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".parquet")
+
+
+class DatasetError(P111Error):
+    """A file that cannot be read or is not the kind of data it claims to be."""
+
+
+def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
+    """Each path as given, a directory as every data file under it (sorted; hidden files skipped), a glob that names
+    no existing file as the files it matches (`**` descends). A directory or glob that holds no data file is an
+    error, so a mistyped partition does not pass for an empty year."""
+    expanded: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                item for item in path.rglob("*")
+                if item.is_file() and item.name.lower().endswith(DATA_SUFFIXES)
+                and not any(part.startswith((".", "_")) for part in item.relative_to(path).parts)
+            )
+            if not found:
+                raise DatasetError(f"{path}: thư mục không có tệp dữ liệu / no data file ({', '.join(DATA_SUFFIXES)}) "
+                                   "in this directory")
+            expanded.extend(found)
+        elif not path.exists() and glob.has_magic(str(raw)):
+            found = sorted(Path(match) for match in glob.glob(str(raw), recursive=True) if Path(match).is_file())
+            if not found:
+                raise DatasetError(f"{raw}: không có tệp nào khớp / no file matches this pattern")
+            expanded.extend(found)
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def unread_files(paths: Sequence[Path | str]) -> list[Path]:
+    """The files under the directories given that `expand_paths` leaves out for their names (a compressed export,
+    `dossiers.ndjson.gz`, a `.txt`): said to the user, so that no data is left out unseen."""
+    return sorted(
+        item for raw in paths if Path(raw).is_dir() for item in Path(raw).rglob("*")
+        if item.is_file() and not item.name.lower().endswith(DATA_SUFFIXES)
+        and not any(part.startswith((".", "_")) for part in item.relative_to(raw).parts)
+    )
