@@ -48,7 +48,6 @@ _LIST_FIELDS = frozenset({
 })
 _BOOLEAN_FIELDS = frozenset({"fee_bearing", "eligible_online"})
 MAX_REASON = 200
-# The file names a directory or glob expands to; anything else there (a README, a .crc, a _SUCCESS marker) is skipped.
 
 
 @dataclass(frozen=True)

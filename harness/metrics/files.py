@@ -9,6 +9,8 @@ from pathlib import Path
 
 from harness.core.errors import P111Error
 
+# The file names a directory or glob expands to; anything else there (a README, a compressed export) is named as
+# unread, and a hidden file or a job's marker (.crc, _SUCCESS) is skipped without a word.
 DATA_SUFFIXES = (".ndjson", ".jsonl", ".json", ".csv", ".parquet")
 
 
@@ -24,11 +26,7 @@ def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                item for item in path.rglob("*")
-                if item.is_file() and item.name.lower().endswith(DATA_SUFFIXES)
-                and not any(part.startswith((".", "_")) for part in item.relative_to(path).parts)
-            )
+            found = [item for item in _files_under(path) if _is_data(item)]
             if not found:
                 raise DatasetError(f"{path}: thư mục không có tệp dữ liệu / no data file ({', '.join(DATA_SUFFIXES)}) "
                                    "in this directory")
@@ -46,8 +44,16 @@ def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
 def unread_files(paths: Sequence[Path | str]) -> list[Path]:
     """The files under the directories given that `expand_paths` leaves out for their names (a compressed export,
     `dossiers.ndjson.gz`, a `.txt`): said to the user, so that no data is left out unseen."""
+    return sorted(item for raw in paths if Path(raw).is_dir() for item in _files_under(Path(raw)) if not _is_data(item))
+
+
+def _files_under(directory: Path) -> list[Path]:
+    """Every file under `directory`, sorted, but hidden ones and markers (a part of its path starts with . or _)."""
     return sorted(
-        item for raw in paths if Path(raw).is_dir() for item in Path(raw).rglob("*")
-        if item.is_file() and not item.name.lower().endswith(DATA_SUFFIXES)
-        and not any(part.startswith((".", "_")) for part in item.relative_to(raw).parts)
+        item for item in directory.rglob("*")
+        if item.is_file() and not any(part.startswith((".", "_")) for part in item.relative_to(directory).parts)
     )
+
+
+def _is_data(path: Path) -> bool:
+    return path.name.lower().endswith(DATA_SUFFIXES)
