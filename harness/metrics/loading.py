@@ -118,9 +118,9 @@ _STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str]) -> str:
-    """Each column the metrics read, of the type the NDJSON reader declares: as stored when the file's type is that
-    type, NULL when the file lacks it, else converted (a value to its JSON text, lists field by field, anything else
-    through JSON), so a vendor's Parquet export is read by the same SQL as its NDJSON."""
+    """Each column the metrics read, of the type the reading declares: as stored when the file's type is that type,
+    NULL when the file lacks it, else converted (a value to its JSON text, lists field by field, anything else
+    through JSON), so a vendor's Parquet export is read by the same rules as its NDJSON."""
     stored = _stored(con, path)
     parts = []
     for name, declared in columns.items():
