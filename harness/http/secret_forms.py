@@ -2,13 +2,14 @@
 
 Escaped: each character that XML, HTML, JSON or a Python repr escapes, in any of the ways they escape it (a named,
 decimal or hex entity; `\\u0026`; a backslash before a quote), and each character outside ASCII, which JSON written
-with `ensure_ascii` holds as `\\u1ead` (a pair of surrogates beyond the BMP) and HTML may hold as an entity: a
-Vietnamese password is such a secret. junit.xml (pytest's, through ElementTree) writes `&`,
-`<`, `>`, `"` and newlines as entities, report.html (autoescaped) `'` and `"` as numeric ones, and a SUT's HTML error
-page may use any spelling: a secret with `&` in it would pass any search for its plain text.
+with `ensure_ascii` holds as `\\u1ead` (a pair of surrogates beyond the BMP) and HTML may hold as an entity (a
+Vietnamese password is such a secret). junit.xml (pytest's, through ElementTree) writes `&`, `<`, `>`, `"` and
+newlines as entities, report.html (autoescaped) `'` and `"` as numeric ones, and a SUT's HTML error page may use any
+spelling: a secret with `&` in it would pass any search for its plain text.
 
 Cut short: the SUT's text is quoted up to a bound (harness.core.limits.quoted), cut before it is redacted; a secret
-the cut went through leaves its start before the cut's note, which no search for the whole secret finds."""
+the cut went through leaves its start before the cut's note, which no search for the whole secret finds. The cut may
+also go through one of its escaped characters (`\\u1e`)."""
 
 from __future__ import annotations
 
