@@ -223,10 +223,22 @@ def test_a_secret_the_bound_on_quoted_text_cuts_through_leaves_nothing_of_itself
     assert Redactor([secret]).text("Kh0a… plain text") == "Kh0a… plain text"  # no cut, nothing removed
 
 
-def test_a_secret_without_markup_characters_is_searched_as_plain_text_only():
-    redactor = Redactor(["plain-secret-value-1"])
-    text = "a &amp; b \\ c plain&#45;secret-value-1"
-    assert redactor.text(text) == text  # an entity in place of an ordinary character is not a form the outputs write
+@pytest.mark.parametrize(("secret", "written"), [
+    ("k3y+with/odd`chars-77", "k3y\\u002Bwith\\/odd\\u0060chars-77"),  # .NET's JSON writer, PHP's json_encode
+    ("plain-secret-value-1", "plain&#45;secret-value-1"),  # any character may be an entity on an error page
+    ("plain-secret-value-1", "plain&#45;secret&#x2d;value&#x2D;1"),
+    ("Mật+khẩu/Cán-bộ", "M\\u1EADt\\u002Bkh&#7849;u\\/C&aacute;n-b\\u1ed9"),  # mixed, as writers mix them
+])
+def test_a_secret_with_any_character_escaped_in_any_way_is_redacted(secret, written):
+    """A writer may escape any character, not only markup: .NET's JSON writer writes `+` as `\\u002B`, PHP's `/` as
+    `\\/`, an error page any character as an entity; the text is also read with its escapes decoded."""
+    redactor = Redactor([secret])
+    assert redactor.text(f"a &amp; b \\ c {written} end", "evidence") == f"a &amp; b \\ c {REDACTED} end"
+
+
+def test_an_escape_that_makes_no_secret_is_left_as_it_was():
+    text = "a &amp; b \\ c plain&#45;other-value-1 \\u002B &unknown; \\x"
+    assert Redactor(["plain-secret-value-1"]).text(text) == text
 
 
 def test_encoded_text_without_a_secret_is_left_alone():

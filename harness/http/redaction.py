@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from harness.http.secret_forms import CUT_HINT, HINTS, cut_starts, escaped_form
+from harness.http.secret_forms import CUT_HINT, Unescaped, cut_starts, unescaped
 from harness.http.secret_search import (
     ENCODED,
     FOLDED_TO_ASCII,
@@ -112,7 +112,6 @@ class Redactor:
         learn: bool = True,
     ) -> None:
         self._labels: dict[str, str] = {}
-        self._escaped: dict[str, re.Pattern[str]] = {}  # a secret with a character markup or a literal escapes
         self._automaton: Secrets | None = None
         self._pending: list[str] = []  # secrets added since the automaton was built
         self._shortest_key: tuple[int, int] = (-1, 0)
@@ -159,8 +158,6 @@ class Redactor:
 
     def _add_one(self, secret: str, label: str) -> None:
         self._labels[secret] = label
-        if (escaped := escaped_form(secret)) is not None:
-            self._escaped = dict(sorted({**self._escaped, secret: escaped}.items(), key=lambda s: -len(s[0])))
         if self._automaton is None:
             return  # every known secret goes into the next build
         # A value that overlaps a known one needs the leftmost-longest search of them all; so does a long pending list.
@@ -256,8 +253,8 @@ class Redactor:
         if known is not None:
 
             value = known.sub(value, REDACTED, lambda secret: self._note(where, self._labels.get(secret, "secret")))
-        if self._escaped and any(hint in value for hint in HINTS):
-            value = self._escaped_sub(value, where)
+        if known is not None and (read := unescaped(value)) is not None:
+            value = self._unescaped_sub(value, read, known, where)
         if CUT_HINT in value:
             for start, end, secret in reversed(cut_starts(value, list(self._labels))):
                 value = value[:start] + REDACTED + value[end:]
@@ -272,12 +269,14 @@ class Redactor:
                 self._note(where, f"pattern {name}", count)
         return value
 
-    def _escaped_sub(self, value: str, where: str) -> str:
-        """`value` without the secrets written escaped (as entities in markup, `\\"` in a literal), longest first."""
-        for secret, pattern in self._escaped.items():
-            value, count = pattern.subn(REDACTED, value)
-            if count:
-                self._note(where, f"{self._labels[secret]} (escaped)", count)
+    def _unescaped_sub(self, value: str, read: Unescaped, known: Secrets, where: str) -> str:
+        """`value` without the secrets it holds with any of their characters escaped, however a writer escapes it."""
+        pending = [(m.start(), m.end(), s) for s in self._pending for m in re.finditer(re.escape(s), read.text)]
+        for start, stop, secret in sorted({*known.spans(read.text), *pending}, reverse=True):
+            begin, end = read.span(start, stop)
+            if value[begin:end] != secret:  # found as it is already, or it would have been removed
+                value = value[:begin] + REDACTED + value[end:]
+                self._note(where, f"{self._labels.get(secret, 'secret')} (escaped)")
         return value
 
     def _shortest(self) -> int:
@@ -350,12 +349,8 @@ class Redactor:
             return True
         # Its strings searched at once, joined by a character no secret is made of (one that was would only make a
         # false alarm here, passing the value through `data` again, which is always safe).
-        if self._late.holds_one_after("\0".join(strings), count):
-            return True
-        escaped = [self._escaped[s] for s in list(self._labels)[count:] if s in self._escaped] if self._escaped else []
-        return any(
-            any(hint in text for hint in HINTS) and any(p.search(text) for p in escaped) for text in strings if escaped
-        )
+        strings += [read.text for text in strings if (read := unescaped(text)) is not None]  # escaped in any way
+        return self._late.holds_one_after("\0".join(strings), count)
 
     def entries(self) -> list[dict[str, Any]]:
         """The redaction log: where, what kind of thing, how many times; never the value removed."""

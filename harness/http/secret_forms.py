@@ -1,18 +1,19 @@
 """The forms a secret takes in an output besides its plain text, for the redactor to find them too.
 
-Escaped: each character that XML, HTML, JSON or a Python repr escapes, in any of the ways they escape it (a named,
-decimal or hex entity; `\\u0026`; a backslash before a quote), and each character outside ASCII, which JSON written
-with `ensure_ascii` holds as `\\u1ead` (a pair of surrogates beyond the BMP) and HTML may hold as an entity (a
-Vietnamese password is such a secret). junit.xml (pytest's, through ElementTree) writes `&`, `<`, `>`, `"` and
-newlines as entities, report.html (autoescaped) `'` and `"` as numeric ones, and a SUT's HTML error page may use any
-spelling: a secret with `&` in it would pass any search for its plain text.
+Escaped: a writer may escape any character (JSON's `\\u002B`, a Python literal's `\\xe1`, PHP's `\\/`, an HTML or
+XML entity `&#x27;` `&aacute;`): junit.xml writes `&`, `<`, `>`, `"` and newlines as entities, report.html `'` and
+`"` as numeric ones, JSON written with `ensure_ascii` every character beyond ASCII (a Vietnamese password), .NET's
+writer `+`, and a SUT's error page may use any spelling. `Unescaped` reads a text with every escape decoded and says
+where each part of it stands, so that the known secrets are found in it by their plain text and removed whole.
 
 Cut short: the SUT's text is quoted up to a bound (harness.core.limits.quoted), cut before it is redacted; a secret
-the cut went through leaves its start before the cut's note, which no search for the whole secret finds. The cut may
-also go through one of its escaped characters (`\\u1e`)."""
+the cut went through leaves its start before the cut's note, which no search for the whole secret finds, plain or
+escaped (`escaped_form`), the cut perhaps going through one of its escaped characters (`\\u1e`)."""
 
 from __future__ import annotations
 
+import bisect
+import html
 import re
 from functools import lru_cache
 from html.entities import codepoint2name
@@ -31,7 +32,7 @@ _NAMES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "\r": ((), "\\r"),
     "\t": ((), "\\t"),
 }
-ESCAPED = frozenset(_NAMES)  # a secret without any of these, and all ASCII, is found by its plain text alone
+ESCAPED = frozenset(_NAMES)  # the characters a start of a secret is looked for escaped, with any beyond ASCII
 HINTS = ("&", "\\")  # every escaped form holds one of these: a text without them needs no search for escaped forms
 
 
@@ -103,3 +104,68 @@ def _start_before(text: str, end: int, secret: str) -> int | None:
             if tail is not None:
                 return tail.start()
     return None
+
+
+# One escaped character as JSON, a Python literal, HTML or XML may write it: a surrogate pair first, so that it is
+# read as the one character it stands for.
+_AN_ESCAPE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}"
+    r"|\\U[0-9a-fA-F]{8}|\\[\\/\"'bfnrt]|&#[0-9]{1,7};|&#[xX][0-9a-fA-F]{1,6};|&[A-Za-z][A-Za-z0-9]{1,31};"
+)
+_SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+class Unescaped:
+    """A text with every escaped character read as the character it stands for (`\\u002B`, `\\/`, `&aacute;`…), and
+    where each span of it stands in the text: a secret written with any character escaped, in any way a writer
+    escapes it (.NET's JSON writes `+` as `\\u002B`, PHP's `/` as `\\/`), is found in it by its plain text."""
+
+    def __init__(self, text: str) -> None:
+        parts: list[str] = []
+        self._starts: list[int] = []  # where each piece (a run of plain text, or one escape) starts, read
+        self._origins: list[tuple[int, int, bool]] = []  # … and in the text: (start, end, escaped)
+        read = last = 0
+        for match in _AN_ESCAPE.finditer(text):
+            for piece, origin in ((text[last:match.start()], (last, match.start(), False)),
+                                  (_character_of(match.group()), (match.start(), match.end(), True))):
+                if piece:
+                    parts.append(piece)
+                    self._starts.append(read)
+                    self._origins.append(origin)
+                    read += len(piece)
+            last = match.end()
+        parts.append(text[last:])
+        self._starts.append(read)
+        self._origins.append((last, len(text), False))
+        self.text = "".join(parts)
+
+    def span(self, start: int, stop: int) -> tuple[int, int]:
+        """Where the read text's [start, stop) stands in the text, whole escapes included."""
+        return self._at(start, end=False), self._at(stop - 1, end=True)
+
+    def _at(self, index: int, *, end: bool) -> int:
+        piece = bisect.bisect_right(self._starts, index) - 1
+        begin, finish, escaped = self._origins[piece]
+        if escaped:
+            return finish if end else begin
+        return begin + index - self._starts[piece] + (1 if end else 0)
+
+
+def _character_of(escape: str) -> str:
+    if escape.startswith("&"):
+        return html.unescape(escape)  # an unknown name stands for itself
+    kind, digits = escape[1], escape[2:]
+    if kind in "uxU":
+        if kind == "u" and len(escape) == 12:  # a surrogate pair
+            high, low = int(escape[2:6], 16), int(escape[8:12], 16)
+            return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        code = int(digits, 16)
+        return chr(code) if code <= 0x10FFFF else escape
+    return _SIMPLE_ESCAPES.get(kind, kind)
+
+
+def unescaped(text: str) -> Unescaped | None:
+    """The text read with its escapes, or None when it has none to read (most texts: no `&` or `\\` at all)."""
+    if not any(hint in text for hint in HINTS) or _AN_ESCAPE.search(text) is None:
+        return None
+    return Unescaped(text)

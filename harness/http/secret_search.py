@@ -91,6 +91,11 @@ class Secrets:
         found = self._automaton.find_matches_as_indexes(text)
         return self._secrets[found[0][0]] if found else None
 
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, stop, secret) of every secret in `text`, leftmost-longest."""
+        found = self._automaton.find_matches_as_indexes(text)
+        return [(start, stop, self._secrets[index]) for index, start, stop in found]
+
     def sub(self, text: str, replacement: str, noted: Callable[[str], None]) -> str:
         """`text` with every secret replaced by `replacement`; `noted` is told each secret replaced."""
         found = self._automaton.find_matches_as_indexes(text)
