@@ -236,6 +236,13 @@ def test_a_secret_with_any_character_escaped_in_any_way_is_redacted(secret, writ
     assert redactor.text(f"a &amp; b \\ c {written} end", "evidence") == f"a &amp; b \\ c {REDACTED} end"
 
 
+def test_an_escaped_lone_surrogate_is_read_as_written():
+    """A hostile system's `\\ud800` (valid JSON text, no character) must not break the redactor, nor hide a secret."""
+    secret = "khóa-bí-mật-9"
+    text = f"\\ud800 &#xD800; \\udfff\\U0000d800 {json.dumps(secret)[1:-1]} \\ud83d"
+    assert Redactor([secret]).text(text, "evidence") == f"\\ud800 &#xD800; \\udfff\\U0000d800 {REDACTED} \\ud83d"
+
+
 def test_an_escape_that_makes_no_secret_is_left_as_it_was():
     text = "a &amp; b \\ c plain&#45;other-value-1 \\u002B &unknown; \\x"
     assert Redactor(["plain-secret-value-1"]).text(text) == text

@@ -160,7 +160,8 @@ def _character_of(escape: str) -> str:
             high, low = int(escape[2:6], 16), int(escape[8:12], 16)
             return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
         code = int(digits, 16)
-        return chr(code) if code <= 0x10FFFF else escape
+        # A lone surrogate stands for no character (and no search could take it): left as it was written.
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else escape
     return _SIMPLE_ESCAPES.get(kind, kind)
 
 
