@@ -243,6 +243,17 @@ def test_an_escaped_lone_surrogate_is_read_as_written():
     assert Redactor([secret]).text(text, "evidence") == f"\\ud800 &#xD800; \\udfff\\U0000d800 {REDACTED} \\ud83d"
 
 
+def test_a_sensitive_value_holding_a_lone_surrogate_is_learnt_as_outputs_write_it():
+    """A body too large to keep may carry `"password": "abc\\ud800defgh"`: learnt as the escape's text (as evidence
+    writes it), so that neither the search of every secret nor an output breaks on it."""
+    learnt = Redactor([])
+    learnt.learn_from_json_text('{"password": "abc\\ud800defgh"}')
+    learnt.data({"token": "xyz\udfffuvw12"}, "body")
+    assert set(learnt.known()) == {"abc\\ud800defgh", "xyz\\udfffuvw12"}
+    given = Redactor(["abc\ud800defgh", "xyz\udfffuvw12"])  # every secret searched at once, by one automaton
+    assert given.text("abc\\ud800defgh and xyz\\udfffuvw12", "evidence") == f"{REDACTED} and {REDACTED}"
+
+
 def test_an_escape_that_makes_no_secret_is_left_as_it_was():
     text = "a &amp; b \\ c plain&#45;other-value-1 \\u002B &unknown; \\x"
     assert Redactor(["plain-secret-value-1"]).text(text) == text

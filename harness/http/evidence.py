@@ -18,6 +18,7 @@ from harness.core.formats import vietnam_now
 from harness.core.inert import json_line
 from harness.http.politeness import RETRIED
 from harness.http.redaction import Redactor
+from harness.http.secret_forms import without_lone_surrogates
 
 MAX_BODY_CHARS = 20_000  # evidence keeps the start of a long body; the rest is summarised by its length
 # A JSON body bigger than this (a page of a year's export) is summarised, not kept: walking every value of it to
@@ -25,9 +26,8 @@ MAX_BODY_CHARS = 20_000  # evidence keeps the start of a long body; the rest is 
 MAX_JSON_BYTES = 256 * 1024
 
 
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# Where JSON text may carry one: a \u escape of the surrogate range (UTF-8 itself cannot, and it is decoded with
-# replacement). Text without any is parsed without the walk below.
+# Where JSON text may carry a lone surrogate: a \u escape of the surrogate range (UTF-8 itself cannot, and it is
+# decoded with replacement). Text without any is parsed without the walk below.
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -35,7 +35,7 @@ def _unicode(value: Any) -> Any:
     """JSON's \\u escapes may carry a lone surrogate (p111 fuzz sends them), which no UTF-8 report can hold: kept
     visible as the escape's text."""
     if isinstance(value, str):
-        return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+        return without_lone_surrogates(value)
     if isinstance(value, list):
         return [_unicode(v) for v in value]
     if isinstance(value, dict):

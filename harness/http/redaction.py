@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from harness.http.secret_forms import CUT_HINT, Unescaped, cut_starts, unescaped
+from harness.http.secret_forms import CUT_HINT, Unescaped, cut_starts, unescaped, without_lone_surrogates
 from harness.http.secret_search import (
     ENCODED,
     FOLDED_TO_ASCII,
@@ -152,6 +152,7 @@ class Redactor:
         for secret in secrets:
             # Also in Unicode's other normal form: a system may lawfully hand back what it got composed as decomposed
             # (a Vietnamese password typed with combining tone marks), and an output writes what it got.
+            secret = without_lone_surrogates(secret)  # as every output writes it (JSON's \ud800 decodes to one)
             for form in dict.fromkeys((secret, *(unicodedata.normalize(f, secret) for f in ("NFC", "NFD")))):
                 if form and form != REDACTED and form not in self._labels:
                     self._add_one(form, label)

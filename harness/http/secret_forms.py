@@ -65,6 +65,15 @@ def escaped_form(secret: str) -> re.Pattern[str] | None:
     return re.compile("".join(_character(c) if _escapable(c) else re.escape(c) for c in secret))
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """A lone surrogate (JSON's `\\ud800` decodes to one) as the text of its escape: no UTF-8 output can hold it,
+    and no search of the secrets could take it."""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 CUT_HINT = "characters cut]"  # in every note CUT_NOTE matches: a text without it was not cut
 MIN_CUT_START = 4  # the start of a secret this long or longer, left before a cut, is removed; shorter tells little
 _WIDEST = 12  # characters an escaped character may take (`&#x00027;`), to bound the search for an escaped start
