@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from itertools import product
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -117,6 +118,14 @@ GOOD_TRANSACTION = {"id": "t1", "at": "20230105080000", "action": "transfer", "M
     ("transactions", {"id": 17}), ("transactions", {"at": 20230105080000}), ("transactions", {"subject": 5}),
     ("transactions", {"assurance": {"level": 2}}), ("transactions", {"action": "create", "transfer_method": "fax"}),
     ("transactions", {"transfer_method": None}),
+    # a list's items: objects, never null; a fee's Gia a string, a number or null
+    ("dossiers", {"DanhSachHoSoBoSung": [1]}), ("dossiers", {"DSKetNoiCSDL": ["x"]}),
+    ("dossiers", {"DSKetNoiCSDL": [{"MaCSDL": "x"}, None]}), ("dossiers", {"DanhSachLePhi": [None]}),
+    ("dossiers", {"DanhSachGiayToKetQua": [None]}), ("dossiers", {"TaiLieuNop": [{"DuocTaiSuDung": "1"}, None]}),
+    ("dossiers", {"DanhSachLePhi": [{"Gia": True}]}), ("dossiers", {"DanhSachLePhi": [{"Gia": "1"}, {"Gia": [1]}]}),
+    ("dossiers", {"DanhSachLePhi": [{"Gia": {"a": 1}}]}),
+    # a lone surrogate, in any field: no character (it made p111 kpi fail before)
+    ("dossiers", {"Email": "\ud800"}), ("transactions", {"subject": "x\udfff"}),
 ])
 def test_a_value_of_another_type_than_the_schemas_is_a_bad_row_for_the_engine_as_for_the_schema(tmp_path, kind, change):
     """The portal's values are all strings: a number, a boolean, an object where the schema wants a string breaks the
@@ -130,6 +139,17 @@ def test_a_value_of_another_type_than_the_schemas_is_a_bad_row_for_the_engine_as
         measured = measure(datasets, year=2023)
         found[eager] = ([(bad.file, bad.line) for bad in datasets.bad_rows], measured.rows_read[kind])
     assert found[False] == found[True] == ([(str(path), 2)], 1)
+
+
+def test_a_parquet_column_of_nulls_only_is_read_as_absent(tmp_path):
+    """pandas and pyarrow write an all-null column with the type NULL: no fees, not a file DuckDB cannot bind."""
+    path = tmp_path / "dossiers.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT '000.00.06.H40-230101-000' || i AS MaHoSo, '1.000001' AS MaTTHC, 'T' AS TenTTHC, "
+                    f"'An' AS ChuHoSo, '9' AS TrangThaiHoSo, NULL AS DanhSachLePhi FROM range(1, 4) t(i)) "
+                    f"TO '{path}' (FORMAT parquet)")
+    datasets = load_datasets([path], kinds={path: "dossiers"})
+    assert measure(datasets, year=2023).rows_read["dossiers"] == 3 and datasets.bad_rows == []
 
 
 @pytest.mark.parametrize("numbers", [
@@ -146,3 +166,37 @@ def test_a_parquet_file_with_numbers_where_the_schema_wants_strings_breaks_those
     datasets = load_datasets([path], kinds={path: "dossiers"})
     measured = measure(datasets, year=2023)
     assert measured.rows_read["dossiers"] == 0 and [bad.line for bad in datasets.bad_rows] == [1, 2, 3]
+
+
+def _both_paths(path: Path, kind: str) -> dict[bool, tuple[list[int], int]]:
+    """(bad lines, rows read) by the full schema row by row (True) and by the engine's SQL (False)."""
+    found = {}
+    for eager in (True, False):
+        datasets = load_datasets([path], kinds={path: kind}, eager=eager)
+        rows = measure(datasets, year=2023).rows_read[kind]
+        found[eager] = ([bad.line for bad in datasets.bad_rows], rows)
+    return found
+
+
+def test_a_byte_order_mark_before_the_first_line_is_ignored_by_both_paths(tmp_path):
+    path = tmp_path / "dossiers.ndjson"
+    path.write_text("\ufeff" + json.dumps(GOOD_DOSSIER) + "\n" + json.dumps(GOOD_DOSSIER | {"TenTTHC": 5}) + "\n",
+                    encoding="utf-8")
+    found = _both_paths(path, "dossiers")
+    assert found[True] == found[False] == ([2], 1)
+
+
+@pytest.mark.parametrize(("column", "bad_lines"), [
+    ("DATE '2023-01-01' AS DuocThanhToanTrucTuyen", [1, 2, 3]),  # a date is no string: it would pass as its text
+    ("uuid()::VARCHAR::UUID AS DuocThanhToanTrucTuyen", [1, 2, 3]),
+    ("(CASE WHEN i = 2 THEN '9' ELSE '\"9\"' END)::JSON AS TrangThaiHoSo", [2]),  # DuckDB's JSON type: its value
+])
+def test_a_parquet_column_of_another_type_is_judged_as_the_schema_judges_its_values(tmp_path, column, bad_lines):
+    path = tmp_path / "dossiers.parquet"
+    columns = {k: v for k, v in GOOD_DOSSIER.items() if k not in column}
+    select = ", ".join(f"'{v}' AS {k}" for k, v in columns.items() if k != "MaHoSo")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT '000.00.06.H40-230101-000' || i AS MaHoSo, {select}, {column} "
+                    f"FROM range(1, 4) t(i)) TO '{path}' (FORMAT parquet)")
+    found = _both_paths(path, "dossiers")
+    assert found[True] == found[False] == (bad_lines, 3 - len(bad_lines))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,7 +200,7 @@ def _first_record(path: Path, file_format: str) -> Any:
     columns: they name the fields of every record, and reading them costs only the file's footer."""
     try:
         if file_format == "ndjson":
-            with path.open(encoding="utf-8") as handle:
+            with path.open(encoding="utf-8-sig") as handle:  # a byte-order mark is ignored, as DuckDB ignores it
                 for line in handle:
                     if line.strip():
                         try:
@@ -266,12 +267,16 @@ def _load_rows(path: Path, kind: str, file_format: str, bad_rows: list[BadRow]) 
 def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any, str | None]]:
     try:
         if file_format == "ndjson":
-            with path.open(encoding="utf-8") as handle:
+            with path.open(encoding="utf-8-sig") as handle:  # a byte-order mark is ignored, as DuckDB ignores it
                 for number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue  # blank lines are not records
                     try:
-                        yield number, json.loads(line), None
+                        record = json.loads(line)
+                        if _SURROGATE_ESCAPE.search(line) and _holds_lone_surrogate(record):
+                            yield number, None, "a \\ud800–\\udfff escape standing alone: no character, no UTF-8 text"
+                        else:
+                            yield number, record, None
                     except RecursionError:
                         yield number, None, "not valid JSON: nested too deeply"
                     except ValueError as exc:
@@ -296,6 +301,21 @@ def _records(path: Path, file_format: str, kind: str) -> Iterator[tuple[int, Any
         raise DatasetError(f"{path}: cannot read: {exc}") from exc
 
 
+# JSON text may escape a lone surrogate (`\ud800`), which decodes to no character: a row holding one is bad, since
+# neither DuckDB nor any UTF-8 output can take it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    return False
+
+
 def _parquet_column_names(path: Path) -> list[str]:
     import duckdb
 
@@ -318,9 +338,12 @@ def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:
         except duckdb.Error as exc:
             raise DatasetError(f"{path}: not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
         names = [column[0] for column in cursor.description]
+        # A column of DuckDB's JSON type holds JSON text: its value is what the text says, as the engine reads it.
+        texts = {column[0] for column in cursor.description if str(column[1]) == "JSON"}
         while batch := cursor.fetchmany(10_000):
             for values in batch:
-                yield {name: value for name, value in zip(names, values, strict=True) if value is not None}
+                yield {name: json.loads(value) if name in texts and isinstance(value, str) else value
+                       for name, value in zip(names, values, strict=True) if value is not None}
     finally:
         con.close()
 

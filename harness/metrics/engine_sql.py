@@ -131,6 +131,24 @@ def _any_fee(fees: str) -> str:
             f"ELSE coalesce(list_bool_or(list_transform({fees}, lambda f: {_fee_positive('f.Gia')})), false) END")
 
 
+def _not_objects(items: str) -> str:
+    """A list (read as JSON texts) with an item that is not an object: null, a number, a string, a list."""
+    return (f"coalesce(list_bool_or(list_transform({items}, "
+            f"lambda i: i IS NULL OR NOT starts_with(CAST(i AS VARCHAR), '{{'))), false)")
+
+
+def _bad_amount(gia: str) -> str:
+    """A fee's Gia that is neither a string, a number nor null (the schema's types): a boolean, an object, a list."""
+    text = f"CAST({gia} AS VARCHAR)"
+    return f"({text} IN ('true', 'false') OR starts_with({text}, '{{') OR starts_with({text}, '['))"
+
+
+def _bad_amounts(fees: str) -> str:
+    """As _any_fee: the one fee of most lists tested directly, a lambda only for longer lists."""
+    return (f"CASE coalesce(len({fees}), 0) WHEN 0 THEN false WHEN 1 THEN coalesce({_bad_amount(f'{fees}[1].Gia')}, "
+            f"false) ELSE coalesce(list_bool_or(list_transform({fees}, lambda f: {_bad_amount('f.Gia')})), false) END")
+
+
 def _dossier_bad(s: Sql) -> str:
     """The schema's constraints on the fields the metrics read, and on the required fields; first broken one wins."""
     return f"""CASE
@@ -155,6 +173,11 @@ def _dossier_bad(s: Sql) -> str:
   WHEN {s.bad_texts('DanhSachGiayToKetQua', 'DuongDanTepTinKetQua')}
        THEN '$.DanhSachGiayToKetQua: a DuongDanTepTinKetQua not a string'
   WHEN {s.bad_texts('TaiLieuNop', 'DuocTaiSuDung')} THEN '$.TaiLieuNop: a DuocTaiSuDung not a string'
+  WHEN list_position(DanhSachLePhi, NULL) IS NOT NULL OR list_position(DanhSachGiayToKetQua, NULL) IS NOT NULL
+       OR list_position(TaiLieuNop, NULL) IS NOT NULL THEN '$: an item of a list is null, not an object'
+  WHEN {_not_objects('DanhSachHoSoBoSung')} THEN '$.DanhSachHoSoBoSung: an item not an object'
+  WHEN {_not_objects('DSKetNoiCSDL')} THEN '$.DSKetNoiCSDL: an item not an object'
+  WHEN {_bad_amounts('DanhSachLePhi')} THEN '$.DanhSachLePhi: a Gia neither a string, a number nor null'
 END"""
 
 

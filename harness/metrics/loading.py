@@ -80,7 +80,7 @@ def _not_all_text(stored: Mapping[str, str], columns: Mapping[str, str]) -> bool
     """Whether a field read as text (a column, or a field of a list's items) is stored as something else."""
     for name, declared in columns.items():
         kind = stored.get(name)
-        if kind is None or kind == declared:
+        if kind in (None, *_ALL_NULL, declared):
             continue
         if declared == "VARCHAR":
             return True
@@ -115,6 +115,10 @@ def _name(column: str) -> str:
 
 
 _STRUCT_LIST = re.compile(r"STRUCT\((.*)\)\[\]")
+# Stored types whose JSON text is the value's: any other (a DATE, a UUID, a BLOB) would be written as a JSON string and
+# pass for text, so it is read as a marker that is no string, and breaks its row as the schema says.
+_JSON_NATIVE = re.compile(r"VARCHAR|BOOLEAN|U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|DECIMAL\(.*\)|JSON")
+_ALL_NULL = ("NULL", '"NULL"')  # a column's type when it holds nulls only (as pandas and pyarrow write it): absent
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, columns: Mapping[str, str]) -> str:
@@ -126,12 +130,13 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, columns: Mappin
     for name, declared in columns.items():
         column = f'"{name}"'
         kind = stored.get(name)
-        if kind is None:
+        if kind in (None, *_ALL_NULL):
             parts.append(f"CAST(NULL AS {declared}) AS {column}")
-        elif kind == declared:
+        elif kind == declared and declared != "JSON":  # a JSON column too is read as the text of its JSON
             parts.append(column)
         elif declared == "JSON":  # a Parquet string becomes its JSON text, a number stays a number: a bad row
-            parts.append(f"CAST(to_json({column}) AS VARCHAR) AS {column}")
+            parts.append(f"CAST(to_json({column}) AS VARCHAR) AS {column}" if _JSON_NATIVE.fullmatch(kind) else
+                         f"CASE WHEN {column} IS NOT NULL THEN '<{kind}>' END AS {column}")
         elif not declared.endswith("[]"):
             parts.append(f"CAST({column} AS {declared}) AS {column}")
         else:
@@ -152,7 +157,7 @@ def _parquet_list(column: str, declared: str, stored: str) -> str:
                                  f"to_json(x.\"{name}\")" if kind == "JSON" else f"CAST(x.\"{name}\" AS {kind})")
                 for name, kind in fields.items()
             )
-            return f"list_transform({column}, lambda x: {{{members}}})"
+            return f"list_transform({column}, lambda x: CASE WHEN x IS NOT NULL THEN {{{members}}} END)"
     # Anything else (a list stored as text, fields missing or nested differently): read through JSON, keys as named.
     structure = json.dumps(_structure(declared)).replace("'", "''")
     return f"json_transform(to_json({column}), '{structure}')"
