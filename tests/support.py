@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from harness.core.catalog import load_catalog
 
 P111 = [sys.executable, "-m", "harness.cli"]
@@ -68,3 +70,17 @@ def sign_in(sut: Any, sso: Any, account: str = "officer-1") -> dict[str, str]:
 def plan_requirement_count() -> int:
     """How many requirements the plan has: read from the catalog, so that adding one touches no test."""
     return len(load_catalog())
+
+
+def vendor_target_file(path: Path, system: str, counterparts: dict[str, dict[str, Any]]) -> Path:
+    """A target file for a vendor's system at `system` (not embedded), with its counterparts (portal, payment, sso)
+    as given."""
+    document = {
+        "name": "Hệ thống của nhà cung cấp",
+        "province": {"code": "H40", "name": "Nam Định"},
+        "agencies": [{"code": "000.00.00.H40", "name": "UBND tỉnh Nam Định", "level": "province"}],
+        "sut": {"embedded": False, "base_url": system},
+        "counterparts": counterparts,
+    }
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path

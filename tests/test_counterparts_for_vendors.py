@@ -15,25 +15,17 @@ from harness.config.target import TargetError, load_target
 from mocks import wiring
 from mocks.portal import create_portal_app
 from mocks.sso import create_sso_app
+from tests.support import vendor_target_file
 
 VENDOR = "http://127.0.0.1:9931"  # the vendor's system: nothing needs to listen there for these tests
 
 
 def vendor_target(tmp_path: Path, **counterparts: dict) -> Path:
-    document = {
-        "name": "Hệ thống của nhà cung cấp",
-        "province": {"code": "H40", "name": "Nam Định"},
-        "agencies": [{"code": "000.00.00.H40", "name": "UBND tỉnh Nam Định", "level": "province"}],
-        "sut": {"embedded": False, "base_url": VENDOR},
-        "counterparts": {
-            "portal": {"url": "http://127.0.0.1:9932", "serve": True, **counterparts.get("portal", {})},
-            "payment": {"url": "http://127.0.0.1:9933", "serve": True},
-            "sso": {"url": "http://127.0.0.1:9934", "serve": True, **counterparts.get("sso", {})},
-        },
-    }
-    path = tmp_path / "vendor.target.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    return path
+    return vendor_target_file(tmp_path / "vendor.target.yaml", VENDOR, {
+        "portal": {"url": "http://127.0.0.1:9932", "serve": True, **counterparts.get("portal", {})},
+        "payment": {"url": "http://127.0.0.1:9933", "serve": True},
+        "sso": {"url": "http://127.0.0.1:9934", "serve": True, **counterparts.get("sso", {})},
+    })
 
 
 def authorize(sso: TestClient, redirect_uri: str) -> int:

@@ -11,30 +11,18 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness.cli import parser
 from harness.cli.serving import DEFAULT_PORTS, NotServable, addresses
 from harness.config.target import load_target
 from mocks.serve import free_port
-from tests.support import P111, run_p111
+from tests.support import P111, run_p111, vendor_target_file
 
 
 def target_file(tmp_path: Path, portal: str, payment: str, sso: str, system: str, name: str = "t") -> Path:
-    document = {
-        "name": "Hệ thống của nhà cung cấp",
-        "province": {"code": "H40", "name": "Nam Định"},
-        "agencies": [{"code": "000.00.00.H40", "name": "UBND tỉnh Nam Định", "level": "province"}],
-        "sut": {"embedded": False, "base_url": system},
-        "counterparts": {
-            "portal": {"url": portal, "serve": False},
-            "payment": {"url": payment, "serve": False},
-            "sso": {"url": sso, "serve": False},
-        },
-    }
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    return path
+    counterparts = {"portal": {"url": portal, "serve": False}, "payment": {"url": payment, "serve": False},
+                    "sso": {"url": sso, "serve": False}}
+    return vendor_target_file(tmp_path / f"{name}.yaml", system, counterparts)
 
 
 def where(path: Path | None, *flags: str) -> tuple[str, dict[str, int]]:

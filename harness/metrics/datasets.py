@@ -23,7 +23,7 @@ from typing import Any
 
 from harness.core import limits, schemas
 from harness.core.inert import json_line
-from harness.metrics.files import DatasetError, expand_paths, unread_files
+from harness.metrics.files import DatasetError, expand_paths
 
 KINDS: dict[str, str] = {
     "dossiers": "portal/HoSoDongBoDVC",
@@ -147,9 +147,9 @@ def load_datasets(
     `eager`: True loads and validates every row now against the full schema; otherwise (default) NDJSON dossiers
     and transactions are left to the engine, which reads them directly and checks the fields the metrics read.
     """
-    datasets = Datasets(unread=unread_files(paths))
+    datasets = Datasets()
     given = {Path(p): k for p, k in (kinds or {}).items()}
-    for path in expand_paths(paths):
+    for path in expand_paths(paths, datasets.unread):
         if not path.is_file():
             raise DatasetError(f"{path}: không có tệp / no such file")
         limits.check_size(path, "export")

@@ -18,15 +18,20 @@ class DatasetError(P111Error):
     """A file that cannot be read or is not the kind of data it claims to be."""
 
 
-def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
+def expand_paths(paths: Sequence[Path | str], unread: list[Path] | None = None) -> list[Path]:
     """Each path as given, a directory as every data file under it (sorted; hidden files skipped), a glob that names
     no existing file as the files it matches (`**` descends). A directory or glob that holds no data file is an
-    error, so a mistyped partition does not pass for an empty year."""
+    error, so a mistyped partition does not pass for an empty year. `unread` receives the files of a directory left
+    out for their names (a compressed export, `dossiers.ndjson.gz`, a `.txt`), to be said to the user, so that no data
+    is left out unseen."""
     expanded: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = [item for item in _files_under(path) if _is_data(item)]
+            under = _files_under(path)
+            found = [item for item in under if _is_data(item)]
+            if unread is not None:
+                unread.extend(item for item in under if not _is_data(item))
             if not found:
                 raise DatasetError(f"{path}: thư mục không có tệp dữ liệu / no data file ({', '.join(DATA_SUFFIXES)}) "
                                    "in this directory")
@@ -39,12 +44,6 @@ def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
         else:
             expanded.append(path)
     return expanded
-
-
-def unread_files(paths: Sequence[Path | str]) -> list[Path]:
-    """The files under the directories given that `expand_paths` leaves out for their names (a compressed export,
-    `dossiers.ndjson.gz`, a `.txt`): said to the user, so that no data is left out unseen."""
-    return sorted(item for raw in paths if Path(raw).is_dir() for item in _files_under(Path(raw)) if not _is_data(item))
 
 
 def _files_under(directory: Path) -> list[Path]:
